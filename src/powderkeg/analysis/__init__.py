@@ -1,0 +1,1 @@
+"""What the results say: outcome probabilities with intervals and timelines."""

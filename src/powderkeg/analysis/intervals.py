@@ -1,0 +1,40 @@
+"""Confidence intervals for a binomial proportion.
+
+References
+----------
+L. D. Brown, T. T. Cai, A. DasGupta (2001), "Interval estimation for a binomial proportion",
+Statistical Science 16(2):101-133, doi:10.1214/ss/1009213286 (recommends Wilson and Jeffreys).
+E. B. Wilson (1927), JASA 22(158):209-212, doi:10.1080/01621459.1927.10502953.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["jeffreys_interval", "wilson_interval"]
+
+
+def jeffreys_interval(successes, trials, level: float = 0.95):
+    """Equal-tailed Jeffreys interval: quantiles of Beta(x + 1/2, n - x + 1/2).
+
+    The lower end is 0 when ``x = 0`` and the upper end 1 when ``x = n`` (Brown et al. 2001).
+
+    >>> [round(float(v), 4) for v in jeffreys_interval(0, 10)]
+    [0.0, 0.2172]
+    """
+    x, n = np.asarray(successes, float), np.asarray(trials, float)
+    a = (1 - level) / 2
+    low = np.where(x > 0, stats.beta.ppf(a, x + 0.5, n - x + 0.5), 0.0)
+    high = np.where(x < n, stats.beta.ppf(1 - a, x + 0.5, n - x + 0.5), 1.0)
+    return low, high
+
+
+def wilson_interval(successes, trials, level: float = 0.95):
+    """Wilson score interval ``(p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)``."""
+    x, n = np.asarray(successes, float), np.asarray(trials, float)
+    z = stats.norm.ppf(1 - (1 - level) / 2)
+    p = x / n
+    centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
+    half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
+    return centre - half, centre + half

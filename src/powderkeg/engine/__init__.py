@@ -1,0 +1,1 @@
+"""Batching runs into chunks, seeds, and assembling the results of a simulation."""

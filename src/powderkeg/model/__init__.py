@@ -1,0 +1,1 @@
+"""The model: pure array code, one module per subsystem, composed by :mod:`powderkeg.model.step`."""

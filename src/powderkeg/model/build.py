@@ -1,0 +1,195 @@
+"""From a validated scenario to a :class:`Model`: index maps, geometry and the parameter list.
+
+The model is the scenario turned into arrays and integer indices, computed once; runs then
+only sample numbers (:mod:`powderkeg.model.world`) and step state
+(:mod:`powderkeg.model.step`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from powderkeg.model.geo import haversine_km, point_at_km, polyline_km, project_km
+from powderkeg.model.logistics import FlowGraph, build_flow_graph
+from powderkeg.scenario.params import _Number
+from powderkeg.scenario.schema import MODES, Scenario
+from powderkeg.scenario.walk import iter_params
+
+__all__ = ["Model", "build_model", "KM_STEP"]
+
+KM_STEP = 1.0  # resolution of the link-to-front distance table
+
+
+@dataclass(frozen=True)
+class Model:
+    """Everything about a scenario that does not change between runs."""
+
+    scenario: Scenario
+    sides: tuple[str, str]
+    node_ids: tuple[str, ...]
+    node_lat: np.ndarray
+    node_lon: np.ndarray
+    node_sector: np.ndarray  # (N,) sector index, -1 for rear nodes
+    node_km: np.ndarray  # (N,) km along its sector's axis
+    node_control: np.ndarray  # (N,) side index of rear nodes, -1 for sector nodes
+    link_ids: tuple[str, ...]
+    link_from: np.ndarray
+    link_to: np.ndarray
+    link_mode: np.ndarray  # (E,) index into MODES
+    sector_ids: tuple[str, ...]
+    sector_axes: tuple[np.ndarray, ...]  # (n_points, 2) lat/lon per sector
+    sector_length: np.ndarray  # (S,) km
+    link_front_km: np.ndarray  # (S, E, K) distance of each link to the front at km k*KM_STEP
+    posture_attack: np.ndarray  # (S, 2) bool
+    objective_ids: tuple[tuple[str, str], ...]  # (sector, objective)
+    objective_sector: np.ndarray  # (O,)
+    objective_path: tuple[str | None, ...]  # param path of a km given as a number
+    objective_fixed_km: np.ndarray  # (O,) km of objectives placed at nodes
+    river_ids: tuple[tuple[str, str], ...]
+    river_sector: np.ndarray
+    river_path: tuple[str | None, ...]
+    river_fixed_km: np.ndarray
+    bridgehead_side: np.ndarray  # (S,) side index or -1
+    bridgehead_river: np.ndarray  # (S,) river index or -1
+    demand_ids: tuple[str, ...]
+    demand_side: np.ndarray
+    sector_demand: np.ndarray  # (S, 2) demand index or -1
+    source_side: np.ndarray
+    flow_graphs: tuple[FlowGraph | None, FlowGraph | None]  # per side
+    demand_local: np.ndarray  # (D,) index of each demand within its side's graph
+    source_local: np.ndarray  # (Q,)
+    fire_side: np.ndarray  # (F,)
+    deep_side: np.ndarray  # (G,)
+    deep_targets: tuple[np.ndarray, ...]
+    link_repair: tuple[_Number, ...]  # repair-time distribution of each link
+    world_paths: tuple[str, ...]  # parameters sampled once per run
+    world_params: tuple[_Number, ...]
+
+    @property
+    def n_sectors(self) -> int:
+        return len(self.sector_ids)
+
+    @property
+    def n_links(self) -> int:
+        return len(self.link_ids)
+
+
+def _axis_points(sector, where) -> np.ndarray:
+    pts = [where[a] if isinstance(a, str) else (a.lat, a.lon) for a in sector.axis]
+    return np.asarray(pts, dtype=float)
+
+
+def _markers(s: Scenario, group: str, node_km_of):
+    ids, sec_idx, paths, fixed = [], [], [], []
+    for i, sec in enumerate(s.sectors):
+        for m in getattr(sec, group):
+            ids.append((sec.id, m.id))
+            sec_idx.append(i)
+            if m.km is not None:
+                paths.append(f"sectors[{sec.id}].{group}[{m.id}].km")
+                fixed.append(np.nan)
+            else:
+                names = [m.node] if m.node else list(m.between)
+                paths.append(None)
+                fixed.append(float(np.mean([node_km_of(i, n) for n in names])))
+    return tuple(ids), np.asarray(sec_idx, dtype=int), tuple(paths), np.asarray(fixed)
+
+
+def _front_distance_table(axes, lengths, link_pts) -> np.ndarray:
+    """Distance from each link (nearest of its ends and middle) to the front at each km."""
+    k = int(np.ceil(lengths.max() / KM_STEP)) + 1
+    table = np.empty((len(axes), link_pts.shape[0], k))
+    for i, axis in enumerate(axes):
+        front = point_at_km(axis, np.arange(k) * KM_STEP)  # (K, 2)
+        d = haversine_km(front[None, None, :, 0], front[None, None, :, 1],
+                         link_pts[:, :, None, 0], link_pts[:, :, None, 1])
+        table[i] = d.min(axis=1)
+    return table
+
+
+def build_model(s: Scenario) -> Model:
+    """Compile a validated scenario into index arrays and static geometry."""
+    sides = tuple(s.sides)
+    side_ix = {x: i for i, x in enumerate(sides)}
+    nodes = {n.id: i for i, n in enumerate(s.nodes)}
+    sectors = {x.id: i for i, x in enumerate(s.sectors)}
+    where = {n.id: (n.lat, n.lon) for n in s.nodes}
+    axes = tuple(_axis_points(sec, where) for sec in s.sectors)
+    lengths = np.array([polyline_km(a)[-1] for a in axes])
+
+    given_km = {n.id: n.km for n in s.nodes if n.km is not None}
+
+    def node_km_of(sector_index, node_id):
+        if node_id in given_km:
+            return given_km[node_id]
+        lat, lon = where[node_id]
+        return project_km(axes[sector_index], lat, lon)
+
+    node_sector = np.array([sectors.get(n.sector, -1) if n.sector else -1 for n in s.nodes])
+    node_km = np.array([node_km_of(node_sector[i], n.id) if node_sector[i] >= 0 else np.nan
+                        for i, n in enumerate(s.nodes)])
+    node_control = np.array([side_ix[n.control] if n.sector is None else -1 for n in s.nodes])
+    lat = np.array([n.lat for n in s.nodes])
+    lon = np.array([n.lon for n in s.nodes])
+    link_from = np.array([nodes[x.from_] for x in s.links])
+    link_to = np.array([nodes[x.to] for x in s.links])
+    ends = np.stack([np.stack([lat[link_from], lon[link_from]], -1),
+                     np.stack([(lat[link_from] + lat[link_to]) / 2,
+                               (lon[link_from] + lon[link_to]) / 2], -1),
+                     np.stack([lat[link_to], lon[link_to]], -1)], axis=1)  # (E, 3, 2)
+
+    obj = _markers(s, "objectives", node_km_of)
+    riv = _markers(s, "rivers", node_km_of)
+    bh_side = np.array([side_ix[x.bridgehead.side] if x.bridgehead else -1 for x in s.sectors])
+    bh_river = np.array([riv[0].index((x.id, x.bridgehead.river)) if x.bridgehead else -1
+                         for x in s.sectors])
+
+    demands = s.supply.demands
+    demand_side = np.array([side_ix[d.side] for d in demands], dtype=int)
+    sector_demand = -np.ones((len(s.sectors), 2), dtype=int)
+    for j, d in enumerate(demands):
+        if d.sector is not None:
+            sector_demand[sectors[d.sector], side_ix[d.side]] = j
+    source_side = np.array([side_ix[q.side] for q in s.supply.sources], dtype=int)
+    graphs, demand_local, source_local = [], np.zeros(len(demands), int), np.zeros(
+        len(s.supply.sources), int)
+    for k in range(2):
+        mine_d = [j for j in range(len(demands)) if demand_side[j] == k]
+        mine_q = [q for q in range(len(s.supply.sources)) if source_side[q] == k]
+        demand_local[mine_d] = np.arange(len(mine_d))
+        source_local[mine_q] = np.arange(len(mine_q))
+        if not mine_d:
+            graphs.append(None)
+            continue
+        tiers = [[[nodes[n] for n in tier] for tier in demands[j].depots] for j in mine_d]
+        graphs.append(build_flow_graph(
+            len(s.nodes), link_from, link_to, [x.directed for x in s.links],
+            [nodes[s.supply.sources[q].node] for q in mine_q], tiers))
+
+    posture = np.array([[sec.posture.get(x, "defend") == "attack" for x in sides]
+                        for sec in s.sectors])
+    repair = tuple(x.repair_days or getattr(s.model.logistics.repair_days, x.mode)
+                   for x in s.links)
+    world = [(p, v) for p, v in iter_params(s) if ".repair_days" not in p]
+    links = {x.id: i for i, x in enumerate(s.links)}
+    return Model(
+        scenario=s, sides=sides, node_ids=tuple(nodes), node_lat=lat, node_lon=lon,
+        node_sector=node_sector, node_km=node_km, node_control=node_control,
+        link_ids=tuple(links), link_from=link_from, link_to=link_to,
+        link_mode=np.array([MODES.index(x.mode) for x in s.links]),
+        sector_ids=tuple(sectors), sector_axes=axes, sector_length=lengths,
+        link_front_km=_front_distance_table(axes, lengths, ends), posture_attack=posture,
+        objective_ids=obj[0], objective_sector=obj[1], objective_path=obj[2],
+        objective_fixed_km=obj[3], river_ids=riv[0], river_sector=riv[1], river_path=riv[2],
+        river_fixed_km=riv[3], bridgehead_side=bh_side, bridgehead_river=bh_river,
+        demand_ids=tuple(d.id for d in demands), demand_side=demand_side,
+        sector_demand=sector_demand, source_side=source_side, flow_graphs=tuple(graphs),
+        demand_local=demand_local, source_local=source_local,
+        fire_side=np.array([side_ix[f.side] for f in s.fires], dtype=int),
+        deep_side=np.array([side_ix[g.side] for g in s.deep_strikes], dtype=int),
+        deep_targets=tuple(np.array([links[t] for t in g.targets]) for g in s.deep_strikes),
+        link_repair=repair, world_paths=tuple(p for p, _ in world),
+        world_params=tuple(v for _, v in world),
+    )

@@ -1,0 +1,45 @@
+"""Great-circle geometry for front axes: distances, positions along a polyline, projections.
+
+Distances use the haversine formula on a sphere of radius 6371 km (the convention of the
+scenario's fact sheet).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["haversine_km", "polyline_km", "point_at_km", "project_km"]
+
+EARTH_RADIUS_KM = 6371.0
+
+
+def haversine_km(lat1, lon1, lat2, lon2):
+    """Great-circle distance in km between points given in degrees (broadcasts)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dphi, dlmb = p2 - p1, np.radians(np.subtract(lon2, lon1))
+    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+
+
+def polyline_km(points: np.ndarray) -> np.ndarray:
+    """Cumulative km at each vertex of a polyline of ``(n, 2)`` lat/lon points; first is 0."""
+    seg = haversine_km(points[:-1, 0], points[:-1, 1], points[1:, 0], points[1:, 1])
+    return np.concatenate([[0.0], np.cumsum(seg)])
+
+
+def point_at_km(points: np.ndarray, km) -> np.ndarray:
+    """Lat/lon at ``km`` along the polyline (clamped to its ends), linear within a segment."""
+    cum = polyline_km(points)
+    km = np.clip(np.asarray(km, dtype=float), 0.0, cum[-1])
+    lat = np.interp(km, cum, points[:, 0])
+    lon = np.interp(km, cum, points[:, 1])
+    return np.stack([lat, lon], axis=-1)
+
+
+def project_km(points: np.ndarray, lat: float, lon: float, step_km: float = 0.25) -> float:
+    """Km along the polyline of the point nearest to (lat, lon), to within ``step_km``."""
+    cum = polyline_km(points)
+    grid = np.arange(0.0, cum[-1] + step_km, step_km)
+    along = point_at_km(points, grid)
+    d = haversine_km(along[:, 0], along[:, 1], lat, lon)
+    return float(grid[int(np.argmin(d))])

@@ -1,0 +1,30 @@
+"""The state of a batch of runs on one day: a frozen dataclass of arrays with a run axis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from powderkeg.model.outcomes import OutcomeTracker
+
+__all__ = ["State"]
+
+
+@dataclass(frozen=True)
+class State:
+    day: int
+    front: np.ndarray  # (R, S) km along each axis
+    forces: np.ndarray  # (R, S, 2) personnel
+    losses: np.ndarray  # (R, S, 2) cumulative
+    link_frac: np.ndarray  # (R, E) open fraction of intact capacity
+    repair_day: np.ndarray  # (R, E) day the pending repair completes, inf if none
+    hits: np.ndarray  # (R, E) hits today
+    arc_cap: tuple  # per side: (R, A) capacities the current flow was solved for, or None
+    arc_flow: tuple  # per side: (R, A) flow on each arc, or None
+    link_flow: np.ndarray  # (R, E) tons carried today, both sides
+    delivered: np.ndarray  # (R, D) tons delivered today
+    stock: np.ndarray  # (R, D) days of supply
+    untenable: np.ndarray  # (R, S) days in a row a bridgehead has been untenable
+    withdrawn: np.ndarray  # (R, S) bridgehead given up
+    outcomes: OutcomeTracker

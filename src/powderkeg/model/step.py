@@ -1,0 +1,132 @@
+"""One day of the whole system: repairs, fires, logistics, combat, command decisions, outcomes.
+
+``init_state`` and ``step`` are pure functions of (model, world, state, streams, runs, day);
+every random draw comes from a named stream keyed by run and day, so a run's trajectory does
+not depend on the batch it is simulated in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+
+from powderkeg.model.build import Model
+from powderkeg.model.fires import apply_hits, apply_repairs, deep_strike_hits, fire_hits
+from powderkeg.model.fires import repair_times
+from powderkeg.model.logistics import (needs_resolve, per_link, solve_max_flow, stock_update,
+                                       supply_effectiveness)
+from powderkeg.model.network import arc_capacities, link_usable, node_control
+from powderkeg.model.outcomes import outcome_holds, track
+from powderkeg.model.random import Streams
+from powderkeg.model.state import State
+from powderkeg.model.theater import (attrition, bridgehead_decision, effectiveness,
+                                     move_front)
+from powderkeg.model.world import World
+
+__all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio"]
+
+
+def supply_ratio(world: World, state: State) -> np.ndarray:
+    """Delivered over needed for each demand today, shape ``(R, D)``."""
+    return np.minimum(1.0, state.delivered / np.maximum(world.demand_tons, 1e-9))
+
+
+def sector_supply_ratio(model: Model, values: np.ndarray, fill: float = 1.0) -> np.ndarray:
+    """Spread per-demand ``values`` (R, D) onto sectors and sides (R, S, 2); ``fill`` elsewhere."""
+    out = np.full((values.shape[0], model.n_sectors, 2), fill)
+    has = model.sector_demand >= 0
+    out[:, has] = values[:, model.sector_demand[has]]
+    return out
+
+
+def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
+    runs = control.shape[0]
+    delivered = np.zeros_like(state.delivered)
+    link_flow = np.zeros_like(state.link_flow)
+    arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
+    for side, g in enumerate(model.flow_graphs):
+        if g is None:
+            continue
+        dem = np.flatnonzero(model.demand_side == side)
+        src = np.flatnonzero(model.source_side == side)
+        cap = arc_capacities(model, g, side, control, open_cap, world.source_tons[:, src],
+                             world.demand_tons[:, dem])
+        if arc_flow[side] is None:
+            redo, flow = np.ones(runs, dtype=bool), np.zeros(cap.shape)
+        else:
+            redo = needs_resolve(g, arc_cap[side], cap, arc_flow[side])
+            flow = arc_flow[side].copy()
+        if redo.any():
+            flow[redo] = solve_max_flow(g, cap[redo])
+        arc_cap[side], arc_flow[side] = cap, flow
+        delivered[:, dem] = flow[:, g.sink_arcs]
+        link_flow += per_link(g, flow)
+    return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
+                   delivered=delivered, link_flow=link_flow)
+
+
+def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
+    """Day 0: the scenario's starting positions, damage already done, and today's supply."""
+    n, s, e, d = len(runs), model.n_sectors, model.n_links, len(model.demand_ids)
+    damaged = world.at_start < 1.0
+    repair = np.where(damaged, np.nan_to_num(repair_times(model, streams, runs, 0, damaged)),
+                      np.inf)
+    state = State(
+        day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
+        link_frac=world.at_start.copy(), repair_day=repair, hits=np.zeros((n, e), dtype=int),
+        arc_cap=(None, None), arc_flow=(None, None), link_flow=np.zeros((n, e)),
+        delivered=np.zeros((n, d)), stock=world.stock0.copy(),
+        untenable=np.zeros((n, s), dtype=int), withdrawn=np.zeros((n, s), dtype=bool),
+        outcomes=None,
+    )
+    control = node_control(model, state.front)
+    state = _logistics(model, world, state, control, world.capacity * state.link_frac)
+    return replace(state, outcomes=track(model, None, outcome_holds(model, world, state), 0))
+
+
+def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:
+    """Advance every run by one day."""
+    day = state.day + 1
+    frac, repair_day = apply_repairs(day, state.link_frac, state.repair_day)
+    control = node_control(model, state.front)
+    usable = (link_usable(model, control, 0), link_usable(model, control, 1))
+    open_cap = world.capacity * frac
+    hits = fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
+                     open_cap)
+    hits += deep_strike_hits(model, world, streams, runs, day, usable)
+    frac, repair_day = apply_hits(model, streams, runs, day, hits, frac, repair_day,
+                                  world.damage)
+    state = replace(state, day=day, link_frac=frac, repair_day=repair_day, hits=hits)
+    state = _logistics(model, world, state, control, world.capacity * frac)
+
+    ratio_today = supply_ratio(world, state)
+    mult = sector_supply_ratio(model, supply_effectiveness(
+        state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
+    stock = stock_update(state.stock, ratio_today, world.stock_max)
+    eff = effectiveness(world, model.posture_attack, mult)
+    strength = eff * np.maximum(state.forces, 1e-9)
+    ratio = strength[..., 0] / strength[..., 1]
+    z = streams.normal("combat", runs, day, 3 * model.n_sectors).reshape(len(runs), -1, 3)
+    forces, lost = attrition(world, model.posture_attack, state.forces, eff, z[..., :2])
+    front = move_front(model, world, state.front, ratio, z[..., 2])
+    u = streams.uniform("withdrawal", runs, day, model.n_sectors)
+    front, ordered, untenable = bridgehead_decision(
+        model, world, front, ratio, sector_supply_ratio(model, ratio_today), state.untenable, u)
+    for s in np.flatnonzero(ordered.any(axis=0)):
+        side = model.bridgehead_side[s]
+        forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]
+    withdrawn = state.withdrawn | _bridgehead_lost(model, world, front)
+    state = replace(state, front=front, forces=forces, losses=state.losses + lost, stock=stock,
+                    untenable=untenable, withdrawn=withdrawn)
+    return replace(state, outcomes=track(model, state.outcomes,
+                                         outcome_holds(model, world, state), day))
+
+
+def _bridgehead_lost(model: Model, world: World, front: np.ndarray) -> np.ndarray:
+    """Sectors whose bridgehead side no longer holds ground across its river, ``(R, S)``."""
+    lost = np.zeros(front.shape, dtype=bool)
+    for s in np.flatnonzero(model.bridgehead_side >= 0):
+        r = world.river_km[:, model.bridgehead_river[s]]
+        lost[:, s] = front[:, s] >= r if model.bridgehead_side[s] == 1 else front[:, s] <= r
+    return lost

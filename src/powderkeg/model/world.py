@@ -1,0 +1,136 @@
+"""Sampling a world: each run's values of the scenario's uncertain numbers.
+
+A parameter's value in run ``r`` is its inverse distribution function at the uniform draw
+``u = U(seed, "param/<path>", r)``; the stream is keyed by the parameter's path, so variants
+of a scenario that share a seed share the draws of the parameters they have in common.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from powderkeg.model.build import Model
+from powderkeg.model.random import Streams
+from powderkeg.scenario.schema import MODES
+
+__all__ = ["World", "sample_parameters", "sample_world"]
+
+
+@dataclass(frozen=True)
+class World:
+    """Per-run parameter values; every array has a leading run axis of length R."""
+
+    capacity: np.ndarray  # (R, E) tons/day intact
+    at_start: np.ndarray  # (R, E) capacity fraction open on day 0
+    damage: np.ndarray  # (R, E) fraction of capacity a hit removes
+    front0: np.ndarray  # (R, S)
+    forces0: np.ndarray  # (R, S, 2)
+    reinforcements: np.ndarray  # (R, S, 2) per day
+    fortification: np.ndarray  # (R, S, 2)
+    morale: np.ndarray  # (R, S, 2)
+    objective_km: np.ndarray  # (R, O)
+    river_km: np.ndarray  # (R, V)
+    attrition: np.ndarray  # (R, 2)
+    weiss: np.ndarray  # (R,)
+    static_intensity: np.ndarray
+    advance_km: np.ndarray
+    advance_threshold: np.ndarray
+    river_ratio: np.ndarray
+    river_factor: np.ndarray
+    noise: np.ndarray
+    supply_floor: np.ndarray
+    rationing_days: np.ndarray
+    withdraw_supply: np.ndarray
+    withdraw_force: np.ndarray
+    withdraw_days: np.ndarray
+    withdraw_prob: np.ndarray
+    withdraw_loss: np.ndarray
+    source_tons: np.ndarray  # (R, Q)
+    demand_tons: np.ndarray  # (R, D)
+    stock0: np.ndarray  # (R, D)
+    stock_max: np.ndarray  # (R, D)
+    fire_missions: np.ndarray  # (R, F) strikes on links expected per day
+    fire_reach: np.ndarray  # (R, F) km from the front
+    fire_success: np.ndarray  # (R, F) hit and not intercepted
+    deep_rate: np.ndarray  # (R, G)
+    deep_success: np.ndarray  # (R, G)
+
+
+def sample_parameters(model: Model, streams: Streams, runs: np.ndarray) -> dict[str, np.ndarray]:
+    """Each world parameter's value per run, by path; fixed numbers broadcast."""
+    runs = np.asarray(runs)
+    out = {}
+    for path, p in zip(model.world_paths, model.world_params):
+        if p.is_random:
+            out[path] = p.ppf(streams.uniform(f"param/{path}", runs, 0)[:, 0])
+        else:
+            out[path] = np.full(len(runs), p.value)
+    return out
+
+
+def sample_world(model: Model, streams: Streams, runs: np.ndarray) -> World:
+    """Sample the world of each run in ``runs``."""
+    v = sample_parameters(model, streams, runs)
+    s = model.scenario
+    n = len(runs)
+
+    def col(path, default=None):
+        if path in v:
+            return v[path]
+        if default is None:
+            raise KeyError(path)
+        return np.full(n, float(default))
+
+    def stack(paths, default=None):
+        return np.stack([col(p, default) for p in paths], axis=-1) if paths else np.zeros((n, 0))
+
+    def per_side(field, default=None):
+        return np.stack([stack([f"sectors[{x.id}].{field}.{side}" for side in model.sides],
+                               default) for x in s.sectors], axis=1)
+
+    def markers(paths, fixed):
+        return np.stack([col(p) if p else np.full(n, k) for p, k in zip(paths, fixed)], -1) \
+            if paths else np.zeros((n, 0))
+
+    link = [f"links[{x.id}]" for x in s.links]
+    fires = [f"fires[{f.id}]" for f in s.fires]
+    deep = [f"deep_strikes[{g.id}]" for g in s.deep_strikes]
+    dem = [f"supply.demands[{d.id}]" for d in s.supply.demands]
+    c, lg, w = "model.combat", "model.logistics", "model.withdrawal"
+    damage_by_mode = stack([f"{lg}.damage_fraction.{m}" for m in MODES])
+    return World(
+        capacity=stack([p + ".capacity" for p in link]),
+        at_start=stack([p + ".at_start" for p in link], 1.0),
+        damage=damage_by_mode[:, model.link_mode],
+        front0=stack([f"sectors[{x.id}].front_km" for x in s.sectors]),
+        forces0=per_side("forces"),
+        reinforcements=per_side("reinforcements_per_day", 0.0),
+        fortification=per_side("fortification", 1.0),
+        morale=per_side("morale", 1.0),
+        objective_km=markers(model.objective_path, model.objective_fixed_km),
+        river_km=markers(model.river_path, model.river_fixed_km),
+        attrition=stack([f"{c}.attrition_rate.{side}" for side in model.sides]),
+        weiss=col(f"{c}.weiss_exponent"), static_intensity=col(f"{c}.static_intensity"),
+        advance_km=col(f"{c}.advance_km_per_day"), advance_threshold=col(f"{c}.advance_threshold"),
+        river_ratio=col(f"{c}.river_crossing_ratio"), river_factor=col(f"{c}.river_advance_factor"),
+        noise=col(f"{c}.noise_sigma"),
+        supply_floor=col(f"{lg}.supply_floor"), rationing_days=col(f"{lg}.rationing_days"),
+        withdraw_supply=col(f"{w}.supply_ratio_below"), withdraw_force=col(f"{w}.force_ratio_above"),
+        withdraw_days=col(f"{w}.untenable_days"), withdraw_prob=col(f"{w}.daily_probability"),
+        withdraw_loss=col(f"{w}.loss_fraction"),
+        source_tons=stack([f"supply.sources[{q.id}].tons_per_day" for q in s.supply.sources]),
+        demand_tons=stack([p + ".tons_per_day" for p in dem]),
+        stock0=stack([p + ".initial_stock_days" for p in dem], 5.0),
+        stock_max=stack([p + ".max_stock_days" for p in dem], 15.0),
+        fire_missions=stack([p + ".launchers" for p in fires])
+        * stack([p + ".missions_per_launcher_day" for p in fires])
+        * stack([p + ".interdiction_share" for p in fires]),
+        fire_reach=stack([p + ".range_km" for p in fires])
+        - stack([p + ".standoff_km" for p in fires], 0.0),
+        fire_success=stack([p + ".hit_probability" for p in fires])
+        * (1 - stack([p + ".interception_probability" for p in fires], 0.0)),
+        deep_rate=stack([p + ".rate_per_day" for p in deep]),
+        deep_success=stack([p + ".success_probability" for p in deep]),
+    )

@@ -1,0 +1,134 @@
+"""Cross-reference checks that a schema alone cannot make: every name used must be defined.
+
+Each problem is reported with its place in the file (``links[3].to``) so the user can go
+straight to it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from powderkeg.scenario.schema import Scenario
+from powderkeg.scenario.walk import iter_params
+
+__all__ = ["reference_problems"]
+
+_CITATION = re.compile(r"\[([A-Za-z0-9_.-]+)\]")
+
+
+def _dupes(kind: str, path: str, ids: list[str]) -> list[tuple[str, str]]:
+    return [(path, f"{kind} id '{i}' is used more than once") for i, n in Counter(ids).items()
+            if n > 1]
+
+
+def reference_problems(s: Scenario) -> list[tuple[str, str]]:
+    """All ``(place, problem)`` pairs of names that are used but not defined."""
+    out: list[tuple[str, str]] = []
+    sides = set(s.sides)
+    if len(sides) != 2:
+        out.append(("sides", "the two sides must have different names"))
+    nodes = {n.id for n in s.nodes}
+    sectors = {x.id: x for x in s.sectors}
+    links = {x.id for x in s.links}
+    demands = {d.id for d in s.supply.demands}
+    for kind, path, ids in [
+        ("node", "nodes", [n.id for n in s.nodes]), ("link", "links", [x.id for x in s.links]),
+        ("sector", "sectors", list(sectors)), ("demand", "supply.demands",
+                                               [d.id for d in s.supply.demands]),
+        ("outcome", "outcomes", [o.id for o in s.outcomes]),
+    ]:
+        out += _dupes(kind, path, ids)
+
+    def need(cond: bool, place: str, what: str):
+        if not cond:
+            out.append((place, what))
+
+    for i, n in enumerate(s.nodes):
+        p = f"nodes[{i}]"
+        if n.sector is not None:
+            need(n.sector in sectors, f"{p}.sector", f"unknown sector '{n.sector}'")
+        else:
+            need(n.control in sides, f"{p}.control",
+                 f"a node outside any sector needs control: one of {sorted(sides)}")
+    for i, x in enumerate(s.links):
+        for end in ("from_", "to"):
+            name = getattr(x, end)
+            need(name in nodes, f"links[{i}].{end.rstrip('_')}", f"unknown node '{name}'")
+        need(x.from_ != x.to, f"links[{i}]", "a link must join two different nodes")
+    for i, sec in enumerate(s.sectors):
+        p = f"sectors[{i}]"
+        for j, a in enumerate(sec.axis):
+            if isinstance(a, str):
+                need(a in nodes, f"{p}.axis[{j}]", f"unknown node '{a}'")
+        for group in ("objectives", "rivers"):
+            for j, m in enumerate(getattr(sec, group)):
+                for name in ([m.node] if m.node else []) + list(m.between or ()):
+                    need(name in nodes, f"{p}.{group}[{j}]", f"unknown node '{name}'")
+        for field in ("forces", "reinforcements_per_day", "fortification", "morale", "posture"):
+            for side in getattr(sec, field):
+                need(side in sides, f"{p}.{field}.{side}", f"unknown side; use {sorted(sides)}")
+        for side in sides:
+            need(side in sec.forces, f"{p}.forces", f"missing the forces of '{side}'")
+        if sec.bridgehead:
+            need(sec.bridgehead.side in sides, f"{p}.bridgehead.side", "unknown side")
+            need(sec.bridgehead.river in {r.id for r in sec.rivers}, f"{p}.bridgehead.river",
+                 f"unknown river '{sec.bridgehead.river}'; declare it under rivers")
+    for i, src in enumerate(s.supply.sources):
+        need(src.side in sides, f"supply.sources[{i}].side", "unknown side")
+        need(src.node in nodes, f"supply.sources[{i}].node", f"unknown node '{src.node}'")
+    for i, d in enumerate(s.supply.demands):
+        need(d.side in sides, f"supply.demands[{i}].side", "unknown side")
+        if d.sector is not None:
+            need(d.sector in sectors, f"supply.demands[{i}].sector", f"unknown sector '{d.sector}'")
+        for tier in d.depots:
+            for name in tier:
+                need(name in nodes, f"supply.demands[{i}].depots", f"unknown node '{name}'")
+    for i, f in enumerate(s.fires):
+        need(f.side in sides, f"fires[{i}].side", "unknown side")
+    for i, d in enumerate(s.deep_strikes):
+        need(d.side in sides, f"deep_strikes[{i}].side", "unknown side")
+        for t in d.targets:
+            need(t in links, f"deep_strikes[{i}].targets", f"unknown link '{t}'")
+    for side in s.model.combat.attrition_rate:
+        need(side in sides, f"model.combat.attrition_rate.{side}", "unknown side")
+    for side in sides:
+        need(side in s.model.combat.attrition_rate, "model.combat.attrition_rate",
+             f"missing the rate of '{side}'")
+    out += _outcome_problems(s, sides, sectors, links, demands)
+    if s.sources:
+        for path, p in iter_params(s):
+            for key in _CITATION.findall(p.source or ""):
+                need(key in s.sources, path + ".source", f"cites [{key}], not in sources")
+    return out
+
+
+def _outcome_problems(s, sides, sectors, links, demands):
+    out = []
+    for i, o in enumerate(s.outcomes):
+        p = f"outcomes[{i}]"
+        if hasattr(o, "side") and o.side not in sides:
+            out.append((f"{p}.side", f"unknown side '{o.side}'"))
+        if o.kind == "objective_taken":
+            for j, t in enumerate(o.targets):
+                sec = sectors.get(t.sector)
+                if sec is None:
+                    out.append((f"{p}.targets[{j}].sector", f"unknown sector '{t.sector}'"))
+                elif t.objective not in {m.id for m in sec.objectives}:
+                    out.append((f"{p}.targets[{j}].objective",
+                                f"sector '{t.sector}' has no objective '{t.objective}'"))
+        elif o.kind == "sector_withdrawn":
+            sec = sectors.get(o.sector)
+            if sec is None:
+                out.append((f"{p}.sector", f"unknown sector '{o.sector}'"))
+            elif sec.bridgehead is None or sec.bridgehead.side != o.side:
+                out.append((f"{p}.sector", f"sector '{o.sector}' has no bridgehead of '{o.side}'"))
+        elif o.kind in ("link_capacity_at_least", "link_struck"):
+            for name in o.links:
+                if name not in links:
+                    out.append((f"{p}.links", f"unknown link '{name}'"))
+        elif o.kind == "supply_below":
+            for name in o.demands:
+                if name not in demands:
+                    out.append((f"{p}.demands", f"unknown demand '{name}'"))
+    return out

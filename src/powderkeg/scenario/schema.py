@@ -1,0 +1,290 @@
+"""The schema of scenario files (pydantic v2): frozen, with unknown keys rejected.
+
+Numbers are :data:`~powderkeg.scenario.params.Param`: fixed or distributed, each with a
+``source`` or a ``note``. Cross-references between sections (a link's nodes, a sector's
+objectives, an outcome's targets) are checked by :mod:`powderkeg.scenario.references`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from powderkeg.scenario.params import NonNegative, Param, Positive, Probability, bounded
+
+__all__ = ["Scenario", "Outcome", "OUTCOME_KINDS", "MODES"]
+
+Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
+MODES = ("rail", "road", "bridge", "ferry")
+Mode = Literal["rail", "road", "bridge", "ferry"]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class Node(Strict):
+    """A place in the supply network; ``sector`` places it on that sector's front axis."""
+
+    id: Id
+    name: str | None = None
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+    role: str = ""
+    control: Id | None = Field(None, description="Side holding it, for nodes in no sector.")
+    sector: Id | None = Field(None, description="Its control follows this sector's front.")
+    km: float | None = Field(
+        None, ge=0, description="Km along the sector axis (default: the nearest point to it)."
+    )
+    source: str | None = None
+    note: str | None = None
+
+
+class Link(Strict):
+    """A rail line, road, bridge or ferry between two nodes, with capacity in tons per day."""
+
+    id: Id
+    from_: Id = Field(alias="from")
+    to: Id
+    mode: Mode
+    capacity: NonNegative = Field(description="Tons per day when intact.")
+    at_start: Probability = Field(1.0, description="Fraction of capacity open on day 0.")
+    repair_days: Positive | None = Field(
+        None, description="Days to repair damage (default: model.logistics.repair_days[mode])."
+    )
+    directed: bool = Field(False, description="True if supply moves only from 'from' to 'to'.")
+    source: str | None = None
+    note: str | None = None
+
+
+class Place(Strict):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Marker(Strict):
+    """A point on a front axis: at a node, midway between two nodes, or at a given km."""
+
+    id: Id
+    name: str | None = None
+    node: Id | None = None
+    between: tuple[Id, Id] | None = None
+    km: NonNegative | None = None
+    coast: bool = Field(False, description="Reaching it means reaching the sea.")
+
+    @model_validator(mode="after")
+    def _one_position(self):
+        given = [x is not None for x in (self.node, self.between, self.km)]
+        if sum(given) != 1:
+            raise ValueError("give exactly one of node, between or km")
+        return self
+
+
+class Bridgehead(Strict):
+    side: Id
+    river: Id
+
+
+class Sector(Strict):
+    """A front: an axis from the first side's rear into the second side's, and the forces on it."""
+
+    id: Id
+    name: str | None = None
+    axis: list[Union[Id, Place]] = Field(min_length=2)
+    front_km: NonNegative = Field(description="Front position, km along the axis, on day 0.")
+    objectives: list[Marker] = []
+    rivers: list[Marker] = []
+    forces: dict[Id, NonNegative] = Field(description="Personnel per side.")
+    reinforcements_per_day: dict[Id, NonNegative] = {}
+    fortification: dict[Id, Positive] = Field({}, description="Defensive multiplier per side.")
+    morale: dict[Id, Positive] = {}
+    posture: dict[Id, Literal["attack", "defend"]] = {}
+    bridgehead: Bridgehead | None = None
+    source: str | None = None
+    note: str | None = None
+
+
+class SupplySource(Strict):
+    id: Id
+    side: Id
+    node: Id
+    tons_per_day: NonNegative
+    source: str | None = None
+    note: str | None = None
+
+
+class Demand(Strict):
+    """A side's daily need at a group of depots; the first tier with a held depot receives it."""
+
+    id: Id
+    side: Id
+    sector: Id | None = None
+    depots: list[list[Id]] = Field(min_length=1)
+    tons_per_day: Positive
+    initial_stock_days: NonNegative = 5.0
+    max_stock_days: Positive = 15.0
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_tier(cls, data):
+        if isinstance(data, dict):
+            d = data.get("depots")
+            if isinstance(d, list) and d and all(isinstance(x, str) for x in d):
+                data = {**data, "depots": [d]}
+        return data
+
+
+class Supply(Strict):
+    sources: list[SupplySource] = []
+    demands: list[Demand] = []
+
+
+class Fires(Strict):
+    """Long-range rocket artillery against supply links within range of the front."""
+
+    id: Id
+    side: Id
+    launchers: NonNegative
+    missions_per_launcher_day: NonNegative
+    interdiction_share: Probability = Field(description="Share of missions against links.")
+    range_km: Positive
+    standoff_km: NonNegative = 0.0
+    hit_probability: Probability
+    interception_probability: Probability = 0.0
+    source: str | None = None
+    note: str | None = None
+
+
+class DeepStrike(Strict):
+    """Rare strikes beyond rocket range (sabotage, drones) on named high-value links."""
+
+    id: Id
+    side: Id
+    targets: list[Id] = Field(min_length=1)
+    rate_per_day: NonNegative
+    success_probability: Probability
+    source: str | None = None
+    note: str | None = None
+
+
+class ByMode(Strict):
+    rail: Param
+    road: Param
+    bridge: Param
+    ferry: Param
+
+
+class Combat(Strict):
+    attrition_rate: dict[Id, Positive] = Field(
+        description="Helmbold coefficient: losses per day per effective enemy soldier."
+    )
+    weiss_exponent: Probability = Field(description="1 = square law, 0 = logarithmic law.")
+    static_intensity: Probability = Field(description="Attrition scale when nobody attacks.")
+    advance_km_per_day: NonNegative
+    advance_threshold: bounded(1.0) = Field(description="Effective force ratio to advance.")
+    river_crossing_ratio: bounded(1.0)
+    river_advance_factor: Probability
+    noise_sigma: NonNegative = Field(description="Log-sd of daily chance; 0 = deterministic.")
+
+
+class Logistics(Strict):
+    supply_floor: Probability = Field(description="Effectiveness left with no supply at all.")
+    rationing_days: Positive = Field(description="Stock below which effectiveness drops.")
+    damage_fraction: ByMode
+    repair_days: ByMode
+
+
+class Withdrawal(Strict):
+    supply_ratio_below: Probability
+    force_ratio_above: Positive
+    untenable_days: NonNegative
+    daily_probability: Probability
+    loss_fraction: Probability
+
+
+class ModelParams(Strict):
+    combat: Combat
+    logistics: Logistics
+    withdrawal: Withdrawal
+
+
+class _Outcome(Strict):
+    id: Id
+    description: str = ""
+
+
+class ObjectiveRef(Strict):
+    sector: Id
+    objective: Id
+
+
+class ObjectiveTaken(_Outcome):
+    """``side`` holds any of ``targets`` (the front has passed it) for ``held_days`` days."""
+
+    kind: Literal["objective_taken"]
+    side: Id
+    targets: list[ObjectiveRef] = Field(min_length=1)
+    held_days: int = Field(0, ge=0)
+
+
+class SectorWithdrawn(_Outcome):
+    """``side`` gives up its bridgehead in ``sector``."""
+
+    kind: Literal["sector_withdrawn"]
+    sector: Id
+    side: Id
+
+
+class LinkCapacityAtLeast(_Outcome):
+    """All ``links`` are back to at least ``fraction`` of their intact capacity."""
+
+    kind: Literal["link_capacity_at_least"]
+    links: list[Id] = Field(min_length=1)
+    fraction: float = Field(gt=0, le=1)
+
+
+class LinkStruck(_Outcome):
+    """Any of ``links`` is hit after day 0."""
+
+    kind: Literal["link_struck"]
+    links: list[Id] = Field(min_length=1)
+
+
+class SupplyBelow(_Outcome):
+    """Deliveries to ``demands`` stay below ``fraction`` of their need for ``days`` days running."""
+
+    kind: Literal["supply_below"]
+    demands: list[Id] = Field(min_length=1)
+    fraction: float = Field(gt=0, le=1)
+    days: int = Field(1, ge=1)
+
+
+Outcome = Annotated[
+    Union[ObjectiveTaken, SectorWithdrawn, LinkCapacityAtLeast, LinkStruck, SupplyBelow],
+    Field(discriminator="kind"),
+]
+OUTCOME_KINDS = ("objective_taken", "sector_withdrawn", "link_capacity_at_least",
+                 "link_struck", "supply_below")
+
+
+class Scenario(Strict):
+    """A whole scenario: what the world looked like on ``date`` and how it may unfold."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="lower-case name, e.g. autumn-2022")
+    title: str
+    date: dt.date = Field(description="Knowledge cut-off and day 0 of every run.")
+    description: str = ""
+    sources: dict[str, str] = Field({}, description="Source keys cited as [KEY] in numbers.")
+    sides: tuple[Id, Id] = Field(
+        description="The two sides; every front axis runs from the first side's rear."
+    )
+    nodes: list[Node] = Field(min_length=2)
+    links: list[Link] = Field(min_length=1)
+    sectors: list[Sector] = Field(min_length=1)
+    supply: Supply = Supply()
+    fires: list[Fires] = []
+    deep_strikes: list[DeepStrike] = []
+    model: ModelParams
+    outcomes: list[Outcome] = []
