@@ -14,3 +14,56 @@ def autumn():
 @pytest.fixture(scope="session")
 def autumn_model(autumn):
     return build_model(autumn)
+
+
+def tiny_document(**changes) -> dict:
+    """A minimal valid scenario: one sector between two towns, one bridge, one deep strike."""
+    doc = {
+        "id": "tiny", "title": "Tiny", "date": "2022-10-12", "sides": ["blue", "red"],
+        "nodes": [
+            {"id": "a", "lat": 47.0, "lon": 33.0, "sector": "front"},
+            {"id": "b", "lat": 47.0, "lon": 34.0, "sector": "front"},
+            {"id": "depot", "lat": 47.0, "lon": 35.0, "control": "red"},
+        ],
+        "links": [
+            {"id": "bridge", "from": "depot", "to": "b", "mode": "bridge", "capacity": 1000},
+            {"id": "road", "from": "a", "to": "b", "mode": "road", "capacity": 500},
+        ],
+        "sectors": [{
+            "id": "front", "axis": ["a", "b", "depot"], "front_km": 10,
+            "objectives": [{"id": "town_b", "node": "b"}],
+            "forces": {"blue": 1000, "red": 1000},
+        }],
+        "supply": {
+            "sources": [{"id": "s", "side": "red", "node": "depot", "tons_per_day": 5000}],
+            "demands": [{"id": "front_red", "side": "red", "sector": "front",
+                         "depots": [["b"]], "tons_per_day": 100}],
+        },
+        "deep_strikes": [{"id": "raid", "side": "blue", "targets": ["bridge"],
+                          "rate_per_day": 0.02, "success_probability": 0.5}],
+        "model": {
+            "combat": {"attrition_rate": {"blue": 0.001, "red": 0.001}, "weiss_exponent": 1,
+                       "static_intensity": 0.5, "advance_km_per_day": 1,
+                       "advance_threshold": 1.5, "river_crossing_ratio": 3,
+                       "river_advance_factor": 0.1, "noise_sigma": 0},
+            "logistics": {"supply_floor": 0.3, "rationing_days": 3,
+                          "damage_fraction": {"rail": 0.5, "road": 0.5, "bridge": 0.5,
+                                              "ferry": 0.5},
+                          "repair_days": {"rail": 5, "road": 5, "bridge": 5, "ferry": 5}},
+            "withdrawal": {"supply_ratio_below": 0.5, "force_ratio_above": 1.5,
+                           "untenable_days": 3, "daily_probability": 0.2, "loss_fraction": 0},
+        },
+        "outcomes": [{"id": "bridge_hit", "kind": "link_struck", "links": ["bridge"]}],
+    }
+    for key, value in changes.items():
+        doc[key] = value
+    return doc
+
+
+def tiny_scenario(**changes):
+    from powderkeg.scenario.references import reference_problems
+    from powderkeg.scenario.schema import Scenario
+
+    s = Scenario.model_validate(tiny_document(**changes))
+    assert reference_problems(s) == []
+    return s

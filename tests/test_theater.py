@@ -1,0 +1,119 @@
+"""Fronts, rivers, bridgeheads and control: behaviour on small scenarios with known answers."""
+
+import numpy as np
+
+from conftest import tiny_document, tiny_scenario
+from powderkeg.engine.simulate import simulate
+from powderkeg.model.build import build_model
+from powderkeg.model.fires import links_in_reach, poisson_capped
+from powderkeg.model.network import link_usable, node_control
+from powderkeg.model.theater import advance_rate
+
+
+def test_advance_rate_has_a_dead_band_and_is_antisymmetric():
+    ratio = np.array([0.4, 1 / 1.5, 1.0, 1.5, 2.5])
+    v = advance_rate(ratio, 1.5, 10.0)
+    np.testing.assert_allclose(v, [-4.0, 0.0, 0.0, 0.0, 4.0])
+
+
+def _sector(**extra):
+    sector = tiny_document()["sectors"][0]
+    sector.update(extra)
+    return [sector]
+
+
+def test_river_line_stops_an_advance_short_of_the_crossing_ratio():
+    # blue 2:1 stronger advances at 1 km/day x (1 - 1.5/2) = 0.25 km/day towards a river at 20 km
+    s = tiny_scenario(sectors=_sector(
+        forces={"blue": 2000, "red": 1000}, rivers=[{"id": "r", "km": 20}],
+        posture={"blue": "attack"}))
+    ds = simulate(s, 5, 200, seed=0, every=1)
+    front = ds.front_km.values
+    assert np.all(np.diff(front, axis=1) >= -1e-9)
+    assert front.max() <= 20.0 + 1e-9
+    assert np.allclose(front[:, -1], 20.0)
+
+
+def test_advance_crosses_a_river_when_strong_enough_but_slowed():
+    s = tiny_scenario(sectors=_sector(
+        forces={"blue": 10_000, "red": 1000}, rivers=[{"id": "r", "km": 12}],
+        posture={"blue": "attack"}))
+    ds = simulate(s, 3, 30, seed=0, every=1)
+    front = ds.front_km.values[0]
+    assert front[-1] > 12.0
+    crossing = np.argmax(front > 12.0)
+    assert front[crossing] - 12.0 < 0.1 * 1.0 + 1e-9
+
+
+def test_untenable_bridgehead_is_withdrawn_by_a_stochastic_decision():
+    # red holds a bridgehead on blue's side of a river at 30 km; its only supply line is cut
+    links = tiny_document()["links"]
+    links[0]["at_start"] = 0.0
+    links[0]["repair_days"] = 10_000
+    s = tiny_scenario(
+        links=links,
+        sectors=_sector(forces={"blue": 3000, "red": 1000}, rivers=[{"id": "r", "km": 30}],
+                        bridgehead={"side": "red", "river": "r"}, posture={"blue": "attack"}),
+        outcomes=[{"id": "gone", "kind": "sector_withdrawn", "sector": "front", "side": "red"}])
+    ds = simulate(s, 400, 60, seed=5)
+    day = ds.event_day.sel(outcome="gone").values
+    assert np.isnan(day).sum() < 10
+    # three untenable days first, then a daily chance of 0.2: the days waited after the third
+    # are geometric, with mean (1 - p) / p = 4
+    days_after = day[~np.isnan(day)] - 3
+    assert days_after.min() >= 0
+    assert abs(np.mean(days_after) - 4.0) < 0.5
+
+
+def test_supplied_bridgehead_holds():
+    s = tiny_scenario(
+        sectors=_sector(forces={"blue": 1000, "red": 1000}, rivers=[{"id": "r", "km": 30}],
+                        bridgehead={"side": "red", "river": "r"}),
+        deep_strikes=[],
+        outcomes=[{"id": "gone", "kind": "sector_withdrawn", "sector": "front", "side": "red"}])
+    ds = simulate(s, 50, 60, seed=5)
+    assert np.isnan(ds.event_day.values).all()
+
+
+def test_control_of_nodes_and_links_follows_the_front():
+    m = build_model(tiny_scenario())
+    front = np.array([[10.0], [80.0]])  # town b lies ~76 km along the axis
+    control = node_control(m, front)
+    b = m.node_ids.index("b")
+    assert control[:, b].tolist() == [1, 0]
+    assert control[:, m.node_ids.index("depot")].tolist() == [1, 1]
+    road = m.link_ids.index("road")
+    assert link_usable(m, control, 0)[:, road].tolist() == [False, True]
+    assert link_usable(m, control, 1)[:, m.link_ids.index("bridge")].tolist() == [True, False]
+
+
+def test_kerch_bridge_is_beyond_rocket_range_of_every_front(autumn_model):
+    m = autumn_model
+    front = np.array([[sec.front_km.support()[1] for sec in m.scenario.sectors]])
+    reach = links_in_reach(m, front, np.array([84.0]))[0]
+    assert not reach[m.link_ids.index("kerch_bridge_rail")]
+    assert reach[m.link_ids.index("antonivskyi_road_bridge")]
+    assert reach[m.link_ids.index("melitopol_tokmak_rail")]
+
+
+def test_poisson_inversion_matches_scipy():
+    from scipy import stats
+
+    u = np.linspace(0.001, 0.999, 500)
+    mean = np.full(500, 1.7)
+    np.testing.assert_array_equal(poisson_capped(u, mean, 8),
+                                  np.minimum(stats.poisson.ppf(u, 1.7), 8))
+
+
+def test_autumn_invariants(autumn):
+    ds = simulate(autumn, 200, 120, seed=9)
+    assert (ds.forces.values >= 0).all()
+    assert ((ds.link_capacity.values >= 0) & (ds.link_capacity.values <= 1)).all()
+    assert ((ds.supply_ratio.values >= 0) & (ds.supply_ratio.values <= 1 + 1e-6)).all()
+    lengths = build_model(autumn).sector_length
+    assert ((ds.front_km.values >= 0) & (ds.front_km.values <= lengths + 1e-3)).all()
+    kherson = ds.event_day.sel(outcome="kherson_city_liberated").values
+    withdrawn = ds.event_day.sel(outcome="kherson_westbank_withdrawal").values
+    # the city lies on the west bank: it cannot be retaken after the withdrawal day
+    both = ~np.isnan(withdrawn)
+    assert np.all(kherson[both] <= withdrawn[both])
