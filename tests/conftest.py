@@ -67,3 +67,29 @@ def tiny_scenario(**changes):
     s = Scenario.model_validate(tiny_document(**changes))
     assert reference_problems(s) == []
     return s
+
+
+def autumn_variant(edit) -> "Scenario":
+    """The built-in scenario with ``edit(doc)`` applied to its resolved document."""
+    from powderkeg.scenario.load import resolve_document
+    from powderkeg.scenario.references import reference_problems
+    from powderkeg.scenario.schema import Scenario
+
+    doc, _ = resolve_document("autumn-2022")
+    edit(doc)
+    s = Scenario.model_validate(doc)
+    assert reference_problems(s) == []
+    return s
+
+
+def frozen_politics(_autumn=None, hazard: float = 0.05):
+    """autumn-2022 with a coup hazard that ignores its covariates: constant ``hazard``."""
+    import math
+
+    def edit(doc):
+        regime = doc["politics"]["regime"]
+        regime["intercept"] = math.log(hazard / (1 - hazard))
+        for key in ("setbacks", "fragmentation", "armed_outside", "unanswered_blame"):
+            regime[key] = 0.0
+
+    return autumn_variant(edit), hazard

@@ -12,12 +12,16 @@ import json
 import sys
 from collections import Counter
 from pathlib import Path
+from enum import Enum
 from typing import Annotated, Optional
 
+import numpy as np
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from powderkeg.errors import InputError
 
@@ -36,12 +40,18 @@ def _user_errors(fn):
         try:
             return fn(*args, **kwargs)
         except InputError as e:
-            err.print(f"[bold red]error:[/] {e}", soft_wrap=True)
+            err.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             err.print("interrupted; nothing was written.")
             raise typer.Exit(130) from None
     return wrapper
+
+
+class Policy(str, Enum):
+    match_strength = "match_strength"
+    offer_offramp = "offer_offramp"
+    mixed = "mixed"
 
 
 ScenarioArg = Annotated[str, typer.Argument(
@@ -64,15 +74,20 @@ def run(
         "--json", help="Print one JSON document on standard output instead of the table.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not depend "
                                          "on it.")] = 2,
+    policy: Annotated[Optional[Policy], typer.Option(
+        help="The West's and Ukraine's response to each escalation (default: the scenario's): "
+             "match_strength, offer_offramp or mixed.")] = None,
 ) -> None:
     """Simulate a scenario and report how likely each outcome is by the horizon."""
     from powderkeg.analysis.outcomes import outcome_summary
     from powderkeg.engine.simulate import simulate
-    from powderkeg.results import default_out_dir, write_results
+    from powderkeg.results import check_out_dir, default_out_dir, write_results
     from powderkeg.scenario import load_scenario, scenario_to_yaml
+    from powderkeg.scenario.load import with_policy
 
-    s = load_scenario(scenario)
+    s = with_policy(load_scenario(scenario), policy.value if policy else None)
     target = out_dir or default_out_dir(s.id, seed)
+    check_out_dir(target)
     with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
                   TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
                   console=err, transient=True, disable=not err.is_terminal) as bar:
@@ -85,17 +100,23 @@ def run(
         doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": runs, "days": days,
                "seed": seed, "results_dir": str(written),
                "outcomes": {k: {f: v[f] for f in ("probability", "ci95", "median_day",
-                                                  "cumulative")} for k, v in summary.items()}}
+                                                  "cumulative", "by_theory") if f in v}
+                            for k, v in summary.items()}}
+        if s.politics is not None:
+            doc["policy"] = s.politics.policy
         sys.stdout.write(json.dumps(doc) + "\n")
         return
     out.print(_outcome_table(s, summary, runs, days))
+    if any("by_theory" in v for v in summary.values()):
+        out.print(_theory_table(summary, runs))
     out.print(f"Results written to {written}")
 
 
 def _outcome_table(s, summary, runs, days) -> Table:
     horizon = s.date + dt.timedelta(days=days)
-    table = Table(title=f"{s.title}\n{runs:,} runs from {s.date} to {horizon} (day {days})",
-                  title_justify="left")
+    policy = f", policy {s.politics.policy}" if s.politics else ""
+    table = Table(title=f"{s.title}\n{runs:,} runs from {s.date} to {horizon} (day {days})"
+                        f"{policy}", title_justify="left")
     table.add_column("outcome", no_wrap=True)
     table.add_column("probability", justify="right")
     table.add_column("95% interval", justify="right", no_wrap=True)
@@ -105,6 +126,25 @@ def _outcome_table(s, summary, runs, days) -> Table:
         med = v["median_day"]
         when = "-" if med is None else f"{med:.0f} ({s.date + dt.timedelta(days=int(med))})"
         table.add_row(oid, f"{v['probability']:.1%}", f"{lo:.1%}-{hi:.1%}", when)
+    return table
+
+
+def _theory_table(summary, runs) -> Table:
+    order = ("weakness_invites", "cornered_escalates")
+    first = next(v for v in summary.values() if "by_theory" in v)["by_theory"]
+    names = [t for t in order if t in first] + [t for t in first if t not in order]
+    table = Table(title="By escalation theory: probability (95% interval)", title_justify="left")
+    table.add_column("outcome", no_wrap=True)
+    for t in names:
+        table.add_column(f"{t}\n{first[t]['runs']:,} runs ({first[t]['runs'] / runs:.0%})",
+                         justify="right", no_wrap=True)
+    for oid, v in summary.items():
+        cells = []
+        for t in names:
+            p = v["by_theory"].get(t)
+            cells.append("-" if p is None else
+                         f"{p['probability']:.1%} ({p['ci95'][0]:.1%}-{p['ci95'][1]:.1%})")
+        table.add_row(oid, *cells)
     return table
 
 
@@ -120,7 +160,8 @@ def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file to ch
     assumed = sum(a for _, _, a in numbers)
     out.print(f"{file}: valid scenario '{s.id}' ({s.date}): {len(s.sectors)} sectors, "
               f"{len(s.nodes)} nodes, {len(s.links)} links, {len(s.outcomes)} outcomes; "
-              f"{len(numbers) - assumed} numbers sourced, {assumed} assumptions.")
+              f"{len(numbers) - assumed} numbers sourced, {assumed} assumptions.",
+              markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -180,7 +221,8 @@ def show(
               f"{len(assumed)} assumptions; {random} uncertain (sampled per run).")
     if assumptions:
         for path, v in assumed:
-            out.print(f"  {path} = {v.describe()}  [dim]{v.note or 'no source, no note'}[/]")
+            out.print(f"  {escape(path)} = {escape(v.describe())}  "
+                      f"[dim]{escape(v.note or 'no source, no note')}[/]")
 
 
 def _km(model, kind, key) -> str:
@@ -190,6 +232,58 @@ def _km(model, kind, key) -> str:
     if path:
         return "given"
     return f"{getattr(model, f'{kind}_fixed_km')[i]:.0f}"
+
+
+@app.command()
+@_user_errors
+def calibrate(
+    scenario: Annotated[str, typer.Argument(
+        help="A built-in scenario id or a YAML file with a politics section.")] = "autumn-2022",
+    cases: Annotated[Optional[Path], typer.Option(
+        help="A case file of the same format as the shipped case base (default: shipped).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Weigh the two escalation theories against the historical case base (Bayes factor)."""
+    from powderkeg.model.calibration import calibrate_scenario
+    from powderkeg.scenario import load_scenario
+    from powderkeg.scenario.cases import load_cases
+
+    s = load_scenario(scenario)
+    if s.politics is None:
+        raise InputError(f"Scenario '{s.id}' has no politics section: there are no escalation "
+                         "theories to calibrate. Use a scenario with politics (autumn-2022).")
+    case_list = load_cases(str(cases) if cases else None)
+    c = calibrate_scenario(s, case_list)
+    names = ("weakness_invites", "cornered_escalates")
+    if as_json:
+        doc = {"scenario": s.id, "cases": [
+            {"id": cid, "response": case.response,
+             "probability": {n: float(c.probabilities[i, j]) for j, n in enumerate(names)}}
+            for i, (cid, case) in enumerate(zip(c.case_ids, case_list))],
+            "log_likelihood": dict(zip(names, map(float, c.log_likelihood))),
+            "log_bayes_factor": c.log_bayes_factor,
+            "prior": dict(zip(names, map(float, c.prior))),
+            "posterior": dict(zip(names, map(float, c.posterior)))}
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return
+    table = Table(title=f"Probability each theory gives Russia's observed response "
+                        f"({len(case_list)} cases)", title_justify="left")
+    for col in ("case", "date", "opponent", "threat", "response", "weakness invites",
+                "cornered escalates"):
+        table.add_column(col, justify="left" if col in ("case", "response") else "right")
+    for i, case in enumerate(case_list):
+        table.add_row(case.id, str(case.date), f"{case.opponent_strength:g}",
+                      f"{case.regime_threat:g}", case.response,
+                      f"{c.probabilities[i, 0]:.3f}", f"{c.probabilities[i, 1]:.3f}")
+    out.print(table)
+    out.print(f"Log likelihood: weakness_invites {c.log_likelihood[0]:.2f}, "
+              f"cornered_escalates {c.log_likelihood[1]:.2f}")
+    out.print(f"Log Bayes factor (weakness_invites over cornered_escalates): "
+              f"{c.log_bayes_factor:.2f} (Bayes factor {np.exp(c.log_bayes_factor):.3g})")
+    out.print(f"Posterior weights from prior {c.prior[0]:.2f}/{c.prior[1]:.2f}: "
+              f"weakness_invites {c.posterior[0]:.3f}, cornered_escalates {c.posterior[1]:.3f}")
+    out.print("Use them in a scenario with `theory_weights: calibrated`.")
 
 
 @app.command()

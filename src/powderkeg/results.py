@@ -22,7 +22,7 @@ import xarray as xr
 from powderkeg import __version__
 from powderkeg.errors import InputError
 
-__all__ = ["write_results", "load_results", "default_out_dir", "RESULTS_FILE"]
+__all__ = ["write_results", "load_results", "default_out_dir", "check_out_dir", "RESULTS_FILE"]
 
 RESULTS_FILE = "results.nc"
 
@@ -33,7 +33,8 @@ def default_out_dir(scenario_id: str, seed: int, root: Path = Path("runs")) -> P
     return root / f"{scenario_id}-{stamp}-seed{seed}-{secrets.token_hex(3)}"
 
 
-def _check_target(out: Path) -> None:
+def check_out_dir(out: Path) -> None:
+    """Refuse an output folder that exists and is not empty (call before a long run)."""
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise InputError(f"Output folder {out} already exists and is not empty; powderkeg never "
                          "overwrites results. Choose a new folder with --out, or leave --out out "
@@ -42,6 +43,8 @@ def _check_target(out: Path) -> None:
 
 def _run_table(ds: xr.Dataset) -> pd.DataFrame:
     table = {"run": ds.run.values}
+    if "theory" in ds:
+        table["theory"] = ds.theory.values
     for i, oid in enumerate(ds.outcome.values):
         table[f"day.{oid}"] = ds.event_day.values[:, i]
     for j, name in enumerate(ds.parameter.values):
@@ -52,7 +55,7 @@ def _run_table(ds: xr.Dataset) -> pd.DataFrame:
 def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[str]) -> Path:
     """Write a results folder at ``out`` (which must not exist or be empty)."""
     out = Path(out)
-    _check_target(out)
+    check_out_dir(out)
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -85,5 +88,6 @@ def load_results(results_dir) -> xr.Dataset:
     if not path.exists():
         raise InputError(f"{results_dir} is not a powderkeg results folder: {path.name} is "
                          "missing. Give the folder that `powderkeg run` printed.")
-    with xr.open_dataset(path, engine="h5netcdf") as ds:
+    with xr.open_dataset(path, engine="h5netcdf", decode_times=False,
+                         decode_timedelta=False) as ds:
         return ds.load()

@@ -32,4 +32,18 @@ def outcome_summary(ds: xr.Dataset) -> dict[str, dict]:
             "median_day": float(np.nanmedian(e)) if hits else None,
             "cumulative": [float(v) for v in cumulative_probability(e, days)],
         }
+        if "theory" in ds:
+            out[str(oid)]["by_theory"] = _by_theory(ds, e)
     return out
+
+
+def _by_theory(ds: xr.Dataset, event_day: np.ndarray) -> dict:
+    theory = ds.theory.values
+    result = {}
+    for name in np.unique(theory):
+        mine = event_day[theory == name]
+        hits = int(np.sum(~np.isnan(mine)))
+        low, high = jeffreys_interval(hits, len(mine))
+        result[str(name)] = {"probability": hits / len(mine), "ci95": [float(low), float(high)],
+                             "runs": int(len(mine))}
+    return result

@@ -67,7 +67,14 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
         series["supply_ratio"][:, k] = supply_ratio(world, state)
         series["stock_days"][:, k] = state.stock
         series["link_capacity"][:, k] = state.link_frac
+        if state.politics is not None:
+            series["escalation_rung"][:, k] = state.politics.rung
+            series["influence"][:, k] = state.politics.influence
 
+    if model.politics is not None:
+        k = len(model.politics.faction_ids)
+        series["escalation_rung"] = np.empty((n, t), np.int8)
+        series["influence"] = np.empty((n, t, k), np.float32)
     record(0)
     for day in range(1, job.days + 1):
         state = step(model, world, state, streams, runs)
@@ -77,7 +84,9 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
             progress(n)
     params = sample_parameters(model, streams, runs)
     random = [p for p, v in zip(model.world_paths, model.world_params) if v.is_random]
+    theory = world.politics.theory if world.politics is not None else np.full(n, -1)
     return {
+        "theory": theory,
         "event_day": state.outcomes.first_day,
         "params": np.stack([params[p] for p in random], axis=1) if random else np.zeros((n, 0)),
         "series": series,
@@ -129,11 +138,22 @@ def _assemble(scenario, model, parts, runs, days, seed, every, offset) -> xr.Dat
     event = cat("event_day").astype(np.float32)
     event[event < 0] = np.nan
     text = scenario_to_yaml(scenario)
+    ds = _dataset(scenario, model, cat, series, event, outcome_ids, parts, runs, offset)
+    ds.attrs.update({
+        "scenario": scenario.id, "title": scenario.title, "date": scenario.date.isoformat(),
+        "seed": seed, "runs": runs, "days": days, "record_every_days": every,
+        "powderkeg_version": __version__,
+        "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
+    })
+    return ds
+
+
+def _dataset(scenario, model, cat, series, event, outcome_ids, parts, runs, offset):
     ds = xr.Dataset(
         {
             "event_day": (("run", "outcome"), event,
-                          {"long_name": "first day the outcome happened (NaN: never)",
-                           "units": "days since scenario date"}),
+                          {"long_name": "first day the outcome happened, counted from the "
+                                        "scenario date (NaN: never)"}),
             "parameter_value": (("run", "parameter"), cat("params"),
                                 {"long_name": "sampled value of each uncertain parameter"}),
             "front_km": (("run", "day", "sector"), series["front_km"],
@@ -156,11 +176,16 @@ def _assemble(scenario, model, parts, runs, days, seed, every, offset) -> xr.Dat
             "demand": list(model.demand_ids), "link": list(model.link_ids),
             "outcome_description": ("outcome", [o.description for o in scenario.outcomes]),
         },
-        attrs={
-            "scenario": scenario.id, "title": scenario.title, "date": scenario.date.isoformat(),
-            "seed": seed, "runs": runs, "days": days, "record_every_days": every,
-            "powderkeg_version": __version__,
-            "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
-        },
     )
+    pm = model.politics
+    if pm is not None:
+        from powderkeg.model.kremlin import THEORY_NAMES
+
+        ds["theory"] = ("run", np.array(THEORY_NAMES)[cat("theory")].astype(str),
+                        {"long_name": "escalation theory drawn for the run"})
+        ds["escalation_rung"] = (("run", "day"), series["escalation_rung"],
+                                 {"long_name": "escalation rung (index into rung)"})
+        ds["influence"] = (("run", "day", "faction"), series["influence"],
+                           {"long_name": "faction influence share"})
+        ds = ds.assign_coords(rung=list(pm.rung_ids), faction=list(pm.faction_ids))
     return ds

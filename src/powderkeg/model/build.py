@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from powderkeg.model.calibration import theory_weights
 from powderkeg.model.geo import haversine_km, point_at_km, polyline_km, project_km
+from powderkeg.model.kremlin import PoliticsModel, build_politics
 from powderkeg.model.logistics import FlowGraph, build_flow_graph
 from powderkeg.scenario.params import _Number
 from powderkeg.scenario.schema import MODES, Scenario
@@ -66,6 +68,7 @@ class Model:
     link_repair: tuple[_Number, ...]  # repair-time distribution of each link
     world_paths: tuple[str, ...]  # parameters sampled once per run
     world_params: tuple[_Number, ...]
+    politics: PoliticsModel | None
 
     @property
     def n_sectors(self) -> int:
@@ -172,7 +175,8 @@ def build_model(s: Scenario) -> Model:
                         for sec in s.sectors])
     repair = tuple(x.repair_days or getattr(s.model.logistics.repair_days, x.mode)
                    for x in s.links)
-    world = [(p, v) for p, v in iter_params(s) if ".repair_days" not in p]
+    world = [(p, v) for p, v in iter_params(s)
+             if ".repair_days" not in p and ".theory_weights" not in p]
     links = {x.id: i for i, x in enumerate(s.links)}
     return Model(
         scenario=s, sides=sides, node_ids=tuple(nodes), node_lat=lat, node_lon=lon,
@@ -192,4 +196,6 @@ def build_model(s: Scenario) -> Model:
         deep_targets=tuple(np.array([links[t] for t in g.targets]) for g in s.deep_strikes),
         link_repair=repair, world_paths=tuple(p for p, _ in world),
         world_params=tuple(v for _, v in world),
+        politics=build_politics(s, tuple(sectors), tuple(links),
+                                theory_weights(s) if s.politics else None),
     )

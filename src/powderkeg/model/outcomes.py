@@ -43,6 +43,12 @@ def _holds(model, world, state, o) -> np.ndarray:
         return (state.link_frac[:, links] >= o.fraction - 1e-12).all(axis=1)
     if o.kind == "link_struck":
         return (state.hits[:, links] > 0).any(axis=1)
+    if o.kind == "rung_reached":
+        return state.politics.max_rung >= model.politics.rung_ids.index(o.rung)
+    if o.kind == "event_happened":
+        from powderkeg.model.politics import EVENT_INDEX
+
+        return state.politics.event_day[:, EVENT_INDEX[o.event]] >= 0
     if o.kind == "supply_below":
         dem = [model.demand_ids.index(x) for x in o.demands]
         need = world.demand_tons[:, dem].sum(axis=1)

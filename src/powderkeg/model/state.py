@@ -28,3 +28,4 @@ class State:
     untenable: np.ndarray  # (R, S) days in a row a bridgehead has been untenable
     withdrawn: np.ndarray  # (R, S) bridgehead given up
     outcomes: OutcomeTracker
+    politics: object = None  # PoliticsState when the scenario has a politics section

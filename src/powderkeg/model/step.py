@@ -1,4 +1,5 @@
-"""One day of the whole system: repairs, fires, logistics, combat, command decisions, outcomes.
+"""One day of the whole system: repairs, fires, logistics, combat, command decisions,
+politics, outcomes.
 
 ``init_state`` and ``step`` are pure functions of (model, world, state, streams, runs, day);
 every random draw comes from a named stream keyed by run and day, so a run's trajectory does
@@ -12,19 +13,19 @@ from dataclasses import replace
 import numpy as np
 
 from powderkeg.model.build import Model
-from powderkeg.model.fires import apply_hits, apply_repairs, deep_strike_hits, fire_hits
-from powderkeg.model.fires import repair_times
+from powderkeg.model.fires import (apply_hits, apply_repairs, deep_strike_hits, fire_hits,
+                                   repair_times)
+from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.logistics import (needs_resolve, per_link, solve_max_flow, stock_update,
                                        supply_effectiveness)
 from powderkeg.model.network import arc_capacities, link_usable, node_control
 from powderkeg.model.outcomes import outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.state import State
-from powderkeg.model.theater import (attrition, bridgehead_decision, effectiveness,
-                                     move_front)
+from powderkeg.model.theater import attrition, bridgehead_decision, effectiveness, move_front
 from powderkeg.model.world import World
 
-__all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio"]
+__all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio", "objectives_held"]
 
 
 def supply_ratio(world: World, state: State) -> np.ndarray:
@@ -38,6 +39,12 @@ def sector_supply_ratio(model: Model, values: np.ndarray, fill: float = 1.0) -> 
     has = model.sector_demand >= 0
     out[:, has] = values[:, model.sector_demand[has]]
     return out
+
+
+def objectives_held(model: Model, world: World, front: np.ndarray, side: int) -> np.ndarray:
+    """Objectives ``side`` holds, shape ``(R, O)``: the first side holds what the front passed."""
+    passed = front[:, model.objective_sector] > world.objective_km
+    return passed if side == 0 else ~passed
 
 
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
@@ -72,39 +79,41 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
     damaged = world.at_start < 1.0
     repair = np.where(damaged, np.nan_to_num(repair_times(model, streams, runs, 0, damaged)),
                       np.inf)
+    politics = None
+    if model.politics is not None:
+        held = objectives_held(model, world, world.front0, model.politics.side)
+        politics = init_politics(model.politics, world.politics, world.front0, world.forces0,
+                                 held, s)
     state = State(
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
         link_frac=world.at_start.copy(), repair_day=repair, hits=np.zeros((n, e), dtype=int),
         arc_cap=(None, None), arc_flow=(None, None), link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=int), withdrawn=np.zeros((n, s), dtype=bool),
-        outcomes=None,
+        outcomes=None, politics=politics,
     )
     control = node_control(model, state.front)
     state = _logistics(model, world, state, control, world.capacity * state.link_frac)
     return replace(state, outcomes=track(model, None, outcome_holds(model, world, state), 0))
 
 
-def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:
-    """Advance every run by one day."""
-    day = state.day + 1
+def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     frac, repair_day = apply_repairs(day, state.link_frac, state.repair_day)
-    control = node_control(model, state.front)
     usable = (link_usable(model, control, 0), link_usable(model, control, 1))
     open_cap = world.capacity * frac
     hits = fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
                      open_cap)
     hits += deep_strike_hits(model, world, streams, runs, day, usable)
+    hits[ceasefire] = 0
     frac, repair_day = apply_hits(model, streams, runs, day, hits, frac, repair_day,
                                   world.damage)
-    state = replace(state, day=day, link_frac=frac, repair_day=repair_day, hits=hits)
-    state = _logistics(model, world, state, control, world.capacity * frac)
+    return replace(state, day=day, link_frac=frac, repair_day=repair_day, hits=hits)
 
-    ratio_today = supply_ratio(world, state)
+
+def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult):
     mult = sector_supply_ratio(model, supply_effectiveness(
         state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
-    stock = stock_update(state.stock, ratio_today, world.stock_max)
-    eff = effectiveness(world, model.posture_attack, mult)
+    eff = effectiveness(world, model.posture_attack, mult) * opponent_mult
     strength = eff * np.maximum(state.forces, 1e-9)
     ratio = strength[..., 0] / strength[..., 1]
     z = streams.normal("combat", runs, day, 3 * model.n_sectors).reshape(len(runs), -1, 3)
@@ -116,11 +125,75 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     for s in np.flatnonzero(ordered.any(axis=0)):
         side = model.bridgehead_side[s]
         forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]
+    return front, forces, lost, untenable
+
+
+def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:
+    """Advance every run by one day."""
+    day = state.day + 1
+    pm, pw, ps = model.politics, world.politics, state.politics
+    ceasefire = ps.ceasefire if ps is not None else np.zeros(len(runs), dtype=bool)
+    if ps is not None:
+        state, ps = _crisis_returns(pm, state, ps, day)
+    control = node_control(model, state.front)
+    state = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
+    state = _logistics(model, world, state, control, world.capacity * state.link_frac)
+    ratio_today = supply_ratio(world, state)
+    stock = stock_update(state.stock, ratio_today, world.stock_max)
+    opponent_mult = _opponent_multiplier(pm, pw, ps, len(runs))
+    front, forces, lost, untenable = _combat(model, world, state, streams, runs, day,
+                                             ratio_today, opponent_mult)
+    front = np.where(ceasefire[:, None], state.front, front)
+    forces = np.where(ceasefire[:, None, None], state.forces, forces)
+    lost = np.where(ceasefire[:, None, None], 0.0, lost)
     withdrawn = state.withdrawn | _bridgehead_lost(model, world, front)
     state = replace(state, front=front, forces=forces, losses=state.losses + lost, stock=stock,
                     untenable=untenable, withdrawn=withdrawn)
+    if ps is not None:
+        state = _politics_day(model, world, state, streams, runs, day)
     return replace(state, outcomes=track(model, state.outcomes,
                                          outcome_holds(model, world, state), day))
+
+
+def _crisis_returns(pm, state, ps, day):
+    """Forces pulled home in a crisis come back when their time is up."""
+    back = day >= ps.redeploy_until
+    if not back.any():
+        return state, ps
+    forces = state.forces.copy()
+    forces[back, :, pm.side] += ps.redeployed[back]
+    redeployed = np.where(back[:, None], 0.0, ps.redeployed)
+    ps = replace(ps, redeployed=redeployed, redeploy_until=np.where(back, np.inf,
+                                                                    ps.redeploy_until))
+    return replace(state, forces=forces, politics=ps), ps
+
+
+def _opponent_multiplier(pm, pw, ps, runs) -> np.ndarray:
+    """Effectiveness multiplier per side ``(R, 1, 2)`` from the ladder and Western weapons."""
+    mult = np.ones((runs, 1, 2))
+    if ps is not None:
+        rows = np.arange(runs)
+        mult[:, 0, 1 - pm.side] = pw.rung_opponent_eff[rows, ps.rung] * ps.opponent_gain
+    return mult
+
+
+def _politics_day(model, world, state, streams, runs, day) -> State:
+    pm, pw, ps = model.politics, world.politics, state.politics
+    forces = state.forces.copy()
+    arriving = (ps.mob_from <= day) & (day < ps.mob_to)
+    if arriving.any():
+        own = forces[..., pm.side]
+        share = own / np.maximum(own.sum(axis=1, keepdims=True), 1e-9)
+        forces[..., pm.side] += np.where(arriving, ps.mob_rate, 0.0)[:, None] * share
+    hit = state.hits > 0
+    symbolic = ps.symbolic + hit[:, pm.symbolic_links].sum(axis=1)
+    crossed = ps.crossed | ((hit.astype(int) @ pm.red_line_links.T.astype(int)) > 0)
+    ps = replace(ps, symbolic=symbolic, crossed=crossed)
+    if day % pm.period == 0:
+        held = objectives_held(model, world, state.front, pm.side)
+        ps, forces = politics_period(pm, pw, ps, streams, runs, day, state.front, forces,
+                                     state.losses, held, model.objective_sector)
+    return replace(state, forces=forces, politics=ps)
 
 
 def _bridgehead_lost(model: Model, world: World, front: np.ndarray) -> np.ndarray:

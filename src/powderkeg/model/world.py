@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from powderkeg.model.build import Model
+from powderkeg.model.kremlin import PoliticsWorld, sample_politics
 from powderkeg.model.random import Streams
 from powderkeg.scenario.schema import MODES
 
@@ -56,6 +57,7 @@ class World:
     fire_success: np.ndarray  # (R, F) hit and not intercepted
     deep_rate: np.ndarray  # (R, G)
     deep_success: np.ndarray  # (R, G)
+    politics: PoliticsWorld | None
 
 
 def sample_parameters(model: Model, streams: Streams, runs: np.ndarray) -> dict[str, np.ndarray]:
@@ -133,4 +135,6 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray) -> World:
         * (1 - stack([p + ".interception_probability" for p in fires], 0.0)),
         deep_rate=stack([p + ".rate_per_day" for p in deep]),
         deep_success=stack([p + ".success_probability" for p in deep]),
+        politics=None if model.politics is None else sample_politics(
+            s, model.politics, col, stack, streams.uniform("theory", runs, 0)[:, 0]),
     )

@@ -18,7 +18,8 @@ from powderkeg.errors import InputError
 from powderkeg.scenario.references import reference_problems
 from powderkeg.scenario.schema import OUTCOME_KINDS, Scenario
 
-__all__ = ["load_scenario", "builtin_ids", "resolve_document", "scenario_to_yaml"]
+__all__ = ["load_scenario", "builtin_ids", "resolve_document", "scenario_to_yaml",
+           "with_policy"]
 
 _BUILTIN = "powderkeg.scenario.builtin"
 _TAGS = {"fixed", "uniform", "normal", "lognormal", "beta", "triangular", "choice",
@@ -65,15 +66,25 @@ def _parse(text: str, name: str) -> dict[str, Any]:
     return doc
 
 
+def _is_number(x: Any) -> bool:
+    return isinstance(x, dict) and ("value" in x or "dist" in x)
+
+
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings key by key, lists of items with ids item by item, else replace."""
+    """Deep merge: mappings key by key, lists of items with ids item by item, else replace.
+
+    A number written as a mapping (``{value: ...}`` or ``{dist: ...}``) replaces the base's
+    number whole, so its old distribution and source do not leak into the new value.
+    """
+    if _is_number(over):
+        return copy.deepcopy(over)
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
             out[k] = _merge(base[k], v) if k in base else v
         return out
     if (isinstance(base, list) and isinstance(over, list)
-            and all(isinstance(x, dict) and "id" in x for x in base + over)):
+            and all(isinstance(x, dict) and isinstance(x.get("id"), str) for x in base + over)):
         out = [dict(x) for x in base]
         index = {x["id"]: i for i, x in enumerate(out)}
         for item in over:
@@ -98,7 +109,10 @@ def resolve_document(ref: str, base_dir: Path | None = None, _seen=()) -> tuple[
     if parent in _seen:
         raise InputError(f"Scenario file {name}: 'extends' forms a loop through '{parent}'.")
     here = Path(name).parent if Path(name).exists() else None
-    base, _ = resolve_document(parent, here, (*_seen, ref))
+    try:
+        base, _ = resolve_document(parent, here, (*_seen, ref))
+    except InputError as e:
+        raise InputError(f"Scenario file {name} extends '{parent}', which failed: {e}") from None
     return _merge(base, doc), name
 
 
@@ -106,7 +120,8 @@ def _place(loc: tuple, doc: dict) -> str:
     parts: list[str] = []
     node: Any = doc
     for item in loc:
-        if isinstance(item, str) and (item in _TAGS or "[" in item or "(" in item):
+        is_key = isinstance(node, dict) and item in node
+        if isinstance(item, str) and not is_key and (item in _TAGS or "[" in item or "(" in item):
             continue
         if isinstance(item, int):
             label = ""
@@ -157,3 +172,14 @@ def scenario_to_yaml(scenario: Scenario) -> str:
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True,
                                exclude_defaults=True, warnings=False)
     return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def with_policy(scenario: Scenario, policy: str | None) -> Scenario:
+    """The scenario with the opponent's response policy replaced (``None``: unchanged)."""
+    if policy is None:
+        return scenario
+    if scenario.politics is None:
+        raise InputError(f"Scenario '{scenario.id}' has no politics section, so a response "
+                         "policy has nothing to act on. Leave out --policy or add politics.")
+    politics = scenario.politics.model_copy(update={"policy": policy})
+    return scenario.model_copy(update={"politics": politics})

@@ -8,6 +8,7 @@ monotone function of its draw: the same draw gives the same world in two scenari
 
 from __future__ import annotations
 
+import typing
 from typing import Annotated, Any, ClassVar, Literal, Union
 
 import numpy as np
@@ -24,11 +25,29 @@ from pydantic import (
 from scipy import stats
 from scipy.special import ndtri
 
-__all__ = ["Param", "Fixed", "bounded", "Probability", "NonNegative", "Positive", "param_kind"]
+__all__ = ["Param", "Fixed", "bounded", "Probability", "NonNegative", "Positive", "param_kind",
+           "reject_bools"]
+
+
+def _plain_number(annotation) -> bool:
+    args = set(typing.get_args(annotation)) - {type(None)} or {annotation}
+    return bool(args) and args <= {float, int}
+
+
+def reject_bools(cls, data):
+    """Refuse true/false in plain number fields (pydantic would read them as 1 and 0)."""
+    if isinstance(data, dict):
+        for name, field in cls.model_fields.items():
+            value = data.get(field.alias or name, data.get(name))
+            if isinstance(value, bool) and _plain_number(field.annotation):
+                raise ValueError(f"'{field.alias or name}' must be a number, not true/false")
+    return data
 
 
 class _Number(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+    reject_bools_ = model_validator(mode="before")(classmethod(reject_bools))
     source: str | None = Field(None, description="Publication and date the number comes from.")
     note: str | None = Field(None, description="Why this value; say 'assumption' if it is one.")
 

@@ -95,11 +95,50 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     for side in sides:
         need(side in s.model.combat.attrition_rate, "model.combat.attrition_rate",
              f"missing the rate of '{side}'")
+    if s.politics is not None:
+        out += _politics_problems(s.politics, sides, sectors, links)
     out += _outcome_problems(s, sides, sectors, links, demands)
     if s.sources:
         for path, p in iter_params(s):
             for key in _CITATION.findall(p.source or ""):
                 need(key in s.sources, path + ".source", f"cites [{key}], not in sources")
+    return out
+
+
+def _politics_problems(p, sides, sectors, links):
+    out = []
+    out += _dupes("faction", "politics.factions", [f.id for f in p.factions])
+    out += _dupes("rung", "politics.escalation.rungs", [r.id for r in p.escalation.rungs])
+    if p.side not in sides:
+        out.append(("politics.side", f"unknown side '{p.side}'; use one of {sorted(sides)}"))
+    if not any(f.role == "military_command" for f in p.factions):
+        out.append(("politics.factions", "one faction needs role: military_command"))
+    for i, f in enumerate(p.factions):
+        for sec in f.commands:
+            if sec not in sectors:
+                out.append((f"politics.factions[{i}].commands", f"unknown sector '{sec}'"))
+    for name in p.initial_blame:
+        if name not in {f.id for f in p.factions}:
+            out.append((f"politics.initial_blame.{name}", "unknown faction"))
+    for name in p.blame.symbolic_links:
+        if name not in links:
+            out.append(("politics.blame.symbolic_links", f"unknown link '{name}'"))
+    esc = p.escalation
+    if esc.start_rung not in {r.id for r in esc.rungs}:
+        out.append(("politics.escalation.start_rung", f"unknown rung '{esc.start_rung}'"))
+    for theory in ("weakness_invites", "cornered_escalates"):
+        if theory not in esc.theories:
+            out.append(("politics.escalation.theories", f"missing the weights of '{theory}'"))
+    if isinstance(esc.theory_weights, dict) and sum(
+            float(w.ppf(0.5)) for w in esc.theory_weights.values()) <= 0:
+        out.append(("politics.escalation.theory_weights", "weights must not all be zero"))
+    for i, r in enumerate(esc.red_lines):
+        for name in r.links:
+            if name not in links:
+                out.append((f"politics.escalation.red_lines[{i}].links", f"unknown link '{name}'"))
+    for policy in ("match_strength", "offer_offramp", "mixed"):
+        if policy not in p.responses.strong_probability:
+            out.append(("politics.responses.strong_probability", f"missing '{policy}'"))
     return out
 
 
@@ -127,6 +166,11 @@ def _outcome_problems(s, sides, sectors, links, demands):
             for name in o.links:
                 if name not in links:
                     out.append((f"{p}.links", f"unknown link '{name}'"))
+        elif o.kind in ("rung_reached", "event_happened") and s.politics is None:
+            out.append((p, f"a '{o.kind}' outcome needs a politics section"))
+        elif o.kind == "rung_reached" and o.rung not in {r.id for r in
+                                                         s.politics.escalation.rungs}:
+            out.append((f"{p}.rung", f"unknown rung '{o.rung}'"))
         elif o.kind == "supply_below":
             for name in o.demands:
                 if name not in demands:

@@ -12,7 +12,9 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from powderkeg.scenario.params import NonNegative, Param, Positive, Probability, bounded
+from powderkeg.scenario.params import (NonNegative, Param, Positive, Probability, bounded,
+                                       reject_bools)
+from powderkeg.scenario.politics_schema import EVENTS, Politics
 
 __all__ = ["Scenario", "Outcome", "OUTCOME_KINDS", "MODES"]
 
@@ -22,7 +24,10 @@ Mode = Literal["rail", "road", "bridge", "ferry"]
 
 
 class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
+                              allow_inf_nan=False)
+
+    reject_bools_ = model_validator(mode="before")(classmethod(reject_bools))
 
 
 class Node(Strict):
@@ -169,11 +174,22 @@ class DeepStrike(Strict):
     note: str | None = None
 
 
-class ByMode(Strict):
-    rail: Param
-    road: Param
-    bridge: Param
-    ferry: Param
+class DamageByMode(Strict):
+    """Share of a link's open capacity one hit removes, by mode."""
+
+    rail: Probability
+    road: Probability
+    bridge: Probability
+    ferry: Probability
+
+
+class RepairByMode(Strict):
+    """Days to repair a damaged link, by mode (a distribution: each repair draws its time)."""
+
+    rail: Positive
+    road: Positive
+    bridge: Positive
+    ferry: Positive
 
 
 class Combat(Strict):
@@ -192,8 +208,8 @@ class Combat(Strict):
 class Logistics(Strict):
     supply_floor: Probability = Field(description="Effectiveness left with no supply at all.")
     rationing_days: Positive = Field(description="Stock below which effectiveness drops.")
-    damage_fraction: ByMode
-    repair_days: ByMode
+    damage_fraction: DamageByMode
+    repair_days: RepairByMode
 
 
 class Withdrawal(Strict):
@@ -261,12 +277,27 @@ class SupplyBelow(_Outcome):
     days: int = Field(1, ge=1)
 
 
+class RungReached(_Outcome):
+    """The escalation ladder reaches ``rung`` (or higher)."""
+
+    kind: Literal["rung_reached"]
+    rung: Id
+
+
+class EventHappened(_Outcome):
+    """A political event of the regime model happens."""
+
+    kind: Literal["event_happened"]
+    event: Literal[EVENTS]
+
+
 Outcome = Annotated[
-    Union[ObjectiveTaken, SectorWithdrawn, LinkCapacityAtLeast, LinkStruck, SupplyBelow],
+    Union[ObjectiveTaken, SectorWithdrawn, LinkCapacityAtLeast, LinkStruck, SupplyBelow,
+          RungReached, EventHappened],
     Field(discriminator="kind"),
 ]
 OUTCOME_KINDS = ("objective_taken", "sector_withdrawn", "link_capacity_at_least",
-                 "link_struck", "supply_below")
+                 "link_struck", "supply_below", "rung_reached", "event_happened")
 
 
 class Scenario(Strict):
@@ -287,4 +318,5 @@ class Scenario(Strict):
     fires: list[Fires] = []
     deep_strikes: list[DeepStrike] = []
     model: ModelParams
+    politics: Politics | None = Field(None, description="The Kremlin half; optional.")
     outcomes: list[Outcome] = []

@@ -1,0 +1,402 @@
+"""The Kremlin half composed: politics state, its decision period, and its couplings.
+
+Every ``decision_period_days`` the period's battlefield record (ground and objectives lost,
+losses, symbolic blows, red lines crossed) feeds, in this order: blame and influence
+(:mod:`~powderkeg.model.politics`), personnel moves, the regime's mutiny or coup hazard,
+off-ramp acceptance and the leader's escalation choice (:mod:`~powderkeg.model.escalation`),
+then the opponent's response by policy. Daily couplings back into the theater: mobilised
+reinforcements, the opponent's effectiveness (infrastructure strikes, Western weapons),
+forces pulled home during a crisis, and a ceasefire that stops the fighting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+from scipy.special import expit
+
+from powderkeg.model.escalation import (choice_probabilities, choose, update_credibility,
+                                        update_resolve, utilities)
+from powderkeg.model.politics import (EVENT_INDEX, coup_hazard, draw_index,
+                                      hardliner_pressure, shift_influence)
+
+__all__ = ["PoliticsModel", "PoliticsWorld", "PoliticsState", "build_politics",
+           "sample_politics", "init_politics", "politics_period", "THEORY_NAMES",
+           "MOBILIZATION_DAYS"]
+
+THEORY_NAMES = ("weakness_invites", "cornered_escalates")
+MOBILIZATION_DAYS = 60  # call-ups arrive spread over this many days after the lag
+_TERMS = ("hardliner", "threat", "trend", "resolve", "red_line", "cost", "inertia", "offramp",
+          "accept_intercept", "accept_threat")
+
+
+@dataclass(frozen=True)
+class PoliticsModel:
+    side: int
+    period: int
+    faction_ids: tuple[str, ...]
+    military: int  # index of the military-command faction
+    hardliners: np.ndarray  # (K,) bool
+    sector_faction: np.ndarray  # (S,) faction blamed for each sector
+    symbolic_links: np.ndarray
+    rung_ids: tuple[str, ...]
+    start_rung: int
+    red_line_links: np.ndarray  # (L, E) bool
+    red_line_on_strong: np.ndarray  # (L,) bool
+    theory_weights: tuple[float, float]
+    policy: str
+
+
+@dataclass(frozen=True)
+class PoliticsWorld:
+    """Per-run politics parameters, each with a leading run axis."""
+
+    influence: np.ndarray  # (R, K) normalised
+    hawkishness: np.ndarray
+    loyalty: np.ndarray
+    armed: np.ndarray
+    leader_hawkishness: np.ndarray  # (R,)
+    theory: np.ndarray  # (R,) index into THEORY_NAMES
+    w: dict  # term -> (R,) weight of the run's theory
+    precision: np.ndarray
+    blame: dict  # per_km_lost, ... -> (R,)
+    personnel: dict  # name -> (intercept (R,), slope (R,)); promotion_gain
+    coup_intercept: np.ndarray
+    coup_setbacks: np.ndarray
+    coup_fragmentation: np.ndarray
+    coup_armed: np.ndarray
+    coup_blame: np.ndarray
+    regime: dict  # success_*, redeploy_*, purge_*
+    rung_cost: np.ndarray  # (R, n_rungs)
+    rung_mobilization: np.ndarray
+    rung_lag: np.ndarray
+    rung_opponent_eff: np.ndarray  # cumulative product up the ladder
+    rung_opponent_loss: np.ndarray
+    credibility0: np.ndarray  # (R, L)
+    credibility_loss: np.ndarray
+    strong_probability: np.ndarray  # (R,) under the scenario's policy
+    strong_gain: np.ndarray
+    strong_cap: np.ndarray
+    offramp_periods: np.ndarray
+    resolve0: tuple[np.ndarray, np.ndarray]
+    trend_scale: np.ndarray
+    threat_scale: np.ndarray
+    blame0: np.ndarray  # (R, K)
+    setbacks0: np.ndarray  # (R,)
+
+
+@dataclass(frozen=True)
+class PoliticsState:
+    influence: np.ndarray  # (R, K)
+    blame: np.ndarray  # (R, K) unanswered
+    setbacks: np.ndarray  # (R,) accumulated, with memory
+    rung: np.ndarray  # (R,) int
+    max_rung: np.ndarray
+    resolve_a: np.ndarray
+    resolve_b: np.ndarray
+    credibility: np.ndarray  # (R, L)
+    crossed: np.ndarray  # (R, L) this period
+    strong_since: np.ndarray  # (R,) a strong response happened this period
+    symbolic: np.ndarray  # (R,) symbolic hits this period
+    offramp_left: np.ndarray  # (R,) periods an offer stays open
+    leader_hawkishness: np.ndarray
+    leader_faction: np.ndarray  # -1: the scenario's leader
+    alive: np.ndarray  # (R, K) faction not broken by a purge
+    opponent_gain: np.ndarray  # (R,) effectiveness from Western weapons
+    ceasefire: np.ndarray  # (R,) bool
+    redeployed: np.ndarray  # (R, S) personnel pulled home
+    redeploy_until: np.ndarray  # (R,)
+    mob_from: np.ndarray
+    mob_to: np.ndarray
+    mob_rate: np.ndarray
+    event_day: np.ndarray  # (R, n_events) first day, -1 if not yet
+    period_front: np.ndarray  # (R, S) front at the start of the period
+    period_forces: np.ndarray  # (R,) own forces at the start of the period
+    period_losses: np.ndarray  # (R,) own cumulative losses then
+    period_held: np.ndarray  # (R, O) objectives held then
+
+
+def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | None:
+    p = s.politics
+    if p is None:
+        return None
+    factions = [f.id for f in p.factions]
+    military = next(i for i, f in enumerate(p.factions) if f.role == "military_command")
+    sector_faction = np.full(len(sector_ids), military)
+    for i, f in enumerate(p.factions):
+        for sec in f.commands:
+            sector_faction[sector_ids.index(sec)] = i
+    lines = p.escalation.red_lines
+    red = np.zeros((len(lines), len(link_ids)), dtype=bool)
+    for i, r in enumerate(lines):
+        red[i, [link_ids.index(x) for x in r.links]] = True
+    rungs = tuple(r.id for r in p.escalation.rungs)
+    return PoliticsModel(
+        side=list(s.sides).index(p.side), period=p.decision_period_days,
+        faction_ids=tuple(factions), military=military,
+        hardliners=np.array([f.role == "hardliner" for f in p.factions]),
+        sector_faction=sector_faction,
+        symbolic_links=np.array([link_ids.index(x) for x in p.blame.symbolic_links], dtype=int),
+        rung_ids=rungs, start_rung=rungs.index(p.escalation.start_rung),
+        red_line_links=red, red_line_on_strong=np.array([r.on_strong_response for r in lines],
+                                                        dtype=bool),
+        theory_weights=theory_weights, policy=p.policy,
+    )
+
+
+def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld:
+    """Gather per-run politics parameters; ``col(path)``/``stack(paths)`` read sampled values."""
+    pre = "politics"
+    fac = [f"{pre}.factions[{f}]" for f in pm.faction_ids]
+    infl = stack([f + ".influence" for f in fac])
+    infl = infl / np.maximum(infl.sum(axis=1, keepdims=True), 1e-12)
+    w0, w1 = pm.theory_weights
+    theory = (theory_u >= w0 / (w0 + w1)).astype(int)
+    th = f"{pre}.escalation.theories"
+    w = {t: np.where(theory == 0, col(f"{th}.{THEORY_NAMES[0]}.{t}"),
+                     col(f"{th}.{THEORY_NAMES[1]}.{t}")) for t in _TERMS}
+    rungs = [f"{pre}.escalation.rungs[{r}]" for r in pm.rung_ids]
+    names = ("dismiss_minister", "dismiss_chief", "promote_hardliner")
+    personnel = {n: (col(f"{pre}.personnel.{n}.intercept"), col(f"{pre}.personnel.{n}.slope"))
+                 for n in names}
+    personnel["promotion_gain"] = col(f"{pre}.personnel.promotion_gain")
+    reg = f"{pre}.regime"
+    lines = [f"{pre}.escalation.red_lines[{r.id}]" for r in s.politics.escalation.red_lines]
+    weight = col(f"{pre}.responses.resolve_prior_weight")
+    prior_strong = resolve_prior_share()
+    return PoliticsWorld(
+        influence=infl, hawkishness=stack([f + ".hawkishness" for f in fac]),
+        loyalty=stack([f + ".loyalty" for f in fac]),
+        armed=stack([f + ".armed_strength" for f in fac]),
+        leader_hawkishness=col(f"{pre}.leader.hawkishness"), theory=theory, w=w,
+        precision=col(f"{pre}.escalation.precision"),
+        blame={k: col(f"{pre}.blame.{k}") for k in (
+            "per_km_lost", "per_objective_lost", "per_loss_share", "per_symbolic_hit",
+            "per_km_gained", "influence_shift", "decay", "setback_memory")},
+        personnel=personnel,
+        coup_intercept=col(f"{reg}.intercept"), coup_setbacks=col(f"{reg}.setbacks"),
+        coup_fragmentation=col(f"{reg}.fragmentation"), coup_armed=col(f"{reg}.armed_outside"),
+        coup_blame=col(f"{reg}.unanswered_blame"),
+        regime={k: col(f"{reg}.{k}") for k in (
+            "success_intercept", "success_armed", "redeploy_probability", "redeploy_fraction",
+            "redeploy_days", "purge_after_failure", "purge_rate")},
+        rung_cost=stack([r + ".cost" for r in rungs]),
+        rung_mobilization=stack([r + ".mobilization" for r in rungs], 0.0),
+        rung_lag=stack([r + ".mobilization_lag_days" for r in rungs], 60.0),
+        rung_opponent_eff=np.cumprod(stack([r + ".opponent_effectiveness" for r in rungs], 1.0),
+                                     axis=1),
+        rung_opponent_loss=stack([r + ".opponent_losses" for r in rungs], 0.0),
+        credibility0=stack([r + ".credibility" for r in lines]),
+        credibility_loss=stack([r + ".loss_when_ignored" for r in lines]),
+        strong_probability=col(f"{pre}.responses.strong_probability.{pm.policy}"),
+        strong_gain=col(f"{pre}.responses.strong_effectiveness_gain"),
+        strong_cap=col(f"{pre}.responses.strong_effectiveness_cap"),
+        offramp_periods=col(f"{pre}.responses.offramp_periods"),
+        resolve0=(1 + weight * prior_strong, 1 + weight * (1 - prior_strong)),
+        trend_scale=col(f"{pre}.escalation.trend_scale_km"),
+        threat_scale=col(f"{pre}.escalation.threat_scale"),
+        blame0=stack([f"{pre}.initial_blame.{f}" for f in pm.faction_ids], 0.0),
+        setbacks0=col(f"{pre}.initial_setbacks", 0.0),
+    )
+
+
+def resolve_prior_share() -> float:
+    """Share of historical cases in which the opponent acted strongly (the case base)."""
+    from powderkeg.scenario.cases import load_cases
+
+    cases = load_cases()
+    return float(np.mean([c.opponent_strength for c in cases]))
+
+
+def init_politics(pm, pw: PoliticsWorld, front, forces, objectives_held, n_sectors):
+    n = len(pw.theory)
+    k = len(pm.faction_ids)
+    zeros = np.zeros(n)
+    return PoliticsState(
+        influence=pw.influence.copy(), blame=pw.blame0.copy(), setbacks=pw.setbacks0.copy(),
+        rung=np.full(n, pm.start_rung), max_rung=np.full(n, pm.start_rung),
+        resolve_a=pw.resolve0[0] * np.ones(n), resolve_b=pw.resolve0[1] * np.ones(n),
+        credibility=pw.credibility0.copy(),
+        crossed=np.zeros(pw.credibility0.shape, dtype=bool),
+        strong_since=np.zeros(n, dtype=bool), symbolic=zeros.copy(),
+        offramp_left=zeros.copy(), leader_hawkishness=pw.leader_hawkishness.copy(),
+        leader_faction=np.full(n, -1), alive=np.ones((n, k), dtype=bool),
+        opponent_gain=np.ones(n), ceasefire=np.zeros(n, dtype=bool),
+        redeployed=np.zeros((n, n_sectors)), redeploy_until=np.full(n, np.inf),
+        mob_from=np.full(n, np.inf), mob_to=np.full(n, np.inf), mob_rate=zeros.copy(),
+        event_day=np.full((n, len(EVENT_INDEX)), -1), period_front=front.copy(),
+        period_forces=forces[..., pm.side].sum(axis=1), period_losses=zeros.copy(),
+        period_held=objectives_held.copy(),
+    )
+
+
+def _event(ps_event_day, name, mask, day):
+    j = EVENT_INDEX[name]
+    new = mask & (ps_event_day[:, j] < 0)
+    ps_event_day[:, j] = np.where(new, day, ps_event_day[:, j])
+
+
+def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
+    """Blame per faction and the setback score of the period just ended."""
+    sign = 1.0 if pm.side == 1 else -1.0
+    moved = sign * (front - ps.period_front)
+    lost_km, gained_km = np.maximum(moved, 0), np.maximum(-moved, 0)
+    lost_obj = np.zeros(front.shape)
+    np.add.at(lost_obj, (slice(None), obj_sector), (ps.period_held & ~held).astype(float))
+    b = pw.blame
+    per_sector = (b["per_km_lost"][:, None] * lost_km + b["per_objective_lost"][:, None]
+                  * lost_obj - b["per_km_gained"][:, None] * gained_km)
+    score = np.zeros(ps.blame.shape)
+    np.add.at(score, (slice(None), pm.sector_faction), per_sector)
+    own_losses = losses[..., pm.side].sum(axis=1) - ps.period_losses
+    share = own_losses / np.maximum(ps.period_forces, 1.0)
+    score[:, pm.military] += b["per_loss_share"] * share + b["per_symbolic_hit"] * ps.symbolic
+    trend = gained_km.sum(axis=1) - lost_km.sum(axis=1)
+    return score, trend
+
+
+def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
+    """One decision period. Returns the new politics state and the forces after crises."""
+    u = streams.uniform("politics", runs, day, 14)
+    forces = forces.copy()
+    ev = ps.event_day.copy()
+    score, trend_km = _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector)
+    blame = np.maximum(ps.blame * (1 - pw.blame["decay"][:, None]) + score, 0.0) * ps.alive
+    credit = np.maximum(-score, 0.0)
+    setbacks = ps.setbacks * pw.blame["setback_memory"] + np.maximum(score.sum(axis=1), 0)
+    influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
+                                pw.blame["influence_shift"])
+    influence, blame = _personnel(pm, pw, ps, influence, blame, u, ev, day)
+    influence, leader_h, leader_f, alive, forces, redeployed, until = _regime(
+        pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
+    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now = \
+        _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
+    opp = 1 - pm.side
+    forces[..., opp] *= (1 - loss_now)[:, None]
+    new = replace(
+        ps, influence=influence, blame=blame, setbacks=setbacks, rung=rung, max_rung=max_rung,
+        resolve_a=resolve[0], resolve_b=resolve[1], credibility=credibility,
+        crossed=np.zeros_like(ps.crossed), strong_since=np.zeros_like(ps.strong_since),
+        symbolic=np.zeros_like(ps.symbolic), offramp_left=offramp_left,
+        leader_hawkishness=leader_h, leader_faction=leader_f, alive=alive,
+        opponent_gain=gain, ceasefire=ceasefire, redeployed=redeployed, redeploy_until=until,
+        mob_from=mob[0], mob_to=mob[1], mob_rate=mob[2], event_day=ev,
+        period_front=front.copy(), period_forces=forces[..., pm.side].sum(axis=1),
+        period_losses=losses[..., pm.side].sum(axis=1), period_held=held.copy())
+    return new, forces
+
+
+def _logistic_fires(pair, x, u):
+    return u < expit(pair[0] + pair[1] * x)
+
+
+def _move_influence(influence, source_mask, target_weight, share):
+    """Move ``share`` of the influence of factions in ``source_mask`` (R, K) to the others."""
+    taken = influence * source_mask * share[:, None]
+    total = target_weight.sum(axis=1, keepdims=True)
+    dist = np.divide(target_weight, total, out=np.zeros_like(target_weight), where=total > 0)
+    return influence - taken + taken.sum(axis=1, keepdims=True) * dist
+
+
+def _personnel(pm, pw, ps, influence, blame, u, ev, day):
+    mil = pm.military
+    per = pw.personnel
+    k = influence.shape[1]
+    milmask = np.zeros((len(u), k))
+    milmask[:, mil] = 1
+    hard_w = influence * pm.hardliners * ps.alive
+    first = ev[:, EVENT_INDEX["defense_minister_dismissed"]] < 0
+    fire = first & _logistic_fires(per["dismiss_minister"], blame[:, mil], u[:, 0])
+    _event(ev, "defense_minister_dismissed", fire, day)
+    blame[:, mil] = np.where(fire, 0.0, blame[:, mil])
+    first = ev[:, EVENT_INDEX["chief_of_staff_dismissed"]] < 0
+    fire = first & _logistic_fires(per["dismiss_chief"], blame[:, mil], u[:, 1])
+    _event(ev, "chief_of_staff_dismissed", fire, day)
+    blame[:, mil] = np.where(fire, blame[:, mil] * 0.5, blame[:, mil])
+    first = ev[:, EVENT_INDEX["hardliner_promoted"]] < 0
+    share = (influence * pm.hardliners).sum(axis=1)
+    fire = first & _logistic_fires(per["promote_hardliner"], share, u[:, 2])
+    _event(ev, "hardliner_promoted", fire, day)
+    gain = np.where(fire, per["promotion_gain"], 0.0)
+    influence = _move_influence(influence, milmask, hard_w, gain)
+    return influence, blame
+
+
+def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
+    r = pw.regime
+    alive = ps.alive.copy()
+    hazard = coup_hazard(pw, setbacks, influence, blame, pw.loyalty, pw.armed * alive,
+                         pm.military)
+    attempt = u[:, 3] < hazard
+    _event(ev, "coup_attempt", attempt, day)
+    who = draw_index(pw.armed * (1 - pw.loyalty) * influence * alive + 1e-12, u[:, 4])
+    rows = np.arange(len(u))
+    success = attempt & (u[:, 5] < expit(r["success_intercept"]
+                                         + r["success_armed"] * pw.armed[rows, who]))
+    redeploy = attempt & (u[:, 6] < r["redeploy_probability"])
+    _event(ev, "forces_redeployed", redeploy, day)
+    side = pm.side
+    pulled = np.where(redeploy[:, None], forces[..., side] * r["redeploy_fraction"][:, None], 0.0)
+    forces[..., side] -= pulled
+    redeployed = ps.redeployed + pulled
+    until = np.where(redeploy, day + r["redeploy_days"], ps.redeploy_until)
+    new_leader = draw_index(influence * alive, u[:, 7])
+    _event(ev, "leader_change", success, day)
+    leader_h = np.where(success, pw.hawkishness[rows, new_leader], ps.leader_hawkishness)
+    leader_f = np.where(success, new_leader, ps.leader_faction)
+    purge = attempt & ~success & (u[:, 8] < r["purge_after_failure"])
+    disloyal = influence * (1 - pw.loyalty) * alive
+    purge_base = ~purge & (u[:, 9] < r["purge_rate"] * disloyal.sum(axis=1))
+    target = np.where(purge, who, draw_index(disloyal + 1e-12, u[:, 10]))
+    purged = purge | purge_base
+    _event(ev, "faction_leader_purged", purged, day)
+    broken = np.zeros_like(alive)
+    broken[rows[purged], target[purged]] = True
+    alive &= ~broken
+    influence = _move_influence(influence, broken.astype(float), influence * alive,
+                                np.ones(len(u)))
+    return influence, leader_h, leader_f, alive, forces, redeployed, until
+
+
+def _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day):
+    features = {
+        "H": hardliner_pressure(influence, pw.hawkishness, leader_h),
+        "T": np.minimum(1.0, setbacks / pw.threat_scale),
+        "B": np.tanh(trend_km / pw.trend_scale),
+        "R": ps.resolve_a / (ps.resolve_a + ps.resolve_b),
+        "C": np.max(np.where(ps.crossed, ps.credibility, 0.0), axis=1, initial=0.0),
+        "O": (ps.offramp_left > 0).astype(float),
+    }
+    w = pw.w
+    active = ~ps.ceasefire
+    offered = active & (ps.offramp_left > 0)
+    accept = offered & (u[:, 11] < expit(w["accept_intercept"] + w["accept_threat"]
+                                         * features["T"]))
+    _event(ev, "ceasefire", accept, day)
+    ceasefire = ps.ceasefire | accept
+    util = utilities(ps.rung, pw.rung_cost, w, features)
+    step = choose(choice_probabilities(util, pw.precision), u[:, 12])
+    step = np.where(ceasefire, 0, step)
+    rung = ps.rung + step
+    up = step > 0
+    entered = up & (rung > ps.max_rung)
+    rows = np.arange(len(rung))
+    max_rung = np.maximum(ps.max_rung, rung)
+    strong = up & (u[:, 13] < pw.strong_probability)
+    resolve = update_resolve(ps.resolve_a, ps.resolve_b, up, strong)
+    crossed = ps.crossed | (strong[:, None] & pm.red_line_on_strong[None, :])
+    credibility = update_credibility(ps.credibility, crossed, up, pw.credibility_loss)
+    gain = np.where(strong, np.minimum(ps.opponent_gain * (1 + pw.strong_gain), pw.strong_cap),
+                    ps.opponent_gain)
+    offramp_left = np.where(up & ~strong, pw.offramp_periods, np.maximum(ps.offramp_left - 1, 0))
+    offramp_left = np.where(ceasefire, 0, offramp_left)
+    mob_size = np.where(entered, pw.rung_mobilization[rows, rung], 0.0)
+    called = mob_size > 0
+    start = day + pw.rung_lag[rows, rung]
+    mob = (np.where(called, start, ps.mob_from), np.where(called, start + MOBILIZATION_DAYS,
+                                                           ps.mob_to),
+           np.where(called, mob_size / MOBILIZATION_DAYS, ps.mob_rate))
+    loss_now = np.where(entered, pw.rung_opponent_loss[rows, rung], 0.0)
+    return rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now
+
