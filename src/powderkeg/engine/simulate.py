@@ -43,13 +43,14 @@ class _Job:
     days: int
     seed: int
     every: int
+    uniforms: dict | None = None  # parameter path -> (stop - first,) uniform draws
 
 
 def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dict:
     model = model or build_model(job.scenario)
     runs = np.arange(job.first, job.stop, dtype=np.int64)
     streams = Streams(job.seed)
-    world = sample_world(model, streams, runs)
+    world = sample_world(model, streams, runs, job.uniforms)
     state = init_state(model, world, streams, runs)
     rec_days = np.arange(0, job.days + 1, job.every)
     n, t = len(runs), len(rec_days)
@@ -82,7 +83,7 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
             record(day // job.every)
         if progress is not None:
             progress(n)
-    params = sample_parameters(model, streams, runs)
+    params = sample_parameters(model, streams, runs, job.uniforms)
     random = [p for p, v in zip(model.world_paths, model.world_params) if v.is_random]
     theory = world.politics.theory if world.politics is not None else np.full(n, -1)
     return {
@@ -103,16 +104,21 @@ def _chunks(runs: int, chunk: int) -> list[tuple[int, int]]:
 def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
              chunk_size: int = DEFAULT_CHUNK, workers: int = 1,
              progress: Callable[[int], None] | None = None,
-             run_offset: int = 0, every: int | None = None) -> xr.Dataset:
+             run_offset: int = 0, every: int | None = None,
+             param_uniforms: dict[str, np.ndarray] | None = None) -> xr.Dataset:
     """Simulate runs ``run_offset .. run_offset + runs - 1`` for ``days`` days.
 
     ``progress`` is called with the number of run-days just completed. ``workers > 1``
-    spreads chunks over processes; the results do not depend on it.
+    spreads chunks over processes; the results do not depend on it. ``param_uniforms`` maps
+    parameter paths (``Model.world_paths``) to one uniform draw per run, replacing the
+    parameter's own stream (for designed experiments such as a sensitivity analysis).
     """
     if runs < 1 or days < 1 or days >= MAX_DAYS:
         raise ValueError(f"runs must be >= 1 and days in 1..{MAX_DAYS - 1}")
     every = every or record_interval(runs, days)
-    jobs = [_Job(scenario, run_offset + a, run_offset + b, days, seed, every)
+    given = {k: np.asarray(v, dtype=float) for k, v in (param_uniforms or {}).items()}
+    jobs = [_Job(scenario, run_offset + a, run_offset + b, days, seed, every,
+                 {k: v[a:b] for k, v in given.items()} or None)
             for a, b in _chunks(runs, chunk_size)]
     if workers > 1 and len(jobs) > 1:
         with ProcessPoolExecutor(max_workers=workers) as pool:

@@ -19,7 +19,8 @@ class State:
     losses: np.ndarray  # (R, S, 2) cumulative
     link_frac: np.ndarray  # (R, E) open fraction of intact capacity
     repair_day: np.ndarray  # (R, E) day the pending repair completes, inf if none
-    hits: np.ndarray  # (R, E) hits today
+    hits: np.ndarray  # (R, E) hits today, all causes
+    deep_hits: np.ndarray  # (R, E) of which by deep strikes
     arc_cap: tuple  # per side: (R, A) capacities the current flow was solved for, or None
     arc_flow: tuple  # per side: (R, A) flow on each arc, or None
     link_flow: np.ndarray  # (R, E) tons carried today, both sides

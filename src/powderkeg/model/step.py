@@ -87,6 +87,7 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
     state = State(
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
         link_frac=world.at_start.copy(), repair_day=repair, hits=np.zeros((n, e), dtype=int),
+        deep_hits=np.zeros((n, e), dtype=int),
         arc_cap=(None, None), arc_flow=(None, None), link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=int), withdrawn=np.zeros((n, s), dtype=bool),
@@ -103,11 +104,14 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     open_cap = world.capacity * frac
     hits = fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
                      open_cap)
-    hits += deep_strike_hits(model, world, streams, runs, day, usable)
+    deep = deep_strike_hits(model, world, streams, runs, day, usable)
+    hits += deep
     hits[ceasefire] = 0
+    deep[ceasefire] = 0
     frac, repair_day = apply_hits(model, streams, runs, day, hits, frac, repair_day,
                                   world.damage)
-    return replace(state, day=day, link_frac=frac, repair_day=repair_day, hits=hits)
+    return replace(state, day=day, link_frac=frac, repair_day=repair_day, hits=hits,
+                   deep_hits=deep)
 
 
 def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult):

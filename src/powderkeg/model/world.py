@@ -60,21 +60,30 @@ class World:
     politics: PoliticsWorld | None
 
 
-def sample_parameters(model: Model, streams: Streams, runs: np.ndarray) -> dict[str, np.ndarray]:
-    """Each world parameter's value per run, by path; fixed numbers broadcast."""
+def sample_parameters(model: Model, streams: Streams, runs: np.ndarray,
+                      uniforms: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+    """Each world parameter's value per run, by path; fixed numbers broadcast.
+
+    ``uniforms`` may give, for some random parameters, the uniform draw of each run (aligned
+    with ``runs``) in place of the stream's: a design for sensitivity analysis.
+    """
     runs = np.asarray(runs)
+    uniforms = uniforms or {}
     out = {}
     for path, p in zip(model.world_paths, model.world_params):
         if p.is_random:
-            out[path] = p.ppf(streams.uniform(f"param/{path}", runs, 0)[:, 0])
+            u = uniforms.get(path)
+            u = streams.uniform(f"param/{path}", runs, 0)[:, 0] if u is None else u
+            out[path] = p.ppf(u)
         else:
             out[path] = np.full(len(runs), p.value)
     return out
 
 
-def sample_world(model: Model, streams: Streams, runs: np.ndarray) -> World:
-    """Sample the world of each run in ``runs``."""
-    v = sample_parameters(model, streams, runs)
+def sample_world(model: Model, streams: Streams, runs: np.ndarray,
+                 uniforms: dict[str, np.ndarray] | None = None) -> World:
+    """Sample the world of each run in ``runs`` (see :func:`sample_parameters`)."""
+    v = sample_parameters(model, streams, runs, uniforms)
     s = model.scenario
     n = len(runs)
 
