@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/powderkeg run $(ARGS)
+	$(BIN)/powderkeg run --report $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

@@ -77,6 +77,9 @@ def run(
     policy: Annotated[Optional[Policy], typer.Option(
         help="The West's and Ukraine's response to each escalation (default: the scenario's): "
              "match_strength, offer_offramp or mixed.")] = None,
+    with_report: Annotated[bool, typer.Option(
+        "--report", help="Also write the HTML report (and its figures) into the results "
+                         "folder.")] = False,
 ) -> None:
     """Simulate a scenario and report how likely each outcome is by the horizon."""
     from powderkeg.analysis.outcomes import outcome_summary
@@ -96,6 +99,7 @@ def run(
                       progress=lambda n: bar.advance(task, n))
     summary = outcome_summary(ds)
     written = write_results(ds, scenario_to_yaml(s), target, ["powderkeg", *sys.argv[1:]])
+    report_path = _write_report(written) if with_report else None
     if as_json:
         doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": runs, "days": days,
                "seed": seed, "results_dir": str(written),
@@ -110,6 +114,8 @@ def run(
     if any("by_theory" in v for v in summary.values()):
         out.print(_theory_table(summary, runs))
     out.print(f"Results written to {written}")
+    if report_path is not None:
+        out.print(f"Report: {report_path}")
 
 
 def _outcome_table(s, summary, runs, days) -> Table:
@@ -146,6 +152,28 @@ def _theory_table(summary, runs) -> Table:
                          f"{p['probability']:.1%} ({p['ci95'][0]:.1%}-{p['ci95'][1]:.1%})")
         table.add_row(oid, *cells)
     return table
+
+
+def _write_report(results: Path, html: Path | None = None) -> Path:
+    from powderkeg.report import build_report
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True,
+                  disable=not err.is_terminal) as bar:
+        task = bar.add_task("report", total=None)
+        return build_report(results, html, progress=lambda label, done, total: bar.update(
+            task, description=f"report: {label}", completed=done, total=total))
+
+
+@app.command()
+@_user_errors
+def report(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `powderkeg run`.")],
+    html: Annotated[Optional[Path], typer.Option(
+        "--out", help="Where to write the HTML file (default: RESULTS/report.html); figures go "
+                      "into a figures/ folder beside it.")] = None,
+) -> None:
+    """Write a self-contained HTML report (and each figure as PNG and SVG) for a results folder."""
+    out.print(f"Report written to {_write_report(results, html)}")
 
 
 @app.command()
@@ -256,6 +284,7 @@ def calibrate(
     case_list = load_cases(str(cases) if cases else None)
     c = calibrate_scenario(s, case_list)
     names = ("weakness_invites", "cornered_escalates")
+    report_path = _write_report(written) if with_report else None
     if as_json:
         doc = {"scenario": s.id, "cases": [
             {"id": cid, "response": case.response,

@@ -16,7 +16,7 @@ import xarray as xr
 from powderkeg.analysis.outcomes import outcome_summary
 from powderkeg.errors import InputError
 from powderkeg.model.build import Model, build_model
-from powderkeg.results import RESULTS_FILE, load_results
+from powderkeg.results import load_results
 from powderkeg.scenario.load import load_scenario
 from powderkeg.scenario.schema import Scenario
 
@@ -50,27 +50,10 @@ def _run_meta(results_dir: Path) -> dict:
                          "`powderkeg run` wrote. Restore it or re-run.") from None
 
 
-def _load_dataset(results_dir: Path) -> xr.Dataset:
-    """:func:`load_results`, also for folders whose day counts xarray mistakes for dates.
-
-    powderkeg 0.1.0 labels ``event_day`` with units "days since scenario date", which
-    xarray's CF decoding tries to parse as a calendar date and fails on. Such files are read
-    again without time decoding (powderkeg stores no calendar times, only day numbers).
-    """
-    try:
-        return load_results(results_dir)
-    except ValueError as e:
-        if "time units" not in str(e):
-            raise
-    with xr.open_dataset(results_dir / RESULTS_FILE, engine="h5netcdf",
-                         decode_times=False) as ds:
-        return ds.load()
-
-
 def load_inputs(results_dir: Path) -> ReportInputs:
     """Load a results folder written by ``powderkeg run``."""
     results_dir = Path(results_dir)
-    ds = _load_dataset(results_dir)
+    ds = load_results(results_dir)
     scenario_file = results_dir / "scenario.yaml"
     if not scenario_file.exists():
         raise InputError(f"{results_dir} has no scenario.yaml, which the report needs for the "
