@@ -51,8 +51,9 @@ def utilities(rung, cost, w, features) -> np.ndarray:
 
 def choice_probabilities(u: np.ndarray, precision) -> np.ndarray:
     """Logit probabilities ``softmax(lambda u)`` row-wise; options at ``-inf`` get zero."""
-    z = np.asarray(precision, dtype=float).reshape(-1, 1) * u
-    z = np.where(np.isfinite(u), z, -np.inf)
+    finite = np.isfinite(u)
+    z = np.asarray(precision, dtype=float).reshape(-1, 1) * np.where(finite, u, 0.0)
+    z = np.where(finite, z, -np.inf)
     z = z - np.max(z, axis=1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=1, keepdims=True)
