@@ -12,8 +12,19 @@ from powderkeg.model.theater import advance_rate
 
 def test_advance_rate_has_a_dead_band_and_is_antisymmetric():
     ratio = np.array([0.4, 1 / 1.5, 1.0, 1.5, 2.5])
-    v = advance_rate(ratio, 1.5, 10.0)
+    v = advance_rate(ratio, 1 / ratio, 1.5, 10.0)
     np.testing.assert_allclose(v, [-4.0, 0.0, 0.0, 0.0, 4.0])
+
+
+def test_fortification_protects_the_defender_but_does_not_push_it_forward():
+    from powderkeg.model.theater import attack_ratios
+
+    forces = np.array([[[1000.0, 1000.0]]])
+    eff = np.ones((1, 1, 2))
+    fort = np.array([[[2.0, 1.0]]])  # the first side defends from prepared positions
+    forward, backward = attack_ratios(forces, eff, fort)
+    assert forward[0, 0] == 1.0 and backward[0, 0] == 0.5
+    assert advance_rate(forward, backward, 1.3, 5.0)[0, 0] == 0.0
 
 
 def _sector(**extra):

@@ -63,6 +63,7 @@ class Model:
     demand_local: np.ndarray  # (D,) index of each demand within its side's graph
     source_local: np.ndarray  # (Q,)
     fire_side: np.ndarray  # (F,)
+    fire_exempt: np.ndarray  # (F, E) links each fire system may not strike
     deep_side: np.ndarray  # (G,)
     deep_targets: tuple[np.ndarray, ...]
     link_repair: tuple[_Number, ...]  # repair-time distribution of each link
@@ -192,6 +193,8 @@ def build_model(s: Scenario) -> Model:
         sector_demand=sector_demand, source_side=source_side, flow_graphs=tuple(graphs),
         demand_local=demand_local, source_local=source_local,
         fire_side=np.array([side_ix[f.side] for f in s.fires], dtype=int),
+        fire_exempt=np.array([[x.id in f.exempt_links for x in s.links] for f in s.fires],
+                             dtype=bool).reshape(len(s.fires), len(s.links)),
         deep_side=np.array([side_ix[g.side] for g in s.deep_strikes], dtype=int),
         deep_targets=tuple(np.array([links[t] for t in g.targets]) for g in s.deep_strikes),
         link_repair=repair, world_paths=tuple(p for p, _ in world),

@@ -61,7 +61,7 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
     for f, fire in enumerate(model.scenario.fires):
         target_side = 1 - model.fire_side[f]
         ok = links_in_reach(model, front, world.fire_reach[:, f]) & usable_by_side[target_side]
-        ok &= open_cap > 0
+        ok &= (open_cap > 0) & ~model.fire_exempt[f]
         weight = np.where(ok, link_flow + 0.01 * open_cap, 0.0)
         cum = np.cumsum(weight, axis=1)
         has_target = cum[:, -1] > 0

@@ -22,7 +22,8 @@ from powderkeg.model.network import arc_capacities, link_usable, node_control
 from powderkeg.model.outcomes import outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.state import State
-from powderkeg.model.theater import attrition, bridgehead_decision, effectiveness, move_front
+from powderkeg.model.theater import (attack_ratios, attrition, bridgehead_decision,
+                                     effectiveness, fortification, move_front)
 from powderkeg.model.world import World
 
 __all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio", "objectives_held"]
@@ -117,15 +118,14 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
 def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult):
     mult = sector_supply_ratio(model, supply_effectiveness(
         state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
-    eff = effectiveness(world, model.posture_attack, mult) * opponent_mult
-    strength = eff * np.maximum(state.forces, 1e-9)
-    ratio = strength[..., 0] / strength[..., 1]
+    eff = effectiveness(world, mult) * opponent_mult
+    ratios = attack_ratios(state.forces, eff, fortification(world, model.posture_attack))
     z = streams.normal("combat", runs, day, 3 * model.n_sectors).reshape(len(runs), -1, 3)
     forces, lost = attrition(world, model.posture_attack, state.forces, eff, z[..., :2])
-    front = move_front(model, world, state.front, ratio, z[..., 2])
+    front = move_front(model, world, state.front, ratios, z[..., 2])
     u = streams.uniform("withdrawal", runs, day, model.n_sectors)
     front, ordered, untenable = bridgehead_decision(
-        model, world, front, ratio, sector_supply_ratio(model, ratio_today), state.untenable, u)
+        model, world, front, ratios, sector_supply_ratio(model, ratio_today), state.untenable, u)
     for s in np.flatnonzero(ordered.any(axis=0)):
         side = model.bridgehead_side[s]
         forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]

@@ -1,16 +1,18 @@
 """Land combat per sector: attrition, the movement of the front, river lines, bridgeheads.
 
-Effective strength is personnel times multipliers for morale, supply and, for a side on the
-defensive, fortification. Attrition follows Helmbold's equations
-(:mod:`powderkeg.model.lanchester`). The front moves by the effective force ratio
-``rho = (e_A A) / (e_B B)``::
+Effective strength is personnel times multipliers for morale and supply. A side on the
+defensive fights from prepared positions: its losses are divided by its fortification, and an
+enemy advance must overcome its strength times its fortification. Attrition follows
+Helmbold's equations (:mod:`powderkeg.model.lanchester`). The front moves by the ratio of
+the advancing side's effective strength to the defender's fortified strength, ``rho_A =
+e_A A / (f_B e_B B)`` forward and ``rho_B = e_B B / (f_A e_A A)`` back::
 
-    v = v_max * (1 - theta / rho)        if rho > theta     (first side advances)
-    v = -v_max * (1 - theta * rho)       if rho < 1 / theta (second side advances)
+    v = v_max * (1 - theta / rho_A)      if rho_A > theta   (first side advances)
+    v = -v_max * (1 - theta / rho_B)     if rho_B > theta   (second side advances)
     v = 0                                otherwise
 
 with ``theta`` the ratio needed to advance (the attacker's classic 3:1 rule of thumb is a
-special case). The form is an assumption in the spirit of R. L. Helmbold (1990), "Rates of
+special case); the two cannot both hold since ``rho_A rho_B <= 1``. The form is an assumption in the spirit of R. L. Helmbold (1990), "Rates of
 advance in historical land combat operations", CAA-RP-90-1, which found advance rates rising
 with the force ratio. A river line stops an advance unless the ratio reaches the crossing
 ratio, and slows it even then. A bridgehead across a river is given up by a stochastic
@@ -23,13 +25,25 @@ import numpy as np
 
 from powderkeg.model.lanchester import helmbold_day
 
-__all__ = ["effectiveness", "attrition", "advance_rate", "move_front", "bridgehead_decision"]
+__all__ = ["effectiveness", "fortification", "attack_ratios", "attrition", "advance_rate",
+           "move_front", "bridgehead_decision"]
 
 
-def effectiveness(world, posture_attack, supply_mult):
-    """Multiplier of each side's strength, shape ``(R, S, 2)``."""
-    fort = np.where(posture_attack[None, :, :], 1.0, world.fortification)
-    return world.morale * supply_mult * fort
+def effectiveness(world, supply_mult):
+    """Multiplier of each side's strength from morale and supply, shape ``(R, S, 2)``."""
+    return world.morale * supply_mult
+
+
+def fortification(world, posture_attack):
+    """Fortification of each side, 1 for a side on the attack, shape ``(R, S, 2)``."""
+    return np.where(posture_attack[None, :, :], 1.0, world.fortification)
+
+
+def attack_ratios(forces, eff, fort):
+    """``(rho_A, rho_B)``: each side's strength over the other's fortified strength ``(R, S)``."""
+    strength = eff * np.maximum(forces, 1e-9)
+    return (strength[..., 0] / (strength[..., 1] * fort[..., 1]),
+            strength[..., 1] / (strength[..., 0] * fort[..., 0]))
 
 
 def attrition(world, posture_attack, forces, eff, noise_z):
@@ -39,8 +53,9 @@ def attrition(world, posture_attack, forces, eff, noise_z):
     lognormal factor of log-sd ``world.noise``.
     """
     intensity = np.where(posture_attack.any(axis=1)[None, :], 1.0, world.static_intensity[:, None])
-    a_on_0 = intensity * world.attrition[:, 1, None] * eff[..., 1]
-    a_on_1 = intensity * world.attrition[:, 0, None] * eff[..., 0]
+    fort = fortification(world, posture_attack)
+    a_on_0 = intensity * world.attrition[:, 1, None] * eff[..., 1] / fort[..., 0]
+    a_on_1 = intensity * world.attrition[:, 0, None] * eff[..., 0] / fort[..., 1]
     r = world.reinforcements
     _, _, lost0, lost1 = helmbold_day(forces[..., 0], forces[..., 1], a_on_0, a_on_1,
                                       world.weiss[:, None], r[..., 0], r[..., 1], substeps=1)
@@ -50,25 +65,29 @@ def attrition(world, posture_attack, forces, eff, noise_z):
     return forces + r - lost, lost
 
 
-def advance_rate(ratio, threshold, v_max):
+def advance_rate(forward, backward, threshold, v_max):
     """Km per day the front moves towards the second side (negative: towards the first)."""
-    fwd = np.where(ratio > threshold, v_max * (1 - threshold / ratio), 0.0)
-    back = np.where(ratio * threshold < 1, -v_max * (1 - threshold * ratio), 0.0)
+    fwd = np.where(forward > threshold, v_max * (1 - threshold / forward), 0.0)
+    back = np.where(backward > threshold, -v_max * (1 - threshold / backward), 0.0)
     return fwd + back
 
 
-def move_front(model, world, front, ratio, noise_z):
-    """The front after one day, with river lines applied, shape ``(R, S)``."""
+def move_front(model, world, front, ratios, noise_z):
+    """The front after one day, with river lines applied, shape ``(R, S)``.
+
+    ``ratios`` are the attack ratios ``(rho_A, rho_B)`` of :func:`attack_ratios`; crossing a
+    river needs the advancing side's ratio to reach the crossing ratio.
+    """
     sigma = world.noise[:, None]
-    v = advance_rate(ratio, world.advance_threshold[:, None], world.advance_km[:, None])
+    v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None])
     new = front + v * np.exp(sigma * noise_z - sigma**2 / 2)
     for i, s in enumerate(model.river_sector):
         r = world.river_km[:, i]
-        x, x1, rho = front[:, s], new[:, s], ratio[:, s]
+        x, x1 = front[:, s], new[:, s]
         forward = (x <= r) & (r < x1)
         backward = (x1 < r) & (r <= x)
-        can_fwd = rho >= world.river_ratio
-        can_back = rho * world.river_ratio <= 1
+        can_fwd = ratios[0][:, s] >= world.river_ratio
+        can_back = ratios[1][:, s] >= world.river_ratio
         crossed = r + (x1 - r) * world.river_factor
         x1 = np.where(forward, np.where(can_fwd, crossed, r), x1)
         x1 = np.where(backward, np.where(can_back, crossed, r), x1)
@@ -76,12 +95,12 @@ def move_front(model, world, front, ratio, noise_z):
     return np.clip(new, 0.0, model.sector_length[None, :])
 
 
-def bridgehead_decision(model, world, front, ratio, supply_ratio, untenable, u):
+def bridgehead_decision(model, world, front, ratios, supply_ratio, untenable, u):
     """Fronts, withdrawal flags and untenable-day counters after today's command decisions.
 
     For each sector with a bridgehead: it is untenable on a day when its side holds ground
-    across the river, its supply ratio is below ``withdraw_supply`` and the enemy's effective
-    force ratio is above ``withdraw_force``. After ``withdraw_days`` such days in a row,
+    across the river, its supply ratio is below ``withdraw_supply`` and the enemy's attack
+    ratio against it is above ``withdraw_force``. After ``withdraw_days`` such days in a row,
     command orders the withdrawal with daily probability ``withdraw_prob``; the front then
     falls back to the river. Returns ``(front, ordered (R, S) bool, untenable)``.
     """
@@ -91,7 +110,7 @@ def bridgehead_decision(model, world, front, ratio, supply_ratio, untenable, u):
     for s in np.flatnonzero(model.bridgehead_side >= 0):
         side, r = model.bridgehead_side[s], world.river_km[:, model.bridgehead_river[s]]
         holds = front[:, s] < r if side == 1 else front[:, s] > r
-        against = ratio[:, s] if side == 1 else 1 / ratio[:, s]
+        against = ratios[1 - side][:, s]
         bad = holds & (supply_ratio[:, s, side] < world.withdraw_supply)
         bad &= against > world.withdraw_force
         untenable[:, s] = np.where(bad, untenable[:, s] + 1, 0)

@@ -86,6 +86,8 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                 need(name in nodes, f"supply.demands[{i}].depots", f"unknown node '{name}'")
     for i, f in enumerate(s.fires):
         need(f.side in sides, f"fires[{i}].side", "unknown side")
+        for t in f.exempt_links:
+            need(t in links, f"fires[{i}].exempt_links", f"unknown link '{t}'")
     for i, d in enumerate(s.deep_strikes):
         need(d.side in sides, f"deep_strikes[{i}].side", "unknown side")
         for t in d.targets:

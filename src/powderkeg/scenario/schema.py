@@ -158,6 +158,7 @@ class Fires(Strict):
     standoff_km: NonNegative = 0.0
     hit_probability: Probability
     interception_probability: Probability = 0.0
+    exempt_links: list[Id] = Field([], description="Links it may not strike (a policy).")
     source: str | None = None
     note: str | None = None
 

@@ -1,0 +1,145 @@
+"""Replaying one run day by day, and finding a run in which an outcome happened.
+
+A replay steps a batch of exactly one run (``runs = [i]``) with the same functions, in the
+same order, as :func:`powderkeg.engine.simulate._simulate_chunk`. Every random draw is keyed
+by ``(seed, stream, run, day)`` (:mod:`powderkeg.model.random`), so the replayed run is
+identical to run ``i`` of any batch simulated with the same seed, whatever its size or
+chunking; the replay only keeps the full daily :class:`~powderkeg.model.state.State`, which
+a batch does not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from powderkeg.errors import InputError
+from powderkeg.model.build import Model, build_model
+from powderkeg.model.random import MAX_DAYS, Streams
+from powderkeg.model.state import State
+from powderkeg.model.step import init_state, step
+from powderkeg.model.world import World, sample_world
+from powderkeg.scenario.schema import Scenario
+
+__all__ = ["replay", "replay_world", "trace", "RunTrace", "find_run", "MAX_RUN",
+           "DEFAULT_FIND_RUNS", "FIND_CHUNK"]
+
+MAX_RUN = (1 << 32) - 1  # the generator's counter holds run numbers below 2**32
+DEFAULT_FIND_RUNS = 10_000
+FIND_CHUNK = 500
+
+
+def _with_policy(scenario: Scenario, policy: str | None) -> Scenario:
+    if policy is None:
+        return scenario
+    from powderkeg.scenario.load import with_policy
+
+    return with_policy(scenario, policy)
+
+
+def _check_run(run: int) -> int:
+    if isinstance(run, bool) or not isinstance(run, (int, np.integer)):
+        raise InputError(f"A run index must be a whole number, not {run!r}.")
+    if run < 0:
+        raise InputError(f"Run index {run} is negative. Runs are numbered from 0 (run i of a "
+                         "batch simulated with the same seed); give --run 0 or more.")
+    if run > MAX_RUN:
+        raise InputError(f"Run index {run} is beyond the random generator's range: runs are "
+                         f"numbered 0 to {MAX_RUN:,}.")
+    return int(run)
+
+
+def _check_days(days: int) -> int:
+    if not 0 <= days < MAX_DAYS:
+        raise InputError(f"The horizon must be 0 to {MAX_DAYS - 1} days after the scenario "
+                         f"date, not {days}.")
+    return int(days)
+
+
+def replay_world(model: Model, run: int, seed: int) -> World:
+    """The sampled world (per-run parameters) of run ``run``: a batch of one, run axis 1."""
+    return sample_world(model, Streams(seed), np.array([_check_run(run)], dtype=np.int64))
+
+
+def replay(scenario: Scenario, run: int, seed: int, days: int, policy: str | None = None, *,
+           model: Model | None = None) -> Iterator[State]:
+    """Yield the daily states (day 0 .. ``days``) of run ``run`` of ``scenario`` with ``seed``.
+
+    Each state is a batch of one run (arrays with a run axis of length 1). ``policy``
+    replaces the scenario's response policy as ``powderkeg run --policy`` does; ``model``
+    (compiled from the same scenario and policy) saves compiling it again.
+    """
+    run, days = _check_run(run), _check_days(days)
+    model = model or build_model(_with_policy(scenario, policy))
+    runs = np.array([run], dtype=np.int64)
+    streams = Streams(seed)
+    world = sample_world(model, streams, runs)
+    state = init_state(model, world, streams, runs)
+    yield state
+    for _ in range(days):
+        state = step(model, world, state, streams, runs)
+        yield state
+
+
+@dataclass(frozen=True)
+class RunTrace:
+    """Everything about one replayed run: its model, world and every daily state."""
+
+    scenario: Scenario  # with the policy applied
+    model: Model
+    world: World
+    run: int
+    seed: int
+    days: int
+    states: tuple[State, ...]  # days 0 .. days
+
+    @property
+    def final(self) -> State:
+        return self.states[-1]
+
+
+def trace(scenario: Scenario, run: int, seed: int, days: int,
+          policy: str | None = None) -> RunTrace:
+    """Replay run ``run`` and keep its model, world and all daily states."""
+    s = _with_policy(scenario, policy)
+    model = build_model(s)
+    states = tuple(replay(s, run, seed, days, model=model))
+    return RunTrace(s, model, replay_world(model, run, seed), int(run), seed, int(days), states)
+
+
+def find_run(scenario: Scenario, outcome_id: str, seed: int, days: int, *,
+             max_runs: int = DEFAULT_FIND_RUNS, policy: str | None = None,
+             chunk: int = FIND_CHUNK, workers: int = 1, progress=None) -> int:
+    """The first run index (0, 1, ...) in which ``outcome_id`` happened by day ``days``.
+
+    Simulates runs ``0 .. max_runs - 1`` in batches of ``chunk`` (stopping at the first batch
+    with a hit) with :func:`powderkeg.engine.simulate.simulate`, so the answer is the same run
+    a full ``powderkeg run`` with this seed would show. Raises :class:`InputError` for an
+    unknown outcome id (listing the valid ones) or when no run in ``max_runs`` has the outcome.
+    ``progress`` is called with run-days done.
+    """
+    from powderkeg.engine.simulate import simulate
+
+    s = _with_policy(scenario, policy)
+    ids = [o.id for o in s.outcomes]
+    if outcome_id not in ids:
+        raise InputError(f"Scenario '{s.id}' has no outcome '{outcome_id}'. Valid outcome ids: "
+                         f"{', '.join(ids) if ids else '(none declared)'}.")
+    if max_runs < 1 or chunk < 1:
+        raise InputError(f"max_runs and chunk must be at least 1 (got {max_runs}, {chunk}).")
+    if not 1 <= days < MAX_DAYS:
+        raise InputError(f"The horizon must be 1 to {MAX_DAYS - 1} days, not {days}.")
+    max_runs = min(int(max_runs), MAX_RUN + 1)
+    j = ids.index(outcome_id)
+    for first in range(0, max_runs, chunk):
+        n = min(chunk, max_runs - first)
+        ds = simulate(s, n, days, seed, chunk_size=n, run_offset=first, every=days,
+                      workers=workers, progress=progress)
+        hit = np.flatnonzero(~np.isnan(ds["event_day"].values[:, j]))
+        if len(hit):
+            return int(ds["run"].values[hit[0]])
+    raise InputError(f"Outcome '{outcome_id}' did not happen within {days} days in any of the "
+                     f"first {max_runs:,} runs with seed {seed}. It may be rare or impossible "
+                     "over this horizon: try a longer --days, another --seed, or more runs.")
