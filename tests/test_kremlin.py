@@ -194,3 +194,41 @@ def test_a_redeployment_home_lowers_the_forces_in_the_theater():
     assert (pulled.politics.event_day[:, 6] == 14).all()
     ratio = pulled.forces[..., 1].sum(axis=1) / kept.forces[..., 1].sum(axis=1)
     assert np.all(ratio < 0.75) and np.all(ratio > 0.3)
+
+
+def test_calibrated_theory_weights_are_the_posterior_of_the_case_base():
+    from conftest import autumn_variant
+    from powderkeg.model.build import build_model
+    from powderkeg.model.calibration import calibrate_scenario
+
+    def calibrated(doc):
+        doc["politics"]["escalation"]["theory_weights"] = "calibrated"
+
+    s = autumn_variant(calibrated)
+    np.testing.assert_allclose(build_model(s).politics.theory_weights,
+                               calibrate_scenario(s).posterior)
+
+
+def test_a_mobilisation_rung_feeds_forces_into_the_theater_after_its_lag():
+    from conftest import autumn_variant
+
+    def ladder(size):
+        def edit(doc):
+            esc = doc["politics"]["escalation"]
+            esc["start_rung"] = "infrastructure_strikes"
+            for theory in esc["theories"].values():  # both theories step up at once
+                theory["hardliner"] = 100.0
+            for rung in esc["rungs"]:
+                if rung["id"] == "mobilization_wave":
+                    rung["mobilization"] = size
+                    rung["mobilization_lag_days"] = 10
+        return autumn_variant(edit)
+
+    _, _, before = _run_states(ladder(100_000), runs=60, days=20)
+    _, _, none_before = _run_states(ladder(0), runs=60, days=20)
+    np.testing.assert_allclose(before.forces, none_before.forces)  # still within the lag
+    _, _, mobilised = _run_states(ladder(100_000), runs=60, days=60)
+    _, _, none = _run_states(ladder(0), runs=60, days=60)
+    assert (mobilised.politics.max_rung >= 3).all()
+    gained = mobilised.forces[..., 1].sum(axis=1) - none.forces[..., 1].sum(axis=1)
+    assert np.all(gained > 50_000)
