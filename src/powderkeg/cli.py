@@ -315,6 +315,69 @@ def calibrate(
     out.print("Use them in a scenario with `theory_weights: calibrated`.")
 
 
+class StoryFormat(str, Enum):
+    md = "md"
+    csv = "csv"
+
+
+@app.command()
+@_user_errors
+def story(
+    scenario: ScenarioArg = "autumn-2022",
+    run: Annotated[Optional[int], typer.Option(
+        "--run", metavar="I", help="The run to tell: run I of any `powderkeg run` with the same "
+                                   "seed.")] = None,
+    find: Annotated[Optional[str], typer.Option(
+        "--find", metavar="OUTCOME", help="Tell the first run in which this outcome happens "
+                                          "(an outcome id, see `powderkeg show`).")] = None,
+    seed: Annotated[int, typer.Option(min=0, help="Seed; run i depends only on (seed, i).")] = 0,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
+                                      "scenario date.")] = 365,
+    fmt: Annotated[StoryFormat, typer.Option(
+        "--format", help="md: a dated story in Markdown; csv: one row per event with the "
+                         "columns event_date, actor1, actor2, event_type, location, latitude, "
+                         "longitude, notes.")] = StoryFormat.md,
+    policy: Annotated[Optional[Policy], typer.Option(
+        help="The West's and Ukraine's response to each escalation (default: the scenario's): "
+             "match_strength, offer_offramp or mixed.")] = None,
+    max_runs: Annotated[int, typer.Option(
+        min=1, help="With --find: how many runs (0, 1, ...) to search.")] = 10_000,
+    out_file: Annotated[Optional[Path], typer.Option(
+        "--out", help="Write the story to this file instead of standard output.")] = None,
+) -> None:
+    """Tell one run's story: a dated log of the events of the run, each naming its rule."""
+    from powderkeg.engine.replay import check_run, find_run, trace
+    from powderkeg.report.story import events_csv, story_events, story_markdown, write_story
+    from powderkeg.scenario import load_scenario
+    from powderkeg.scenario.load import with_policy
+
+    if (run is None) == (find is None):
+        raise InputError("Give exactly one of --run I (tell run I) or --find OUTCOME (tell the "
+                         "first run in which that outcome happens).")
+    if run is not None:
+        check_run(run)
+    s = with_policy(load_scenario(scenario), policy.value if policy else None)
+    if find is not None:
+        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
+                      console=err, transient=True, disable=not err.is_terminal) as bar:
+            task = bar.add_task(f"looking for {find}", total=max_runs * days)
+            run = find_run(s, find, seed, days, max_runs=max_runs,
+                           progress=lambda n: bar.advance(task, n))
+        err.print(f"Run {run} is the first in which {find} happens (seed {seed}).",
+                  markup=False)
+    tr = trace(s, run, seed, days)
+    events = story_events(tr.model, tr.world, tr.states)
+    if fmt is StoryFormat.csv:
+        text = events_csv(events)
+    else:
+        text = story_markdown(tr.model, tr.world, events, run=run, seed=seed, days=days,
+                              final=tr.final, state0=tr.states[0])
+    if out_file is None:
+        sys.stdout.write(text)
+    else:
+        out.print(f"Story of run {run} written to {write_story(text, out_file)}", markup=False)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editor validation and completion)."""

@@ -23,7 +23,7 @@ from powderkeg.model.step import init_state, step
 from powderkeg.model.world import World, sample_world
 from powderkeg.scenario.schema import Scenario
 
-__all__ = ["replay", "replay_world", "trace", "RunTrace", "find_run", "MAX_RUN",
+__all__ = ["replay", "replay_world", "check_run", "trace", "RunTrace", "find_run", "MAX_RUN",
            "DEFAULT_FIND_RUNS", "FIND_CHUNK"]
 
 MAX_RUN = (1 << 32) - 1  # the generator's counter holds run numbers below 2**32
@@ -39,7 +39,8 @@ def _with_policy(scenario: Scenario, policy: str | None) -> Scenario:
     return with_policy(scenario, policy)
 
 
-def _check_run(run: int) -> int:
+def check_run(run: int) -> int:
+    """``run`` as an int, or an :class:`InputError` saying why it is not a run index."""
     if isinstance(run, bool) or not isinstance(run, (int, np.integer)):
         raise InputError(f"A run index must be a whole number, not {run!r}.")
     if run < 0:
@@ -60,7 +61,7 @@ def _check_days(days: int) -> int:
 
 def replay_world(model: Model, run: int, seed: int) -> World:
     """The sampled world (per-run parameters) of run ``run``: a batch of one, run axis 1."""
-    return sample_world(model, Streams(seed), np.array([_check_run(run)], dtype=np.int64))
+    return sample_world(model, Streams(seed), np.array([check_run(run)], dtype=np.int64))
 
 
 def replay(scenario: Scenario, run: int, seed: int, days: int, policy: str | None = None, *,
@@ -71,7 +72,7 @@ def replay(scenario: Scenario, run: int, seed: int, days: int, policy: str | Non
     replaces the scenario's response policy as ``powderkeg run --policy`` does; ``model``
     (compiled from the same scenario and policy) saves compiling it again.
     """
-    run, days = _check_run(run), _check_days(days)
+    run, days = check_run(run), _check_days(days)
     model = model or build_model(_with_policy(scenario, policy))
     runs = np.array([run], dtype=np.int64)
     streams = Streams(seed)
@@ -111,7 +112,7 @@ def trace(scenario: Scenario, run: int, seed: int, days: int,
 
 def find_run(scenario: Scenario, outcome_id: str, seed: int, days: int, *,
              max_runs: int = DEFAULT_FIND_RUNS, policy: str | None = None,
-             chunk: int = FIND_CHUNK, workers: int = 1, progress=None) -> int:
+             chunk: int = FIND_CHUNK, progress=None) -> int:
     """The first run index (0, 1, ...) in which ``outcome_id`` happened by day ``days``.
 
     Simulates runs ``0 .. max_runs - 1`` in batches of ``chunk`` (stopping at the first batch
@@ -136,7 +137,7 @@ def find_run(scenario: Scenario, outcome_id: str, seed: int, days: int, *,
     for first in range(0, max_runs, chunk):
         n = min(chunk, max_runs - first)
         ds = simulate(s, n, days, seed, chunk_size=n, run_offset=first, every=days,
-                      workers=workers, progress=progress)
+                      progress=progress)
         hit = np.flatnonzero(~np.isnan(ds["event_day"].values[:, j]))
         if len(hit):
             return int(ds["run"].values[hit[0]])

@@ -1,0 +1,671 @@
+"""The story of one run: a dated event log read off consecutive daily states.
+
+Every event is found by comparing the state of a day with the state of the day before (both
+batches of one run, as :func:`powderkeg.engine.replay.replay` yields them) and names the
+rule of the model that produced it:
+
+* a link hit by long-range fires or a deep strike, and a link repaired;
+* the front passing an objective (who took it);
+* a bridgehead given up, with the supply and force ratios behind it;
+* supply to a demand falling below half its need, and recovering;
+* politics: a step on the escalation ladder and the opponent's answer, personnel moves,
+  blame passed to a faction at a decision period, a mutiny or coup attempt, a purge, a new
+  leader, forces pulled home and back, a ceasefire.
+
+Events are plain dicts (``day``, ``date``, ``actor1``, ``actor2``, ``event_type``,
+``location``, ``latitude``, ``longitude``, ``notes`` and a short ``summary``) so that they
+convert to CSV in the conventions of ACLED event data (one row per event, ISO dates,
+decimal degrees; events without a place have location ``national`` and no coordinates) or
+to a Markdown story. These are pure functions of the model, the run's world and its states.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import os
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+from powderkeg.errors import InputError
+from powderkeg.model.fires import links_in_reach
+from powderkeg.model.geo import point_at_km
+from powderkeg.model.logistics import supply_effectiveness
+from powderkeg.model.network import link_usable, node_control
+from powderkeg.model.step import objectives_held, sector_supply_ratio, supply_ratio
+from powderkeg.model.theater import attack_ratios, effectiveness, fortification
+
+__all__ = ["CSV_COLUMNS", "NATIONAL", "SUPPLY_THRESHOLD", "BLAME_STEP", "day_events",
+           "initial_events", "story_events", "day_attack_ratios", "write_csv", "events_csv",
+           "story_markdown", "write_story"]
+
+CSV_COLUMNS = ("event_date", "actor1", "actor2", "event_type", "location", "latitude",
+               "longitude", "notes")
+NATIONAL = "national"
+SUPPLY_THRESHOLD = 0.5  # share of need below which a supply shortfall is an event
+BLAME_STEP = 0.1  # rise of a faction's unanswered blame in a period that is an event
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _title(identifier: str) -> str:
+    return " ".join(w.capitalize() for w in identifier.replace("-", "_").split("_"))
+
+
+def _side(model, side: int) -> str:
+    return _title(model.sides[side])
+
+
+def _node_name(model, i: int) -> str:
+    return model.scenario.nodes[i].name or model.node_ids[i]
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f}%"
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _times(n: int) -> str:
+    return {1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _one_run(state) -> None:
+    if state.front.shape[0] != 1:
+        raise ValueError("story functions take the states of one run (a run axis of length 1); "
+                         "use powderkeg.engine.replay.replay")
+
+
+class _Ctx:
+    """What every detector needs: the model, the world, and shorthand for the scenario."""
+
+    def __init__(self, model, world):
+        self.model, self.world, self.s = model, world, model.scenario
+
+    def event(self, day, actor1, actor2, event_type, location, lat, lon, summary, notes):
+        date = self.s.date + dt.timedelta(days=int(day))
+        return {
+            "day": int(day), "date": date.isoformat(), "actor1": actor1, "actor2": actor2 or "",
+            "event_type": event_type, "location": location,
+            "latitude": None if lat is None else round(float(lat), 4),
+            "longitude": None if lon is None else round(float(lon), 4),
+            "summary": summary, "notes": notes,
+        }
+
+    def national(self, day, actor1, actor2, event_type, summary, notes):
+        return self.event(day, actor1, actor2, event_type, NATIONAL, None, None, summary, notes)
+
+    def sector_name(self, s: int) -> str:
+        return self.s.sectors[s].name or self.model.sector_ids[s]
+
+    def faction_name(self, k: int) -> str:
+        return self.s.politics.factions[k].name
+
+    def leader(self, ps) -> str:
+        f = int(ps.leader_faction[0])
+        if f < 0:
+            return self.s.politics.leader.name
+        return f"the new leader ({self.faction_name(f)})"
+
+    def theory(self) -> str | None:
+        if self.world.politics is None:
+            return None
+        from powderkeg.model.kremlin import THEORY_NAMES
+
+        return THEORY_NAMES[int(self.world.politics.theory[0])]
+
+
+# --------------------------------------------------------------------------- links
+
+
+def _link_place(ctx, e):
+    m = ctx.model
+    a, b = m.link_from[e], m.link_to[e]
+    lat = (m.node_lat[a] + m.node_lat[b]) / 2
+    lon = (m.node_lon[a] + m.node_lon[b]) / 2
+    return f"{_node_name(m, a)} - {_node_name(m, b)}", lat, lon
+
+
+def _link_tags(ctx, e) -> str:
+    """Red lines a hit on link ``e`` crosses and whether it is a symbolic target."""
+    pm = ctx.model.politics
+    if pm is None:
+        return ""
+    tags = []
+    if e in set(pm.symbolic_links.tolist()):
+        tags.append("a symbolic target")
+    lines = ctx.s.politics.escalation.red_lines
+    for i in np.flatnonzero(pm.red_line_links[:, e]):
+        tags.append(f"crossing the red line '{lines[i].name}'")
+    return "".join(f"; {x}" for x in tags)
+
+
+def _repaired_today(prev, cur) -> np.ndarray:
+    due = prev.repair_day[0]
+    return np.isfinite(due) & (due <= cur.day)
+
+
+def _link_events(ctx, prev, cur) -> list[dict]:
+    m, w, s = ctx.model, ctx.world, ctx.s
+    out = []
+    repaired = _repaired_today(prev, cur)
+    control = node_control(m, prev.front)
+    usable = (link_usable(m, control, 0)[0], link_usable(m, control, 1)[0])
+    for e in np.flatnonzero(repaired):
+        place, lat, lon = _link_place(ctx, e)
+        owner = 0 if usable[0][e] else 1 if usable[1][e] else int(control[0, m.link_from[e]])
+        before = prev.link_frac[0, e]
+        out.append(ctx.event(
+            cur.day, _side(m, owner), "", "link_repaired", place, lat, lon,
+            f"repaired {m.link_ids[e]} ({place})",
+            f"repair rule: the repair of {m.link_ids[e]} due day "
+            f"{int(np.ceil(prev.repair_day[0, e]))} is done; "
+            f"open capacity {_pct(before)} -> 100%"))
+    hits = cur.hits[0]
+    for e in np.flatnonzero(hits > 0):
+        place, lat, lon = _link_place(ctx, e)
+        before = 1.0 if repaired[e] else prev.link_frac[0, e]
+        after = cur.link_frac[0, e]
+        due = cur.repair_day[0, e]
+        effect = (f"open capacity {_pct(before)} -> {_pct(after)}"
+                  + (f", repair due day {int(np.ceil(due))}" if np.isfinite(due) else ""))
+        tags = _link_tags(ctx, e)
+        deep = int(cur.deep_hits[0, e])
+        fires = int(hits[e]) - deep
+        if fires > 0:
+            cand = [f for f, fire in enumerate(s.fires)
+                    if usable[1 - m.fire_side[f]][e] and w.fire_missions[0, f] > 0
+                    and links_in_reach(m, prev.front, w.fire_reach[:, f])[0, e]]
+            cand = cand or list(range(len(s.fires)))
+            side = int(m.fire_side[cand[0]])
+            names = ", ".join(s.fires[f].id for f in cand)
+            out.append(ctx.event(
+                cur.day, _side(m, side), _side(m, 1 - side), "long_range_fires", place, lat,
+                lon, f"long-range fires ({names}) hit {m.link_ids[e]} ({place}{tags})",
+                f"fires rule: long-range fires ({names}) hit {m.link_ids[e]} "
+                f"{_times(fires)} within reach of the front; {effect}"))
+        if deep > 0:
+            cand = [g for g in range(len(s.deep_strikes))
+                    if e in set(m.deep_targets[g].tolist()) and usable[1 - m.deep_side[g]][e]]
+            cand = cand or [g for g in range(len(s.deep_strikes))
+                            if e in set(m.deep_targets[g].tolist())]
+            side = int(m.deep_side[cand[0]])
+            names = ", ".join(s.deep_strikes[g].id for g in cand)
+            out.append(ctx.event(
+                cur.day, _side(m, side), _side(m, 1 - side), "deep_strike", place, lat, lon,
+                f"a deep strike ({names}) hit {m.link_ids[e]} ({place}{tags})",
+                f"deep-strike rule: a strike beyond rocket range ({names}) hit {m.link_ids[e]}; "
+                f"{effect}"))
+    return out
+
+
+# --------------------------------------------------------------------------- supply
+
+
+def _supply_event(ctx, day, d, ratio, need, delivered, stock, below, since=None):
+    m, s = ctx.model, ctx.s
+    dem = s.supply.demands[d]
+    node = m.node_ids.index(dem.depots[0][0])
+    side = int(m.demand_side[d])
+    where = _node_name(m, node)
+    flow = (f"supply rule: the day's maximum flow delivered {delivered:,.0f} of the "
+            f"{need:,.0f} t {dem.id} needs ({_pct(ratio)})")
+    if below:
+        return ctx.event(
+            day, _side(m, side), "", "supply_below_half", where, m.node_lat[node],
+            m.node_lon[node], f"supply to {dem.id} fell to {_pct(ratio)} of need at {where}",
+            f"{flow}, below {_pct(SUPPLY_THRESHOLD)}; stocks {stock:.1f} days")
+    return ctx.event(
+        day, _side(m, side), "", "supply_recovered", where, m.node_lat[node], m.node_lon[node],
+        f"supply to {dem.id} recovered to {_pct(ratio)} of need at {where}",
+        f"{flow}, back above {_pct(SUPPLY_THRESHOLD)}"
+        + (f" after {_count(since, 'day')} below" if since else "")
+        + f"; stocks {stock:.1f} days")
+
+
+def _supply_events(ctx, prev, cur, below_since=None) -> list[dict]:
+    w = ctx.world
+    r0, r1 = supply_ratio(w, prev)[0], supply_ratio(w, cur)[0]
+    out = []
+    for d in range(len(r1)):
+        was, now = r0[d] < SUPPLY_THRESHOLD, r1[d] < SUPPLY_THRESHOLD
+        if was == now:
+            continue
+        since = None
+        if below_since is not None:
+            if now:
+                below_since[d] = cur.day
+            elif d in below_since:
+                since = cur.day - below_since.pop(d)
+        out.append(_supply_event(ctx, cur.day, d, r1[d], w.demand_tons[0, d],
+                                 cur.delivered[0, d], cur.stock[0, d], now, since))
+    return out
+
+
+# --------------------------------------------------------------------------- theater
+
+
+def _objective_place(ctx, o, km):
+    m, s = ctx.model, ctx.s
+    sec_id, obj_id = m.objective_ids[o]
+    sec = s.sectors[int(m.objective_sector[o])]
+    marker = next(x for x in sec.objectives if x.id == obj_id)
+    name = marker.name or obj_id
+    if marker.node:
+        i = m.node_ids.index(marker.node)
+        return name, m.node_lat[i], m.node_lon[i]
+    lat, lon = point_at_km(m.sector_axes[int(m.objective_sector[o])], km)
+    return name, lat, lon
+
+
+def _objective_events(ctx, prev, cur) -> list[dict]:
+    m, w = ctx.model, ctx.world
+    out = []
+    for o, (sec_id, obj_id) in enumerate(m.objective_ids):
+        s = int(m.objective_sector[o])
+        km = w.objective_km[0, o]
+        x0, x1 = prev.front[0, s], cur.front[0, s]
+        if x0 <= km < x1:
+            side = 0
+        elif x1 < km <= x0:
+            side = 1
+        else:
+            continue
+        name, lat, lon = _objective_place(ctx, o, km)
+        out.append(ctx.event(
+            cur.day, _side(m, side), _side(m, 1 - side), "objective_taken", name, lat, lon,
+            f"took {name} (objective {obj_id}, sector {sec_id})",
+            f"front rule: the front passed {obj_id} at km {km:.1f} on the "
+            f"{ctx.sector_name(s)} axis ({x0:.1f} -> {x1:.1f} km)"))
+    return out
+
+
+def day_attack_ratios(model, world, prev, cur) -> tuple[np.ndarray, np.ndarray]:
+    """The attack ratios ``(rho_A, rho_B)`` per sector of day ``cur.day``'s combat.
+
+    Recomputed with the model's own functions, as :func:`powderkeg.model.step.step` does:
+    forces pulled home come back first, supply effectiveness uses yesterday's stocks and
+    today's deliveries, and the escalation ladder scales the opponent's effectiveness.
+    """
+    from powderkeg.model import step as st
+
+    m, w = model, world
+    state, ps = prev, prev.politics
+    if ps is not None:
+        state, ps = st._crisis_returns(m.politics, prev, ps, cur.day)
+    mult = sector_supply_ratio(m, supply_effectiveness(
+        prev.stock, supply_ratio(w, cur), w.supply_floor[:, None], w.rationing_days[:, None]))
+    eff = effectiveness(w, mult) * st._opponent_multiplier(m.politics, w.politics, ps, 1)
+    rho_a, rho_b = attack_ratios(state.forces, eff, fortification(w, m.posture_attack))
+    return rho_a[0], rho_b[0]
+
+
+def _withdrawal_events(ctx, prev, cur) -> list[dict]:
+    m, w, s = ctx.model, ctx.world, ctx.s
+    out = []
+    flipped = np.flatnonzero(cur.withdrawn[0] & ~prev.withdrawn[0])
+    if not len(flipped):
+        return out
+    ratios = day_attack_ratios(m, w, prev, cur)
+    supply = sector_supply_ratio(m, supply_ratio(w, cur))[0]
+    for sec in flipped:
+        side = int(m.bridgehead_side[sec])
+        v = int(m.bridgehead_river[sec])
+        river = s.sectors[sec].rivers[[r.id for r in s.sectors[sec].rivers].index(
+            m.river_ids[v][1])]
+        rkm = w.river_km[0, v]
+        lat, lon = point_at_km(m.sector_axes[sec], rkm)
+        against = ratios[1 - side][sec]
+        sup = supply[sec, side]
+        days = int(cur.untenable[0, sec])
+        figures = (f"supply {_pct(sup)} of need (threshold {_pct(w.withdraw_supply[0])}), "
+                   f"enemy attack ratio {against:.2f} (threshold "
+                   f"{w.withdraw_force[0]:.2f})")
+        if days > 0:
+            notes = (f"withdrawal rule: command ordered the {m.sector_ids[sec]} bridgehead "
+                     f"given up after {_count(days, 'day')} untenable: {figures}")
+            summary = f"withdrew from the {ctx.sector_name(sec)} bridgehead across the " \
+                      f"{river.name or river.id}"
+        else:
+            attack = ratios[1 - side][sec]
+            notes = (f"front rule: {_side(m, 1 - side)}'s attack (attack ratio {attack:.2f}, "
+                     f"{w.advance_threshold[0]:.2f} needed to advance) drove the front back to "
+                     f"the river line at km {rkm:.1f}, leaving no {m.sector_ids[sec]} ground "
+                     f"across it; supply "
+                     f"{_pct(sup)} of need")
+            summary = f"lost the {ctx.sector_name(sec)} bridgehead across the " \
+                      f"{river.name or river.id}"
+        out.append(ctx.event(cur.day, _side(m, side), _side(m, 1 - side),
+                             "bridgehead_withdrawn", f"{river.name or river.id} "
+                             f"({ctx.sector_name(sec)})", lat, lon, summary, notes))
+    return out
+
+
+# --------------------------------------------------------------------------- politics
+
+
+def _rung_events(ctx, prev, cur) -> list[dict]:
+    from powderkeg.model.kremlin import MOBILIZATION_DAYS
+
+    m, w = ctx.model, ctx.world
+    pm, pw, p0, p1 = m.politics, w.politics, prev.politics, cur.politics
+    r0, r1 = int(p0.rung[0]), int(p1.rung[0])
+    if r0 == r1:
+        return []
+    rungs = ctx.s.politics.escalation.rungs
+    up = r1 > r0
+    me, them = _side(m, pm.side), _side(m, 1 - pm.side)
+    verb = "step up" if up else "step down"
+    done = "stepped up" if up else "stepped down"
+    notes = (f"escalation rule: the {ctx.theory()} theory's logit choice was to {verb} to "
+             f"{pm.rung_ids[r1]} ({rungs[r1].name})")
+    if p1.mob_from[0] != p0.mob_from[0] and np.isfinite(p1.mob_from[0]):
+        size = p1.mob_rate[0] * MOBILIZATION_DAYS
+        notes += (f"; calls up {size:,.0f}, arriving days {p1.mob_from[0]:.0f}-"
+                  f"{p1.mob_to[0]:.0f}")
+    out = [ctx.national(cur.day, me, them, "escalation",
+                        f"{done} to {rungs[r1].name} ({pm.rung_ids[r1]})", notes)]
+    if up:
+        periods = float(pw.offramp_periods[0])
+        offered = periods > 0 and p1.offramp_left[0] >= periods
+        gain0, gain1 = p0.opponent_gain[0], p1.opponent_gain[0]
+        if offered:
+            out.append(ctx.national(
+                cur.day, them, me, "offramp_offered", "offered an off-ramp",
+                f"response rule ({ctx.s.politics.policy}): no strong answer; an off-ramp is "
+                f"open for {_count(int(periods), 'period')}"))
+        elif periods > 0 or gain1 > gain0:
+            out.append(ctx.national(
+                cur.day, them, me, "strong_response", "answered with strength",
+                f"response rule ({ctx.s.politics.policy}): a strong answer (more Western "
+                f"weapons); {them}'s effectiveness multiplier x{gain0:.2f} -> x{gain1:.2f}"))
+    return out
+
+
+def _blame_causes(ctx, prev, cur, k) -> list[str]:
+    m, w = ctx.model, ctx.world
+    pm, p0 = m.politics, prev.politics
+    sign = 1.0 if pm.side == 1 else -1.0
+    lost = np.maximum(sign * (cur.front[0] - p0.period_front[0]), 0.0)
+    mine = pm.sector_faction == k
+    causes = []
+    ground = [f"{m.sector_ids[s]} {lost[s]:.0f} km" for s in np.flatnonzero(mine & (lost >= 0.5))]
+    if ground:
+        causes.append(f"ground lost ({', '.join(ground)})")
+    held = objectives_held(m, w, cur.front, pm.side)[0]
+    gone = np.flatnonzero(p0.period_held[0] & ~held & mine[m.objective_sector])
+    if len(gone):
+        causes.append(f"objectives lost ({', '.join(m.objective_ids[o][1] for o in gone)})")
+    if k == pm.military:
+        own = cur.losses[0, :, pm.side].sum() - p0.period_losses[0]
+        share = own / max(float(p0.period_forces[0]), 1.0)
+        if share > 0:
+            causes.append(f"losses ({share:.1%} of the force)")
+        symbolic = p0.symbolic[0] + int((cur.hits[0, pm.symbolic_links] > 0).sum())
+        if symbolic:
+            causes.append(f"symbolic blows ({symbolic:.0f})")
+    return causes
+
+
+def _blame_events(ctx, prev, cur) -> list[dict]:
+    m = ctx.model
+    pm, p0, p1 = m.politics, prev.politics, cur.politics
+    if cur.day % pm.period != 0:
+        return []
+    out = []
+    me = _side(m, pm.side)
+    for k in np.flatnonzero(p1.blame[0] - p0.blame[0] > BLAME_STEP):
+        causes = _blame_causes(ctx, prev, cur, k) or ["the period's setbacks"]
+        heads = _and([c.split(" (")[0] for c in causes])
+        out.append(ctx.national(
+            cur.day, me, ctx.faction_name(k), "blame_passed",
+            f"blame for {heads} passed to {ctx.faction_name(k)}",
+            f"blame rule: {'; '.join(causes)} in the period; unanswered blame "
+            f"{p0.blame[0, k]:.2f} -> {p1.blame[0, k]:.2f}"))
+    return out
+
+
+def _political_events(ctx, prev, cur) -> list[dict]:
+    from powderkeg.model.politics import EVENT_INDEX
+
+    m, w, s = ctx.model, ctx.world, ctx.s
+    pm, p0, p1 = m.politics, prev.politics, cur.politics
+    me, them = _side(m, pm.side), _side(m, 1 - pm.side)
+    day = cur.day
+    new = {name for name, j in EVENT_INDEX.items()
+           if p0.event_day[0, j] < 0 and p1.event_day[0, j] >= 0}
+    mil = ctx.faction_name(pm.military)
+    out = []
+    leader_before = ctx.leader(p0)
+    if "defense_minister_dismissed" in new:
+        out.append(ctx.national(
+            day, leader_before, mil, "defense_minister_dismissed",
+            "dismissed the defence minister",
+            f"personnel rule: the leader answered the blame on {mil} by dismissing the defence "
+            "minister; that blame is wiped"))
+    if "chief_of_staff_dismissed" in new:
+        out.append(ctx.national(
+            day, leader_before, mil, "chief_of_staff_dismissed",
+            "dismissed the chief of the General Staff",
+            f"personnel rule: the leader answered the blame on {mil} by dismissing the chief of "
+            "the General Staff; that blame is halved"))
+    if "hardliner_promoted" in new:
+        hard = np.flatnonzero(pm.hardliners)
+        names = "; ".join(ctx.faction_name(k) for k in hard)
+        sh0, sh1 = p0.influence[0, hard].sum(), p1.influence[0, hard].sum()
+        out.append(ctx.national(
+            day, leader_before, names, "hardliner_promoted",
+            "promoted a hardliner over the regular forces",
+            f"personnel rule: influence moved from {mil} to the hardliners; their share "
+            f"{_pct(sh0)} -> {_pct(sh1)} over the period"))
+    if "coup_attempt" in new:
+        pw = w.politics
+        weight = pw.armed[0] * (1 - pw.loyalty[0]) * p0.influence[0] * p0.alive[0]
+        likely = ctx.faction_name(int(np.argmax(weight)))
+        out.append(ctx.national(
+            day, f"Unidentified armed faction ({me})", leader_before, "coup_attempt",
+            "an armed mutiny or coup attempt",
+            f"regime rule: the period's mutiny-or-coup hazard fired; the plotters are not "
+            f"recorded (most likely by armed strength, disloyalty and influence: {likely})"))
+    f0, f1 = int(p0.leader_faction[0]), int(p1.leader_faction[0])
+    if "leader_change" in new or f1 != f0:
+        out.append(ctx.national(
+            day, ctx.faction_name(f1), leader_before, "leader_change",
+            f"took power, replacing {leader_before}",
+            f"regime rule: the attempt succeeded; the successor's faction was drawn by "
+            f"influence; leader hawkishness {p0.leader_hawkishness[0]:.2f} -> "
+            f"{p1.leader_hawkishness[0]:.2f}"))
+    for k in np.flatnonzero(p0.alive[0] & ~p1.alive[0]):
+        fac = s.politics.factions[k]
+        out.append(ctx.national(
+            day, ctx.leader(p1), fac.name, "faction_leader_purged",
+            f"purged the leadership of {fac.name} ({fac.leader})",
+            "regime rule: "
+            + ("a purge after the failed attempt" if "coup_attempt" in new
+               and "leader_change" not in new else "a purge of a disloyal faction")
+            + f"; its influence {_pct(p0.influence[0, k])} passed to the others"))
+    pulled = p1.redeployed[0].sum() - p0.redeployed[0].sum()
+    if pulled > 0:
+        out.append(ctx.national(
+            day, me, "", "forces_redeployed", f"pulled {pulled:,.0f} troops home",
+            f"regime rule: the crisis pulled {pulled:,.0f} personnel from the theater until "
+            f"day {int(np.ceil(p1.redeploy_until[0]))}"))
+    elif pulled < 0 and p1.redeployed[0].sum() == 0:
+        out.append(ctx.national(
+            day, me, "", "forces_returned", f"{-pulled:,.0f} troops returned to the theater",
+            "regime rule: forces pulled home in the crisis came back when their time was up"))
+    if p1.ceasefire[0] and not p0.ceasefire[0]:
+        out.append(ctx.national(
+            day, me, them, "ceasefire", "accepted the off-ramp: a ceasefire",
+            f"escalation rule: the {ctx.theory()} theory's acceptance chance fired on an "
+            "open offer; the fronts freeze and fires stop"))
+    return out
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def initial_events(model, world, state) -> list[dict]:
+    """Events already true on day 0: demands supplied below half their need."""
+    _one_run(state)
+    ctx = _Ctx(model, world)
+    ratio = supply_ratio(world, state)[0]
+    return [_supply_event(ctx, state.day, d, ratio[d], world.demand_tons[0, d],
+                          state.delivered[0, d], state.stock[0, d], True)
+            for d in np.flatnonzero(ratio < SUPPLY_THRESHOLD)]
+
+
+def day_events(model, world, prev, cur, *, _below_since=None) -> list[dict]:
+    """The events of day ``cur.day``, found by comparing it with the day before.
+
+    Both states are of one run; in the order the day's step runs: repairs and hits, supply,
+    the front, bridgeheads, politics.
+    """
+    _one_run(prev)
+    _one_run(cur)
+    ctx = _Ctx(model, world)
+    out = _link_events(ctx, prev, cur)
+    out += _supply_events(ctx, prev, cur, _below_since)
+    out += _objective_events(ctx, prev, cur)
+    out += _withdrawal_events(ctx, prev, cur)
+    if cur.politics is not None and prev.politics is not None:
+        out += _political_events(ctx, prev, cur)
+        out += _blame_events(ctx, prev, cur)
+        out += _rung_events(ctx, prev, cur)
+    return out
+
+
+def story_events(model, world, states: Iterable) -> list[dict]:
+    """All events of a run from its consecutive daily states (day 0 first)."""
+    events: list[dict] = []
+    below_since: dict[int, int] = {}  # demand -> first day of the current shortfall
+    prev = None
+    for cur in states:
+        if prev is None:
+            events += initial_events(model, world, cur)
+            ratio = supply_ratio(world, cur)[0]
+            below_since.update({int(d): cur.day for d in
+                                np.flatnonzero(ratio < SUPPLY_THRESHOLD)})
+        else:
+            events += day_events(model, world, prev, cur, _below_since=below_since)
+        prev = cur
+    return events
+
+
+def _csv_row(ev: dict) -> dict:
+    row = {c: ev.get(c) for c in CSV_COLUMNS}
+    row["event_date"] = ev["date"]
+    for c in ("latitude", "longitude"):
+        row[c] = "" if ev[c] is None else f"{ev[c]:.4f}"
+    return row
+
+
+def write_csv(events: Iterable[dict], fh) -> None:
+    """Write events as CSV with the columns :data:`CSV_COLUMNS` to the text file ``fh``."""
+    writer = csv.DictWriter(fh, fieldnames=CSV_COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    for ev in events:
+        writer.writerow(_csv_row(ev))
+
+
+def events_csv(events: Iterable[dict]) -> str:
+    """The events as CSV text (see :func:`write_csv`)."""
+    buf = io.StringIO()
+    write_csv(events, buf)
+    return buf.getvalue()
+
+
+def _parameters(model, world, state0) -> list[str]:
+    s, w = model.scenario, world
+    lines = []
+    for i, sec in enumerate(s.sectors):
+        f = w.forces0[0, i]
+        lines.append(f"{sec.name or sec.id}: front at km {w.front0[0, i]:.1f} of "
+                     f"{model.sector_length[i]:.0f}; {_side(model, 0)} {f[0]:,.0f}, "
+                     f"{_side(model, 1)} {f[1]:,.0f} personnel")
+    for e in np.flatnonzero(w.at_start[0] < 1):
+        due = state0.repair_day[0, e]
+        lines.append(f"{model.link_ids[e]} open {_pct(w.at_start[0, e])} at the start"
+                     + (f", repaired by day {int(np.ceil(due))}" if np.isfinite(due) else ""))
+    for f, fire in enumerate(s.fires):
+        lines.append(f"fires {fire.id} ({_side(model, model.fire_side[f])}): "
+                     f"{w.fire_missions[0, f]:.2f} strikes on links a day, reach "
+                     f"{w.fire_reach[0, f]:.0f} km from the front, "
+                     f"{_pct(w.fire_success[0, f])} hit")
+    for g, deep in enumerate(s.deep_strikes):
+        lines.append(f"deep strikes {deep.id} ({_side(model, model.deep_side[g])}): "
+                     f"{w.deep_rate[0, g]:.4f} a day, {_pct(w.deep_success[0, g])} succeed")
+    if w.politics is not None:
+        pw = w.politics
+        lines.append(f"leader hawkishness {pw.leader_hawkishness[0]:.2f}; coup hazard weight "
+                     f"on setbacks {pw.coup_setbacks[0]:.2f}; chance of a strong response "
+                     f"{_pct(pw.strong_probability[0])}")
+    return lines
+
+
+def story_markdown(model, world, events: list[dict], *, run: int, seed: int, days: int,
+                   final=None, state0=None) -> str:
+    """The run's story as Markdown: title, its theory and key parameters, a dated event list
+    and the outcomes it reached (from ``final``, the last state, when given)."""
+    s = model.scenario
+    end = s.date + dt.timedelta(days=int(days))
+    lines = [f"# Run {run}: {s.title}", "",
+             f"Scenario `{s.id}`, seed {seed}, run {run}: {s.date.isoformat()} (day 0) to "
+             f"{end.isoformat()} (day {days}). Replaying this run gives the same story as "
+             f"run {run} of any `powderkeg run --seed {seed}`.", ""]
+    ctx = _Ctx(model, world)
+    if world.politics is not None:
+        th = ctx.theory()
+        note = s.politics.escalation.theories[th].note
+        lines += [f"**Escalation theory drawn:** {th}" + (f" ({note})" if note else "")
+                  + f". **Response policy:** {s.politics.policy}.", ""]
+    if state0 is not None:
+        lines += ["## Key parameters of this run", ""]
+        lines += [f"- {x}" for x in _parameters(model, world, state0)] + [""]
+    lines += [f"## Events ({len(events)})", ""]
+    if not events:
+        lines.append("Nothing the story tracks happened.")
+    for ev in events:
+        lines.append(f"- {ev['date']} (day {ev['day']}) — {ev['actor1']}: {ev['summary']}. "
+                     f"{ev['notes'][:1].upper()}{ev['notes'][1:]}.")
+    if final is not None and s.outcomes:
+        first = final.outcomes.first_day[0]
+        lines += ["", f"## Outcomes by day {days}", ""]
+        done = [(int(first[i]), o) for i, o in enumerate(s.outcomes) if first[i] >= 0]
+        for d, o in sorted(done, key=lambda x: x[0]):
+            lines.append(f"- {(s.date + dt.timedelta(days=d)).isoformat()} (day {d}): "
+                         f"{o.id}" + (f" — {o.description}" if o.description else ""))
+        missed = [o.id for i, o in enumerate(s.outcomes) if first[i] < 0]
+        if missed:
+            lines.append(f"- not by day {days}: {', '.join(missed)}")
+    return "\n".join(lines) + "\n"
+
+
+def write_story(text: str, path) -> Path:
+    """Write ``text`` to ``path`` atomically: a reader never sees a half-written file."""
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"'{path}' is a folder; give a file name for the story.")
+    if not path.parent.exists():
+        raise InputError(f"The folder '{path.parent}' does not exist; create it or write the "
+                         "story elsewhere.")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
