@@ -23,9 +23,9 @@ of a Sobol' base sample reuse one run's random streams, the ``B`` row another's;
 a Morris trajectory reuse one run's. ``ST_i`` is then ``E[Var(Y | X_~i, chance)] / Var(Y)``,
 the total effect of parameter ``i`` counting its interactions with chance, and is 0 for a
 parameter that changes nothing; ``S1`` keeps its meaning (its estimator pairs ``B`` with
-``AB_i``, which share only ``X_i``). The price is one engine call per position of the design
-block (``D + 2`` or ``D + 1`` calls of ``N`` runs), slower per run than one large call. With
-``common_chance=False`` every row is a separate run (one engine call) and a *dummy* factor
+``AB_i``, which share only ``X_i``). Rows that share chance simply share a run number in the
+engine (``simulate(run_ids=...)``), so the whole design is one engine call either way. With
+``common_chance=False`` every row is a separate run and a *dummy* factor
 that the model never reads (Khorashadi Zadeh et al. 2017) shows the noise floor: a parameter
 whose index is not clearly above the dummy's cannot be told apart from no influence.
 
@@ -214,43 +214,23 @@ def _design_blocks(method: str, n_factors: int, samples: int) -> list[int]:
     return [0] * (n_factors + 1)
 
 
-def _simulate_rows(task) -> np.ndarray:
-    """One engine call: which outcomes happened in each of a set of design rows."""
-    from powderkeg.engine.simulate import simulate
-
-    scenario, days, seed, offset, uniforms, progress = task
-    runs = len(next(iter(uniforms.values()))) if uniforms else 0
-    ds = simulate(scenario, runs, days, seed, run_offset=offset, param_uniforms=uniforms,
-                  progress=progress)
-    return ~np.isnan(ds.event_day.values)
-
-
 def _evaluate(scenario, method, paths, x, samples, days, seed, common_chance, workers,
               progress) -> np.ndarray:
-    """Outcome indicators ``(rows, outcomes)`` of every design row."""
+    """Outcome indicators ``(rows, outcomes)`` of every design row, in one engine call.
+
+    Under common chance the rows of a design block that must share chance events get the same
+    run number (:func:`_design_blocks`), so they share every random stream.
+    """
     from powderkeg.engine.simulate import simulate
 
-    if not common_chance:
-        ds = simulate(scenario, len(x), days, seed, progress=progress, workers=workers,
-                      param_uniforms={p: x[:, j] for j, p in enumerate(paths)})
-        return ~np.isnan(ds.event_day.values)
-    offsets = _design_blocks(method, x.shape[1], samples)
-    width = len(offsets)
-    tasks = [(scenario, days, seed, off, {p: x[k::width, j] for j, p in enumerate(paths)}, None)
-             for k, off in enumerate(offsets)]
-    out = np.empty((len(x), len(scenario.outcomes)), dtype=bool)
-    if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
-
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            for k, part in enumerate(pool.map(_simulate_rows, tasks)):
-                out[k::width] = part
-                if progress is not None:
-                    progress(samples * days)
-    else:
-        for k, task in enumerate(tasks):
-            out[k::width] = _simulate_rows((*task[:-1], progress))
-    return out
+    run_ids = None
+    if common_chance:
+        offsets = np.asarray(_design_blocks(method, x.shape[1], samples))
+        run_ids = (np.repeat(np.arange(len(x) // len(offsets)), len(offsets))
+                   + np.tile(offsets, len(x) // len(offsets)))
+    ds = simulate(scenario, len(x), days, seed, progress=progress, workers=workers,
+                  param_uniforms={p: x[:, j] for j, p in enumerate(paths)}, run_ids=run_ids)
+    return ~np.isnan(ds.event_day.values)
 
 
 def plan(scenario: Scenario, outcomes: Sequence[str] | None = None, method: str = "sobol",
@@ -260,7 +240,7 @@ def plan(scenario: Scenario, outcomes: Sequence[str] | None = None, method: str 
 
     Returns ``parameters`` (the uncertain parameter paths analysed), ``factors`` (the same,
     plus :data:`DUMMY` if used), ``outcomes``, ``runs`` (:func:`design_runs`) and
-    ``engine_calls`` (1, or one per position of a design block under common chance). Raises
+    ``engine_calls`` (1: the whole design is one batch). Raises
     :class:`~powderkeg.errors.InputError` for an unknown method or outcome, a parameter filter
     that matches nothing, or a sample size SALib cannot use.
     """
@@ -275,9 +255,8 @@ def plan(scenario: Scenario, outcomes: Sequence[str] | None = None, method: str 
     use_dummy = (not common_chance) if dummy is None else dummy
     names = [*paths, DUMMY] if use_dummy else paths
     runs = design_runs(method, len(names), samples)
-    calls = len(_design_blocks(method, len(names), samples)) if common_chance else 1
     return {"parameters": paths, "factors": names, "outcomes": list(columns), "runs": runs,
-            "engine_calls": calls}
+            "engine_calls": 1}
 
 
 def sensitivity(scenario: Scenario, outcomes: Sequence[str] | None = None,
@@ -309,9 +288,7 @@ def sensitivity(scenario: Scenario, outcomes: Sequence[str] | None = None,
         Called with the number of run-days just simulated (in all ``design_runs * days``).
     common_chance : bool
         Give the design rows that are compared with each other the same chance events (see
-        the module notes): one engine call per position of a design block (``D + 2`` or
-        ``D + 1`` calls of ``N`` runs), slower per run than one big call but free of the
-        chance-noise floor. ``False``: one engine call, row ``i`` is run ``i``.
+        the module notes), free of the chance-noise floor. ``False``: row ``i`` is run ``i``.
     dummy : bool, optional
         Add the :data:`DUMMY` factor, whose index is the noise floor (default: only without
         common chance, where the floor is above 0).

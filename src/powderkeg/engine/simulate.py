@@ -38,17 +38,16 @@ def record_interval(runs: int, days: int) -> int:
 @dataclass(frozen=True)
 class _Job:
     scenario: Scenario
-    first: int
-    stop: int
+    runs: np.ndarray  # the run numbers simulated; each keys its own random streams
     days: int
     seed: int
     every: int
-    uniforms: dict | None = None  # parameter path -> (stop - first,) uniform draws
+    uniforms: dict | None = None  # parameter path -> one uniform draw per run
 
 
 def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dict:
     model = model or build_model(job.scenario)
-    runs = np.arange(job.first, job.stop, dtype=np.int64)
+    runs = np.asarray(job.runs, dtype=np.int64)
     streams = Streams(job.seed)
     world = sample_world(model, streams, runs, job.uniforms)
     state = init_state(model, world, streams, runs)
@@ -90,6 +89,7 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
         "theory": theory,
         "event_day": state.outcomes.first_day,
         "params": np.stack([params[p] for p in random], axis=1) if random else np.zeros((n, 0)),
+        "runs": runs,
         "series": series,
         "losses": state.losses,
         "rec_days": rec_days,
@@ -105,19 +105,25 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
              chunk_size: int = DEFAULT_CHUNK, workers: int = 1,
              progress: Callable[[int], None] | None = None,
              run_offset: int = 0, every: int | None = None,
-             param_uniforms: dict[str, np.ndarray] | None = None) -> xr.Dataset:
+             param_uniforms: dict[str, np.ndarray] | None = None,
+             run_ids: np.ndarray | None = None) -> xr.Dataset:
     """Simulate runs ``run_offset .. run_offset + runs - 1`` for ``days`` days.
 
     ``progress`` is called with the number of run-days just completed. ``workers > 1``
     spreads chunks over processes; the results do not depend on it. ``param_uniforms`` maps
     parameter paths (``Model.world_paths``) to one uniform draw per run, replacing the
     parameter's own stream (for designed experiments such as a sensitivity analysis).
+    ``run_ids`` lists the run numbers explicitly instead (repeats allowed: rows with the same
+    number share every random stream; ``runs`` and ``run_offset`` are then ignored).
     """
+    ids = (np.arange(run_offset, run_offset + runs, dtype=np.int64) if run_ids is None
+           else np.asarray(run_ids, dtype=np.int64))
+    runs = len(ids)
     if runs < 1 or days < 1 or days >= MAX_DAYS:
         raise ValueError(f"runs must be >= 1 and days in 1..{MAX_DAYS - 1}")
     every = every or record_interval(runs, days)
     given = {k: np.asarray(v, dtype=float) for k, v in (param_uniforms or {}).items()}
-    jobs = [_Job(scenario, run_offset + a, run_offset + b, days, seed, every,
+    jobs = [_Job(scenario, ids[a:b], days, seed, every,
                  {k: v[a:b] for k, v in given.items()} or None)
             for a, b in _chunks(runs, chunk_size)]
     if workers > 1 and len(jobs) > 1:
@@ -130,21 +136,21 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
     else:
         model = build_model(scenario)
         parts = [_simulate_chunk(job, model, progress) for job in jobs]
-    return _assemble(scenario, build_model(scenario), parts, runs, days, seed, every, run_offset)
+    return _assemble(scenario, build_model(scenario), parts, runs, days, seed, every)
 
 
 def default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, 8))
 
 
-def _assemble(scenario, model, parts, runs, days, seed, every, offset) -> xr.Dataset:
+def _assemble(scenario, model, parts, runs, days, seed, every) -> xr.Dataset:
     cat = lambda key: np.concatenate([p[key] for p in parts], axis=0)  # noqa: E731
     series = {k: np.concatenate([p["series"][k] for p in parts]) for k in parts[0]["series"]}
     outcome_ids = [o.id for o in scenario.outcomes]
     event = cat("event_day").astype(np.float32)
     event[event < 0] = np.nan
     text = scenario_to_yaml(scenario)
-    ds = _dataset(scenario, model, cat, series, event, outcome_ids, parts, runs, offset)
+    ds = _dataset(scenario, model, cat, series, event, outcome_ids, parts)
     ds.attrs.update({
         "scenario": scenario.id, "title": scenario.title, "date": scenario.date.isoformat(),
         "seed": seed, "runs": runs, "days": days, "record_every_days": every,
@@ -154,7 +160,7 @@ def _assemble(scenario, model, parts, runs, days, seed, every, offset) -> xr.Dat
     return ds
 
 
-def _dataset(scenario, model, cat, series, event, outcome_ids, parts, runs, offset):
+def _dataset(scenario, model, cat, series, event, outcome_ids, parts):
     ds = xr.Dataset(
         {
             "event_day": (("run", "outcome"), event,
@@ -176,7 +182,7 @@ def _dataset(scenario, model, cat, series, event, outcome_ids, parts, runs, offs
                               {"long_name": "open fraction of intact link capacity"}),
         },
         coords={
-            "run": np.arange(offset, offset + runs), "day": parts[0]["rec_days"],
+            "run": cat("runs"), "day": parts[0]["rec_days"],
             "outcome": outcome_ids, "parameter": parts[0]["param_names"],
             "sector": list(model.sector_ids), "side": list(model.sides),
             "demand": list(model.demand_ids), "link": list(model.link_ids),
