@@ -3,26 +3,20 @@ under competing theories, red lines, the opponent's response policy and regime s
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field
 
-from powderkeg.scenario.params import NonNegative, Param, Positive, Probability, reject_bools
+from powderkeg.scenario.base import Id, Strict
+from powderkeg.scenario.params import NonNegative, Param, Positive, Probability
 
 __all__ = ["Politics", "POLICIES", "THEORIES", "EVENTS"]
 
-Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 POLICIES = ("match_strength", "offer_offramp", "mixed")
 THEORIES = ("weakness_invites", "cornered_escalates")
 EVENTS = ("defense_minister_dismissed", "chief_of_staff_dismissed", "hardliner_promoted",
           "coup_attempt", "faction_leader_purged", "leader_change", "forces_redeployed",
           "ceasefire")
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    reject_bools_ = model_validator(mode="before")(classmethod(reject_bools))
 
 
 class Faction(Strict):

@@ -10,24 +10,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-from powderkeg.scenario.params import (NonNegative, Param, Positive, Probability, bounded,
-                                       reject_bools)
+from powderkeg.scenario.base import Id, Strict
+from powderkeg.scenario.params import NonNegative, Param, Positive, Probability, bounded
 from powderkeg.scenario.politics_schema import EVENTS, Politics
 
 __all__ = ["Scenario", "Outcome", "OUTCOME_KINDS", "MODES"]
 
-Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
 MODES = ("rail", "road", "bridge", "ferry")
 Mode = Literal["rail", "road", "bridge", "ferry"]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True,
-                              allow_inf_nan=False)
-
-    reject_bools_ = model_validator(mode="before")(classmethod(reject_bools))
 
 
 class Node(Strict):
