@@ -327,10 +327,11 @@ def _schema() -> dict:
 def test_schema_prints_a_json_schema_of_the_scenario_format():
     schema = _schema()
     assert schema["$schema"].startswith("https://json-schema.org/")
+    full = schema["$defs"]["Scenario"]
     assert {"id", "title", "date", "sides", "nodes", "links", "sectors", "model",
-            "outcomes"} <= set(schema["properties"])
+            "outcomes", "politics"} <= set(full["properties"])
     assert {"id", "title", "date", "sides", "nodes", "links", "sectors", "model"} <= set(
-        schema["required"])
+        full["required"])
 
 
 def test_schema_validates_the_builtin_document_and_rejects_a_broken_one():
@@ -341,9 +342,12 @@ def test_schema_validates_the_builtin_document_and_rejects_a_broken_one():
     validator = validator_cls(schema)
     doc = json.loads(json.dumps(resolve_document("autumn-2022")[0], default=str))
     assert list(validator.iter_errors(doc)) == []
+    assert list(validator.iter_errors({"extends": "autumn-2022", "links": []})) == []
     doc["links"][0]["capacity"] = "lots"
     doc["nodes"][0]["unknown_key"] = 1
-    assert len(list(validator.iter_errors(doc))) >= 2
+    assert list(validator.iter_errors(doc))
+    full = validator_cls({**schema["$defs"]["Scenario"], "$defs": schema["$defs"]})
+    assert len(list(full.iter_errors(doc))) >= 2
 
 
 # ---------------------------------------------------------------------------------------------

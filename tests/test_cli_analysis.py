@@ -46,3 +46,14 @@ def test_sensitivity_ranks_the_only_relevant_parameter_first(tmp_path):
 def test_sensitivity_rejects_an_unknown_outcome():
     result = runner.invoke(app, ["sensitivity", "autumn-2022", "--outcome", "nope"])
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+def test_calibrate_prints_the_cases_and_a_finite_bayes_factor():
+    result = runner.invoke(app, ["calibrate", "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert len(doc["cases"]) >= 15
+    assert abs(doc["log_bayes_factor"]) < 1e6
+    assert abs(sum(doc["posterior"].values()) - 1) < 1e-9
+    table = runner.invoke(app, ["calibrate"])
+    assert table.exit_code == 0 and "Bayes factor" in table.stdout

@@ -128,3 +128,22 @@ def test_autumn_invariants(autumn):
     # the city lies on the west bank: it cannot be retaken after the withdrawal day
     both = ~np.isnan(withdrawn)
     assert np.all(kherson[both] <= withdrawn[both])
+
+
+def test_an_objective_at_the_end_of_an_axis_can_be_taken():
+    from conftest import autumn_variant
+
+    def walkover(doc):
+        for sec in doc["sectors"]:
+            if sec["id"] == "donetsk_south":
+                sec["forces"] = {"ukraine": 200_000, "russia": 100}
+                sec["posture"] = {"ukraine": "attack"}
+
+    ds = simulate(autumn_variant(walkover), 50, 120, seed=0)
+    assert ds.event_day.sel(outcome="mariupol_liberated").notnull().mean() > 0.9
+    assert ds.event_day.sel(outcome="land_corridor_cut").notnull().mean() > 0.9
+
+
+def test_series_always_keep_the_horizon_day(autumn):
+    ds = simulate(autumn, 30, 50, seed=0, every=7)
+    assert ds.day.values[0] == 0 and ds.day.values[-1] == 50

@@ -130,7 +130,7 @@ def _outcome_table(s, summary, runs, days) -> Table:
     for oid, v in summary.items():
         lo, hi = v["ci95"]
         med = v["median_day"]
-        when = "-" if med is None else f"{med:.0f} ({s.date + dt.timedelta(days=int(med))})"
+        when = "-" if med is None else f"{med:g} ({s.date + dt.timedelta(days=int(med))})"
         table.add_row(oid, f"{v['probability']:.1%}", f"{lo:.1%}-{hi:.1%}", when)
     return table
 
@@ -241,6 +241,14 @@ def show(
     for g in s.deep_strikes:
         out.print(f"Deep strikes {g.id} ({g.side}) on {', '.join(g.targets)}: "
                   f"{g.rate_per_day.describe()} per day")
+    if s.politics is not None:
+        p = s.politics
+        out.print(f"Politics of {p.side}: leader {p.leader.name}; factions "
+                  f"{', '.join(f.id for f in p.factions)}; decisions every "
+                  f"{p.decision_period_days} days; response policy {p.policy}", markup=False)
+        out.print(f"Escalation ladder: {' > '.join(r.id for r in p.escalation.rungs)} (start: "
+                  f"{p.escalation.start_rung}); theories weighted "
+                  f"{_weights(p.escalation.theory_weights)}", markup=False)
     out.print(f"Outcomes ({len(s.outcomes)}): {', '.join(o.id for o in s.outcomes)}")
     numbers = provenance(s)
     assumed = [(p, v) for p, v, a in numbers if a]
@@ -251,6 +259,12 @@ def show(
         for path, v in assumed:
             out.print(f"  {escape(path)} = {escape(v.describe())}  "
                       f"[dim]{escape(v.note or 'no source, no note')}[/]")
+
+
+def _weights(w) -> str:
+    if w == "calibrated":
+        return "by calibration on the case base"
+    return ", ".join(f"{k} {v.describe()}" for k, v in w.items())
 
 
 def _km(model, kind, key) -> str:
@@ -284,7 +298,6 @@ def calibrate(
     case_list = load_cases(str(cases) if cases else None)
     c = calibrate_scenario(s, case_list)
     names = ("weakness_invites", "cornered_escalates")
-    report_path = _write_report(written) if with_report else None
     if as_json:
         doc = {"scenario": s.id, "cases": [
             {"id": cid, "response": case.response,
@@ -383,9 +396,15 @@ def schema() -> None:
     """Print the JSON Schema of scenario files (for editor validation and completion)."""
     from powderkeg.scenario.schema import Scenario
 
-    doc = Scenario.model_json_schema(by_alias=True)
-    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    doc["title"] = "powderkeg scenario"
+    full = Scenario.model_json_schema(by_alias=True)
+    defs = full.pop("$defs")
+    defs["Scenario"] = full
+    variant = {"type": "object", "required": ["extends"], "properties": {"extends": {
+        "type": "string", "description": "A built-in scenario id or a path: this file then "
+        "overrides a few of its values (mappings key by key, lists of items by id)."}}}
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "title": "powderkeg scenario", "$defs": defs,
+           "anyOf": [{"$ref": "#/$defs/Scenario"}, variant]}
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 

@@ -27,7 +27,7 @@ from powderkeg.scenario.schema import Scenario
 __all__ = ["simulate", "record_interval", "DEFAULT_CHUNK"]
 
 DEFAULT_CHUNK = 500
-_SERIES_BUDGET = 600_000  # run-days of daily series kept before downsampling
+_SERIES_BUDGET = 600_000  # run-days of series kept before downsampling (~100-300 MB in memory)
 
 
 def record_interval(runs: int, days: int) -> int:
@@ -51,7 +51,7 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
     streams = Streams(job.seed)
     world = sample_world(model, streams, runs, job.uniforms)
     state = init_state(model, world, streams, runs)
-    rec_days = np.arange(0, job.days + 1, job.every)
+    rec_days = recorded_days(job.days, job.every)
     n, t = len(runs), len(rec_days)
     series = {
         "front_km": np.empty((n, t, model.n_sectors), np.float32),
@@ -75,11 +75,12 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
         k = len(model.politics.faction_ids)
         series["escalation_rung"] = np.empty((n, t), np.int8)
         series["influence"] = np.empty((n, t, k), np.float32)
+    slot = {int(d): k for k, d in enumerate(rec_days)}
     record(0)
     for day in range(1, job.days + 1):
         state = step(model, world, state, streams, runs)
-        if day % job.every == 0:
-            record(day // job.every)
+        if day in slot:
+            record(slot[day])
         if progress is not None:
             progress(n)
     params = sample_parameters(model, streams, runs, job.uniforms)
@@ -95,6 +96,11 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
         "rec_days": rec_days,
         "param_names": random,
     }
+
+
+def recorded_days(days: int, every: int) -> np.ndarray:
+    """Days kept in the series: every ``every`` days from day 0, and always the horizon."""
+    return np.union1d(np.arange(0, days + 1, every), [days])
 
 
 def _chunks(runs: int, chunk: int) -> list[tuple[int, int]]:

@@ -22,6 +22,7 @@ from powderkeg.scenario.walk import iter_params
 __all__ = ["Model", "build_model", "KM_STEP"]
 
 KM_STEP = 1.0  # resolution of the link-to-front distance table
+END_KM = 0.1  # places at an axis' end sit this far inside it, so the front can pass them
 
 
 @dataclass(frozen=True)
@@ -127,9 +128,10 @@ def build_model(s: Scenario) -> Model:
 
     def node_km_of(sector_index, node_id):
         if node_id in given_km:
-            return given_km[node_id]
-        lat, lon = where[node_id]
-        return project_km(axes[sector_index], lat, lon)
+            km = given_km[node_id]
+        else:
+            km = project_km(axes[sector_index], *where[node_id])
+        return min(km, lengths[sector_index] - END_KM)
 
     node_sector = np.array([sectors.get(n.sector, -1) if n.sector else -1 for n in s.nodes])
     node_km = np.array([node_km_of(node_sector[i], n.id) if node_sector[i] >= 0 else np.nan

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from powderkeg.model.build import Model
+from powderkeg.model.build import END_KM, Model
 from powderkeg.model.kremlin import PoliticsWorld, sample_politics
 from powderkeg.model.random import Streams
 from powderkeg.scenario.schema import MODES
@@ -101,9 +101,12 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         return np.stack([stack([f"sectors[{x.id}].{field}.{side}" for side in model.sides],
                                default) for x in s.sectors], axis=1)
 
-    def markers(paths, fixed):
-        return np.stack([col(p) if p else np.full(n, k) for p, k in zip(paths, fixed)], -1) \
-            if paths else np.zeros((n, 0))
+    def markers(paths, fixed, sectors):
+        """Km of each marker, kept inside its axis so the front can pass it."""
+        if not paths:
+            return np.zeros((n, 0))
+        km = np.stack([col(p) if p else np.full(n, k) for p, k in zip(paths, fixed)], -1)
+        return np.minimum(km, model.sector_length[sectors] - END_KM)
 
     link = [f"links[{x.id}]" for x in s.links]
     fires = [f"fires[{f.id}]" for f in s.fires]
@@ -120,8 +123,9 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         reinforcements=per_side("reinforcements_per_day", 0.0),
         fortification=per_side("fortification", 1.0),
         morale=per_side("morale", 1.0),
-        objective_km=markers(model.objective_path, model.objective_fixed_km),
-        river_km=markers(model.river_path, model.river_fixed_km),
+        objective_km=markers(model.objective_path, model.objective_fixed_km,
+                             model.objective_sector),
+        river_km=markers(model.river_path, model.river_fixed_km, model.river_sector),
         attrition=stack([f"{c}.attrition_rate.{side}" for side in model.sides]),
         weiss=col(f"{c}.weiss_exponent"), static_intensity=col(f"{c}.static_intensity"),
         advance_km=col(f"{c}.advance_km_per_day"), advance_threshold=col(f"{c}.advance_threshold"),

@@ -1,0 +1,387 @@
+"""Engine benchmark: speed and peak memory of ``simulate`` on the built-in scenario.
+
+Measures, for ``autumn-2022``:
+
+* the engine, ``powderkeg.engine.simulate.simulate(scenario, runs, days, seed, workers=W)``:
+  run-days per second and the peak resident memory (RSS high-water mark) of the driver
+  process (``RUSAGE_SELF``) and of the largest worker process (``RUSAGE_CHILDREN``), for
+  1,000 / 10,000 / 100,000 runs of 365 days;
+* the max-flow kernel, ``powderkeg.model.logistics.solve_max_flow``, on the scenario's
+  supply graph with day-0 capacities, for 1,000 and 10,000 runs solved as one batch;
+* optionally (``--resolve-rule``) the effect of the re-solve rule of
+  ``powderkeg.model.logistics.needs_resolve``: the share of runs whose maximum flow is solved
+  again each day, and the time with the rule and without it (every run solved every day).
+
+Every measurement runs in a fresh Python subprocess, so one size's memory peak never carries
+over into the next. Usage::
+
+    python benchmarks/bench_engine.py                  # 1,000 / 10,000 / 100,000 runs (minutes)
+    python benchmarks/bench_engine.py --quick          # 1,000 and 10,000 runs only
+    python benchmarks/bench_engine.py --sizes 5000 --workers 1 --out one-worker.json
+    python benchmarks/bench_engine.py --resolve-rule --sizes 0    # kernel and re-solve rule only
+
+``make bench`` runs the first line. Performance is measured here, never asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SCENARIO = "autumn-2022"
+SIZES = (1_000, 10_000, 100_000)
+QUICK_SIZES = (1_000, 10_000)
+KERNEL_SIZES = (1_000, 10_000)
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+_TAG = "BENCH-RESULT "  # prefix of the one line a child process reports on standard output
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements (each runs inside a child process)
+
+
+def _peak_mb(who: int) -> float:
+    """High-water mark of resident memory in MB (Linux reports kB, macOS bytes)."""
+    peak = resource.getrusage(who).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _engine(runs: int, days: int, workers: int, seed: int) -> dict:
+    from powderkeg.engine.simulate import record_interval, simulate
+    from powderkeg.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO)
+    baseline = _peak_mb(resource.RUSAGE_SELF)
+    total = runs * days
+    state = {"done": 0, "next": 0.1}
+    start = time.perf_counter()
+
+    def progress(n: int) -> None:
+        state["done"] += n
+        frac = state["done"] / total
+        if runs >= 10_000 and frac >= state["next"] - 1e-12:
+            elapsed = time.perf_counter() - start
+            eta = elapsed * (1 - frac) / frac
+            _log(f"    {runs:>9,} runs: {frac:4.0%} after {elapsed:6.1f} s "
+                 f"({state['done'] / elapsed:,.0f} run-days/s, about {eta:,.0f} s to go)")
+            while state["next"] <= frac + 1e-12:
+                state["next"] += 0.1
+
+    ds = simulate(scenario, runs, days, seed, workers=workers, progress=progress)
+    wall = time.perf_counter() - start
+    return {
+        "runs": runs, "days": days, "workers": workers, "seed": seed,
+        "seconds": wall, "run_days_per_s": runs * days / wall,
+        "peak_rss_self_mb": _peak_mb(resource.RUSAGE_SELF),
+        "peak_rss_children_mb": _peak_mb(resource.RUSAGE_CHILDREN),
+        "rss_before_simulate_mb": baseline,
+        "dataset_mb": ds.nbytes / 2**20,
+        "record_every_days": record_interval(runs, days),
+    }
+
+
+def _kernel_inputs(runs: int, seed: int):
+    """The scenario's supply graph and every run's day-0 arc capacities, as the engine sees them."""
+    import numpy as np
+
+    from powderkeg.model.build import build_model
+    from powderkeg.model.network import arc_capacities, node_control
+    from powderkeg.model.random import Streams
+    from powderkeg.model.world import sample_world
+    from powderkeg.scenario import load_scenario
+
+    model = build_model(load_scenario(SCENARIO))
+    side = next(i for i, g in enumerate(model.flow_graphs) if g is not None)
+    g = model.flow_graphs[side]
+    world = sample_world(model, Streams(seed), np.arange(runs))
+    control = node_control(model, world.front0)
+    cap = arc_capacities(model, g, side, control, world.capacity * world.at_start,
+                         world.source_tons[:, model.source_side == side],
+                         world.demand_tons[:, model.demand_side == side])
+    return g, cap
+
+
+def _kernel(runs: int, seed: int, repeats: int = 5) -> dict:
+    from powderkeg.model.logistics import solve_max_flow
+
+    g, cap = _kernel_inputs(runs, seed)
+    solve_max_flow(g, cap[: min(runs, 100)])  # warm-up
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        solve_max_flow(g, cap)
+        times.append(time.perf_counter() - t)
+    best = min(times)
+    return {
+        "runs": runs, "graph_nodes": int(g.n_nodes), "graph_arcs": int(g.n_arcs),
+        "graph_node_pairs": int(len(g.pair_tail)), "repeats": repeats,
+        "best_seconds": best, "median_seconds": sorted(times)[len(times) // 2],
+        "runs_per_s": runs / best,
+        "peak_rss_self_mb": _peak_mb(resource.RUSAGE_SELF),
+    }
+
+
+def _resolve_rule(runs: int, days: int, seed: int, always: bool) -> dict:
+    """Simulate in-process, counting the runs re-solved each day; ``always`` disables the rule."""
+    import numpy as np
+
+    import powderkeg.model.step as step_module
+    from powderkeg.analysis.outcomes import outcome_summary
+    from powderkeg.engine.simulate import simulate
+    from powderkeg.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO)
+    rule, solve = step_module.needs_resolve, step_module.solve_max_flow
+    resolved, solve_time = [], [0.0]
+
+    def counted_rule(g, old_cap, new_cap, old_flow):
+        redo = np.ones(new_cap.shape[0], dtype=bool) if always else rule(g, old_cap, new_cap,
+                                                                          old_flow)
+        resolved.append((int(redo.sum()), len(redo)))
+        return redo
+
+    def timed_solve(g, cap):
+        t = time.perf_counter()
+        out = solve(g, cap)
+        solve_time[0] += time.perf_counter() - t
+        return out
+
+    step_module.needs_resolve, step_module.solve_max_flow = counted_rule, timed_solve
+    start = time.perf_counter()
+    ds = simulate(scenario, runs, days, seed, workers=1)
+    wall = time.perf_counter() - start
+    sides = sum(g is not None for g in _flow_graphs(scenario))
+    per_day = np.zeros(days)
+    for i, (k, n) in enumerate(resolved):  # chunks run in order; each calls once per side a day
+        per_day[(i // sides) % days] += k / n
+    per_day /= len(resolved) / (sides * days)
+    summary = outcome_summary(ds)
+    return {
+        "runs": runs, "days": days, "seed": seed, "rule": "off" if always else "on",
+        "seconds": wall, "max_flow_seconds": solve_time[0],
+        "resolved_share_mean": float(per_day.mean()),
+        "resolved_share_by_day": {str(d): float(per_day[d - 1])
+                                  for d in (1, 2, 7, 30, 90, 180, days) if d <= days},
+        "probabilities": {k: v["probability"] for k, v in summary.items()},
+        "event_day_sha256": _digest(ds.event_day.values),
+    }
+
+
+def _flow_graphs(scenario):
+    from powderkeg.model.build import build_model
+
+    return build_model(scenario).flow_graphs
+
+
+def _digest(a) -> str:
+    import hashlib
+
+    import numpy as np
+
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
+def _child(argv: list[str]) -> None:
+    kind, *nums = argv
+    n = [int(x) for x in nums]
+    if kind == "engine":
+        out = _engine(*n)
+    elif kind == "kernel":
+        out = _kernel(*n)
+    elif kind == "resolve":
+        out = _resolve_rule(n[0], n[1], n[2], always=bool(n[3]))
+    else:
+        raise SystemExit(f"unknown child measurement {kind!r}")
+    print(_TAG + json.dumps(out), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+
+
+def _spawn(*args) -> dict:
+    """Run one measurement in a fresh interpreter; its progress goes straight to stderr."""
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", *map(str, args)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child {args} failed with exit code {proc.returncode}")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith(_TAG))
+    out = json.loads(line[len(_TAG):])
+    out["load_average_1min_after"] = _load()
+    return out
+
+
+def _load() -> float | None:
+    """The 1-minute load average; other programs competing for the CPUs show up here."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (AttributeError, OSError):
+        return None
+
+
+def _environment() -> dict:
+    import numpy
+    import scipy
+
+    import powderkeg
+
+    return {
+        "scenario": SCENARIO, "powderkeg": powderkeg.__version__,
+        "python": platform.python_version(), "numpy": numpy.__version__,
+        "scipy": scipy.__version__, "platform": platform.platform(),
+        "cpus": os.cpu_count(), "load_average_1min_start": _load(),
+        "when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def _engine_table(rows: list[dict]) -> str:
+    head = (f"{'runs':>9} {'days':>5} {'workers':>7} {'seconds':>9} {'run-days/s':>11} "
+            f"{'peak MB driver':>14} {'peak MB worker':>14} {'dataset MB':>10} {'load':>5}")
+    lines = [head, "-" * len(head)]
+    for r in rows:
+        child, load = r["peak_rss_children_mb"], r.get("load_average_1min_after")
+        lines.append(f"{r['runs']:>9,} {r['days']:>5} {r['workers']:>7} {r['seconds']:>9.1f} "
+                     f"{r['run_days_per_s']:>11,.0f} {r['peak_rss_self_mb']:>14,.0f} "
+                     f"{(f'{child:,.0f}' if child else '-'):>14} {r['dataset_mb']:>10,.1f} "
+                     f"{(f'{load:.1f}' if load is not None else '-'):>5}")
+    return "\n".join(lines)
+
+
+def _kernel_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    g = rows[0]
+    lines = [f"max-flow kernel (solve_max_flow, day-0 capacities; one copy of the graph has "
+             f"{g['graph_nodes']} nodes, {g['graph_node_pairs']} node pairs, "
+             f"{g['graph_arcs']} arcs):"]
+    for r in rows:
+        lines.append(f"  {r['runs']:>7,} runs in one batch: {r['best_seconds'] * 1e3:8.1f} ms "
+                     f"(best of {r['repeats']}), {r['runs_per_s']:>9,.0f} runs/s, "
+                     f"peak {r['peak_rss_self_mb']:,.0f} MB")
+    return "\n".join(lines)
+
+
+def _resolve_table(rows: list[dict]) -> str:
+    if not rows:
+        return ""
+    on, off = rows
+    same = on["event_day_sha256"] == off["event_day_sha256"]
+    diff = max(abs(on["probabilities"][k] - off["probabilities"][k]) for k in on["probabilities"])
+    by_day = ", ".join(f"day {d}: {v:.1%}" for d, v in on["resolved_share_by_day"].items())
+    return "\n".join([
+        f"re-solve rule ({on['runs']:,} runs x {on['days']} days, one worker):",
+        f"  runs re-solved per day: {on['resolved_share_mean']:.1%} on average ({by_day})",
+        f"  with the rule:    {on['seconds']:7.1f} s in all, {on['max_flow_seconds']:6.1f} s in "
+        "max flow",
+        f"  without (always): {off['seconds']:7.1f} s in all, {off['max_flow_seconds']:6.1f} s in "
+        "max flow",
+        f"  event days identical: {'yes' if same else 'no'}; largest difference in an outcome "
+        f"probability: {diff:.2%}",
+    ])
+
+
+def _write_json(doc: dict, name: str) -> Path:
+    path = Path(name)
+    if path.parent == Path("."):
+        path = RESULTS_DIR / path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.partial")
+    tmp.write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _sizes(text: str) -> list[int]:
+    try:
+        sizes = [int(x.replace("_", "")) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated run counts, got {text!r}") from None
+    if any(s < 0 for s in sizes):
+        raise argparse.ArgumentTypeError("run counts must be positive (0 skips the engine)")
+    return [s for s in sizes if s > 0]
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        return _child(argv[1:])
+    p = argparse.ArgumentParser(
+        description=f"Benchmark the powderkeg engine on the built-in scenario {SCENARIO}: "
+                    "run-days per second and peak memory, each size in a fresh process.")
+    p.add_argument("--sizes", type=_sizes, default=None,
+                   help="comma-separated run counts (default 1000,10000,100000; 0: none)")
+    p.add_argument("--days", type=int, default=365, help="horizon in days (default 365)")
+    p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--quick", action="store_true",
+                   help="sizes 1000 and 10000 only (a minute or so)")
+    p.add_argument("--no-kernel", action="store_true", help="skip the max-flow kernel timing")
+    p.add_argument("--resolve-rule", action="store_true",
+                   help="also measure the re-solve rule: runs re-solved per day and the time "
+                        "with and without it (2,000 runs, one worker; about a minute)")
+    p.add_argument("--resolve-runs", type=int, default=2_000, help=argparse.SUPPRESS)
+    p.add_argument("--out", metavar="FILE",
+                   help="also write the results as JSON; a bare file name goes into "
+                        "benchmarks/results/")
+    a = p.parse_args(argv)
+    if a.days < 1 or a.workers < 1:
+        p.error("--days and --workers must be at least 1")
+    sizes = a.sizes if a.sizes is not None else list(QUICK_SIZES if a.quick else SIZES)
+
+    env = _environment()
+    print(f"powderkeg {env['powderkeg']} engine benchmark: {SCENARIO}, {a.days} days, "
+          f"{a.workers} worker(s), seed {a.seed}; Python {env['python']}, numpy {env['numpy']}, "
+          f"scipy {env['scipy']}, {env['cpus']} CPUs, load average "
+          f"{env['load_average_1min_start']}", flush=True)
+    engine = []
+    for runs in sizes:
+        _log(f"  simulating {runs:,} runs x {a.days} days in a fresh process ...")
+        engine.append(_spawn("engine", runs, a.days, a.workers, a.seed))
+        r = engine[-1]
+        _log(f"  {runs:,} runs: {r['seconds']:.1f} s, {r['run_days_per_s']:,.0f} run-days/s")
+    kernel = [] if a.no_kernel else [_spawn("kernel", n, a.seed) for n in KERNEL_SIZES]
+    resolve = []
+    if a.resolve_rule:
+        for always in (0, 1):
+            _log(f"  re-solve rule {'off' if always else 'on'}: {a.resolve_runs:,} runs x "
+                 f"{a.days} days ...")
+            resolve.append(_spawn("resolve", a.resolve_runs, a.days, a.seed, always))
+
+    print()
+    if engine:
+        print(_engine_table(engine))
+        print("peak MB: RSS high-water mark of the driver process (RUSAGE_SELF) and of the "
+              "largest\nworker process (RUSAGE_CHILDREN); dataset MB: size of the returned "
+              "xarray.Dataset;\nload: 1-minute load average at the end (the benchmark itself "
+              f"accounts for about {a.workers}; more\nmeans other programs were competing for "
+              f"the {env['cpus']} CPUs and the times are pessimistic).")
+    for block in (_kernel_table(kernel), _resolve_table(resolve)):
+        if block:
+            print()
+            print(block)
+    if a.out:
+        doc = {"environment": env, "engine": engine, "max_flow_kernel": kernel,
+               "resolve_rule": resolve}
+        path = _write_json(doc, a.out)
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            pass
+        print(f"\nwrote {path}")
+
+
+if __name__ == "__main__":
+    main()
