@@ -130,7 +130,8 @@ def _outcome_table(s, summary, runs, days) -> Table:
     for oid, v in summary.items():
         lo, hi = v["ci95"]
         med = v["median_day"]
-        when = "-" if med is None else f"{med:g} ({s.date + dt.timedelta(days=int(med))})"
+        day = None if med is None else int(np.floor(med + 0.5))
+        when = "-" if day is None else f"{day} ({s.date + dt.timedelta(days=day)})"
         table.add_row(oid, f"{v['probability']:.1%}", f"{lo:.1%}-{hi:.1%}", when)
     return table
 
