@@ -69,7 +69,7 @@ def tiny_scenario(**changes):
     return s
 
 
-def autumn_variant(edit) -> "Scenario":
+def autumn_variant(edit):
     """The built-in scenario with ``edit(doc)`` applied to its resolved document."""
     from powderkeg.scenario.load import resolve_document
     from powderkeg.scenario.references import reference_problems

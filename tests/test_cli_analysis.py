@@ -3,9 +3,9 @@
 import json
 
 import yaml
+from conftest import tiny_document
 from typer.testing import CliRunner
 
-from conftest import tiny_document
 from powderkeg.cli import app
 
 runner = CliRunner()

@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import tiny_scenario
+
 from powderkeg.analysis.intervals import jeffreys_interval, wilson_interval
 from powderkeg.analysis.outcomes import outcome_summary
 from powderkeg.engine.simulate import simulate

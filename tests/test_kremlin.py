@@ -7,8 +7,14 @@ from scipy import stats
 
 from powderkeg.analysis.intervals import jeffreys_interval
 from powderkeg.model.calibration import calibrate
-from powderkeg.model.escalation import (STEPS, choice_probabilities, choose, update_credibility,
-                                        update_resolve, utilities)
+from powderkeg.model.escalation import (
+    STEPS,
+    choice_probabilities,
+    choose,
+    update_credibility,
+    update_resolve,
+    utilities,
+)
 from powderkeg.model.politics import fragmentation, shift_influence
 from powderkeg.model.random import Streams
 
@@ -116,8 +122,9 @@ def test_calibration_of_the_shipped_case_base_is_finite(autumn):
 
 def test_coup_hazard_gives_a_geometric_time_to_first_attempt(autumn):
     """With constant covariates the attempt day is geometric with the hazard's probability."""
-    from powderkeg.engine.simulate import simulate
     from conftest import frozen_politics
+
+    from powderkeg.engine.simulate import simulate
 
     s, hazard = frozen_politics(autumn)
     ds = simulate(s, 3000, 14 * 40, seed=2)
@@ -198,6 +205,7 @@ def test_a_redeployment_home_lowers_the_forces_in_the_theater():
 
 def test_calibrated_theory_weights_are_the_posterior_of_the_case_base():
     from conftest import autumn_variant
+
     from powderkeg.model.build import build_model
     from powderkeg.model.calibration import calibrate_scenario
 

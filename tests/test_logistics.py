@@ -4,8 +4,13 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from powderkeg.model.logistics import (build_flow_graph, needs_resolve, solve_max_flow,
-                                       stock_update, supply_effectiveness)
+from powderkeg.model.logistics import (
+    build_flow_graph,
+    needs_resolve,
+    solve_max_flow,
+    stock_update,
+    supply_effectiveness,
+)
 
 
 def _random_instance(rng, n_nodes=12, n_links=26, n_sources=2, n_demands=3):

@@ -6,15 +6,21 @@ import io
 
 import numpy as np
 import pytest
-
 from conftest import autumn_variant, frozen_politics, tiny_scenario
+
 from powderkeg.engine.replay import find_run, replay, replay_world, trace
 from powderkeg.engine.simulate import simulate
 from powderkeg.errors import InputError
 from powderkeg.model.build import build_model
 from powderkeg.model.step import sector_supply_ratio, supply_ratio
-from powderkeg.report.story import (CSV_COLUMNS, NATIONAL, day_attack_ratios, events_csv,
-                                    story_events, story_markdown)
+from powderkeg.report.story import (
+    CSV_COLUMNS,
+    NATIONAL,
+    day_attack_ratios,
+    events_csv,
+    story_events,
+    story_markdown,
+)
 
 SEED = 7
 
@@ -69,7 +75,7 @@ def _check_outcomes_in_story(scenario, run, days, seed=SEED):
     tr = trace(scenario, run, seed, days)
     events = story_events(tr.model, tr.world, tr.states)
     checked = 0
-    for o, day in zip(scenario.outcomes, ds.event_day.values[0]):
+    for o, day in zip(scenario.outcomes, ds.event_day.values[0], strict=False):
         if np.isnan(day) or day == 0:
             continue
         assert any(_matches(ev, o, tr.model, int(day)) for ev in events), (o.id, day)
@@ -131,7 +137,7 @@ def test_withdrawal_reason_recomputes_the_model_ratios():
         sec = int(np.flatnonzero(m.bridgehead_side >= 0)[0])
         side = int(m.bridgehead_side[sec])
         river = w.river_km[0, m.bridgehead_river[sec]]
-        for prev, cur in zip(tr.states, tr.states[1:]):
+        for prev, cur in zip(tr.states, tr.states[1:], strict=False):
             if cur.withdrawn[0, sec] and prev.withdrawn[0, sec]:
                 break
             against = day_attack_ratios(m, w, prev, cur)[1 - side][sec]
@@ -154,7 +160,7 @@ def test_csv_columns_and_dates(autumn):
     rows = list(csv.DictReader(io.StringIO(events_csv(events))))
     assert tuple(csv.DictReader(io.StringIO(events_csv(events))).fieldnames) == CSV_COLUMNS
     assert len(rows) == len(events)
-    for row, ev in zip(rows, events):
+    for row, ev in zip(rows, events, strict=False):
         date = dt.date.fromisoformat(row["event_date"])
         assert date == autumn.date + dt.timedelta(days=ev["day"])
         assert len(row["event_date"]) == 10
@@ -192,7 +198,7 @@ def test_every_outcome_a_run_reaches_is_in_its_story():
     for run in range(runs):
         tr = trace(s, run, SEED, days)
         events = story_events(tr.model, tr.world, tr.states)
-        for o, day in zip(s.outcomes, ds.event_day.values[run]):
+        for o, day in zip(s.outcomes, ds.event_day.values[run], strict=False):
             if not np.isnan(day) and day > 0:
                 assert any(_matches(ev, o, tr.model, int(day)) for ev in events), (run, o.id)
                 kinds.add(o.kind if o.kind != "event_happened" else o.event)

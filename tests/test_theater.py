@@ -1,8 +1,8 @@
 """Fronts, rivers, bridgeheads and control: behaviour on small scenarios with known answers."""
 
 import numpy as np
-
 from conftest import tiny_document, tiny_scenario
+
 from powderkeg.engine.simulate import simulate
 from powderkeg.model.build import build_model
 from powderkeg.model.fires import links_in_reach, poisson_capped

@@ -11,15 +11,15 @@ import functools
 import json
 import sys
 from collections import Counter
-from pathlib import Path
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Optional
 
 import numpy as np
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.markup import escape
+from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -303,11 +303,11 @@ def calibrate(
         doc = {"scenario": s.id, "cases": [
             {"id": cid, "response": case.response,
              "probability": {n: float(c.probabilities[i, j]) for j, n in enumerate(names)}}
-            for i, (cid, case) in enumerate(zip(c.case_ids, case_list))],
-            "log_likelihood": dict(zip(names, map(float, c.log_likelihood))),
+            for i, (cid, case) in enumerate(zip(c.case_ids, case_list, strict=False))],
+            "log_likelihood": dict(zip(names, map(float, c.log_likelihood), strict=False)),
             "log_bayes_factor": c.log_bayes_factor,
-            "prior": dict(zip(names, map(float, c.prior))),
-            "posterior": dict(zip(names, map(float, c.posterior)))}
+            "prior": dict(zip(names, map(float, c.prior), strict=False)),
+            "posterior": dict(zip(names, map(float, c.posterior), strict=False))}
         sys.stdout.write(json.dumps(doc) + "\n")
         return
     table = Table(title=f"Probability each theory gives Russia's observed response "

@@ -84,7 +84,7 @@ def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dic
         if progress is not None:
             progress(n)
     params = sample_parameters(model, streams, runs, job.uniforms)
-    random = [p for p, v in zip(model.world_paths, model.world_params) if v.is_random]
+    random = [p for p, v in zip(model.world_paths, model.world_params, strict=False) if v.is_random]
     theory = world.politics.theory if world.politics is not None else np.full(n, -1)
     return {
         "theory": theory,

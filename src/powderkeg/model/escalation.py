@@ -10,7 +10,8 @@ Games and Economic Behavior 10(1):6-38, doi:10.1006/game.1995.1023). The utility
 
 with hardliner pressure H, regime threat T, battlefield trend B (positive when winning),
 perceived resolve R of the opponent, credibility C of a red line crossed this period, and an
-off-ramp on the table O; ``w_i`` is the inertia of any change. The two theories of the analysis are two sets of weights.
+off-ramp on the table O; ``w_i`` is the inertia of any change. The two theories of the
+analysis are two sets of weights.
 Perceived resolve is the mean of a Beta-Bernoulli posterior updated by each response to a
 step up (strong = success). A red line crossed without a step up loses a share of its
 credibility.

@@ -20,8 +20,8 @@ import numpy as np
 from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.random import Streams
 
-__all__ = ["MAX_STRIKES", "poisson_capped", "links_in_reach", "fire_hits", "deep_strike_hits", "apply_hits",
-           "repair_times", "apply_repairs"]
+__all__ = ["MAX_STRIKES", "poisson_capped", "links_in_reach", "fire_hits", "deep_strike_hits",
+           "apply_hits", "repair_times", "apply_repairs"]
 
 MAX_STRIKES = 8
 
@@ -85,7 +85,8 @@ def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) 
         targets = model.deep_targets[g]
         pick = targets[np.minimum((u[:, 1] * len(targets)).astype(int), len(targets) - 1)]
         usable = usable_by_side[1 - model.deep_side[g]][rows, pick]
-        strike = (u[:, 0] < -np.expm1(-world.deep_rate[:, g])) & (u[:, 2] < world.deep_success[:, g])
+        strike = u[:, 0] < -np.expm1(-world.deep_rate[:, g])
+        strike &= u[:, 2] < world.deep_success[:, g]
         strike &= usable
         np.add.at(hits, (rows[strike], pick[strike]), 1)
     return hits

@@ -16,10 +16,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.special import expit
 
-from powderkeg.model.escalation import (choice_probabilities, choose, update_credibility,
-                                        update_resolve, utilities)
-from powderkeg.model.politics import (EVENT_INDEX, coup_hazard, draw_index,
-                                      hardliner_pressure, shift_influence)
+from powderkeg.model.escalation import (
+    choice_probabilities,
+    choose,
+    update_credibility,
+    update_resolve,
+    utilities,
+)
+from powderkeg.model.politics import (
+    EVENT_INDEX,
+    coup_hazard,
+    draw_index,
+    hardliner_pressure,
+    shift_influence,
+)
 
 __all__ = ["PoliticsModel", "PoliticsWorld", "PoliticsState", "build_politics",
            "sample_politics", "init_politics", "politics_period", "THEORY_NAMES",

@@ -25,8 +25,8 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import maximum_flow
 
-__all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link", "stock_update",
-           "supply_effectiveness", "INF_CAPACITY"]
+__all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
+           "stock_update", "supply_effectiveness", "INF_CAPACITY"]
 
 INF_CAPACITY = 1 << 28
 
@@ -70,7 +70,7 @@ def build_flow_graph(n_nodes, link_from, link_to, link_directed, source_nodes, d
     src, snk = n_nodes + d, n_nodes + d + 1
     tails, heads = [], []
     link_arcs, link_of_arc = [], []
-    for e, (u, v, directed) in enumerate(zip(link_from, link_to, link_directed)):
+    for e, (u, v, directed) in enumerate(zip(link_from, link_to, link_directed, strict=False)):
         for a, b in [(u, v)] + ([] if directed else [(v, u)]):
             link_arcs.append(len(tails))
             link_of_arc.append(e)

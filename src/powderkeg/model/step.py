@@ -13,17 +13,33 @@ from dataclasses import replace
 import numpy as np
 
 from powderkeg.model.build import Model
-from powderkeg.model.fires import (apply_hits, apply_repairs, deep_strike_hits, fire_hits,
-                                   repair_times)
+from powderkeg.model.fires import (
+    apply_hits,
+    apply_repairs,
+    deep_strike_hits,
+    fire_hits,
+    repair_times,
+)
 from powderkeg.model.kremlin import init_politics, politics_period
-from powderkeg.model.logistics import (needs_resolve, per_link, solve_max_flow, stock_update,
-                                       supply_effectiveness)
+from powderkeg.model.logistics import (
+    needs_resolve,
+    per_link,
+    solve_max_flow,
+    stock_update,
+    supply_effectiveness,
+)
 from powderkeg.model.network import arc_capacities, link_usable, node_control
 from powderkeg.model.outcomes import outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.state import State
-from powderkeg.model.theater import (attack_ratios, attrition, bridgehead_decision,
-                                     effectiveness, fortification, move_front)
+from powderkeg.model.theater import (
+    attack_ratios,
+    attrition,
+    bridgehead_decision,
+    effectiveness,
+    fortification,
+    move_front,
+)
 from powderkeg.model.world import World
 
 __all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio", "objectives_held"]

@@ -12,7 +12,8 @@ e_A A / (f_B e_B B)`` forward and ``rho_B = e_B B / (f_A e_A A)`` back::
     v = 0                                otherwise
 
 with ``theta`` the ratio needed to advance (the attacker's classic 3:1 rule of thumb is a
-special case); the two cannot both hold since ``rho_A rho_B <= 1``. The form is an assumption in the spirit of R. L. Helmbold (1990), "Rates of
+special case); the two cannot both hold since ``rho_A rho_B <= 1``. The form is an
+assumption in the spirit of R. L. Helmbold (1990), "Rates of
 advance in historical land combat operations", CAA-RP-90-1, which found advance rates rising
 with the force ratio. A river line stops an advance unless the ratio reaches the crossing
 ratio, and slows it even then. A bridgehead across a river is given up by a stochastic

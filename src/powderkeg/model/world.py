@@ -70,7 +70,7 @@ def sample_parameters(model: Model, streams: Streams, runs: np.ndarray,
     runs = np.asarray(runs)
     uniforms = uniforms or {}
     out = {}
-    for path, p in zip(model.world_paths, model.world_params):
+    for path, p in zip(model.world_paths, model.world_params, strict=False):
         if p.is_random:
             u = uniforms.get(path)
             u = streams.uniform(f"param/{path}", runs, 0)[:, 0] if u is None else u
@@ -105,7 +105,8 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         """Km of each marker, kept inside its axis so the front can pass it."""
         if not paths:
             return np.zeros((n, 0))
-        km = np.stack([col(p) if p else np.full(n, k) for p, k in zip(paths, fixed)], -1)
+        km = np.stack([col(p) if p else np.full(n, k)
+                       for p, k in zip(paths, fixed, strict=True)], -1)
         return np.minimum(km, model.sector_length[sectors] - END_KM)
 
     link = [f"links[{x.id}]" for x in s.links]
@@ -132,7 +133,8 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         river_ratio=col(f"{c}.river_crossing_ratio"), river_factor=col(f"{c}.river_advance_factor"),
         noise=col(f"{c}.noise_sigma"),
         supply_floor=col(f"{lg}.supply_floor"), rationing_days=col(f"{lg}.rationing_days"),
-        withdraw_supply=col(f"{w}.supply_ratio_below"), withdraw_force=col(f"{w}.force_ratio_above"),
+        withdraw_supply=col(f"{w}.supply_ratio_below"),
+        withdraw_force=col(f"{w}.force_ratio_above"),
         withdraw_days=col(f"{w}.untenable_days"), withdraw_prob=col(f"{w}.daily_probability"),
         withdraw_loss=col(f"{w}.loss_fraction"),
         source_tons=stack([f"supply.sources[{q.id}].tons_per_day" for q in s.supply.sources]),

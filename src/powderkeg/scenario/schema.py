@@ -13,7 +13,7 @@ from typing import Annotated, Literal, Union
 from pydantic import Field, model_validator
 
 from powderkeg.scenario.base import Id, Strict
-from powderkeg.scenario.params import NonNegative, Param, Positive, Probability, bounded
+from powderkeg.scenario.params import NonNegative, Positive, Probability, bounded
 from powderkeg.scenario.politics_schema import EVENTS, Politics
 
 __all__ = ["Scenario", "Outcome", "OUTCOME_KINDS", "MODES"]
