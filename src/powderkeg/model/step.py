@@ -42,7 +42,8 @@ from powderkeg.model.theater import (
 )
 from powderkeg.model.world import World
 
-__all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio", "objectives_held"]
+__all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio", "objectives_held",
+           "crisis_returns", "opponent_multiplier"]
 
 
 def supply_ratio(world: World, state: State) -> np.ndarray:
@@ -154,13 +155,13 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     pm, pw, ps = model.politics, world.politics, state.politics
     ceasefire = ps.ceasefire if ps is not None else np.zeros(len(runs), dtype=bool)
     if ps is not None:
-        state, ps = _crisis_returns(pm, state, ps, day)
+        state, ps = crisis_returns(pm, state, ps, day)
     control = node_control(model, state.front)
     state = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
     state = _logistics(model, world, state, control, world.capacity * state.link_frac)
     ratio_today = supply_ratio(world, state)
     stock = stock_update(state.stock, ratio_today, world.stock_max)
-    opponent_mult = _opponent_multiplier(pm, pw, ps, len(runs))
+    opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     front, forces, lost, untenable = _combat(model, world, state, streams, runs, day,
                                              ratio_today, opponent_mult)
     front = np.where(ceasefire[:, None], state.front, front)
@@ -175,7 +176,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
                                          outcome_holds(model, world, state), day))
 
 
-def _crisis_returns(pm, state, ps, day):
+def crisis_returns(pm, state, ps, day):
     """Forces pulled home in a crisis come back when their time is up."""
     back = day >= ps.redeploy_until
     if not back.any():
@@ -188,7 +189,7 @@ def _crisis_returns(pm, state, ps, day):
     return replace(state, forces=forces, politics=ps), ps
 
 
-def _opponent_multiplier(pm, pw, ps, runs) -> np.ndarray:
+def opponent_multiplier(pm, pw, ps, runs) -> np.ndarray:
     """Effectiveness multiplier per side ``(R, 1, 2)`` from the ladder and Western weapons."""
     mult = np.ones((runs, 1, 2))
     if ps is not None:

@@ -303,10 +303,10 @@ def day_attack_ratios(model, world, prev, cur) -> tuple[np.ndarray, np.ndarray]:
     m, w = model, world
     state, ps = prev, prev.politics
     if ps is not None:
-        state, ps = st._crisis_returns(m.politics, prev, ps, cur.day)
+        state, ps = st.crisis_returns(m.politics, prev, ps, cur.day)
     mult = sector_supply_ratio(m, supply_effectiveness(
         prev.stock, supply_ratio(w, cur), w.supply_floor[:, None], w.rationing_days[:, None]))
-    eff = effectiveness(w, mult) * st._opponent_multiplier(m.politics, w.politics, ps, 1)
+    eff = effectiveness(w, mult) * st.opponent_multiplier(m.politics, w.politics, ps, 1)
     rho_a, rho_b = attack_ratios(state.forces, eff, fortification(w, m.posture_attack))
     return rho_a[0], rho_b[0]
 
