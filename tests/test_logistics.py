@@ -30,7 +30,7 @@ def _random_caps(rng, g, runs):
     return cap
 
 
-def _networkx_value(g, cap_row):
+def _networkx_graph(g, cap_row):
     G = nx.DiGraph()
     for a in range(g.n_arcs):
         u, v = g.pair_tail[g.arc_pair[a]], g.pair_head[g.arc_pair[a]]
@@ -38,7 +38,11 @@ def _networkx_value(g, cap_row):
         G.add_edge(u, v, capacity=c)
     G.add_node(g.source)
     G.add_node(g.sink)
-    return nx.maximum_flow_value(G, g.source, g.sink)
+    return G
+
+
+def _networkx_value(g, cap_row):
+    return nx.maximum_flow_value(_networkx_graph(g, cap_row), g.source, g.sink)
 
 
 def _check_feasible(g, cap, flow):
@@ -98,3 +102,90 @@ def test_stocks_and_effectiveness():
     np.testing.assert_allclose(stock, [4.2, 0.0, 14.0])
     eff = supply_effectiveness(np.array([10.0, 0.0, 0.0]), np.array([0.0, 0.5, 0.0]), 0.3, 3.0)
     np.testing.assert_allclose(eff, [1.0, 0.65, 0.3])
+
+
+# ---------------------------------------------------------------- interdiction targets
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_vital_links_are_those_whose_loss_cuts_the_networkx_max_flow(seed):
+    from powderkeg.model.logistics import per_link, vital_links
+
+    rng = np.random.default_rng(100 + seed)
+    g, tails, heads, directed = _random_instance(rng)
+    cap = _random_caps(rng, g, 12)
+    flow = solve_max_flow(g, cap)
+    vital = vital_links(g, cap, flow)
+    link_cap = per_link(g, cap.astype(float))
+    for r in range(cap.shape[0]):
+        value = _networkx_value(g, cap[r])
+        for e in range(len(tails)):
+            arcs = g.link_arcs[g.link_of_arc == e]
+            if link_cap[r, e] == 0:
+                assert not vital[r, e]
+                continue
+            less = cap[r].copy()
+            less[arcs] = np.maximum(less[arcs] - 1, 0)
+            cut = _networkx_value(g, less) < value
+            if vital[r, e]:  # a flagged link lies on a minimum cut: losing capacity cuts flow
+                assert cut, (r, e)
+            # networkx's own minimum cut (the residual reach of the source) is flagged
+        _, (reach, _) = nx.minimum_cut(_networkx_graph(g, cap[r]), g.source, g.sink)
+        for e in range(len(tails)):
+            for a in g.link_arcs[g.link_of_arc == e]:
+                u, v = g.pair_tail[g.arc_pair[a]], g.pair_head[g.arc_pair[a]]
+                if u in reach and v not in reach and cap[r, a] > 0:
+                    assert vital[r, e], (r, e)
+
+
+def test_repairs_restore_capacity_in_daily_steps_and_stop_on_struck_days():
+    from powderkeg.model.fires import apply_repairs
+
+    frac, left = np.array([[0.2, 0.2]]), np.array([[4.0, 4.0]])
+    seen = []
+    for day in range(5):
+        struck = np.array([[False, day == 1]])
+        frac, left = apply_repairs(frac, left, struck)
+        seen.append(frac[0].copy())
+    # link 0: the gap of 0.8 closes a quarter, a third, a half, then all: 0.4, 0.6, 0.8, 1.0
+    np.testing.assert_allclose([s[0] for s in seen], [0.4, 0.6, 0.8, 1.0, 1.0])
+    # link 1 loses day 1 to a strike, so it is a day behind
+    np.testing.assert_allclose([s[1] for s in seen], [0.4, 0.4, 0.6, 0.8, 1.0])
+
+
+def test_trucks_limit_roads_to_the_fleet_ton_km():
+    from powderkeg.model.logistics import road_truck_factor
+
+    cap = np.array([[1000.0, 3000.0, 0.0]])
+    km = np.array([100.0, 50.0, 10.0])
+    # the roads ask 1000 * 100 + 3000 * 50 = 250,000 ton-km a day
+    np.testing.assert_allclose(road_truck_factor(cap, km, np.array([100_000.0])), [0.4])
+    np.testing.assert_allclose(road_truck_factor(cap, km, np.array([1e9])), [1.0])
+    np.testing.assert_allclose(road_truck_factor(cap, km, np.array([np.inf])), [1.0])
+
+
+def test_need_follows_the_forces_and_refills_are_allowed_on_the_sink_arc():
+    from powderkeg.model.logistics import demand_need, sink_tons
+
+    need = demand_need(np.array([[2000.0, 500.0]]), np.array([[30_000.0, 1.0]]),
+                       np.array([[20_000.0, 1.0]]))
+    np.testing.assert_allclose(need, [[3000.0, 500.0]])
+    sink = sink_tons(need, np.array([[14.8, 0.0]]), np.array([[15.0, 15.0]]), 0.5)
+    np.testing.assert_allclose(sink, [[3000.0 * 1.2, 500.0 * 1.5]])
+
+
+def test_stocks_recover_after_a_cut_ends():
+    from conftest import tiny_document, tiny_scenario
+
+    from powderkeg.engine.simulate import simulate
+
+    doc = tiny_document()
+    # the only supply line, cut on day 0, comes back over 20 days of repair
+    doc["links"][0].update(at_start=0.0, repair_days=20, capacity=2000)
+    doc["supply"]["demands"][0].update(tons_per_day=900, initial_stock_days=5,
+                                       max_stock_days=15)
+    s = tiny_scenario(links=doc["links"], supply=doc["supply"], deep_strikes=[])
+    stock = simulate(s, 3, 60, seed=0, every=1).stock_days.sel(demand="front_red").values[0]
+    low = int(np.argmin(stock))
+    assert stock[low] < 5 and stock[-1] > stock[low] + 5
+    assert np.all(np.diff(stock[low:]) >= -1e-6) and stock.max() <= 15 + 1e-6

@@ -47,8 +47,10 @@ def test_replay_equals_run_of_a_batch(autumn):
 
 
 def _matches(ev, o, model, day) -> bool:
-    """Whether story event ``ev`` is the one that makes outcome ``o`` happen on ``day``."""
-    if ev["day"] != day:
+    """Whether story event ``ev`` is the one that makes outcome ``o`` happen on ``day``.
+
+    An objective that must be held for ``held_days`` is told on the day it is taken."""
+    if ev["day"] != day - max(0, getattr(o, "held_days", 1) - 1):
         return False
     t, summary = ev["event_type"], ev["summary"]
     if o.kind == "objective_taken":

@@ -56,34 +56,64 @@ def test_advance_crosses_a_river_when_strong_enough_but_slowed():
     assert front[crossing] - 12.0 < 0.1 * 1.0 + 1e-9
 
 
-def test_untenable_bridgehead_is_withdrawn_by_a_stochastic_decision():
-    # red holds a bridgehead on blue's side of a river at 30 km; its only supply line is cut
-    links = tiny_document()["links"]
-    links[0]["at_start"] = 0.0
-    links[0]["repair_days"] = 10_000
-    s = tiny_scenario(
-        links=links,
-        sectors=_sector(forces={"blue": 3000, "red": 1000}, rivers=[{"id": "r", "km": 30}],
+def _bridgehead(cut: bool, forces):
+    """Red holds a bridgehead on blue's bank of a river at 30 km, fed at depot c (29.5 km) over
+    one crossing from town b behind the river; ``cut`` closes the crossing for good."""
+    doc = tiny_document()
+    doc["nodes"].append({"id": "c", "lat": 47.0, "lon": 33.39, "sector": "front"})
+    doc["links"].append({"id": "crossing", "from": "b", "to": "c", "mode": "bridge",
+                         "capacity": 1000, **({"at_start": 0.0, "repair_days": 10_000}
+                                              if cut else {})})
+    doc["supply"]["demands"][0]["depots"] = [["c"], ["b"]]
+    return tiny_scenario(
+        nodes=doc["nodes"], links=doc["links"], supply=doc["supply"], deep_strikes=[],
+        sectors=_sector(forces=forces, rivers=[{"id": "r", "km": 30}],
                         bridgehead={"side": "red", "river": "r"}, posture={"blue": "attack"}),
-        outcomes=[{"id": "gone", "kind": "sector_withdrawn", "sector": "front", "side": "red"}])
-    ds = simulate(s, 400, 60, seed=5)
+        outcomes=[{"id": "gone", "kind": "sector_withdrawn", "sector": "front", "side": "red"},
+                  {"id": "ordered", "kind": "sector_withdrawn", "sector": "front", "side": "red",
+                   "cause": "ordered"},
+                  {"id": "pushed", "kind": "sector_withdrawn", "sector": "front", "side": "red",
+                   "cause": "pushed"}])
+
+
+def test_untenable_bridgehead_is_withdrawn_by_a_stochastic_decision():
+    ds = simulate(_bridgehead(True, {"blue": 3000, "red": 1000}), 400, 60, seed=5, every=1)
     day = ds.event_day.sel(outcome="gone").values
     assert np.isnan(day).sum() < 10
+    # cut off from its crossing, the bridgehead starves at once (no depot on its own bank
+    # is fed, and the depot behind the river may not feed it while it holds)
+    assert (ds.supply_ratio.sel(demand="front_red", day=slice(1, 3)).values == 0).all()
+    # each run gave the bridgehead up one way, mostly by order
+    ordered = ~np.isnan(ds.event_day.sel(outcome="ordered").values)
+    pushed = ~np.isnan(ds.event_day.sel(outcome="pushed").values)
+    assert np.array_equal(ordered | pushed, ~np.isnan(day)) and not (ordered & pushed).any()
+    assert ordered.mean() > 0.8
     # three untenable days first, then a daily chance of 0.2: the days waited after the third
     # are geometric, with mean (1 - p) / p = 4
-    days_after = day[~np.isnan(day)] - 3
+    days_after = day[ordered] - 3
     assert days_after.min() >= 0
     assert abs(np.mean(days_after) - 4.0) < 0.5
 
 
+def test_a_force_pushed_back_to_the_river_is_not_an_ordered_withdrawal():
+    ds = simulate(_bridgehead(False, {"blue": 20_000, "red": 1000}), 50, 60, seed=5)
+    pushed = ds.event_day.sel(outcome="pushed").values
+    assert np.isfinite(pushed).all()
+    assert np.isnan(ds.event_day.sel(outcome="ordered").values).all()
+
+
 def test_supplied_bridgehead_holds():
-    s = tiny_scenario(
-        sectors=_sector(forces={"blue": 1000, "red": 1000}, rivers=[{"id": "r", "km": 30}],
-                        bridgehead={"side": "red", "river": "r"}),
-        deep_strikes=[],
-        outcomes=[{"id": "gone", "kind": "sector_withdrawn", "sector": "front", "side": "red"}])
-    ds = simulate(s, 50, 60, seed=5)
-    assert np.isnan(ds.event_day.values).all()
+    ds = simulate(_bridgehead(False, {"blue": 1000, "red": 1000}), 50, 60, seed=5)
+    assert np.isnan(ds.event_day.sel(outcome="gone").values).all()
+
+
+def test_an_attacker_below_the_threshold_creeps_forward():
+    # threshold 1.5, creep 0.1 km/day: at ratio 1.25 half the creep, at 1 nothing, and the
+    # faster advance takes over above 1.5 + (where v_max (1 - 1.5/rho) exceeds the creep)
+    ratio = np.array([0.9, 1.0, 1.25, 1.5, 3.0])
+    v = advance_rate(ratio, 1 / ratio, 1.5, 1.0, creep=0.1, attacking=(True, False))
+    np.testing.assert_allclose(v, [0.0, 0.0, 0.05, 0.1, 0.5])
+    assert advance_rate(ratio, 1 / ratio, 1.5, 1.0, creep=0.1, attacking=(False, False))[2] == 0
 
 
 def test_control_of_nodes_and_links_follows_the_front():
@@ -147,3 +177,16 @@ def test_an_objective_at_the_end_of_an_axis_can_be_taken():
 def test_series_always_keep_the_horizon_day(autumn):
     ds = simulate(autumn, 30, 50, seed=0, every=7)
     assert ds.day.values[0] == 0 and ds.day.values[-1] == 50
+
+
+def test_a_bridgehead_fed_only_from_behind_its_river_is_rejected():
+    import pytest
+
+    from powderkeg.errors import InputError
+
+    doc = tiny_document()
+    s = tiny_scenario(sectors=_sector(rivers=[{"id": "r", "km": 30}],
+                                      bridgehead={"side": "red", "river": "r"}),
+                      supply=doc["supply"])  # its only depot, town b, lies behind the river
+    with pytest.raises(InputError, match=r"supply.demands\[0\] \(front_red\).depots"):
+        build_model(s)

@@ -181,10 +181,12 @@ def report(
 @_user_errors
 def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")]) -> None:
     """Check a scenario file; print a one-line summary or say what is wrong and where."""
+    from powderkeg.model.build import build_model
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.provenance import provenance
 
     s = load_scenario(str(file))
+    build_model(s)
     numbers = provenance(s)
     assumed = sum(a for _, _, a in numbers)
     out.print(f"{file}: valid scenario '{s.id}' ({s.date}): {len(s.sectors)} sectors, "

@@ -11,8 +11,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from powderkeg.errors import InputError
 from powderkeg.model.calibration import theory_weights
-from powderkeg.model.geo import haversine_km, point_at_km, polyline_km, project_km
+from powderkeg.model.geo import (
+    distance_to_polyline_km,
+    haversine_km,
+    local_km,
+    point_at_km,
+    polyline_km,
+    project_km,
+)
 from powderkeg.model.kremlin import PoliticsModel, build_politics
 from powderkeg.model.logistics import FlowGraph, build_flow_graph
 from powderkeg.scenario.params import _Number
@@ -45,6 +53,7 @@ class Model:
     sector_axes: tuple[np.ndarray, ...]  # (n_points, 2) lat/lon per sector
     sector_length: np.ndarray  # (S,) km
     link_front_km: np.ndarray  # (S, E, K) distance of each link to the front at km k*KM_STEP
+    link_km: np.ndarray  # (E,) straight-line length
     posture_attack: np.ndarray  # (S, 2) bool
     objective_ids: tuple[tuple[str, str], ...]  # (sector, objective)
     objective_sector: np.ndarray  # (O,)
@@ -59,6 +68,9 @@ class Model:
     demand_ids: tuple[str, ...]
     demand_side: np.ndarray
     sector_demand: np.ndarray  # (S, 2) demand index or -1
+    demand_sector: np.ndarray  # (D,) sector each demand feeds, -1 for none
+    demand_bridgehead: np.ndarray  # (D,) its sector when it holds a bridgehead there, else -1
+    road_links: np.ndarray  # (E,) bool, haulage limited by trucks
     source_side: np.ndarray
     flow_graphs: tuple[FlowGraph | None, FlowGraph | None]  # per side
     demand_local: np.ndarray  # (D,) index of each demand within its side's graph
@@ -79,6 +91,10 @@ class Model:
     @property
     def n_links(self) -> int:
         return len(self.link_ids)
+
+
+def _river_marker(sector):
+    return next(r for r in sector.rivers if r.id == sector.bridgehead.river)
 
 
 def _axis_points(sector, where) -> np.ndarray:
@@ -102,20 +118,63 @@ def _markers(s: Scenario, group: str, node_km_of):
     return tuple(ids), np.asarray(sec_idx, dtype=int), tuple(paths), np.asarray(fixed)
 
 
-def _front_distance_table(axes, lengths, link_pts) -> np.ndarray:
-    """Distance from each link (nearest of its ends and middle) to the front at each km."""
+def _front_distance_table(axes, lengths, lines, line_km, link_pts) -> np.ndarray:
+    """Distance from each link (nearest of its sample points) to the front at each km.
+
+    A sector's front at km ``k`` is its day-0 front line (``lines[i]``, drawn for the front at
+    ``line_km[i]``) moved by the axis point's displacement from ``line_km[i]`` to ``k``; with no
+    line given, the axis point itself. Distances are on the local plane of each sector's
+    reference point (:func:`~powderkeg.model.geo.local_km`). Shape ``(S, E, K)``.
+    """
     k = int(np.ceil(lengths.max() / KM_STEP)) + 1
     table = np.empty((len(axes), link_pts.shape[0], k))
     for i, axis in enumerate(axes):
-        front = point_at_km(axis, np.arange(k) * KM_STEP)  # (K, 2)
-        d = haversine_km(front[None, None, :, 0], front[None, None, :, 1],
-                         link_pts[:, :, None, 0], link_pts[:, :, None, 1])
-        table[i] = d.min(axis=1)
+        ref = point_at_km(axis, line_km[i])
+        to_plane = lambda latlon: local_km(latlon[..., 0], latlon[..., 1], *ref)  # noqa: E731
+        shift = to_plane(point_at_km(axis, np.arange(k) * KM_STEP))  # (K, 2)
+        line = to_plane(lines[i]) if len(lines[i]) else np.zeros((1, 2))
+        pts = to_plane(link_pts)  # (E, P, 2)
+        for j in range(k):
+            table[i, :, j] = distance_to_polyline_km(pts, line + shift[j]).min(axis=1)
     return table
 
 
+def _link_points(lat, lon, link_from, link_to, n: int = 5) -> np.ndarray:
+    """``n`` points evenly along each link, ends included, shape ``(E, n, 2)`` lat/lon."""
+    t = np.linspace(0.0, 1.0, n)[None, :]
+    la = lat[link_from][:, None] + t * (lat[link_to] - lat[link_from])[:, None]
+    lo = lon[link_from][:, None] + t * (lon[link_to] - lon[link_from])[:, None]
+    return np.stack([la, lo], axis=-1)
+
+
+def _bridgehead_depot_problem(s: Scenario, node_sector, node_km, river_km, bh_side):
+    """An :class:`InputError` when a bridgehead's demand has no depot on its own bank."""
+    nodes = {n.id: i for i, n in enumerate(s.nodes)}
+    sectors = {x.id: i for i, x in enumerate(s.sectors)}
+    for j, d in enumerate(s.supply.demands):
+        sec = sectors.get(d.sector, -1)
+        if sec < 0 or bh_side[sec] < 0 or s.sides[bh_side[sec]] != d.side:
+            continue
+        river = river_km[sec]
+        own = [name for tier in d.depots for name in tier
+               if node_sector[nodes[name]] == sec
+               and (node_km[nodes[name]] < river if bh_side[sec] == 1
+                    else node_km[nodes[name]] > river)]
+        if not own:
+            return InputError(
+                f"supply.demands[{j}] ({d.id}).depots: the bridgehead in sector '{d.sector}' "
+                f"has no depot on its own bank of the river (km {river:.1f} on the axis), so it "
+                "could never be fed; depots behind the river serve it only once it is given "
+                "up. Add a depot node of the sector on the bridgehead's side of the river.")
+    return None
+
+
 def build_model(s: Scenario) -> Model:
-    """Compile a validated scenario into index arrays and static geometry."""
+    """Compile a validated scenario into index arrays and static geometry.
+
+    Raises :class:`~powderkeg.errors.InputError` when the geometry makes the scenario
+    impossible (a bridgehead with no depot on its own bank of the river).
+    """
     sides = tuple(s.sides)
     side_ix = {x: i for i, x in enumerate(sides)}
     nodes = {n.id: i for i, n in enumerate(s.nodes)}
@@ -141,10 +200,10 @@ def build_model(s: Scenario) -> Model:
     lon = np.array([n.lon for n in s.nodes])
     link_from = np.array([nodes[x.from_] for x in s.links])
     link_to = np.array([nodes[x.to] for x in s.links])
-    ends = np.stack([np.stack([lat[link_from], lon[link_from]], -1),
-                     np.stack([(lat[link_from] + lat[link_to]) / 2,
-                               (lon[link_from] + lon[link_to]) / 2], -1),
-                     np.stack([lat[link_to], lon[link_to]], -1)], axis=1)  # (E, 3, 2)
+    lines = tuple(np.asarray([where[a] if isinstance(a, str) else (a.lat, a.lon)
+                              for a in sec.front_line], dtype=float).reshape(-1, 2)
+                  for sec in s.sectors)
+    line_km = np.array([float(sec.front_km.ppf(0.5)) for sec in s.sectors])
 
     obj = _markers(s, "objectives", node_km_of)
     riv = _markers(s, "rivers", node_km_of)
@@ -152,12 +211,26 @@ def build_model(s: Scenario) -> Model:
     bh_river = np.array([riv[0].index((x.id, x.bridgehead.river)) if x.bridgehead else -1
                          for x in s.sectors])
 
+    bh_river_km = np.full(len(s.sectors), np.nan)
+    for i, x in enumerate(s.sectors):
+        if x.bridgehead:
+            r = bh_river[i]
+            bh_river_km[i] = (riv[3][r] if riv[2][r] is None else min(
+                float(_river_marker(x).km.ppf(0.5)), lengths[i] - END_KM))
+    problem = _bridgehead_depot_problem(s, node_sector, node_km, bh_river_km, bh_side)
+    if problem is not None:
+        raise problem
     demands = s.supply.demands
     demand_side = np.array([side_ix[d.side] for d in demands], dtype=int)
     sector_demand = -np.ones((len(s.sectors), 2), dtype=int)
     for j, d in enumerate(demands):
         if d.sector is not None:
             sector_demand[sectors[d.sector], side_ix[d.side]] = j
+    demand_sector = np.array([sectors[d.sector] if d.sector else -1 for d in demands],
+                             dtype=int)
+    demand_bridgehead = np.array([
+        j if j >= 0 and bh_side[j] == demand_side[i] else -1
+        for i, j in enumerate(demand_sector)], dtype=int)
     source_side = np.array([side_ix[q.side] for q in s.supply.sources], dtype=int)
     graphs, demand_local, source_local = [], np.zeros(len(demands), int), np.zeros(
         len(s.supply.sources), int)
@@ -187,12 +260,18 @@ def build_model(s: Scenario) -> Model:
         link_ids=tuple(links), link_from=link_from, link_to=link_to,
         link_mode=np.array([MODES.index(x.mode) for x in s.links]),
         sector_ids=tuple(sectors), sector_axes=axes, sector_length=lengths,
-        link_front_km=_front_distance_table(axes, lengths, ends), posture_attack=posture,
+        link_front_km=_front_distance_table(axes, lengths, lines, line_km,
+                                            _link_points(lat, lon, link_from, link_to)),
+        link_km=haversine_km(lat[link_from], lon[link_from], lat[link_to], lon[link_to]),
+        posture_attack=posture,
         objective_ids=obj[0], objective_sector=obj[1], objective_path=obj[2],
         objective_fixed_km=obj[3], river_ids=riv[0], river_sector=riv[1], river_path=riv[2],
         river_fixed_km=riv[3], bridgehead_side=bh_side, bridgehead_river=bh_river,
         demand_ids=tuple(d.id for d in demands), demand_side=demand_side,
-        sector_demand=sector_demand, source_side=source_side, flow_graphs=tuple(graphs),
+        sector_demand=sector_demand, demand_sector=demand_sector,
+        demand_bridgehead=demand_bridgehead,
+        road_links=np.array([x.mode == "road" for x in s.links], dtype=bool),
+        source_side=source_side, flow_graphs=tuple(graphs),
         demand_local=demand_local, source_local=source_local,
         fire_side=np.array([side_ix[f.side] for f in s.fires], dtype=int),
         fire_exempt=np.array([[x.id in f.exempt_links for x in s.links] for f in s.fires],

@@ -2,15 +2,24 @@
 
 Each day a fire system flies a Poisson number of missions against links (capped at
 ``MAX_STRIKES``). A mission picks a target among the other side's links within its reach of
-the nearest front (range minus standoff), with probability proportional to the flow the link
-carries (plus a small share of its capacity), so strikes go where their loss cuts the most
-supply; it hits with the system's probability and escapes interception with the complement
-of the interception probability. Deep strikes (sabotage, drones) reach named high-value
-links beyond rocket range, at a low daily rate. A hit removes a fraction of the link's
-open capacity until repaired; repair takes a time drawn from the link's distribution.
+the nearest front line (range minus standoff) with probability proportional to the supply a
+hit would cut: a link on a minimum cut of today's supply network (a most vital arc, Wollmer
+1964) is worth the tons it carries; any other link, whose loss the network would route around
+today, a ``redundancy_weight`` share of them; links carrying nothing keep a small weight by
+capacity. A doctrine may favour the links nearest to named sectors. A mission hits with the
+system's probability and escapes interception with the complement of the interception
+probability. Deep strikes (sabotage, drones) reach named high-value links beyond rocket
+range, at a low daily rate. A hit removes a fraction of the link's open capacity and adds
+repair work, drawn from the link's repair-time distribution; the work progresses only on days
+the link is not struck, restoring capacity a step each day.
 
 This is a bookkeeping of interdiction in the spirit of the RAND interdiction studies rather
 than a published model; its parameters are all in the scenario.
+
+References
+----------
+R. D. Wollmer (1964), "Removing arcs from a network", Operations Research 12(6):934-940,
+doi:10.1287/opre.12.6.934.
 """
 
 from __future__ import annotations
@@ -20,19 +29,37 @@ import numpy as np
 from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.random import Streams
 
-__all__ = ["MAX_STRIKES", "poisson_capped", "links_in_reach", "fire_hits", "deep_strike_hits",
-           "apply_hits", "repair_times", "apply_repairs"]
+__all__ = ["MAX_STRIKES", "poisson_capped", "front_distance", "links_in_reach",
+           "target_weights", "fire_hits", "deep_strike_hits", "apply_hits", "repair_times",
+           "apply_repairs"]
 
 MAX_STRIKES = 8
+IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
+
+
+def front_distance(model: Model, front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distance of each link to the nearest front line and that sector, each ``(R, E)``."""
+    idx = np.clip(np.rint(front / KM_STEP).astype(int), 0, model.link_front_km.shape[2] - 1)
+    per_sector = np.stack([model.link_front_km[s][:, idx[:, s]].T
+                           for s in range(model.n_sectors)])  # (S, R, E)
+    return per_sector.min(axis=0), per_sector.argmin(axis=0)
 
 
 def links_in_reach(model: Model, front: np.ndarray, reach: np.ndarray) -> np.ndarray:
-    """Links within ``reach`` km (shape ``(R,)``) of any sector's front, shape ``(R, E)``."""
-    idx = np.clip(np.rint(front / KM_STEP).astype(int), 0, model.link_front_km.shape[2] - 1)
-    dist = np.full((front.shape[0], model.n_links), np.inf)
-    for s in range(model.n_sectors):
-        dist = np.minimum(dist, model.link_front_km[s][:, idx[:, s]].T)
-    return dist <= reach[:, None]
+    """Links within ``reach`` km (shape ``(R,)``) of any sector's front line, ``(R, E)``."""
+    return front_distance(model, front)[0] <= reach[:, None]
+
+
+def target_weights(link_flow, open_cap, damage, vital, redundancy, favour):
+    """Targeting weight of each link ``(R, E)``: the supply a hit would cut.
+
+    ``w = f * damage * (1 if vital else redundancy) + IDLE_WEIGHT * redundancy * damage * c``
+    times the doctrine's ``favour`` of the link's nearest sector, with ``f`` the tons it
+    carried today and ``c`` its open capacity; ``redundancy`` is ``(R,)``.
+    """
+    r = redundancy[:, None]
+    worth = np.where(vital, 1.0, r) * link_flow + IDLE_WEIGHT * r * open_cap
+    return damage * worth * favour
 
 
 def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
@@ -54,25 +81,36 @@ def poisson_capped(u: np.ndarray, mean: np.ndarray, cap: int) -> np.ndarray:
 
 
 def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, link_flow,
-              open_cap) -> np.ndarray:
-    """Number of hits on each link today from all fire systems, shape ``(R, E)``."""
+              open_cap, vital_of_side) -> np.ndarray:
+    """Number of hits on each link today from all fire systems, shape ``(R, E)``.
+
+    ``vital_of_side(side, rows)`` gives the vital links ``(len(rows), E)`` of ``side``'s
+    network for the runs ``rows`` (computed only for runs that fly missions).
+    """
     hits = np.zeros(open_cap.shape, dtype=int)
     rows = np.arange(len(runs))
+    dist, nearest = front_distance(model, front)
     for f, fire in enumerate(model.scenario.fires):
         target_side = 1 - model.fire_side[f]
-        ok = links_in_reach(model, front, world.fire_reach[:, f]) & usable_by_side[target_side]
+        ok = (dist <= world.fire_reach[:, f, None]) & usable_by_side[target_side]
         ok &= (open_cap > 0) & ~model.fire_exempt[f]
-        weight = np.where(ok, link_flow + 0.01 * open_cap, 0.0)
-        cum = np.cumsum(weight, axis=1)
-        has_target = cum[:, -1] > 0
         u_n = streams.uniform(f"fires/{fire.id}/missions", runs, day)[:, 0]
         n = poisson_capped(u_n, world.fire_missions[:, f], MAX_STRIKES)
-        u_t = streams.uniform(f"fires/{fire.id}/target", runs, day, MAX_STRIKES)
-        u_h = streams.uniform(f"fires/{fire.id}/hit", runs, day, MAX_STRIKES)
+        flying = np.flatnonzero((n > 0) & ok.any(axis=1))
+        if not len(flying):
+            continue
+        favour = np.take_along_axis(world.fire_favour[flying, f], nearest[flying], axis=1)
+        weight = np.where(ok[flying], target_weights(
+            link_flow[flying], open_cap[flying], world.damage[flying],
+            vital_of_side(target_side, flying), world.fire_redundancy[flying, f], favour), 0.0)
+        cum = np.cumsum(weight, axis=1)
+        u_t = streams.uniform(f"fires/{fire.id}/target", runs[flying], day, MAX_STRIKES)
+        u_h = streams.uniform(f"fires/{fire.id}/hit", runs[flying], day, MAX_STRIKES)
         for k in range(MAX_STRIKES):
-            strike = has_target & (n > k) & (u_h[:, k] < world.fire_success[:, f])
+            strike = (cum[:, -1] > 0) & (n[flying] > k) & (u_h[:, k] < world.fire_success[
+                flying, f])
             target = _pick(cum, u_t[:, k])
-            np.add.at(hits, (rows[strike], target[strike]), 1)
+            np.add.at(hits, (rows[flying][strike], target[strike]), 1)
     return hits
 
 
@@ -93,8 +131,8 @@ def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) 
 
 
 def repair_times(model: Model, streams: Streams, runs, day, damaged: np.ndarray) -> np.ndarray:
-    """Days to repair each damaged link, shape ``(R, E)`` (NaN where not damaged)."""
-    out = np.full(damaged.shape, np.nan)
+    """Days of repair work for each damaged link, shape ``(R, E)`` (0 where not damaged)."""
+    out = np.zeros(damaged.shape)
     for e in np.flatnonzero(damaged.any(axis=0)):
         u = streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0]
         rows = damaged[:, e]
@@ -102,16 +140,26 @@ def repair_times(model: Model, streams: Streams, runs, day, damaged: np.ndarray)
     return out
 
 
-def apply_hits(model, streams, runs, day, hits, frac, repair_day, damage):
-    """Capacity fractions and repair days after today's hits."""
+def apply_hits(model, streams, runs, day, hits, frac, repair_left, damage):
+    """Capacity fractions and repair work left after today's hits.
+
+    Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the work
+    left becomes the larger of what was left and a new draw.
+    """
     hit = hits > 0
     frac = frac * (1.0 - damage) ** hits
-    due = day + np.nan_to_num(repair_times(model, streams, runs, day, hit))
-    later = np.where(np.isfinite(repair_day), np.maximum(repair_day, due), due)
-    return frac, np.where(hit, later, repair_day)
+    return frac, np.where(hit, np.maximum(repair_left, repair_times(model, streams, runs, day,
+                                                                    hit)), repair_left)
 
 
-def apply_repairs(day, frac, repair_day):
-    """Links whose repair is due by ``day`` return to full capacity."""
-    done = repair_day <= day
-    return np.where(done, 1.0, frac), np.where(done, np.inf, repair_day)
+def apply_repairs(frac, repair_left, struck):
+    """A day of repair on links not struck today: ``frac + (1 - frac) min(1, 1 / left)``.
+
+    The work left ``left`` (days) falls by one; capacity closes the same share of its gap, so
+    it is back to full when the work is done. Returns the new ``(frac, repair_left)``.
+    """
+    working = (repair_left > 0) & ~struck
+    step = np.minimum(1.0, 1.0 / np.maximum(repair_left, 1e-9))
+    frac = np.where(working, frac + (1.0 - frac) * step, frac)
+    left = np.where(working, np.maximum(repair_left - 1.0, 0.0), repair_left)
+    return frac, left

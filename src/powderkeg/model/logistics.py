@@ -2,9 +2,10 @@
 
 Each side's supply network is a directed graph: supply sources hang from a super-source,
 each demand is a node fed by the depots of its first tier still held, and drains into a
-super-sink with capacity equal to its daily need. The tons delivered to a demand are the
-flow on its sink arc in a maximum flow (Ford & Fulkerson 1956), the method Harris & Ross
-(1955, RAND RM-1573) applied to the Soviet rail net.
+super-sink with capacity equal to its daily need plus a refill allowance for its stocks. The
+tons delivered to a demand are the flow on its sink arc in a maximum flow (Ford & Fulkerson
+1956), the method Harris & Ross (1955, RAND RM-1573) applied to the Soviet rail net. Needs
+follow the forces a demand feeds; roads carry what the side's trucks can haul.
 
 All runs of a batch are solved at once as one graph made of one disjoint copy per run
 (Dinic's algorithm in :func:`scipy.sparse.csgraph.maximum_flow`); a component's flow does
@@ -23,10 +24,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
-           "stock_update", "supply_effectiveness", "INF_CAPACITY"]
+           "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need", "sink_tons",
+           "road_truck_factor", "vital_links"]
 
 INF_CAPACITY = 1 << 28
 
@@ -173,9 +175,95 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
     return (broken | opened).any(axis=1)
 
 
-def stock_update(stock, delivered_ratio, max_stock):
-    """Days of supply after a day: ``clip(stock + delivered/demand - 1, 0, max_stock)``."""
-    return np.clip(stock + delivered_ratio - 1.0, 0.0, max_stock)
+def demand_need(base_tons, forces, forces0):
+    """Tons a day each demand needs: ``base * forces / forces0``, shape ``(R, D)``.
+
+    ``base_tons`` is the need at the day-0 forces and posture (attackers fire more, which the
+    scenario's figure includes); ``forces`` and ``forces0`` are the personnel the demand feeds
+    today and on day 0 (a demand that feeds no sector passes ones). Mobilised men add load;
+    forces pulled home remove it.
+    """
+    return base_tons * forces / np.maximum(forces0, 1e-9)
+
+
+def sink_tons(need, stock, max_stock, refill_days_per_day):
+    """Capacity of each demand's sink arc: ``need * (1 + min(refill, max(0, max_stock - stock)))``.
+
+    The day's need plus an allowance to rebuild stocks towards ``max_stock`` days, at most
+    ``refill_days_per_day`` days of supply a day; shape ``(R, D)``.
+    """
+    room = np.clip(max_stock - stock, 0.0, None)
+    return need * (1.0 + np.minimum(refill_days_per_day, room))
+
+
+def stock_update(stock, delivered_over_need, max_stock):
+    """Days of supply after a day: ``clip(stock + delivered/need - 1, 0, max_stock)``.
+
+    ``delivered_over_need`` is not capped at one: deliveries beyond the need refill stocks.
+    """
+    return np.clip(stock + delivered_over_need - 1.0, 0.0, max_stock)
+
+
+def road_truck_factor(road_cap, road_km, fleet_ton_km):
+    """Share of its capacity each road can carry with the side's trucks, shape ``(R,)``.
+
+    ``min(1, F / sum_e c_e L_e)``: the fleet's ``F`` ton-km a day are spread over the roads
+    the side uses (capacity ``c_e`` tons/day, length ``L_e`` km, shapes ``(R, E)`` and
+    broadcastable to ``(R, E)``) in proportion to their ton-km capacity. Trucks are not re-tasked when a rail
+    line is cut, so roads cannot replace the rail (Vershinin 2021: the army lacks trucks to
+    haul far from its railheads). With ``F`` infinite, roads carry their full capacity.
+    """
+    need = (road_cap * road_km).sum(axis=1)
+    return np.minimum(1.0, np.divide(fleet_ton_km, need, out=np.ones(len(need)),
+                                     where=need > 0))
+
+
+def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.ndarray:
+    """Links whose loss of capacity would cut today's maximum flow, shape ``(R, E)``.
+
+    A saturated arc leaving the set of nodes reachable from the source in the residual
+    graph, or entering the set of nodes that reach the sink, lies on a minimum cut: any cut
+    of its capacity cuts the maximum flow (max-flow min-cut theorem; the most vital arcs of
+    Wollmer 1964). ``arc_cap`` and ``arc_flow`` ``(R, A)`` are a maximum flow of each run.
+
+    References: R. D. Wollmer (1964), "Removing arcs from a network", Operations Research
+    12(6):934-940, doi:10.1287/opre.12.6.934; R. K. Wood (1993), "Deterministic network
+    interdiction", Mathematical and Computer Modelling 17(2):1-18,
+    doi:10.1016/0895-7177(93)90236-R.
+    """
+    runs = arc_cap.shape[0]
+    if runs == 0:
+        return np.zeros((0, g.link_sum.shape[0]), dtype=bool)
+    cap = per_pair(g, arc_cap.astype(float))
+    flow = per_pair(g, arc_flow)
+    left = cap - flow
+    nn = g.n_nodes
+    offset = (np.arange(runs) * nn)[:, None]
+    tail, head = g.pair_tail[None, :] + offset, g.pair_head[None, :] + offset
+    total = runs * nn + 1
+    hub = total - 1  # joined to every run's source (forward) or sink (backward)
+    hubs = np.full(runs, hub)
+
+    def reached(rows, cols, weight, ends):
+        keep = weight.ravel() > 1e-6
+        r = np.concatenate([rows.ravel()[keep], hubs])
+        c = np.concatenate([cols.ravel()[keep], ends])
+        graph = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(total, total))
+        out = np.zeros(total, dtype=bool)
+        out[breadth_first_order(graph, hub, directed=True, return_predecessors=False)] = True
+        return out[:-1].reshape(runs, nn)
+
+    ends = np.arange(runs) * nn
+    fwd = reached(np.concatenate([tail, head], 1), np.concatenate([head, tail], 1),
+                  np.concatenate([left, flow], 1), ends + g.source)
+    back = reached(np.concatenate([head, tail], 1), np.concatenate([tail, head], 1),
+                   np.concatenate([left, flow], 1), ends + g.sink)
+    rows = np.arange(runs)[:, None]
+    u, v = g.pair_tail[None, :], g.pair_head[None, :]
+    saturated = (left <= 1e-6) & (cap > 0)
+    on_cut = saturated & ((fwd[rows, u] & ~fwd[rows, v]) | (back[rows, v] & ~back[rows, u]))
+    arc_vital = on_cut[:, g.arc_pair].astype(float)
+    return np.asarray(g.link_sum @ arc_vital.T).T > 0
 
 
 def supply_effectiveness(stock, delivered_ratio, floor, rationing_days):

@@ -2,7 +2,9 @@
 
 A node placed in a sector belongs to the first side while the front has passed it
 (``km < front``) and to the second side otherwise; rear nodes keep their fixed control. A
-side can use a link only when it holds both ends.
+side can use a link only when it holds both ends. A demand of a bridgehead is fed only at
+depots on its own bank of the river while the bridgehead holds, and at those behind the
+river once it is given up.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import numpy as np
 from powderkeg.model.build import Model
 from powderkeg.model.logistics import INF_CAPACITY, FlowGraph
 
-__all__ = ["node_control", "link_usable", "arc_capacities"]
+__all__ = ["node_control", "link_usable", "arc_capacities", "bridgehead_lost",
+           "depot_allowed"]
 
 
 def node_control(model: Model, front: np.ndarray) -> np.ndarray:
@@ -30,6 +33,41 @@ def link_usable(model: Model, control: np.ndarray, side: int) -> np.ndarray:
     return (control[:, model.link_from] == side) & (control[:, model.link_to] == side)
 
 
+def bridgehead_lost(model: Model, river_km: np.ndarray, front: np.ndarray) -> np.ndarray:
+    """Sectors whose bridgehead side no longer holds ground across its river, ``(R, S)``."""
+    lost = np.zeros(front.shape, dtype=bool)
+    for s in np.flatnonzero(model.bridgehead_side >= 0):
+        r = river_km[:, model.bridgehead_river[s]]
+        lost[:, s] = front[:, s] >= r if model.bridgehead_side[s] == 1 else front[:, s] <= r
+    return lost
+
+
+def depot_allowed(model: Model, g: FlowGraph, side: int, river_km: np.ndarray,
+                  lost: np.ndarray) -> np.ndarray:
+    """Depot arcs that may feed their demand today under the bank rule, shape ``(R, K)``.
+
+    For a demand of a sector with a bridgehead of ``side``, a depot on the bridgehead's
+    bank serves while the bridgehead holds and a depot behind the river (or in the rear)
+    once it is lost (``lost`` from :func:`bridgehead_lost`). Other depots always serve.
+    """
+    runs = lost.shape[0]
+    ok = np.ones((runs, len(g.depot_arcs)), dtype=bool)
+    demands = np.flatnonzero(model.demand_side == side)
+    for k, (j, node) in enumerate(zip(g.depot_demand, g.depot_node, strict=True)):
+        s = model.demand_bridgehead[demands[j]]
+        if s < 0:
+            continue
+        river = river_km[:, model.bridgehead_river[s]]
+        if model.node_sector[node] != s:
+            across = np.ones(runs, dtype=bool)
+        elif side == 1:
+            across = model.node_km[node] > river
+        else:
+            across = model.node_km[node] < river
+        ok[:, k] = np.where(across, lost[:, s], ~lost[:, s])
+    return ok
+
+
 def _active_depots(g: FlowGraph, held: np.ndarray) -> np.ndarray:
     """Depot arcs of each demand's first tier with a held depot, shape ``(R, K)``."""
     n_dem = len(g.sink_arcs)
@@ -43,11 +81,12 @@ def _active_depots(g: FlowGraph, held: np.ndarray) -> np.ndarray:
 
 def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
                    link_cap: np.ndarray, source_tons: np.ndarray,
-                   demand_tons: np.ndarray) -> np.ndarray:
+                   sink_tons: np.ndarray, depot_ok: np.ndarray) -> np.ndarray:
     """Integer capacity of every arc of ``side``'s graph today, shape ``(R, A)``.
 
-    ``link_cap`` is each link's open capacity (tons/day); ``source_tons`` and ``demand_tons``
-    are this side's sources and demands in graph order.
+    ``link_cap`` is each link's open capacity (tons/day), roads already limited by trucks;
+    ``source_tons`` and ``sink_tons`` (need plus refill) are this side's sources and demands
+    in graph order; ``depot_ok`` ``(R, K)`` masks depots by :func:`depot_allowed`.
     """
     runs = control.shape[0]
     cap = np.zeros((runs, g.n_arcs), dtype=np.int64)
@@ -55,7 +94,7 @@ def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
     open_cap = np.where(usable, link_cap, 0.0)
     cap[:, g.link_arcs] = np.floor(open_cap[:, g.link_of_arc])
     cap[:, g.source_arcs] = np.floor(source_tons)
-    held = control[:, g.depot_node] == side
+    held = (control[:, g.depot_node] == side) & depot_ok
     cap[:, g.depot_arcs] = np.where(_active_depots(g, held), INF_CAPACITY, 0)
-    cap[:, g.sink_arcs] = np.ceil(demand_tons)
+    cap[:, g.sink_arcs] = np.ceil(sink_tons)
     return cap

@@ -19,6 +19,9 @@ class OutcomeTracker:
     first_day: np.ndarray  # (R, O) first day it happened, -1 if not yet
 
 
+_CAUSE = {"ordered": 1, "pushed": 2}  # State.withdrawal codes
+
+
 def required_days(outcome) -> int:
     if outcome.kind == "objective_taken":
         return max(1, outcome.held_days)
@@ -37,7 +40,8 @@ def _holds(model, world, state, o) -> np.ndarray:
             out |= (x > km) if side == 0 else (x < km)
         return out
     if o.kind == "sector_withdrawn":
-        return state.withdrawn[:, model.sector_ids.index(o.sector)]
+        cause = state.withdrawal[:, model.sector_ids.index(o.sector)]
+        return cause == _CAUSE[o.cause] if o.cause != "any" else cause > 0
     links = [model.link_ids.index(x) for x in getattr(o, "links", [])]
     if o.kind == "link_capacity_at_least":
         return (state.link_frac[:, links] >= o.fraction - 1e-12).all(axis=1)
@@ -51,7 +55,7 @@ def _holds(model, world, state, o) -> np.ndarray:
         return state.politics.event_day[:, EVENT_INDEX[o.event]] >= 0
     if o.kind == "supply_below":
         dem = [model.demand_ids.index(x) for x in o.demands]
-        need = world.demand_tons[:, dem].sum(axis=1)
+        need = state.need[:, dem].sum(axis=1)
         return state.delivered[:, dem].sum(axis=1) < o.fraction * need
     raise ValueError(f"unknown outcome kind {o.kind}")
 

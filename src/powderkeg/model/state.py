@@ -18,15 +18,21 @@ class State:
     forces: np.ndarray  # (R, S, 2) personnel
     losses: np.ndarray  # (R, S, 2) cumulative
     link_frac: np.ndarray  # (R, E) open fraction of intact capacity
-    repair_day: np.ndarray  # (R, E) day the pending repair completes, inf if none
+    repair_left: np.ndarray  # (R, E) days of repair work left, 0 if none
     hits: np.ndarray  # (R, E) hits today, all causes
     deep_hits: np.ndarray  # (R, E) of which by deep strikes
     arc_cap: tuple  # per side: (R, A) capacities the current flow was solved for, or None
     arc_flow: tuple  # per side: (R, A) flow on each arc, or None
     link_flow: np.ndarray  # (R, E) tons carried today, both sides
     delivered: np.ndarray  # (R, D) tons delivered today
+    need: np.ndarray  # (R, D) tons needed today
     stock: np.ndarray  # (R, D) days of supply
     untenable: np.ndarray  # (R, S) days in a row a bridgehead has been untenable
-    withdrawn: np.ndarray  # (R, S) bridgehead given up
+    withdrawal: np.ndarray  # (R, S) int8: 0 bridgehead held, 1 withdrawal ordered, 2 pushed
     outcomes: OutcomeTracker
     politics: object = None  # PoliticsState when the scenario has a politics section
+
+    @property
+    def withdrawn(self) -> np.ndarray:
+        """Bridgeheads given up, ``(R, S)`` bool."""
+        return self.withdrawal > 0

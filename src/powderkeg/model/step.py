@@ -22,13 +22,23 @@ from powderkeg.model.fires import (
 )
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.logistics import (
+    demand_need,
     needs_resolve,
     per_link,
+    road_truck_factor,
+    sink_tons,
     solve_max_flow,
     stock_update,
     supply_effectiveness,
+    vital_links,
 )
-from powderkeg.model.network import arc_capacities, link_usable, node_control
+from powderkeg.model.network import (
+    arc_capacities,
+    bridgehead_lost,
+    depot_allowed,
+    link_usable,
+    node_control,
+)
 from powderkeg.model.outcomes import outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.state import State
@@ -42,13 +52,29 @@ from powderkeg.model.theater import (
 )
 from powderkeg.model.world import World
 
-__all__ = ["init_state", "step", "supply_ratio", "sector_supply_ratio", "objectives_held",
-           "crisis_returns", "opponent_multiplier"]
+__all__ = ["init_state", "step", "supply_ratio", "delivered_over_need", "forces_fed",
+           "sector_supply_ratio", "objectives_held", "crisis_returns", "opponent_multiplier",
+           "withdrawal_cause", "ORDERED", "PUSHED"]
+
+ORDERED, PUSHED = 1, 2  # how a bridgehead was given up (State.withdrawal)
 
 
 def supply_ratio(world: World, state: State) -> np.ndarray:
-    """Delivered over needed for each demand today, shape ``(R, D)``."""
-    return np.minimum(1.0, state.delivered / np.maximum(world.demand_tons, 1e-9))
+    """Delivered over needed for each demand today, capped at one, shape ``(R, D)``."""
+    return np.minimum(1.0, delivered_over_need(state))
+
+
+def delivered_over_need(state: State) -> np.ndarray:
+    """Delivered over needed for each demand today, uncapped (refills count), ``(R, D)``."""
+    return state.delivered / np.maximum(state.need, 1e-9)
+
+
+def forces_fed(model: Model, forces: np.ndarray) -> np.ndarray:
+    """Personnel each demand feeds, ``(R, D)``: its sector's forces of its side, else one."""
+    out = np.ones((forces.shape[0], len(model.demand_ids)))
+    has = model.demand_sector >= 0
+    out[:, has] = forces[:, model.demand_sector[has], model.demand_side[has]]
+    return out
 
 
 def sector_supply_ratio(model: Model, values: np.ndarray, fill: float = 1.0) -> np.ndarray:
@@ -65,18 +91,32 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
     return passed if side == 0 else ~passed
 
 
+def _road_capacity(model, world, side, control, open_cap):
+    """Open capacity of each link with ``side``'s roads limited by its trucks, ``(R, E)``."""
+    roads = link_usable(model, control, side) & model.road_links
+    road_km = model.link_km * world.road_km_factor[:, None]
+    factor = road_truck_factor(np.where(roads, open_cap, 0.0), road_km,
+                               world.truck_ton_km[:, side])
+    return np.where(model.road_links, open_cap * factor[:, None], open_cap)
+
+
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
     runs = control.shape[0]
     delivered = np.zeros_like(state.delivered)
     link_flow = np.zeros_like(state.link_flow)
     arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
+    lost = bridgehead_lost(model, world.river_km, state.front)
     for side, g in enumerate(model.flow_graphs):
         if g is None:
             continue
         dem = np.flatnonzero(model.demand_side == side)
         src = np.flatnonzero(model.source_side == side)
-        cap = arc_capacities(model, g, side, control, open_cap, world.source_tons[:, src],
-                             world.demand_tons[:, dem])
+        sink = sink_tons(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
+                         world.refill_days[:, None])
+        cap = arc_capacities(model, g, side, control,
+                             _road_capacity(model, world, side, control, open_cap),
+                             world.source_tons[:, src], sink,
+                             depot_allowed(model, g, side, world.river_km, lost))
         if arc_flow[side] is None:
             redo, flow = np.ones(runs, dtype=bool), np.zeros(cap.shape)
         else:
@@ -94,9 +134,7 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
 def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
     """Day 0: the scenario's starting positions, damage already done, and today's supply."""
     n, s, e, d = len(runs), model.n_sectors, model.n_links, len(model.demand_ids)
-    damaged = world.at_start < 1.0
-    repair = np.where(damaged, np.nan_to_num(repair_times(model, streams, runs, 0, damaged)),
-                      np.inf)
+    repair = repair_times(model, streams, runs, 0, world.at_start < 1.0)
     politics = None
     if model.politics is not None:
         held = objectives_held(model, world, world.front0, model.politics.side)
@@ -104,11 +142,11 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
                                  held, s)
     state = State(
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
-        link_frac=world.at_start.copy(), repair_day=repair, hits=np.zeros((n, e), dtype=int),
+        link_frac=world.at_start.copy(), repair_left=repair, hits=np.zeros((n, e), dtype=int),
         deep_hits=np.zeros((n, e), dtype=int),
         arc_cap=(None, None), arc_flow=(None, None), link_flow=np.zeros((n, e)),
-        delivered=np.zeros((n, d)), stock=world.stock0.copy(),
-        untenable=np.zeros((n, s), dtype=int), withdrawn=np.zeros((n, s), dtype=bool),
+        delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
+        untenable=np.zeros((n, s), dtype=int), withdrawal=np.zeros((n, s), dtype=np.int8),
         outcomes=None, politics=politics,
     )
     control = node_control(model, state.front)
@@ -117,18 +155,24 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
 
 
 def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
-    frac, repair_day = apply_repairs(day, state.link_frac, state.repair_day)
     usable = (link_usable(model, control, 0), link_usable(model, control, 1))
-    open_cap = world.capacity * frac
+    open_cap = world.capacity * state.link_frac
+
+    def vital_of_side(side, rows):
+        g = model.flow_graphs[side]
+        if g is None or state.arc_cap[side] is None:
+            return np.zeros((len(rows), model.n_links), dtype=bool)
+        return vital_links(g, state.arc_cap[side][rows], state.arc_flow[side][rows])
+
     hits = fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
-                     open_cap)
+                     open_cap, vital_of_side)
     deep = deep_strike_hits(model, world, streams, runs, day, usable)
     hits += deep
     hits[ceasefire] = 0
     deep[ceasefire] = 0
-    frac, repair_day = apply_hits(model, streams, runs, day, hits, frac, repair_day,
-                                  world.damage)
-    return replace(state, day=day, link_frac=frac, repair_day=repair_day, hits=hits,
+    frac, left = apply_repairs(state.link_frac, state.repair_left, hits > 0)
+    frac, left = apply_hits(model, streams, runs, day, hits, frac, left, world.damage)
+    return replace(state, day=day, link_frac=frac, repair_left=left, hits=hits,
                    deep_hits=deep)
 
 
@@ -146,7 +190,17 @@ def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult)
     for s in np.flatnonzero(ordered.any(axis=0)):
         side = model.bridgehead_side[s]
         forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]
-    return front, forces, lost, untenable
+    return front, forces, lost, untenable, ordered
+
+
+def withdrawal_cause(model, world, cause, front, ordered):
+    """How each bridgehead was given up, ``(R, S)``: 0 held, ``ORDERED`` or ``PUSHED``.
+
+    A bridgehead lost today (:func:`~powderkeg.model.network.bridgehead_lost`) was given up
+    by command when today's withdrawal order fell back to the river, else pushed back.
+    """
+    new = (cause == 0) & bridgehead_lost(model, world.river_km, front)
+    return np.where(new, np.where(ordered, ORDERED, PUSHED), cause).astype(np.int8)
 
 
 def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:
@@ -158,18 +212,21 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
         state, ps = crisis_returns(pm, state, ps, day)
     control = node_control(model, state.front)
     state = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
-    state = _logistics(model, world, state, control, world.capacity * state.link_frac)
+    need = demand_need(world.demand_tons, forces_fed(model, state.forces),
+                       forces_fed(model, world.forces0))
+    state = _logistics(model, world, replace(state, need=need), control,
+                       world.capacity * state.link_frac)
     ratio_today = supply_ratio(world, state)
-    stock = stock_update(state.stock, ratio_today, world.stock_max)
+    stock = stock_update(state.stock, delivered_over_need(state), world.stock_max)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
-    front, forces, lost, untenable = _combat(model, world, state, streams, runs, day,
-                                             ratio_today, opponent_mult)
+    front, forces, lost, untenable, ordered = _combat(model, world, state, streams, runs, day,
+                                                      ratio_today, opponent_mult)
     front = np.where(ceasefire[:, None], state.front, front)
     forces = np.where(ceasefire[:, None, None], state.forces, forces)
     lost = np.where(ceasefire[:, None, None], 0.0, lost)
-    withdrawn = state.withdrawn | _bridgehead_lost(model, world, front)
     state = replace(state, front=front, forces=forces, losses=state.losses + lost, stock=stock,
-                    untenable=untenable, withdrawn=withdrawn)
+                    untenable=untenable,
+                    withdrawal=withdrawal_cause(model, world, state.withdrawal, front, ordered))
     if ps is not None:
         state = _politics_day(model, world, state, streams, runs, day)
     return replace(state, outcomes=track(model, state.outcomes,
@@ -217,10 +274,3 @@ def _politics_day(model, world, state, streams, runs, day) -> State:
     return replace(state, forces=forces, politics=ps)
 
 
-def _bridgehead_lost(model: Model, world: World, front: np.ndarray) -> np.ndarray:
-    """Sectors whose bridgehead side no longer holds ground across its river, ``(R, S)``."""
-    lost = np.zeros(front.shape, dtype=bool)
-    for s in np.flatnonzero(model.bridgehead_side >= 0):
-        r = world.river_km[:, model.bridgehead_river[s]]
-        lost[:, s] = front[:, s] >= r if model.bridgehead_side[s] == 1 else front[:, s] <= r
-    return lost

@@ -12,7 +12,10 @@ e_A A / (f_B e_B B)`` forward and ``rho_B = e_B B / (f_A e_A A)`` back::
     v = 0                                otherwise
 
 with ``theta`` the ratio needed to advance (the attacker's classic 3:1 rule of thumb is a
-special case); the two cannot both hold since ``rho_A rho_B <= 1``. The form is an
+special case); the two cannot both hold since ``rho_A rho_B <= 1``. Below the threshold a
+side on the attack still creeps forward, at ``c min(1, (rho - 1) / (theta - 1))`` km a day
+for ``rho > 1`` (attritional assaults such as Bakhmut's in 2022 gained a few km in months), and
+the front moves at the larger of the two rates. The form is an
 assumption in the spirit of R. L. Helmbold (1990), "Rates of
 advance in historical land combat operations", CAA-RP-90-1, which found advance rates rising
 with the force ratio. A river line stops an advance unless the ratio reaches the crossing
@@ -66,11 +69,19 @@ def attrition(world, posture_attack, forces, eff, noise_z):
     return forces + r - lost, lost
 
 
-def advance_rate(forward, backward, threshold, v_max):
-    """Km per day the front moves towards the second side (negative: towards the first)."""
-    fwd = np.where(forward > threshold, v_max * (1 - threshold / forward), 0.0)
-    back = np.where(backward > threshold, -v_max * (1 - threshold / backward), 0.0)
-    return fwd + back
+def advance_rate(forward, backward, threshold, v_max, creep=0.0, attacking=(True, True)):
+    """Km per day the front moves towards the second side (negative: towards the first).
+
+    ``max(v_max (1 - theta / rho), c min(1, (rho - 1) / (theta - 1)))`` for the side whose
+    ratio ``rho`` exceeds one, the creep term ``c`` only for a side ``attacking`` (two bools or
+    arrays broadcasting with the ratios).
+    """
+    def rate(rho, attack):
+        fast = np.where(rho > threshold, v_max * (1 - threshold / rho), 0.0)
+        slow = creep * np.clip((rho - 1) / np.maximum(threshold - 1, 1e-9), 0.0, 1.0)
+        return np.maximum(fast, np.where(attack, slow, 0.0))
+
+    return rate(forward, attacking[0]) - rate(backward, attacking[1])
 
 
 def move_front(model, world, front, ratios, noise_z):
@@ -80,7 +91,9 @@ def move_front(model, world, front, ratios, noise_z):
     river needs the advancing side's ratio to reach the crossing ratio.
     """
     sigma = world.noise[:, None]
-    v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None])
+    v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None],
+                     world.creep_km[:, None],
+                     (model.posture_attack[None, :, 0], model.posture_attack[None, :, 1]))
     new = front + v * np.exp(sigma * noise_z - sigma**2 / 2)
     for i, s in enumerate(model.river_sector):
         r = world.river_km[:, i]

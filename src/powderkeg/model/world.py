@@ -52,9 +52,15 @@ class World:
     demand_tons: np.ndarray  # (R, D)
     stock0: np.ndarray  # (R, D)
     stock_max: np.ndarray  # (R, D)
+    refill_days: np.ndarray  # (R,) days of stock rebuilt per day at most
+    truck_ton_km: np.ndarray  # (R, 2) per side, inf without a fleet limit
+    road_km_factor: np.ndarray  # (R,)
+    creep_km: np.ndarray  # (R,) attritional creep below the advance threshold
     fire_missions: np.ndarray  # (R, F) strikes on links expected per day
     fire_reach: np.ndarray  # (R, F) km from the front
     fire_success: np.ndarray  # (R, F) hit and not intercepted
+    fire_redundancy: np.ndarray  # (R, F) weight of links whose loss would not cut the flow
+    fire_favour: np.ndarray  # (R, F, S) targeting multiplier by nearest sector
     deep_rate: np.ndarray  # (R, G)
     deep_success: np.ndarray  # (R, G)
     politics: PoliticsWorld | None
@@ -131,7 +137,7 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         weiss=col(f"{c}.weiss_exponent"), static_intensity=col(f"{c}.static_intensity"),
         advance_km=col(f"{c}.advance_km_per_day"), advance_threshold=col(f"{c}.advance_threshold"),
         river_ratio=col(f"{c}.river_crossing_ratio"), river_factor=col(f"{c}.river_advance_factor"),
-        noise=col(f"{c}.noise_sigma"),
+        noise=col(f"{c}.noise_sigma"), creep_km=col(f"{c}.creep_km_per_day", 0.0),
         supply_floor=col(f"{lg}.supply_floor"), rationing_days=col(f"{lg}.rationing_days"),
         withdraw_supply=col(f"{w}.supply_ratio_below"),
         withdraw_force=col(f"{w}.force_ratio_above"),
@@ -141,6 +147,10 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         demand_tons=stack([p + ".tons_per_day" for p in dem]),
         stock0=stack([p + ".initial_stock_days" for p in dem], 5.0),
         stock_max=stack([p + ".max_stock_days" for p in dem], 15.0),
+        refill_days=col(f"{lg}.refill_days_per_day", 0.5),
+        truck_ton_km=stack([f"supply.truck_ton_km_per_day.{side}" for side in model.sides],
+                           np.inf),
+        road_km_factor=col(f"{lg}.road_km_factor", 1.0),
         fire_missions=stack([p + ".launchers" for p in fires])
         * stack([p + ".missions_per_launcher_day" for p in fires])
         * stack([p + ".interdiction_share" for p in fires]),
@@ -148,6 +158,10 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         - stack([p + ".standoff_km" for p in fires], 0.0),
         fire_success=stack([p + ".hit_probability" for p in fires])
         * (1 - stack([p + ".interception_probability" for p in fires], 0.0)),
+        fire_redundancy=stack([p + ".redundancy_weight" for p in fires], 0.1),
+        fire_favour=np.stack([stack([f"{p}.favour_sectors.{x.id}" for x in s.sectors], 1.0)
+                              for p in fires] or [np.ones((n, len(s.sectors)))],
+                             axis=1)[:, :len(fires)],
         deep_rate=stack([p + ".rate_per_day" for p in deep]),
         deep_success=stack([p + ".success_probability" for p in deep]),
         politics=None if model.politics is None else sample_politics(

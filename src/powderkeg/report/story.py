@@ -152,8 +152,7 @@ def _link_tags(ctx, e) -> str:
 
 
 def _repaired_today(prev, cur) -> np.ndarray:
-    due = prev.repair_day[0]
-    return np.isfinite(due) & (due <= cur.day)
+    return (prev.repair_left[0] > 0) & (cur.repair_left[0] == 0) & (cur.hits[0] == 0)
 
 
 def _link_events(ctx, prev, cur) -> list[dict]:
@@ -169,17 +168,16 @@ def _link_events(ctx, prev, cur) -> list[dict]:
         out.append(ctx.event(
             cur.day, _side(m, owner), "", "link_repaired", place, lat, lon,
             f"repaired {m.link_ids[e]} ({place})",
-            f"repair rule: the repair of {m.link_ids[e]} due day "
-            f"{int(np.ceil(prev.repair_day[0, e]))} is done; "
+            f"repair rule: the last day of repair work on {m.link_ids[e]} is done; "
             f"open capacity {_pct(before)} -> 100%"))
     hits = cur.hits[0]
     for e in np.flatnonzero(hits > 0):
         place, lat, lon = _link_place(ctx, e)
-        before = 1.0 if repaired[e] else prev.link_frac[0, e]
+        before = prev.link_frac[0, e]
         after = cur.link_frac[0, e]
-        due = cur.repair_day[0, e]
+        work = cur.repair_left[0, e]
         effect = (f"open capacity {_pct(before)} -> {_pct(after)}"
-                  + (f", repair due day {int(np.ceil(due))}" if np.isfinite(due) else ""))
+                  + (f", {int(np.ceil(work))} days of repair work left" if work > 0 else ""))
         tags = _link_tags(ctx, e)
         deep = int(cur.deep_hits[0, e])
         fires = int(hits[e]) - deep
@@ -248,7 +246,7 @@ def _supply_events(ctx, prev, cur, below_since=None) -> list[dict]:
                 below_since[d] = cur.day
             elif d in below_since:
                 since = cur.day - below_since.pop(d)
-        out.append(_supply_event(ctx, cur.day, d, r1[d], w.demand_tons[0, d],
+        out.append(_supply_event(ctx, cur.day, d, r1[d], cur.need[0, d],
                                  cur.delivered[0, d], cur.stock[0, d], now, since))
     return out
 
@@ -521,7 +519,7 @@ def initial_events(model, world, state) -> list[dict]:
     _one_run(state)
     ctx = _Ctx(model, world)
     ratio = supply_ratio(world, state)[0]
-    return [_supply_event(ctx, state.day, d, ratio[d], world.demand_tons[0, d],
+    return [_supply_event(ctx, state.day, d, ratio[d], state.need[0, d],
                           state.delivered[0, d], state.stock[0, d], True)
             for d in np.flatnonzero(ratio < SUPPLY_THRESHOLD)]
 
@@ -595,9 +593,10 @@ def _parameters(model, world, state0) -> list[str]:
                      f"{model.sector_length[i]:.0f}; {_side(model, 0)} {f[0]:,.0f}, "
                      f"{_side(model, 1)} {f[1]:,.0f} personnel")
     for e in np.flatnonzero(w.at_start[0] < 1):
-        due = state0.repair_day[0, e]
+        work = state0.repair_left[0, e]
         lines.append(f"{model.link_ids[e]} open {_pct(w.at_start[0, e])} at the start"
-                     + (f", repaired by day {int(np.ceil(due))}" if np.isfinite(due) else ""))
+                     + (f", {int(np.ceil(work))} days of repair work to full capacity"
+                        if work > 0 else ""))
     for f, fire in enumerate(s.fires):
         lines.append(f"fires {fire.id} ({_side(model, model.fire_side[f])}): "
                      f"{w.fire_missions[0, f]:.2f} strikes on links a day, reach "

@@ -57,8 +57,13 @@ class Link(Strict):
 
 
 class Place(Strict):
+    """A point given by its coordinates, on an axis or a front line."""
+
     lat: float = Field(ge=-90, le=90)
     lon: float = Field(ge=-180, le=180)
+    name: str | None = None
+    source: str | None = None
+    note: str | None = None
 
 
 class Marker(Strict):
@@ -91,6 +96,9 @@ class Sector(Strict):
     name: str | None = None
     axis: list[Union[Id, Place]] = Field(min_length=2)
     front_km: NonNegative = Field(description="Front position, km along the axis, on day 0.")
+    front_line: list[Union[Id, Place]] = Field(
+        [], description="Points of the front line when the front stands at the median of "
+        "front_km; the line moves with the front. Default: the front is a point on the axis.")
     objectives: list[Marker] = []
     rivers: list[Marker] = []
     forces: dict[Id, NonNegative] = Field(description="Personnel per side.")
@@ -136,6 +144,9 @@ class Demand(Strict):
 class Supply(Strict):
     sources: list[SupplySource] = []
     demands: list[Demand] = []
+    truck_ton_km_per_day: dict[Id, NonNegative] = Field(
+        {}, description="Ton-km a day each side's truck fleet can haul on its roads "
+        "(default: roads carry their full capacity).")
 
 
 class Fires(Strict):
@@ -151,6 +162,11 @@ class Fires(Strict):
     hit_probability: Probability
     interception_probability: Probability = 0.0
     exempt_links: list[Id] = Field([], description="Links it may not strike (a policy).")
+    redundancy_weight: Probability = Field(
+        0.1, description="Targeting weight of a link whose loss would not cut today's flow, "
+        "relative to one whose loss would (most-vital-arc targeting).")
+    favour_sectors: dict[Id, Positive] = Field(
+        {}, description="Targeting multiplier for links nearest to these sectors' fronts.")
     source: str | None = None
     note: str | None = None
 
@@ -196,6 +212,8 @@ class Combat(Strict):
     river_crossing_ratio: bounded(1.0)
     river_advance_factor: Probability
     noise_sigma: NonNegative = Field(description="Log-sd of daily chance; 0 = deterministic.")
+    creep_km_per_day: NonNegative = Field(
+        0.0, description="Attritional creep of an attacker below the advance threshold.")
 
 
 class Logistics(Strict):
@@ -203,6 +221,10 @@ class Logistics(Strict):
     rationing_days: Positive = Field(description="Stock below which effectiveness drops.")
     damage_fraction: DamageByMode
     repair_days: RepairByMode
+    refill_days_per_day: NonNegative = Field(
+        0.5, description="Days of stock a demand can rebuild in a day beyond its need.")
+    road_km_factor: bounded(1.0) = Field(
+        1.0, description="Road km per straight-line km, for truck haulage.")
 
 
 class Withdrawal(Strict):
@@ -239,11 +261,13 @@ class ObjectiveTaken(_Outcome):
 
 
 class SectorWithdrawn(_Outcome):
-    """``side`` gives up its bridgehead in ``sector``."""
+    """``side`` gives up its bridgehead in ``sector``: by a command decision (``ordered``),
+    pushed back to the river (``pushed``), or either (``any``)."""
 
     kind: Literal["sector_withdrawn"]
     sector: Id
     side: Id
+    cause: Literal["any", "ordered", "pushed"] = "any"
 
 
 class LinkCapacityAtLeast(_Outcome):
