@@ -240,3 +240,46 @@ def test_a_mobilisation_rung_feeds_forces_into_the_theater_after_its_lag():
     assert (mobilised.politics.max_rung >= 3).all()
     gained = mobilised.forces[..., 1].sum(axis=1) - none.forces[..., 1].sum(axis=1)
     assert np.all(gained > 50_000)
+
+
+def _red_lines_crossed(scenario, runs=200, days=120):
+    """Share of runs in which each red line was crossed by ``days`` (L,) and their ids."""
+    from powderkeg.model.build import build_model
+    from powderkeg.model.step import init_state, step
+    from powderkeg.model.world import sample_world
+
+    m = build_model(scenario)
+    streams, ids = Streams(4), np.arange(runs)
+    world = sample_world(m, streams, ids)
+    state = init_state(m, world, streams, ids)
+    ever = np.zeros((runs, m.politics.red_line_links.shape[0]), dtype=bool)
+    for _ in range(days):
+        state = step(m, world, state, streams, ids)
+        ever |= state.politics.crossed
+    return ever.mean(axis=0), [r.id for r in scenario.politics.escalation.red_lines]
+
+
+def test_red_lines_are_crossed_when_their_links_are_hit_or_weapons_arrive(autumn):
+    share, ids = _red_lines_crossed(autumn)
+    crossed = dict(zip(ids, share, strict=True))
+    # raids across the border hit Russian territory; strong responses bring Western weapons;
+    # both reach the leader's next decision (they used to be reset before it)
+    assert crossed["russian_territory"] > 0.1
+    assert crossed["western_weapons"] > 0.3
+    assert crossed["crimea"] > 0.1
+
+
+def test_validate_warns_of_a_red_line_nothing_can_cross(autumn):
+    from conftest import autumn_variant
+
+    from powderkeg.model.kremlin import never_crossed_red_lines
+
+    assert never_crossed_red_lines(autumn) == []
+
+    def no_raids(doc):
+        doc["deep_strikes"] = [d for d in doc["deep_strikes"]
+                               if d["id"] != "cross_border_strikes"]
+
+    warned = never_crossed_red_lines(autumn_variant(no_raids))
+    assert [place for place, _ in warned] == [
+        "politics.escalation.red_lines[1] (russian_territory)"]

@@ -182,11 +182,14 @@ def report(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")]) -> None:
     """Check a scenario file; print a one-line summary or say what is wrong and where."""
     from powderkeg.model.build import build_model
+    from powderkeg.model.kremlin import never_crossed_red_lines
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.provenance import provenance
 
     s = load_scenario(str(file))
     build_model(s)
+    for place, warning in never_crossed_red_lines(s):
+        err.print(f"warning: {file}: {place}: {warning}", markup=False, soft_wrap=True)
     numbers = provenance(s)
     assumed = sum(a for _, _, a in numbers)
     out.print(f"{file}: valid scenario '{s.id}' ({s.date}): {len(s.sectors)} sectors, "
@@ -215,6 +218,7 @@ def show(
 ) -> None:
     """Summarise a scenario: sectors, supply network, fires, outcomes and sources."""
     from powderkeg.model.build import build_model
+    from powderkeg.model.kremlin import never_crossed_red_lines
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.provenance import provenance
 

@@ -32,7 +32,8 @@ from powderkeg.model.politics import (
 )
 
 __all__ = ["PoliticsModel", "PoliticsWorld", "PoliticsState", "build_politics",
-           "sample_politics", "init_politics", "politics_period", "THEORY_NAMES",
+           "sample_politics", "init_politics", "politics_period", "never_crossed_red_lines",
+           "THEORY_NAMES",
            "MOBILIZATION_DAYS"]
 
 THEORY_NAMES = ("weakness_invites", "cornered_escalates")
@@ -280,14 +281,14 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     influence, blame = _personnel(pm, pw, ps, influence, blame, u, ev, day)
     influence, leader_h, leader_f, alive, forces, redeployed, until = _regime(
         pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
-    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now = \
-        _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
+    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now, \
+        carried = _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
     opp = 1 - pm.side
     forces[..., opp] *= (1 - loss_now)[:, None]
     new = replace(
         ps, influence=influence, blame=blame, setbacks=setbacks, rung=rung, max_rung=max_rung,
         resolve_a=resolve[0], resolve_b=resolve[1], credibility=credibility,
-        crossed=np.zeros_like(ps.crossed), strong_since=np.zeros_like(ps.strong_since),
+        crossed=carried, strong_since=np.zeros_like(ps.strong_since),
         symbolic=np.zeros_like(ps.symbolic), offramp_left=offramp_left,
         leader_hawkishness=leader_h, leader_faction=leader_f, alive=alive,
         opponent_gain=gain, ceasefire=ceasefire, redeployed=redeployed, redeploy_until=until,
@@ -395,8 +396,10 @@ def _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
     max_rung = np.maximum(ps.max_rung, rung)
     strong = up & (u[:, 13] < pw.strong_probability)
     resolve = update_resolve(ps.resolve_a, ps.resolve_b, up, strong)
-    crossed = ps.crossed | (strong[:, None] & pm.red_line_on_strong[None, :])
-    credibility = update_credibility(ps.credibility, crossed, up, pw.credibility_loss)
+    # a strong response crosses its red lines now; the leader weighs them at the next decision
+    carried = strong[:, None] & pm.red_line_on_strong[None, :]
+    credibility = update_credibility(ps.credibility, ps.crossed | carried, up,
+                                     pw.credibility_loss)
     gain = np.where(strong, np.minimum(ps.opponent_gain * (1 + pw.strong_gain), pw.strong_cap),
                     ps.opponent_gain)
     offramp_left = np.where(up & ~strong, pw.offramp_periods, np.maximum(ps.offramp_left - 1, 0))
@@ -408,5 +411,29 @@ def _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
                                                            ps.mob_to),
            np.where(called, mob_size / MOBILIZATION_DAYS, ps.mob_rate))
     loss_now = np.where(entered, pw.rung_opponent_loss[rows, rung], 0.0)
-    return rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now
+    return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now,
+            carried)
+
+
+def never_crossed_red_lines(s) -> list[tuple[str, str]]:
+    """``(place, warning)`` for each red line nothing in the scenario can ever cross.
+
+    A red line is crossed by a hit on one of its links (by a fire system of the other side
+    that is not barred from it, or a deep strike that targets it) or, if it says so, by a
+    strong response.
+    """
+    p = s.politics
+    if p is None:
+        return []
+    opponent = [x for x in s.sides if x != p.side]
+    strikable = {x.id for x in s.links
+                 if any(f.side in opponent and x.id not in f.exempt_links for f in s.fires)}
+    strikable |= {t for d in s.deep_strikes if d.side in opponent for t in d.targets}
+    out = []
+    for i, r in enumerate(p.escalation.red_lines):
+        if not r.on_strong_response and not strikable & set(r.links):
+            out.append((f"politics.escalation.red_lines[{i}] ({r.id})",
+                        "no fire system or deep strike can hit any of its links, so it can "
+                        "never be crossed; give a strike that reaches them, or drop it"))
+    return out
 
