@@ -217,29 +217,36 @@ def test_calibrated_theory_weights_are_the_posterior_of_the_case_base():
                                calibrate_scenario(s).posterior)
 
 
-def test_a_mobilisation_rung_feeds_forces_into_the_theater_after_its_lag():
+def test_a_mobilisation_feeds_forces_into_the_theater_after_its_lag_and_costs_blame():
     from conftest import autumn_variant
 
-    def ladder(size):
-        def edit(doc):
-            esc = doc["politics"]["escalation"]
-            esc["start_rung"] = "infrastructure_strikes"
-            for theory in esc["theories"].values():  # both theories step up at once
-                theory["hardliner"] = 100.0
-            for rung in esc["rungs"]:
-                if rung["id"] == "mobilization_wave":
-                    rung["mobilization"] = size
-                    rung["mobilization_lag_days"] = 10
+    def called_up(size):
+        def edit(doc):  # a certain call-up at the first decision (day 14), or none at all
+            if size is None:
+                del doc["politics"]["mobilization"]
+            else:
+                doc["politics"]["mobilization"].update(intercept=50.0, size=size, lag_days=10,
+                                                       arrival_days=20, blame_cost=0.5)
         return autumn_variant(edit)
 
-    _, _, before = _run_states(ladder(100_000), runs=60, days=20)
-    _, _, none_before = _run_states(ladder(0), runs=60, days=20)
+    m, _, before = _run_states(called_up(100_000), runs=60, days=20)
+    _, _, none_before = _run_states(called_up(None), runs=60, days=20)
     np.testing.assert_allclose(before.forces, none_before.forces)  # still within the lag
-    _, _, mobilised = _run_states(ladder(100_000), runs=60, days=60)
-    _, _, none = _run_states(ladder(0), runs=60, days=60)
-    assert (mobilised.politics.max_rung >= 3).all()
+    assert (before.politics.event_day[:, _event_column("mobilization")] == 14).all()
+    mil = m.politics.military  # the call-up is blamed on the military command
+    np.testing.assert_allclose(before.politics.blame[:, mil] - none_before.politics.blame[:, mil],
+                               0.5)
+    _, _, mobilised = _run_states(called_up(100_000), runs=60, days=60)
+    _, _, none = _run_states(called_up(None), runs=60, days=60)
     gained = mobilised.forces[..., 1].sum(axis=1) - none.forces[..., 1].sum(axis=1)
+    # 100,000 arrive over days 24-44 (the fighting then differs, so not exactly that)
     assert np.all(gained > 50_000)
+
+
+def _event_column(name):
+    from powderkeg.model.politics import EVENT_INDEX
+
+    return EVENT_INDEX[name]
 
 
 def _red_lines_crossed(scenario, runs=200, days=120):

@@ -62,7 +62,9 @@ def _effect(base_ds, edit, outcome):
 
 def _supply_effect(base_ds, variant_ds, demands):
     """Mean over runs of the change in a run's mean supply ratio, with a paired t interval."""
-    per_run = lambda ds: ds.supply_ratio.sel(demand=list(demands)).mean(("day", "demand"))  # noqa: E731
+    def per_run(ds):
+        return ds.supply_ratio.sel(demand=list(demands)).mean(("day", "demand"))
+
     d = (per_run(variant_ds) - per_run(base_ds)).values
     half = stats.t.ppf(0.975, len(d) - 1) * d.std(ddof=1) / np.sqrt(len(d))
     return d.mean(), (d.mean() - half, d.mean() + half)
@@ -104,3 +106,57 @@ def test_ukraine_holding_melitopol_cuts_the_southern_supply(base):
     variant = _run(autumn_variant(_ukraine_holds_melitopol))
     change, (low, high) = _supply_effect(base, variant, ["zaporizhzhia"])
     assert high < -0.5, (change, low, high)
+
+
+# ---------------------------------------------------------------- the Kremlin half
+
+
+def _by_theory_effect(ds_a, ds_b, outcome, theory):
+    """B - A of an outcome's probability within the runs of one theory, paired interval."""
+    from powderkeg.analysis.compare import newcombe_paired_interval, paired_counts
+
+    runs = ds_a.theory.values == theory
+    happened = lambda ds: ds.event_day.sel(outcome=outcome).notnull().values[runs]  # noqa: E731
+    e, f, g, h = paired_counts(happened(ds_b), happened(ds_a))
+    return (f - g) / (e + f + g + h), newcombe_paired_interval(e, f, g, h)
+
+
+def test_an_off_ramp_calms_one_theory_and_emboldens_the_other(autumn):
+    from powderkeg.scenario.load import with_policy
+
+    strength = _run(with_policy(autumn, "match_strength"))
+    offramp = _run(with_policy(autumn, "offer_offramp"))
+    up, (low, _) = _by_theory_effect(strength, offramp, "nuclear_signaling",
+                                     "weakness_invites")
+    down, (_, high) = _by_theory_effect(strength, offramp, "nuclear_signaling",
+                                        "cornered_escalates")
+    assert low > 0 and high < 0, (up, down)
+
+
+def _coup(plotters, takes_power=1.0):
+    """A mutiny or coup in the first period that succeeds, by one of ``plotters`` only."""
+    def edit(doc):
+        regime = doc["politics"]["regime"]
+        regime.update(intercept=20.0, success_intercept=20.0, redeploy_probability=1.0,
+                      plotter_takes_power=takes_power)
+        for f in doc["politics"]["factions"]:
+            if f["id"] not in plotters:
+                f["loyalty"] = 1.0
+    return edit
+
+
+def test_a_successful_coup_pulls_forces_home_and_the_fronts_move(base):
+    diff, (low, _) = _effect(base, _coup(["wagner", "security"]), "forces_redeployed_home")
+    assert low > 0.9
+    diff, (low, _) = _effect(base, _coup(["wagner", "security"]), "svatove_liberated")
+    assert low > 0.03, diff
+
+
+def test_the_successor_matters_for_escalation():
+    hardliner = _run(autumn_variant(_coup(["wagner"])))
+    security = _run(autumn_variant(_coup(["security"])))
+    row = next(r for r in compare(security, hardliner) if r["id"] == "nuclear_signaling")
+    # the seed says only that the successor matters ("the world might not like who steps into
+    # the void"), not which way: the two successors' signalling differs materially
+    low, high = row["ci95"]
+    assert low > 0.03 or high < -0.03, row

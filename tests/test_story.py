@@ -49,8 +49,14 @@ def test_replay_equals_run_of_a_batch(autumn):
 def _matches(ev, o, model, day) -> bool:
     """Whether story event ``ev`` is the one that makes outcome ``o`` happen on ``day``.
 
-    An objective that must be held for ``held_days`` is told on the day it is taken."""
-    if ev["day"] != day - max(0, getattr(o, "held_days", 1) - 1):
+    An outcome that must hold for some days is told on the day it starts to hold; one that
+    has held since day 0 has no event to tell."""
+    from powderkeg.model.outcomes import required_days
+
+    start = day - (required_days(o) - 1)
+    if start == 0:
+        return True
+    if ev["day"] != start:
         return False
     t, summary = ev["event_type"], ev["summary"]
     if o.kind == "objective_taken":

@@ -129,11 +129,12 @@ def _front_distance_table(axes, lengths, lines, line_km, link_pts) -> np.ndarray
     k = int(np.ceil(lengths.max() / KM_STEP)) + 1
     table = np.empty((len(axes), link_pts.shape[0], k))
     for i, axis in enumerate(axes):
-        ref = point_at_km(axis, line_km[i])
-        to_plane = lambda latlon: local_km(latlon[..., 0], latlon[..., 1], *ref)  # noqa: E731
-        shift = to_plane(point_at_km(axis, np.arange(k) * KM_STEP))  # (K, 2)
-        line = to_plane(lines[i]) if len(lines[i]) else np.zeros((1, 2))
-        pts = to_plane(link_pts)  # (E, P, 2)
+        lat0, lon0 = point_at_km(axis, line_km[i])
+        shift = point_at_km(axis, np.arange(k) * KM_STEP)  # (K, 2)
+        shift = local_km(shift[:, 0], shift[:, 1], lat0, lon0)
+        line = (local_km(lines[i][:, 0], lines[i][:, 1], lat0, lon0) if len(lines[i])
+                else np.zeros((1, 2)))
+        pts = local_km(link_pts[..., 0], link_pts[..., 1], lat0, lon0)  # (E, P, 2)
         for j in range(k):
             table[i, :, j] = distance_to_polyline_km(pts, line + shift[j]).min(axis=1)
     return table

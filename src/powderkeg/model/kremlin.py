@@ -2,11 +2,14 @@
 
 Every ``decision_period_days`` the period's battlefield record (ground and objectives lost,
 losses, symbolic blows, red lines crossed) feeds, in this order: blame and influence
-(:mod:`~powderkeg.model.politics`), personnel moves, the regime's mutiny or coup hazard,
-off-ramp acceptance and the leader's escalation choice (:mod:`~powderkeg.model.escalation`),
-then the opponent's response by policy. Daily couplings back into the theater: mobilised
-reinforcements, the opponent's effectiveness (infrastructure strikes, Western weapons),
-forces pulled home during a crisis, and a ceasefire that stops the fighting.
+(:mod:`~powderkeg.model.politics`), personnel moves, the regime's mutiny or coup hazard and
+the successor of a successful coup, a mobilisation decision, the breakdown of a ceasefire,
+off-ramp acceptance by both sides and the leader's escalation choice
+(:mod:`~powderkeg.model.escalation`), then the opponent's response by policy. Each decision
+draws from its own named random stream (``politics/<decision>``). Daily couplings back into
+the theater: mobilised reinforcements, the opponent's effectiveness (infrastructure strikes,
+Western weapons), forces pulled home during a crisis, and a ceasefire that stops the
+fighting while it holds.
 """
 
 from __future__ import annotations
@@ -33,11 +36,14 @@ from powderkeg.model.politics import (
 
 __all__ = ["PoliticsModel", "PoliticsWorld", "PoliticsState", "build_politics",
            "sample_politics", "init_politics", "politics_period", "never_crossed_red_lines",
-           "THEORY_NAMES",
-           "MOBILIZATION_DAYS"]
+           "THEORY_NAMES", "DECISIONS", "mobilization_probability",
+           "opponent_accepts_probability"]
 
 THEORY_NAMES = ("weakness_invites", "cornered_escalates")
-MOBILIZATION_DAYS = 60  # call-ups arrive spread over this many days after the lag
+DECISIONS = ("dismiss_minister", "dismiss_chief", "promote_hardliner", "coup_attempt",
+             "plotter", "coup_success", "redeploy", "successor", "takes_power",
+             "purge_after_failure", "purge", "purge_target", "mobilization",
+             "ceasefire_breakdown", "leader_accepts", "opponent_accepts", "rung", "response")
 _TERMS = ("hardliner", "threat", "trend", "resolve", "red_line", "cost", "inertia", "offramp",
           "accept_intercept", "accept_threat")
 
@@ -57,6 +63,29 @@ class PoliticsModel:
     red_line_on_strong: np.ndarray  # (L,) bool
     theory_weights: tuple[float, float]
     policy: str
+    faction_theory: np.ndarray  # (K,) theory index of each faction's leader in power, -1: none
+
+
+@dataclass(frozen=True)
+class MobilizationWorld:
+    """Per-run numbers of the mobilisation decision (see :func:`mobilization_probability`)."""
+
+    intercept: np.ndarray  # (R,)
+    threat: np.ndarray
+    hardliner: np.ndarray
+    size: np.ndarray
+    lag_days: np.ndarray
+    arrival_days: np.ndarray
+    blame_cost: np.ndarray
+
+
+@dataclass(frozen=True)
+class CeasefireWorld:
+    """Per-run numbers of the opponent's acceptance and of a ceasefire's breakdown."""
+
+    accept_intercept: np.ndarray  # (R,)
+    accept_trend: np.ndarray
+    breakdown: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -68,8 +97,8 @@ class PoliticsWorld:
     loyalty: np.ndarray
     armed: np.ndarray
     leader_hawkishness: np.ndarray  # (R,)
-    theory: np.ndarray  # (R,) index into THEORY_NAMES
-    w: dict  # term -> (R,) weight of the run's theory
+    theory: np.ndarray  # (R,) index into THEORY_NAMES, drawn on day 0
+    w_by_theory: tuple[dict, dict]  # per theory: term -> (R,) weight
     precision: np.ndarray
     blame: dict  # per_km_lost, ... -> (R,)
     personnel: dict  # name -> (intercept (R,), slope (R,)); promotion_gain
@@ -80,8 +109,8 @@ class PoliticsWorld:
     coup_blame: np.ndarray
     regime: dict  # success_*, redeploy_*, purge_*
     rung_cost: np.ndarray  # (R, n_rungs)
-    rung_mobilization: np.ndarray
-    rung_lag: np.ndarray
+    mobilization: MobilizationWorld | None
+    ceasefire: CeasefireWorld
     rung_opponent_eff: np.ndarray  # cumulative product up the ladder
     rung_opponent_loss: np.ndarray
     credibility0: np.ndarray  # (R, L)
@@ -113,6 +142,7 @@ class PoliticsState:
     offramp_left: np.ndarray  # (R,) periods an offer stays open
     leader_hawkishness: np.ndarray
     leader_faction: np.ndarray  # -1: the scenario's leader
+    theory: np.ndarray  # (R,) theory the leader in power follows
     alive: np.ndarray  # (R, K) faction not broken by a purge
     opponent_gain: np.ndarray  # (R,) effectiveness from Western weapons
     ceasefire: np.ndarray  # (R,) bool
@@ -153,6 +183,8 @@ def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | N
         red_line_links=red, red_line_on_strong=np.array([r.on_strong_response for r in lines],
                                                         dtype=bool),
         theory_weights=theory_weights, policy=p.policy,
+        faction_theory=np.array([THEORY_NAMES.index(f.escalation_theory)
+                                 if f.escalation_theory else -1 for f in p.factions]),
     )
 
 
@@ -165,8 +197,7 @@ def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld
     w0, w1 = pm.theory_weights
     theory = (theory_u >= w0 / (w0 + w1)).astype(int)
     th = f"{pre}.escalation.theories"
-    w = {t: np.where(theory == 0, col(f"{th}.{THEORY_NAMES[0]}.{t}"),
-                     col(f"{th}.{THEORY_NAMES[1]}.{t}")) for t in _TERMS}
+    w_by_theory = tuple({t: col(f"{th}.{name}.{t}") for t in _TERMS} for name in THEORY_NAMES)
     rungs = [f"{pre}.escalation.rungs[{r}]" for r in pm.rung_ids]
     names = ("dismiss_minister", "dismiss_chief", "promote_hardliner")
     personnel = {n: (col(f"{pre}.personnel.{n}.intercept"), col(f"{pre}.personnel.{n}.slope"))
@@ -180,7 +211,8 @@ def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld
         influence=infl, hawkishness=stack([f + ".hawkishness" for f in fac]),
         loyalty=stack([f + ".loyalty" for f in fac]),
         armed=stack([f + ".armed_strength" for f in fac]),
-        leader_hawkishness=col(f"{pre}.leader.hawkishness"), theory=theory, w=w,
+        leader_hawkishness=col(f"{pre}.leader.hawkishness"), theory=theory,
+        w_by_theory=w_by_theory,
         precision=col(f"{pre}.escalation.precision"),
         blame={k: col(f"{pre}.blame.{k}") for k in (
             "per_km_lost", "per_objective_lost", "per_loss_share", "per_symbolic_hit",
@@ -191,10 +223,17 @@ def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld
         coup_blame=col(f"{reg}.unanswered_blame"),
         regime={k: col(f"{reg}.{k}") for k in (
             "success_intercept", "success_armed", "redeploy_probability", "redeploy_fraction",
-            "redeploy_days", "purge_after_failure", "purge_rate")},
+            "redeploy_days", "purge_after_failure", "purge_rate")}
+        | {"plotter_takes_power": col(f"{reg}.plotter_takes_power", 0.5)},
         rung_cost=stack([r + ".cost" for r in rungs]),
-        rung_mobilization=stack([r + ".mobilization" for r in rungs], 0.0),
-        rung_lag=stack([r + ".mobilization_lag_days" for r in rungs], 60.0),
+        mobilization=None if s.politics.mobilization is None else MobilizationWorld(**{
+            k: col(f"{pre}.mobilization.{k}") for k in (
+                "intercept", "threat", "hardliner", "size", "lag_days", "arrival_days",
+                "blame_cost")}),
+        ceasefire=CeasefireWorld(
+            accept_intercept=col(f"{pre}.ceasefire.accept_intercept", np.inf),
+            accept_trend=col(f"{pre}.ceasefire.accept_trend", 0.0),
+            breakdown=col(f"{pre}.ceasefire.breakdown_per_period", 0.0)),
         rung_opponent_eff=np.cumprod(stack([r + ".opponent_effectiveness" for r in rungs], 1.0),
                                      axis=1),
         rung_opponent_loss=stack([r + ".opponent_losses" for r in rungs], 0.0),
@@ -232,7 +271,8 @@ def init_politics(pm, pw: PoliticsWorld, front, forces, objectives_held, n_secto
         crossed=np.zeros(pw.credibility0.shape, dtype=bool),
         strong_since=np.zeros(n, dtype=bool), symbolic=zeros.copy(),
         offramp_left=zeros.copy(), leader_hawkishness=pw.leader_hawkishness.copy(),
-        leader_faction=np.full(n, -1), alive=np.ones((n, k), dtype=bool),
+        leader_faction=np.full(n, -1), theory=pw.theory.copy(),
+        alive=np.ones((n, k), dtype=bool),
         opponent_gain=np.ones(n), ceasefire=np.zeros(n, dtype=bool),
         redeployed=np.zeros((n, n_sectors)), redeploy_until=np.full(n, np.inf),
         mob_from=np.full(n, np.inf), mob_to=np.full(n, np.inf), mob_rate=zeros.copy(),
@@ -269,7 +309,7 @@ def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
 
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
     """One decision period. Returns the new politics state and the forces after crises."""
-    u = streams.uniform("politics", runs, day, 14)
+    u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in DECISIONS}
     forces = forces.copy()
     ev = ps.event_day.copy()
     score, trend_km = _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector)
@@ -279,10 +319,18 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
                                 pw.blame["influence_shift"])
     influence, blame = _personnel(pm, pw, ps, influence, blame, u, ev, day)
-    influence, leader_h, leader_f, alive, forces, redeployed, until = _regime(
-        pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
-    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now, \
-        carried = _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
+    regime = _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
+    influence, blame, setbacks, forces = regime["influence"], regime["blame"], \
+        regime["setbacks"], regime["forces"]
+    ps = replace(ps, leader_hawkishness=regime["leader_h"], leader_faction=regime["leader_f"],
+                 theory=regime["theory"], alive=regime["alive"],
+                 redeployed=regime["redeployed"], redeploy_until=regime["until"])
+    threat = np.minimum(1.0, setbacks / pw.threat_scale)
+    pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
+    mob, blame = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day)
+    ps = _ceasefire_breakdown(pw, ps, u, ev, day)
+    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried = \
+        _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day)
     opp = 1 - pm.side
     forces[..., opp] *= (1 - loss_now)[:, None]
     new = replace(
@@ -290,8 +338,7 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
         resolve_a=resolve[0], resolve_b=resolve[1], credibility=credibility,
         crossed=carried, strong_since=np.zeros_like(ps.strong_since),
         symbolic=np.zeros_like(ps.symbolic), offramp_left=offramp_left,
-        leader_hawkishness=leader_h, leader_faction=leader_f, alive=alive,
-        opponent_gain=gain, ceasefire=ceasefire, redeployed=redeployed, redeploy_until=until,
+        opponent_gain=gain, ceasefire=ceasefire,
         mob_from=mob[0], mob_to=mob[1], mob_rate=mob[2], event_day=ev,
         period_front=front.copy(), period_forces=forces[..., pm.side].sum(axis=1),
         period_losses=losses[..., pm.side].sum(axis=1), period_held=held.copy())
@@ -314,24 +361,34 @@ def _personnel(pm, pw, ps, influence, blame, u, ev, day):
     mil = pm.military
     per = pw.personnel
     k = influence.shape[1]
-    milmask = np.zeros((len(u), k))
+    milmask = np.zeros((len(blame), k))
     milmask[:, mil] = 1
     hard_w = influence * pm.hardliners * ps.alive
+    # a hardliner's post over the regular forces answers the blame on their command
+    first = ev[:, EVENT_INDEX["hardliner_promoted"]] < 0
+    fire = first & _logistic_fires(per["promote_hardliner"], blame[:, mil],
+                                   u["promote_hardliner"])
+    _event(ev, "hardliner_promoted", fire, day)
+    gain = np.where(fire, per["promotion_gain"], 0.0)
     first = ev[:, EVENT_INDEX["defense_minister_dismissed"]] < 0
-    fire = first & _logistic_fires(per["dismiss_minister"], blame[:, mil], u[:, 0])
+    fire = first & _logistic_fires(per["dismiss_minister"], blame[:, mil], u["dismiss_minister"])
     _event(ev, "defense_minister_dismissed", fire, day)
     blame[:, mil] = np.where(fire, 0.0, blame[:, mil])
     first = ev[:, EVENT_INDEX["chief_of_staff_dismissed"]] < 0
-    fire = first & _logistic_fires(per["dismiss_chief"], blame[:, mil], u[:, 1])
+    fire = first & _logistic_fires(per["dismiss_chief"], blame[:, mil], u["dismiss_chief"])
     _event(ev, "chief_of_staff_dismissed", fire, day)
     blame[:, mil] = np.where(fire, blame[:, mil] * 0.5, blame[:, mil])
-    first = ev[:, EVENT_INDEX["hardliner_promoted"]] < 0
-    share = (influence * pm.hardliners).sum(axis=1)
-    fire = first & _logistic_fires(per["promote_hardliner"], share, u[:, 2])
-    _event(ev, "hardliner_promoted", fire, day)
-    gain = np.where(fire, per["promotion_gain"], 0.0)
     influence = _move_influence(influence, milmask, hard_w, gain)
     return influence, blame
+
+
+def successor(plotter, by_influence, plotter_takes_power, u):
+    """The faction whose leader takes power after a successful coup, shape ``(R,)``.
+
+    The plotting faction with probability ``plotter_takes_power``, else one drawn from the
+    factions by influence (``by_influence``): who steps into the void.
+    """
+    return np.where(u < plotter_takes_power, plotter, by_influence)
 
 
 def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
@@ -339,62 +396,115 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
     alive = ps.alive.copy()
     hazard = coup_hazard(pw, setbacks, influence, blame, pw.loyalty, pw.armed * alive,
                          pm.military)
-    attempt = u[:, 3] < hazard
+    attempt = u["coup_attempt"] < hazard
     _event(ev, "coup_attempt", attempt, day)
-    who = draw_index(pw.armed * (1 - pw.loyalty) * influence * alive + 1e-12, u[:, 4])
-    rows = np.arange(len(u))
-    success = attempt & (u[:, 5] < expit(r["success_intercept"]
-                                         + r["success_armed"] * pw.armed[rows, who]))
-    redeploy = attempt & (u[:, 6] < r["redeploy_probability"])
+    who = draw_index(pw.armed * (1 - pw.loyalty) * influence * alive + 1e-12, u["plotter"])
+    rows = np.arange(len(hazard))
+    success = attempt & (u["coup_success"] < expit(r["success_intercept"]
+                                                   + r["success_armed"] * pw.armed[rows, who]))
+    redeploy = attempt & (u["redeploy"] < r["redeploy_probability"])
     _event(ev, "forces_redeployed", redeploy, day)
     side = pm.side
     pulled = np.where(redeploy[:, None], forces[..., side] * r["redeploy_fraction"][:, None], 0.0)
     forces[..., side] -= pulled
-    redeployed = ps.redeployed + pulled
-    until = np.where(redeploy, day + r["redeploy_days"], ps.redeploy_until)
-    new_leader = draw_index(influence * alive, u[:, 7])
+    new_leader = successor(who, draw_index(influence * alive, u["successor"]),
+                           r["plotter_takes_power"], u["takes_power"])
     _event(ev, "leader_change", success, day)
-    leader_h = np.where(success, pw.hawkishness[rows, new_leader], ps.leader_hawkishness)
-    leader_f = np.where(success, new_leader, ps.leader_faction)
-    purge = attempt & ~success & (u[:, 8] < r["purge_after_failure"])
+    own_theory = pm.faction_theory[new_leader]
+    purge = attempt & ~success & (u["purge_after_failure"] < r["purge_after_failure"])
     disloyal = influence * (1 - pw.loyalty) * alive
-    purge_base = ~purge & (u[:, 9] < r["purge_rate"] * disloyal.sum(axis=1))
-    target = np.where(purge, who, draw_index(disloyal + 1e-12, u[:, 10]))
+    purge_base = ~purge & (u["purge"] < r["purge_rate"] * disloyal.sum(axis=1))
+    target = np.where(purge, who, draw_index(disloyal + 1e-12, u["purge_target"]))
     purged = purge | purge_base
     _event(ev, "faction_leader_purged", purged, day)
     broken = np.zeros_like(alive)
     broken[rows[purged], target[purged]] = True
     alive &= ~broken
     influence = _move_influence(influence, broken.astype(float), influence * alive,
-                                np.ones(len(u)))
-    return influence, leader_h, leader_f, alive, forces, redeployed, until
+                                np.ones(len(hazard)))
+    # a new regime starts with a clean slate: the old leader's blame and setbacks are gone
+    return {
+        "influence": influence, "alive": alive, "forces": forces,
+        "blame": np.where(success[:, None], 0.0, blame),
+        "setbacks": np.where(success, 0.0, setbacks),
+        "leader_h": np.where(success, pw.hawkishness[rows, new_leader], ps.leader_hawkishness),
+        "leader_f": np.where(success, new_leader, ps.leader_faction),
+        "theory": np.where(success & (own_theory >= 0), own_theory, ps.theory),
+        "redeployed": ps.redeployed + pulled,
+        "until": np.where(redeploy, day + r["redeploy_days"], ps.redeploy_until),
+    }
 
 
-def _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day):
+def mobilization_probability(m: MobilizationWorld, threat, pressure):
+    """Chance of calling up this period: ``expit(a + b_T T + b_H H)``, shape ``(R,)``.
+
+    ``T`` is the regime's threat (accumulated setbacks over their scale, at most one) and
+    ``H`` hardliner pressure (:func:`~powderkeg.model.politics.hardliner_pressure`): the
+    instrument of a leader under pressure, apart from the escalation ladder.
+    """
+    return expit(m.intercept + m.threat * threat + m.hardliner * pressure)
+
+
+def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day):
+    """A call-up at most once: arrivals after the lag, blame at home for the military command."""
+    m = pw.mobilization
+    none = (ps.mob_from, ps.mob_to, ps.mob_rate)
+    if m is None:
+        return none, blame
+    first = ev[:, EVENT_INDEX["mobilization"]] < 0
+    called = first & ~ps.ceasefire & (u["mobilization"] < mobilization_probability(
+        m, threat, pressure))
+    _event(ev, "mobilization", called, day)
+    start = day + m.lag_days
+    blame = blame.copy()
+    blame[:, pm.military] += np.where(called, m.blame_cost, 0.0)
+    return (np.where(called, start, ps.mob_from),
+            np.where(called, start + m.arrival_days, ps.mob_to),
+            np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame
+
+
+def opponent_accepts_probability(c: CeasefireWorld, trend):
+    """Chance the opponent accepts a ceasefire: ``expit(a + b B)``, ``B`` the leader's trend.
+
+    With no ceasefire section, ``a`` is infinite and the opponent always accepts.
+    """
+    return expit(c.accept_intercept + c.accept_trend * trend)
+
+
+def _ceasefire_breakdown(pw, ps, u, ev, day):
+    broke = ps.ceasefire & (u["ceasefire_breakdown"] < pw.ceasefire.breakdown)
+    _event(ev, "ceasefire_broke_down", broke, day)
+    return replace(ps, ceasefire=ps.ceasefire & ~broke)
+
+
+def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
     features = {
-        "H": hardliner_pressure(influence, pw.hawkishness, leader_h),
-        "T": np.minimum(1.0, setbacks / pw.threat_scale),
+        "H": pressure,
+        "T": threat,
         "B": np.tanh(trend_km / pw.trend_scale),
         "R": ps.resolve_a / (ps.resolve_a + ps.resolve_b),
         "C": np.max(np.where(ps.crossed, ps.credibility, 0.0), axis=1, initial=0.0),
         "O": (ps.offramp_left > 0).astype(float),
     }
-    w = pw.w
+    w0, w1 = pw.w_by_theory
+    w = {t: np.where(ps.theory == 0, w0[t], w1[t]) for t in w0}
     active = ~ps.ceasefire
     offered = active & (ps.offramp_left > 0)
-    accept = offered & (u[:, 11] < expit(w["accept_intercept"] + w["accept_threat"]
-                                         * features["T"]))
-    _event(ev, "ceasefire", accept, day)
-    ceasefire = ps.ceasefire | accept
+    leader = u["leader_accepts"] < expit(w["accept_intercept"] + w["accept_threat"]
+                                         * features["T"])
+    both = offered & leader & (u["opponent_accepts"] < opponent_accepts_probability(
+        pw.ceasefire, features["B"]))
+    _event(ev, "ceasefire", both, day)
+    ceasefire = ps.ceasefire | both
     util = utilities(ps.rung, pw.rung_cost, w, features)
-    step = choose(choice_probabilities(util, pw.precision), u[:, 12])
+    step = choose(choice_probabilities(util, pw.precision), u["rung"])
     step = np.where(ceasefire, 0, step)
     rung = ps.rung + step
     up = step > 0
     entered = up & (rung > ps.max_rung)
     rows = np.arange(len(rung))
     max_rung = np.maximum(ps.max_rung, rung)
-    strong = up & (u[:, 13] < pw.strong_probability)
+    strong = up & (u["response"] < pw.strong_probability)
     resolve = update_resolve(ps.resolve_a, ps.resolve_b, up, strong)
     # a strong response crosses its red lines now; the leader weighs them at the next decision
     carried = strong[:, None] & pm.red_line_on_strong[None, :]
@@ -404,14 +514,8 @@ def _escalation(pm, pw, ps, influence, leader_h, setbacks, trend_km, u, ev, day)
                     ps.opponent_gain)
     offramp_left = np.where(up & ~strong, pw.offramp_periods, np.maximum(ps.offramp_left - 1, 0))
     offramp_left = np.where(ceasefire, 0, offramp_left)
-    mob_size = np.where(entered, pw.rung_mobilization[rows, rung], 0.0)
-    called = mob_size > 0
-    start = day + pw.rung_lag[rows, rung]
-    mob = (np.where(called, start, ps.mob_from), np.where(called, start + MOBILIZATION_DAYS,
-                                                           ps.mob_to),
-           np.where(called, mob_size / MOBILIZATION_DAYS, ps.mob_rate))
     loss_now = np.where(entered, pw.rung_opponent_loss[rows, rung], 0.0)
-    return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, mob, loss_now,
+    return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now,
             carried)
 
 

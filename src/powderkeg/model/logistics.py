@@ -208,10 +208,11 @@ def road_truck_factor(road_cap, road_km, fleet_ton_km):
     """Share of its capacity each road can carry with the side's trucks, shape ``(R,)``.
 
     ``min(1, F / sum_e c_e L_e)``: the fleet's ``F`` ton-km a day are spread over the roads
-    the side uses (capacity ``c_e`` tons/day, length ``L_e`` km, shapes ``(R, E)`` and
-    broadcastable to ``(R, E)``) in proportion to their ton-km capacity. Trucks are not re-tasked when a rail
-    line is cut, so roads cannot replace the rail (Vershinin 2021: the army lacks trucks to
-    haul far from its railheads). With ``F`` infinite, roads carry their full capacity.
+    the side uses (capacity ``c_e`` tons/day, shape ``(R, E)``; length ``L_e`` km,
+    broadcastable to it) in proportion to their ton-km capacity. Trucks are not re-tasked
+    when a rail line is cut, so roads cannot replace the rail (Vershinin 2021: the army lacks
+    trucks to haul far from its railheads). With ``F`` infinite, roads carry their full
+    capacity.
     """
     need = (road_cap * road_km).sum(axis=1)
     return np.minimum(1.0, np.divide(fleet_ton_km, need, out=np.ones(len(need)),

@@ -1,7 +1,8 @@
 """Declared outcomes as vectorised predicates on the daily state, and their first days.
 
 An outcome happens on the first day its predicate has held for its required number of days
-in a row (``held_days`` of ``objective_taken``, ``days`` of ``supply_below``, else one).
+in a row (``held_days`` of ``objective_taken``, ``days`` of ``supply_below`` and
+``rung_reached``, else one).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _CAUSE = {"ordered": 1, "pushed": 2}  # State.withdrawal codes
 def required_days(outcome) -> int:
     if outcome.kind == "objective_taken":
         return max(1, outcome.held_days)
-    if outcome.kind == "supply_below":
+    if outcome.kind in ("supply_below", "rung_reached"):
         return outcome.days
     return 1
 
@@ -48,7 +49,7 @@ def _holds(model, world, state, o) -> np.ndarray:
     if o.kind == "link_struck":
         return (state.hits[:, links] > 0).any(axis=1)
     if o.kind == "rung_reached":
-        return state.politics.max_rung >= model.politics.rung_ids.index(o.rung)
+        return state.politics.rung >= model.politics.rung_ids.index(o.rung)
     if o.kind == "event_happened":
         from powderkeg.model.politics import EVENT_INDEX
 

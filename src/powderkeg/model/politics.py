@@ -22,12 +22,12 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
+from powderkeg.scenario.politics_schema import EVENTS
+
 __all__ = ["fragmentation", "shift_influence", "hardliner_pressure", "EVENT_INDEX",
            "coup_hazard", "draw_index"]
 
-EVENT_INDEX = {name: i for i, name in enumerate((
-    "defense_minister_dismissed", "chief_of_staff_dismissed", "hardliner_promoted",
-    "coup_attempt", "faction_leader_purged", "leader_change", "forces_redeployed", "ceasefire"))}
+EVENT_INDEX = {name: i for i, name in enumerate(EVENTS)}  # the schema's list, in its order
 
 
 def fragmentation(influence: np.ndarray) -> np.ndarray:

@@ -118,12 +118,14 @@ class _Ctx:
             return self.s.politics.leader.name
         return f"the new leader ({self.faction_name(f)})"
 
-    def theory(self) -> str | None:
+    def theory(self, politics_state=None) -> str | None:
+        """The escalation theory the leader follows (in ``politics_state``, else on day 0)."""
         if self.world.politics is None:
             return None
         from powderkeg.model.kremlin import THEORY_NAMES
 
-        return THEORY_NAMES[int(self.world.politics.theory[0])]
+        held = self.world.politics if politics_state is None else politics_state
+        return THEORY_NAMES[int(held.theory[0])]
 
 
 # --------------------------------------------------------------------------- links
@@ -354,8 +356,6 @@ def _withdrawal_events(ctx, prev, cur) -> list[dict]:
 
 
 def _rung_events(ctx, prev, cur) -> list[dict]:
-    from powderkeg.model.kremlin import MOBILIZATION_DAYS
-
     m, w = ctx.model, ctx.world
     pm, pw, p0, p1 = m.politics, w.politics, prev.politics, cur.politics
     r0, r1 = int(p0.rung[0]), int(p1.rung[0])
@@ -368,10 +368,6 @@ def _rung_events(ctx, prev, cur) -> list[dict]:
     done = "stepped up" if up else "stepped down"
     notes = (f"escalation rule: the {ctx.theory()} theory's logit choice was to {verb} to "
              f"{pm.rung_ids[r1]} ({rungs[r1].name})")
-    if p1.mob_from[0] != p0.mob_from[0] and np.isfinite(p1.mob_from[0]):
-        size = p1.mob_rate[0] * MOBILIZATION_DAYS
-        notes += (f"; calls up {size:,.0f}, arriving days {p1.mob_from[0]:.0f}-"
-                  f"{p1.mob_to[0]:.0f}")
     out = [ctx.national(cur.day, me, them, "escalation",
                         f"{done} to {rungs[r1].name} ({pm.rung_ids[r1]})", notes)]
     if up:
@@ -481,9 +477,10 @@ def _political_events(ctx, prev, cur) -> list[dict]:
         out.append(ctx.national(
             day, ctx.faction_name(f1), leader_before, "leader_change",
             f"took power, replacing {leader_before}",
-            f"regime rule: the attempt succeeded; the successor's faction was drawn by "
-            f"influence; leader hawkishness {p0.leader_hawkishness[0]:.2f} -> "
-            f"{p1.leader_hawkishness[0]:.2f}"))
+            f"regime rule: the attempt succeeded; the successor is the plotter or a faction "
+            f"drawn by influence; leader hawkishness {p0.leader_hawkishness[0]:.2f} -> "
+            f"{p1.leader_hawkishness[0]:.2f}; escalation theory "
+            f"{ctx.theory(p0)} -> {ctx.theory(p1)}; blame and setbacks reset"))
     for k in np.flatnonzero(p0.alive[0] & ~p1.alive[0]):
         fac = s.politics.factions[k]
         out.append(ctx.national(
@@ -503,11 +500,22 @@ def _political_events(ctx, prev, cur) -> list[dict]:
         out.append(ctx.national(
             day, me, "", "forces_returned", f"{-pulled:,.0f} troops returned to the theater",
             "regime rule: forces pulled home in the crisis came back when their time was up"))
+    if "mobilization" in new:
+        size = p1.mob_rate[0] * (p1.mob_to[0] - p1.mob_from[0])
+        out.append(ctx.national(
+            day, leader_before, "", "mobilization", f"ordered a call-up of {size:,.0f}",
+            f"mobilisation rule: the period's call-up chance fired; arrivals days "
+            f"{p1.mob_from[0]:.0f}-{p1.mob_to[0]:.0f}; blame on {mil} for it"))
+    if p0.ceasefire[0] and not p1.ceasefire[0]:
+        out.append(ctx.national(
+            day, me, them, "ceasefire_broke_down", "the ceasefire broke down",
+            "ceasefire rule: the period's breakdown hazard fired; the fighting resumes"))
     if p1.ceasefire[0] and not p0.ceasefire[0]:
         out.append(ctx.national(
-            day, me, them, "ceasefire", "accepted the off-ramp: a ceasefire",
-            f"escalation rule: the {ctx.theory()} theory's acceptance chance fired on an "
-            "open offer; the fronts freeze and fires stop"))
+            day, me, them, "ceasefire", "accepted the off-ramp, and so did the opponent: a "
+            "ceasefire",
+            f"escalation rule: the {ctx.theory(p1)} theory's acceptance chance fired on an "
+            "open offer and the opponent accepted; the fronts freeze and fires stop"))
     return out
 
 

@@ -16,7 +16,7 @@ POLICIES = ("match_strength", "offer_offramp", "mixed")
 THEORIES = ("weakness_invites", "cornered_escalates")
 EVENTS = ("defense_minister_dismissed", "chief_of_staff_dismissed", "hardliner_promoted",
           "coup_attempt", "faction_leader_purged", "leader_change", "forces_redeployed",
-          "ceasefire")
+          "ceasefire", "mobilization", "ceasefire_broke_down")
 
 
 class Faction(Strict):
@@ -33,6 +33,9 @@ class Faction(Strict):
                                                      "against the regime, 0..1.")
     commands: list[Id] = Field([], description="Sectors whose setbacks are blamed on it "
                                                "(default: the military command's).")
+    escalation_theory: Literal["weakness_invites", "cornered_escalates"] | None = Field(
+        None, description="The theory that describes this faction's leader in power "
+        "(default: the run's theory carries over to a successor).")
     source: str | None = None
     note: str | None = None
 
@@ -68,7 +71,8 @@ class Logistic(Strict):
 class Personnel(Strict):
     dismiss_minister: Logistic = Field(description="x: blame on the military command.")
     dismiss_chief: Logistic = Field(description="x: blame on the military command.")
-    promote_hardliner: Logistic = Field(description="x: hardliner influence share.")
+    promote_hardliner: Logistic = Field(description="x: blame on the military command; a "
+                                        "hardliner gets a post over the regular forces.")
     promotion_gain: Probability = Field(description="Influence moved to hardliners.")
 
 
@@ -87,6 +91,9 @@ class Regime(Strict):
     redeploy_days: Positive
     purge_after_failure: Probability
     purge_rate: Probability = Field(description="Per period, times disloyal influence.")
+    plotter_takes_power: Probability = Field(
+        0.5, description="Chance a successful coup installs the plotting faction's leader "
+        "rather than one drawn from the factions by influence.")
 
 
 class Rung(Strict):
@@ -95,8 +102,6 @@ class Rung(Strict):
     id: Id
     name: str
     cost: NonNegative
-    mobilization: NonNegative = Field(0.0, description="Personnel called up on entering.")
-    mobilization_lag_days: NonNegative = 60.0
     opponent_effectiveness: Probability = Field(
         1.0, description="Multiplier of the opponent's effectiveness while at or above it.")
     opponent_losses: Probability = Field(0.0, description="Share of opponent forces lost on "
@@ -163,6 +168,29 @@ class Escalation(Strict):
                                                "regime threat.")
 
 
+class Mobilization(Strict):
+    """A call-up, decided at most once: ``P = expit(intercept + threat T + hardliner H)`` a
+    period, with T the regime's threat and H hardliner pressure; it costs blame at home."""
+
+    intercept: Param
+    threat: Param
+    hardliner: Param
+    size: NonNegative = Field(description="Personnel called up.")
+    lag_days: NonNegative = Field(description="Days from the decision to the first arrivals.")
+    arrival_days: Positive = Field(description="Days over which the call-up arrives.")
+    blame_cost: NonNegative = Field(description="Blame on the military command for it.")
+
+
+class Ceasefire(Strict):
+    """A ceasefire needs both sides: the leader takes an offered off-ramp and the opponent
+    accepts with ``expit(accept_intercept + accept_trend B)`` (B > 0: the leader's side is
+    gaining ground); it breaks down with a hazard per period."""
+
+    accept_intercept: Param
+    accept_trend: Param
+    breakdown_per_period: Probability
+
+
 class Politics(Strict):
     side: Id = Field(description="The side whose regime is modelled.")
     decision_period_days: int = Field(7, ge=1)
@@ -177,3 +205,6 @@ class Politics(Strict):
     regime: Regime
     escalation: Escalation
     responses: Responses
+    mobilization: Mobilization | None = None
+    ceasefire: Ceasefire | None = Field(
+        None, description="Default: the opponent accepts every ceasefire and it holds.")

@@ -295,10 +295,11 @@ class SupplyBelow(_Outcome):
 
 
 class RungReached(_Outcome):
-    """The escalation ladder reaches ``rung`` (or higher)."""
+    """The escalation ladder stands at ``rung`` or higher for ``days`` days running."""
 
     kind: Literal["rung_reached"]
     rung: Id
+    days: int = Field(1, ge=1)
 
 
 class EventHappened(_Outcome):
