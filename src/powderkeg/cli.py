@@ -155,14 +155,15 @@ def _theory_table(summary, runs) -> Table:
     return table
 
 
-def _write_report(results: Path, html: Path | None = None) -> Path:
+def _write_report(results: Path, html: Path | None = None, borders: Path | None = None) -> Path:
     from powderkeg.report import build_report
 
     with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True,
                   disable=not err.is_terminal) as bar:
         task = bar.add_task("report", total=None)
         return build_report(results, html, progress=lambda label, done, total: bar.update(
-            task, description=f"report: {label}", completed=done, total=total))
+            task, description=f"report: {label}", completed=done, total=total),
+            borders=borders)
 
 
 @app.command()
@@ -172,9 +173,12 @@ def report(
     html: Annotated[Optional[Path], typer.Option(
         "--out", help="Where to write the HTML file (default: RESULTS/report.html); figures go "
                       "into a figures/ folder beside it.")] = None,
+    borders: Annotated[Optional[Path], typer.Option(
+        help="A GeoJSON file of country or region polygons to draw under the map (default: "
+             "the shipped Natural Earth borders).")] = None,
 ) -> None:
     """Write a self-contained HTML report (and each figure as PNG and SVG) for a results folder."""
-    out.print(f"Report written to {_write_report(results, html)}")
+    out.print(f"Report written to {_write_report(results, html, borders)}")
 
 
 @app.command()
