@@ -32,6 +32,25 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+#: The largest seed: results record it as an unsigned 64-bit integer.
+MAX_SEED = 2**64 - 1
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from powderkeg import __version__
+
+        out.print(f"powderkeg {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print powderkeg's version and exit.")] = False,
+) -> None:
+    """powderkeg: run, test and stress a strategic argument about a war."""
 
 
 def _user_errors(fn):
@@ -66,7 +85,8 @@ def run(
     runs: Annotated[int, typer.Option(min=1, help="Number of simulated futures.")] = 10_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, help="Seed; run i depends only on (seed, i).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
+                                      "(seed, i).")] = 0,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Folder for the results (must be new or empty; default: a new folder "
                       "under runs/).")] = None,
@@ -350,7 +370,8 @@ def story(
     find: Annotated[Optional[str], typer.Option(
         "--find", metavar="OUTCOME", help="Tell the first run in which this outcome happens "
                                           "(an outcome id, see `powderkeg show`).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed; run i depends only on (seed, i).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
+                                      "(seed, i).")] = 0,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
     fmt: Annotated[StoryFormat, typer.Option(
@@ -434,7 +455,8 @@ def compare_command(
                                       "share their random numbers.")] = 2_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of both simulations.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
+                                      help="Seed of both simulations.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not "
                                          "depend on it.")] = 2,
     as_json: Annotated[bool, typer.Option(
@@ -502,7 +524,8 @@ def sensitivity_command(
                     "(default 20).")] = None,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the design and the runs.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
+                                      help="Seed of the design and the runs.")] = 0,
     param: Annotated[Optional[list[str]], typer.Option(
         help="Only parameters whose path contains this text; repeat for several "
              "(default: every uncertain parameter).")] = None,
