@@ -20,6 +20,7 @@ from powderkeg.engine.simulate import simulate
 from powderkeg.errors import InputError
 from powderkeg.report import build_report
 from powderkeg.report.borders import load_borders, read_borders
+from powderkeg.report.html import render_page
 from powderkeg.report.inputs import load_inputs
 from powderkeg.report.maps import map_borders, map_extent, network_map
 from powderkeg.results import write_results
@@ -135,3 +136,7 @@ def test_report_borders_option_names_a_missing_file(sinai_results, tmp_path):
     assert result.exit_code == 2
     assert "nowhere.geojson" in result.stderr and "Traceback" not in result.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_scenario_without_politics_names_no_response_policy(sinai):
+    assert "response policy" not in render_page(sinai, [])

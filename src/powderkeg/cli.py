@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import json
 import sys
+import warnings
 from collections import Counter
 from enum import Enum
 from pathlib import Path
@@ -23,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from powderkeg.errors import InputError
+from powderkeg.errors import InputError, ResultWarning
 
 app = typer.Typer(
     help="powderkeg: run, test and stress a strategic argument about a war. "
@@ -53,11 +54,21 @@ def _main(
     """powderkeg: run, test and stress a strategic argument about a war."""
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings about results as a paragraph on standard error; others as Python shows them."""
+    if issubclass(category, ResultWarning):
+        err.print(Text.assemble(("warning: ", "bold yellow"), str(message)), soft_wrap=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return fn(*args, **kwargs)
         except InputError as e:
             err.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
             raise typer.Exit(2) from None
