@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from matplotlib.colors import to_rgb
+from matplotlib.path import Path as MplPath
 from typer.testing import CliRunner
 
 from powderkeg.cli import app
@@ -140,3 +141,14 @@ def test_report_borders_option_names_a_missing_file(sinai_results, tmp_path):
 
 def test_a_scenario_without_politics_names_no_response_policy(sinai):
     assert "response policy" not in render_page(sinai, [])
+
+
+def test_country_labels_keep_clear_of_the_network_when_they_can():
+    world = load_borders(box=(31.0, 34.0, 29.5, 31.5))
+    box = (31.0, 34.0, 29.5, 31.5)
+    free = world.label_points(box)["EGY"]
+    avoid = np.array([free])  # the network passes exactly where the label would go
+    moved = world.label_points(box, avoid=avoid)["EGY"]
+    assert np.hypot(moved[0] - free[0], moved[1] - free[1]) > (box[1] - box[0]) / 10
+    assert [r.country for r in world.regions if any(
+        MplPath(ring).contains_point(moved) for ring in r.rings)] == ["EGY"]

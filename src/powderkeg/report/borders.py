@@ -72,12 +72,15 @@ class Borders:
         b = self.bounds
         return b[0] <= box[0] and box[1] <= b[1] and b[2] <= box[2] and box[3] <= b[3]
 
-    def label_points(self, box, min_share: float = 0.03) -> dict[str, tuple[float, float]]:
+    def label_points(self, box, min_share: float = 0.03,
+                     avoid: np.ndarray | None = None) -> dict[str, tuple[float, float]]:
         """Where to write each country's name on a map of ``box``.
 
         The box is sampled on a regular grid; a country covering at least ``min_share`` of
         the samples is labelled at its sample nearest the centre of its samples, so the
         label lies on the country and inside the map even when most of it is outside.
+        Samples within a tenth of the box's width of a point of ``avoid`` (``(n, 2)``
+        lon/lat, e.g. the network drawn on top) are passed over while others remain.
         """
         lon0, lon1, lat0, lat1 = box
         lon, lat = np.meshgrid(np.linspace(lon0, lon1, _GRID), np.linspace(lat0, lat1, _GRID))
@@ -87,13 +90,20 @@ class Borders:
             for ring in region.rings:
                 if _overlaps(ring, box):
                     owner[MplPath(ring).contains_points(pts)] = region.country
+        clear = np.ones(len(pts), dtype=bool)
+        if avoid is not None and len(avoid):
+            near = (lon1 - lon0) / 10
+            gap = np.hypot(*(pts[:, None, :] - np.asarray(avoid)[None, :, :]).transpose(2, 0, 1))
+            clear = gap.min(axis=1) > near
         out = {}
         for country in dict.fromkeys(owner):
-            mine = pts[owner == country]
-            if country and len(mine) >= min_share * len(pts):
-                centre = mine.mean(axis=0)
-                at = mine[np.argmin(((mine - centre) ** 2).sum(axis=1))]
-                out[country] = (float(at[0]), float(at[1]))
+            mine = owner == country
+            if not country or mine.sum() < min_share * len(pts):
+                continue
+            centre = pts[mine].mean(axis=0)
+            spots = pts[mine & clear] if (mine & clear).any() else pts[mine]
+            at = spots[np.argmin(((spots - centre) ** 2).sum(axis=1))]
+            out[country] = (float(at[0]), float(at[1]))
         return out
 
 

@@ -30,7 +30,7 @@ from powderkeg.report.inputs import ReportInputs
 from powderkeg.report.style import SIDE_COLOURS, new_figure, styled
 
 __all__ = ["INTERDICTED_SHARE", "interdiction_share", "front_points", "fire_ranges",
-           "circle_lonlat", "map_extent", "map_borders", "network_map"]
+           "circle_lonlat", "map_extent", "map_borders", "degree_label", "network_map"]
 
 INTERDICTED_SHARE = 0.10
 _SEA, _LAND, _EDGE, _BORDER = "#d9e8f3", "#f3f1ec", "#c8c3b8", "#4d4d4d"
@@ -113,6 +113,15 @@ def _theatre_countries(borders: Borders, inp: ReportInputs) -> set[str]:
     return found
 
 
+def _network_points(inp: ReportInputs, per_link: int = 12) -> np.ndarray:
+    """Points (lon, lat) along every link, ``(links * per_link, 2)``: where the network lies."""
+    m = inp.model
+    a = np.stack([m.node_lon[m.link_from], m.node_lat[m.link_from]], 1)
+    b = np.stack([m.node_lon[m.link_to], m.node_lat[m.link_to]], 1)
+    f = np.linspace(0, 1, per_link)[None, :, None]
+    return (a[:, None, :] + f * (b - a)[:, None, :]).reshape(-1, 2)
+
+
 def _draw_land(ax, borders: Borders, inp: ReportInputs, box) -> None:
     theatre = _theatre_countries(borders, inp)
     polys, faces = [], []
@@ -126,7 +135,7 @@ def _draw_land(ax, borders: Borders, inp: ReportInputs, box) -> None:
                                      capstyle="round", zorder=1))
     lon0, lon1, lat0, lat1 = box
     inner = (lon0 + 0.3, lon1 - 0.3, lat0 + 0.3, lat1 - 0.3)
-    for code, at in borders.label_points(inner).items():
+    for code, at in borders.label_points(inner, avoid=_network_points(inp)).items():
         ax.text(*at, borders.names.get(code, code), fontsize=13, color="#9a9488",
                 ha="center", va="center", fontweight="bold", zorder=1, path_effects=_HALO)
 
@@ -293,9 +302,20 @@ def _label_objectives(labeller: _Labeller, inp: ReportInputs) -> None:
                        path_effects=_HALO)
 
 
+def degree_label(value: float, positive: str, negative: str) -> str:
+    """A longitude or latitude as a map reads it.
+
+    >>> degree_label(33.5, "E", "W"), degree_label(-63.5, "E", "W"), degree_label(0, "N", "S")
+    ('33.5°E', '63.5°W', '0°')
+    """
+    if value == 0:
+        return "0°"
+    return f"{abs(value):g}°{positive if value > 0 else negative}"
+
+
 def _degree_axes(ax) -> None:
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}°E"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}°N"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: degree_label(v, "E", "W")))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: degree_label(v, "N", "S")))
     ax.grid(color="white", linewidth=0.5, alpha=0.6)
 
 
