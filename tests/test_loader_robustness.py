@@ -90,13 +90,14 @@ def test_text_where_a_number_belongs_names_what_was_written(tmp_path, text, show
     ("supply: 5\n", "supply:", "must be a mapping"),
     ("nodes: [5]\n", "nodes[0]:", "must be a mapping"),
     ("sides: 3\n", "sides:", "must be a list"),
+    ("outcomes:\n  - {id: new}\n", "(new): needs the key 'kind'", "powderkeg schema"),
     ("fires:\n  - id: himars\n    launchers: {value: many}\n", "launchers.value:",
      "must be a number, but it is the text 'many'"),
 ])
 def test_errors_never_name_the_schema_classes(tmp_path, body, place, needs):
     result = invoke("validate", variant(tmp_path, body))
     assert_user_error(result, place, needs)
-    for internal in ("instance of", "Supply", "Node", "tuple", "dictionary"):
+    for internal in ("instance of", "Supply", "Node", "tuple", "dictionary", "discriminator"):
         assert internal not in result.stderr
 
 

@@ -30,7 +30,7 @@ MAX_EXTENDS = 100
 #: The longest horizon a run may ask for (``--days``); a scenario's date must leave room for it.
 MAX_HORIZON_DAYS = 3650
 _TAGS = {"fixed", "uniform", "normal", "lognormal", "beta", "triangular", "choice",
-         *OUTCOME_KINDS, "str", "Place", "list[str]"}
+         *OUTCOME_KINDS, "str", "constrained-str", "Place", "list[str]"}
 
 
 def builtin_ids() -> list[str]:

@@ -33,6 +33,9 @@ def error_message(err: dict) -> str:
         tag = err.get("ctx", {}).get("tag", "?")
         expected = err.get("ctx", {}).get("expected_tags", "")
         return f"unknown kind '{tag}'; expected one of {expected}"
+    if kind == "union_tag_not_found":
+        key = err.get("ctx", {}).get("discriminator", "'kind'")
+        return f"needs the key {key}, which says what kind of item it is (see `powderkeg schema`)"
     if kind in ("model_type", "model_attributes_type", "dict_type"):
         return f"must be a mapping of keys (key: value), but it is {_what(value)}"
     if kind in ("list_type", "tuple_type"):
