@@ -1,11 +1,12 @@
-# powderkeg: `make run` runs the built-in scenario, `make test` runs every test.
+# powderkeg: `make run` runs the built-in scenario, `make test` runs every test and doctest,
+# `make lint` checks the code with ruff.
 # Both create the virtual environment and install the package from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench clean
+.PHONY: run test lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("powderkeg needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -19,6 +20,9 @@ run: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_engine.py

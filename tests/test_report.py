@@ -20,16 +20,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+import powderkeg
+from powderkeg.cli import app
 from powderkeg.engine.simulate import simulate
 from powderkeg.errors import InputError
 from powderkeg.model.geo import haversine_km
 from powderkeg.report import build_report
 from powderkeg.report.borders import load_borders
+from powderkeg.report.html import render_page
+from powderkeg.report.inputs import load_inputs
 from powderkeg.report.maps import circle_lonlat, interdiction_share
 from powderkeg.report.politics import has_escalation, has_influence, rung_shares
 from powderkeg.results import write_results
 from powderkeg.scenario import load_scenario, scenario_to_yaml
+from powderkeg.scenario.load import with_policy
+from powderkeg.scenario.politics_schema import POLICIES
 
 RUNS, DAYS = 60, 40
 ALWAYS = ("outcome_probabilities", "outcome_timelines", "fronts", "supply", "network_map")
@@ -180,6 +187,31 @@ def test_not_a_results_folder_is_a_clear_error(tmp_path, with_politics):
     shutil.copy(with_politics[0] / "results.nc", tmp_path / "results.nc")
     with pytest.raises(InputError, match="scenario.yaml"):
         build_report(tmp_path)
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.98])
+def test_a_truncated_results_file_is_a_clear_error(tmp_path, with_politics, keep):
+    folder = tmp_path / "copied"
+    shutil.copytree(with_politics[0], folder)
+    nc = folder / "results.nc"
+    nc.write_bytes(nc.read_bytes()[:int(nc.stat().st_size * keep)])
+    for read in (build_report, powderkeg.load):
+        with pytest.raises(InputError, match=r"results\.nc cannot be read.*damaged or "
+                                             r"incomplete"):
+            read(folder)
+    result = CliRunner().invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "results.nc" in result.stderr
+
+
+def test_the_header_names_the_response_policy_the_runs_were_played_under(simulated, tmp_path):
+    scenario, ds = simulated
+    for policy in POLICIES:
+        folder = tmp_path / policy
+        write_results(ds, scenario_to_yaml(with_policy(scenario, policy)), folder, ["test"])
+        html = render_page(load_inputs(folder), [])
+        assert f"response policy <b>{policy}</b>" in html
+        assert html.count("response policy <b>") == 1
 
 
 # --- the pieces ---------------------------------------------------------------------------------

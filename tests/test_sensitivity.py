@@ -1,11 +1,14 @@
 """Global sensitivity analysis: SALib's known answers through our wrapper, then a scenario in
 which only one uncertain parameter can matter."""
 
+import warnings
+
 import numpy as np
 import pytest
 from conftest import tiny_document
 from SALib.test_functions import Ishigami
 from scipy import integrate
+from typer.testing import CliRunner
 
 from powderkeg.analysis.sensitivity import (
     DUMMY,
@@ -14,7 +17,9 @@ from powderkeg.analysis.sensitivity import (
     sample_design,
     sensitivity,
 )
-from powderkeg.errors import InputError
+from powderkeg.cli import app
+from powderkeg.errors import InputError, ResultWarning
+from powderkeg.scenario import scenario_to_yaml
 from powderkeg.scenario.schema import Scenario
 
 # ---------------------------------------------------------------- known test functions
@@ -145,3 +150,37 @@ def test_tornado_chart_writes_png_and_svg(one_driver, tmp_path):
     assert paths["png"] == tmp_path / "drivers" / "bridge_hit.png"
     assert paths["png"].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert b"<svg" in paths["svg"].read_bytes()[:2000]
+
+
+# ---------------------------------------------------------------- an analysis with no signal
+
+NOT_THE_RATE = ["links[road]", "front_red"]  # the two parameters that cannot matter
+
+
+def test_all_zero_indices_with_zero_width_intervals_warn(one_driver):
+    # The rate, left out of the design, varies per run like chance: the outcome varies, but
+    # changing either factor alone never changes it.
+    with pytest.warns(ResultWarning, match="bridge_hit: every factor's sobol index is 0"):
+        rows = sensitivity(one_driver, ["bridge_hit"], method="sobol", samples=8, days=DAYS,
+                           params=NOT_THE_RATE)["bridge_hit"]
+    assert rows and all(r["index"] == r["ci95_low"] == r["ci95_high"] == 0 for r in rows)
+
+
+def test_an_analysis_that_finds_a_driver_does_not_warn(one_driver):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResultWarning)
+        rows = sensitivity(one_driver, ["bridge_hit"], method="sobol", samples=8, days=DAYS)
+    assert rows["bridge_hit"][0]["index"] > 0
+
+
+def test_the_command_line_prints_the_warning_as_a_paragraph(one_driver, tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(scenario_to_yaml(one_driver), "utf-8")
+    args = ["sensitivity", str(path), "--outcome", "bridge_hit", "--samples", "8", "--days",
+            str(DAYS), "--workers", "1"]
+    for p in NOT_THE_RATE:
+        args += ["--param", p]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "warning: bridge_hit: every factor's sobol index is 0" in result.stderr
+    assert "Traceback" not in result.output and "ResultWarning" not in result.stderr

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import json
 import sys
+import warnings
 from collections import Counter
 from enum import Enum
 from pathlib import Path
@@ -23,7 +24,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
-from powderkeg.errors import InputError
+from powderkeg.errors import InputError, ResultWarning
 
 app = typer.Typer(
     help="powderkeg: run, test and stress a strategic argument about a war. "
@@ -32,13 +33,42 @@ app = typer.Typer(
 )
 out = Console(highlight=False)
 err = Console(stderr=True, highlight=False)
+#: The largest seed: results record it as an unsigned 64-bit integer.
+MAX_SEED = 2**64 - 1
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from powderkeg import __version__
+
+        out.print(f"powderkeg {__version__}", markup=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print powderkeg's version and exit.")] = False,
+) -> None:
+    """powderkeg: run, test and stress a strategic argument about a war."""
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Warnings about results as a paragraph on standard error; others as Python shows them."""
+    if issubclass(category, ResultWarning):
+        err.print(Text.assemble(("warning: ", "bold yellow"), str(message)), soft_wrap=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
 
 
 def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with warnings.catch_warnings():
+                warnings.showwarning = _show_warning
+                return fn(*args, **kwargs)
         except InputError as e:
             err.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
             raise typer.Exit(2) from None
@@ -66,7 +96,8 @@ def run(
     runs: Annotated[int, typer.Option(min=1, help="Number of simulated futures.")] = 10_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, help="Seed; run i depends only on (seed, i).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
+                                      "(seed, i).")] = 0,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Folder for the results (must be new or empty; default: a new folder "
                       "under runs/).")] = None,
@@ -155,14 +186,15 @@ def _theory_table(summary, runs) -> Table:
     return table
 
 
-def _write_report(results: Path, html: Path | None = None) -> Path:
+def _write_report(results: Path, html: Path | None = None, borders: Path | None = None) -> Path:
     from powderkeg.report import build_report
 
     with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True,
                   disable=not err.is_terminal) as bar:
         task = bar.add_task("report", total=None)
         return build_report(results, html, progress=lambda label, done, total: bar.update(
-            task, description=f"report: {label}", completed=done, total=total))
+            task, description=f"report: {label}", completed=done, total=total),
+            borders=borders)
 
 
 @app.command()
@@ -172,9 +204,12 @@ def report(
     html: Annotated[Optional[Path], typer.Option(
         "--out", help="Where to write the HTML file (default: RESULTS/report.html); figures go "
                       "into a figures/ folder beside it.")] = None,
+    borders: Annotated[Optional[Path], typer.Option(
+        help="A GeoJSON file of country or region polygons to draw under the map (default: "
+             "the shipped Natural Earth borders).")] = None,
 ) -> None:
     """Write a self-contained HTML report (and each figure as PNG and SVG) for a results folder."""
-    out.print(f"Report written to {_write_report(results, html)}")
+    out.print(f"Report written to {_write_report(results, html, borders)}")
 
 
 @app.command()
@@ -350,7 +385,8 @@ def story(
     find: Annotated[Optional[str], typer.Option(
         "--find", metavar="OUTCOME", help="Tell the first run in which this outcome happens "
                                           "(an outcome id, see `powderkeg show`).")] = None,
-    seed: Annotated[int, typer.Option(min=0, help="Seed; run i depends only on (seed, i).")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
+                                      "(seed, i).")] = 0,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
     fmt: Annotated[StoryFormat, typer.Option(
@@ -434,7 +470,8 @@ def compare_command(
                                       "share their random numbers.")] = 2_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of both simulations.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
+                                      help="Seed of both simulations.")] = 0,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not "
                                          "depend on it.")] = 2,
     as_json: Annotated[bool, typer.Option(
@@ -502,7 +539,8 @@ def sensitivity_command(
                     "(default 20).")] = None,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, help="Seed of the design and the runs.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
+                                      help="Seed of the design and the runs.")] = 0,
     param: Annotated[Optional[list[str]], typer.Option(
         help="Only parameters whose path contains this text; repeat for several "
              "(default: every uncertain parameter).")] = None,

@@ -88,6 +88,11 @@ def load_results(results_dir) -> xr.Dataset:
     if not path.exists():
         raise InputError(f"{results_dir} is not a powderkeg results folder: {path.name} is "
                          "missing. Give the folder that `powderkeg run` printed.")
-    with xr.open_dataset(path, engine="h5netcdf", decode_times=False,
-                         decode_timedelta=False) as ds:
-        return ds.load()
+    try:
+        with xr.open_dataset(path, engine="h5netcdf", decode_times=False,
+                             decode_timedelta=False) as ds:
+            return ds.load()
+    except (OSError, ValueError) as e:
+        raise InputError(f"{path} cannot be read ({str(e).splitlines()[0]}): it is damaged or "
+                         "incomplete, for example truncated by a copy that did not finish. "
+                         "Copy it again from where the run wrote it, or run again.") from None

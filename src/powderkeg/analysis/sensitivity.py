@@ -61,7 +61,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from powderkeg.errors import InputError
+from powderkeg.errors import InputError, ResultWarning
 from powderkeg.scenario.schema import Scenario
 
 __all__ = ["METHODS", "DUMMY", "MORRIS_LEVELS", "uncertain_parameters", "design_runs",
@@ -313,5 +313,22 @@ def sensitivity(scenario: Scenario, outcomes: Sequence[str] | None = None,
         rows = analyze_design(method, names, x, happened[:, j].astype(float), seed)
         for r in rows:
             r["dummy"] = r["path"] == DUMMY
+        if _no_signal(rows):
+            warnings.warn(_no_signal_message(oid, method, samples, happened[:, j]),
+                          ResultWarning, stacklevel=2)
         result[oid] = rows
     return result
+
+
+def _no_signal(rows: list[dict]) -> bool:
+    """Every factor's index is 0 with a zero-width interval (and the outcome did vary)."""
+    return bool(rows) and all(r["index"] == r["ci95_low"] == r["ci95_high"] == 0 for r in rows)
+
+
+def _no_signal_message(oid: str, method: str, samples: int, happened: np.ndarray) -> str:
+    return (f"{oid}: every factor's {method} index is 0 with a zero-width interval. The "
+            f"outcome happened in {int(happened.sum()):,} of {len(happened):,} runs, but in "
+            f"none of the {samples} samples did changing one factor change whether it "
+            "happened: its variation came from chance or from parameters outside the design. "
+            "That is not evidence that these factors do not matter; give more --samples, or "
+            "analyse more factors (fewer --param filters).")

@@ -1,10 +1,15 @@
-"""Offline borders for maps: first-level regions from Natural Earth, shipped as package data.
+"""Offline borders for maps: Natural Earth regions and countries, shipped as package data.
 
-``data/admin1_region.geojson`` holds the admin-1 regions (oblasts, krais, ...) of Ukraine,
-Russia and their neighbours inside lon 22-42.5, lat 43.5-53.5 (see ``data/README.md``).
-Regions were simplified together so that neighbours share identical vertices; a border
-between two countries is therefore the set of ring segments that regions of two different
-countries (``adm0_a3``) have in common, found here without any geometry library.
+Two layers are shipped (see ``data/README.md``): ``data/admin1_region.geojson``, the admin-1
+regions (oblasts, krais, ...) of Ukraine, Russia and their neighbours inside lon 22-42.5,
+lat 43.5-53.5, and ``data/admin0_world.geojson``, every country of the world at 1:110m. A map
+uses the detailed regions when it lies inside them and the world's countries anywhere else;
+a scenario may bring its own GeoJSON file instead.
+
+A border between two countries is the set of ring segments that polygons of two different
+countries have in common, found here without any geometry library. It is exact when
+neighbours share identical vertices, as both shipped layers do (they were simplified
+together); in another file, a border whose vertices differ is simply drawn thin.
 """
 
 from __future__ import annotations
@@ -14,21 +19,32 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import Path
 
 import numpy as np
+from matplotlib.path import Path as MplPath
 
-__all__ = ["Region", "Borders", "load_borders", "COUNTRY_NAMES", "CREDIT"]
+from powderkeg.errors import InputError
 
-CREDIT = "Borders: Natural Earth (public domain)"
+__all__ = ["Region", "Borders", "load_borders", "read_borders", "COUNTRY_NAMES",
+           "REGIONAL_FILE", "WORLD_FILE"]
+
+REGIONAL_FILE = "admin1_region.geojson"
+WORLD_FILE = "admin0_world.geojson"
+_NATURAL_EARTH = "Borders: Natural Earth (public domain)"
+#: Labels of the countries of the regional layer, which names regions but not countries.
 COUNTRY_NAMES = {"UKR": "UKRAINE", "RUS": "RUSSIA", "BLR": "BELARUS", "MDA": "MOLDOVA",
                  "ROU": "ROMANIA", "POL": "POLAND", "BGR": "BULGARIA", "HUN": "HUNGARY",
                  "SVK": "SLOVAKIA", "GEO": "GEORGIA"}
-_SCALE = 10_000  # coordinates carry 4 decimals
+_COUNTRY_KEYS = ("adm0_a3", "ADM0_A3", "iso_a3", "ISO_A3", "country")
+_NAME_KEYS = ("name", "NAME", "name_en", "ADMIN", "admin")
+_SCALE = 10_000  # vertices are compared at 4 decimals (about 10 m)
+_GRID = 48  # label placement samples the map on a grid of this many points a side
 
 
 @dataclass(frozen=True)
 class Region:
-    """One admin-1 region: its country and outer rings as ``(n, 2)`` lon/lat arrays."""
+    """A region or a country: its country code and outer rings as ``(n, 2)`` lon/lat arrays."""
 
     code: str
     name: str
@@ -38,42 +54,62 @@ class Region:
 
 @dataclass(frozen=True)
 class Borders:
-    """Regions, and the segments of borders between different countries."""
+    """Polygons, the segments of borders between different countries, and how to credit them.
+
+    ``detailed`` is true when the polygons are regions inside countries (their outlines are
+    drawn thin, the borders between countries thick); ``names`` gives each country's label.
+    """
 
     regions: tuple[Region, ...]
     country_borders: np.ndarray  # (n, 2, 2) segments, lon/lat
     bounds: tuple[float, float, float, float]  # lon_min, lon_max, lat_min, lat_max
+    names: dict[str, str]
+    credit: str
+    detailed: bool
 
-    def label_point(self, country: str, box) -> tuple[float, float] | None:
-        """Area-weighted centre of the ``country``'s rings whose centre lies in ``box``."""
+    def contains(self, box) -> bool:
+        """True when the box ``(lon0, lon1, lat0, lat1)`` lies inside these borders' bounds."""
+        b = self.bounds
+        return b[0] <= box[0] and box[1] <= b[1] and b[2] <= box[2] and box[3] <= b[3]
+
+    def label_points(self, box, min_share: float = 0.03,
+                     avoid: np.ndarray | None = None) -> dict[str, tuple[float, float]]:
+        """Where to write each country's name on a map of ``box``.
+
+        The box is sampled on a regular grid; a country covering at least ``min_share`` of
+        the samples is labelled at its sample nearest the centre of its samples, so the
+        label lies on the country and inside the map even when most of it is outside.
+        Samples within a tenth of the box's width of a point of ``avoid`` (``(n, 2)``
+        lon/lat, e.g. the network drawn on top) are passed over while others remain.
+        """
         lon0, lon1, lat0, lat1 = box
-        total, acc = 0.0, np.zeros(2)
+        lon, lat = np.meshgrid(np.linspace(lon0, lon1, _GRID), np.linspace(lat0, lat1, _GRID))
+        pts = np.column_stack([lon.ravel(), lat.ravel()])
+        owner = np.full(len(pts), "", dtype=object)
         for region in self.regions:
-            if region.country != country:
-                continue
             for ring in region.rings:
-                area, centre = _ring_centroid(ring)
-                if lon0 <= centre[0] <= lon1 and lat0 <= centre[1] <= lat1:
-                    total += area
-                    acc += area * centre
-        return None if total == 0 else (float(acc[0] / total), float(acc[1] / total))
+                if _overlaps(ring, box):
+                    owner[MplPath(ring).contains_points(pts)] = region.country
+        clear = np.ones(len(pts), dtype=bool)
+        if avoid is not None and len(avoid):
+            near = (lon1 - lon0) / 10
+            gap = np.hypot(*(pts[:, None, :] - np.asarray(avoid)[None, :, :]).transpose(2, 0, 1))
+            clear = gap.min(axis=1) > near
+        out = {}
+        for country in dict.fromkeys(owner):
+            mine = owner == country
+            if not country or mine.sum() < min_share * len(pts):
+                continue
+            centre = pts[mine].mean(axis=0)
+            spots = pts[mine & clear] if (mine & clear).any() else pts[mine]
+            at = spots[np.argmin(((spots - centre) ** 2).sum(axis=1))]
+            out[country] = (float(at[0]), float(at[1]))
+        return out
 
 
-def _ring_centroid(ring: np.ndarray) -> tuple[float, np.ndarray]:
-    x, y = ring[:, 0], ring[:, 1]
-    cross = x[:-1] * y[1:] - x[1:] * y[:-1]
-    area = cross.sum() / 2
-    if abs(area) < 1e-12:
-        return 0.0, ring.mean(axis=0)
-    cx = ((x[:-1] + x[1:]) * cross).sum() / (6 * area)
-    cy = ((y[:-1] + y[1:]) * cross).sum() / (6 * area)
-    return abs(area), np.array([cx, cy])
-
-
-def _rings(geometry: dict) -> list[np.ndarray]:
-    polys = [geometry["coordinates"]] if geometry["type"] == "Polygon" \
-        else geometry["coordinates"]
-    return [np.asarray(poly[0], dtype=float) for poly in polys]  # outer rings only
+def _overlaps(ring: np.ndarray, box) -> bool:
+    lo, hi = ring.min(axis=0), ring.max(axis=0)
+    return lo[0] <= box[1] and hi[0] >= box[0] and lo[1] <= box[3] and hi[1] >= box[2]
 
 
 def _country_borders(regions: list[Region]) -> np.ndarray:
@@ -88,17 +124,103 @@ def _country_borders(regions: list[Region]) -> np.ndarray:
     return np.asarray(segs, dtype=float).reshape(-1, 2, 2) / _SCALE
 
 
-@functools.lru_cache(maxsize=1)
-def load_borders() -> Borders:
-    """Read the shipped regions (cached) and find the borders between countries."""
-    text = resources.files("powderkeg.report").joinpath("data/admin1_region.geojson") \
-        .read_text("utf-8")
-    doc = json.loads(text)
-    regions = [Region(code=f["properties"]["iso_3166_2"], name=f["properties"]["name_en"],
-                      country=f["properties"]["adm0_a3"], rings=tuple(_rings(f["geometry"])))
-               for f in doc["features"]]
+def _first(props: dict, keys: tuple[str, ...]) -> str | None:
+    return next((str(props[k]) for k in keys if props.get(k) not in (None, "", "-99")), None)
+
+
+def _outer_rings(geometry: dict) -> list[np.ndarray]:
+    """Outer rings of a Polygon or MultiPolygon (holes are not drawn); nothing for others."""
+    kind = geometry.get("type")
+    if kind not in ("Polygon", "MultiPolygon"):
+        return []
+    polys = [geometry["coordinates"]] if kind == "Polygon" else geometry["coordinates"]
+    rings = [np.asarray(poly[0], dtype=float)[:, :2] for poly in polys]
+    return [r for r in rings if len(r) >= 3 and np.isfinite(r).all()]
+
+
+def _regions(doc, name: str) -> list[Region]:
+    features = doc.get("features") if isinstance(doc, dict) else None
+    if not isinstance(features, list):
+        raise InputError(f"Borders file {name} is not a GeoJSON FeatureCollection (a mapping "
+                         "with a 'features' list). Give a .geojson file of country or region "
+                         "polygons in longitude/latitude (WGS84).")
+    regions = []
+    for i, f in enumerate(features):
+        props = (f.get("properties") if isinstance(f, dict) else None) or {}
+        try:
+            rings = _outer_rings(f.get("geometry") or {})
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError):
+            raise InputError(f"Borders file {name}: features[{i}] has coordinates that are not "
+                             "rings of [longitude, latitude] pairs. Fix that feature or remove "
+                             "it.") from None
+        if not rings:
+            continue
+        label = _first(props, _NAME_KEYS) or f"feature {i}"
+        country = _first(props, _COUNTRY_KEYS) or label
+        regions.append(Region(code=_first(props, ("iso_3166_2",)) or country, name=label,
+                              country=country, rings=tuple(rings)))
+    if not regions:
+        raise InputError(f"Borders file {name} has no Polygon or MultiPolygon feature, so "
+                         "there is nothing to draw. Give a file of country or region "
+                         "polygons.")
+    return regions
+
+
+def _borders(regions: list[Region], names: dict[str, str], credit: str,
+             detailed: bool) -> Borders:
     allpts = np.concatenate([r for region in regions for r in region.rings])
     bounds = (float(allpts[:, 0].min()), float(allpts[:, 0].max()),
               float(allpts[:, 1].min()), float(allpts[:, 1].max()))
     return Borders(regions=tuple(regions), country_borders=_country_borders(regions),
-                   bounds=bounds)
+                   bounds=bounds, names=names, credit=credit, detailed=detailed)
+
+
+@functools.lru_cache(maxsize=2)
+def _shipped(file: str) -> Borders:
+    text = resources.files("powderkeg.report").joinpath(f"data/{file}").read_text("utf-8")
+    regions = _regions(json.loads(text), file)
+    if file == REGIONAL_FILE:
+        return _borders(regions, COUNTRY_NAMES, _NATURAL_EARTH, detailed=True)
+    names = {r.country: r.name.upper() for r in regions}
+    return _borders(regions, names, _NATURAL_EARTH, detailed=False)
+
+
+def read_borders(path: str | Path) -> Borders:
+    """Borders from a GeoJSON file of country (or region) polygons in lon/lat.
+
+    Each feature's country is its first property among ``adm0_a3``, ``ADM0_A3``, ``iso_a3``,
+    ``ISO_A3`` and ``country`` (else its name); its label is its ``name``, ``NAME``,
+    ``name_en`` or ``ADMIN``. Features other than polygons are ignored.
+
+    Raises
+    ------
+    InputError
+        If the file cannot be read, is not GeoJSON, or has no polygon.
+    """
+    path = Path(path)
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError) as e:
+        raise InputError(f"Cannot read borders file {path}: {e}. Give an existing GeoJSON "
+                         "file.") from None
+    except ValueError as e:
+        raise InputError(f"Borders file {path} is not valid JSON ({e}). Give a GeoJSON file "
+                         "of country or region polygons.") from None
+    regions = _regions(doc, str(path))
+    names = {r.country: r.name.upper() for r in regions}
+    return _borders(regions, names, f"Borders: {path.name}", detailed=False)
+
+
+def load_borders(path: str | Path | None = None, box=None) -> Borders:
+    """The borders to draw under a map of ``box`` (``lon0, lon1, lat0, lat1``).
+
+    The file at ``path`` when one is given (see :func:`read_borders`); otherwise the shipped
+    detailed regions when ``box`` is ``None`` or lies inside them, and the shipped world
+    countries (1:110m) anywhere else. The shipped layers are read once and cached.
+    """
+    if path is not None:
+        return read_borders(path)
+    regional = _shipped(REGIONAL_FILE)
+    if box is None or regional.contains(box):
+        return regional
+    return _shipped(WORLD_FILE)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from powderkeg.errors import InputError
+from powderkeg.report.borders import Borders
 from powderkeg.report.figures import (
     front_figure,
     never_happened,
@@ -26,7 +27,7 @@ from powderkeg.report.html import (
     theory_table,
 )
 from powderkeg.report.inputs import ReportInputs, load_inputs
-from powderkeg.report.maps import INTERDICTED_SHARE, network_map
+from powderkeg.report.maps import INTERDICTED_SHARE, map_borders, network_map
 from powderkeg.report.politics import (
     escalation_figure,
     has_escalation,
@@ -112,14 +113,14 @@ def _theater_sections(inp: ReportInputs, folder: Path, step) -> list[Section]:
     return sections
 
 
-def _map_section(inp: ReportInputs, folder: Path, step) -> Section:
-    fig, share = network_map(inp)
+def _map_section(inp: ReportInputs, folder: Path, step, borders: Borders) -> Section:
+    fig, share = network_map(inp, borders)
     saved = _save(fig, folder, "network_map", "Supply network",
                   "Links coloured and sized by intact capacity (median of its distribution); "
                   f"links interdicted in at least {INTERDICTED_SHARE:.0%} of runs are haloed "
                   "in vermilion with the share of runs in which their open capacity fell below "
                   "its day-0 value. Dashed circles: median range of long-range fires around "
-                  "each sector's median day-0 front. Borders: Natural Earth (public domain).")
+                  f"each sector's median day-0 front. {borders.credit}.")
     step("map")
     return Section("map", "Supply network and interdiction",
                    figure_html(saved) + "<h3>Interdicted links</h3>"
@@ -150,7 +151,7 @@ def _write_text_atomic(path: Path, text: str) -> None:
 
 
 def build_report(results_dir: Path, out: Path | None = None,
-                 progress: Progress | None = None) -> Path:
+                 progress: Progress | None = None, borders: Path | None = None) -> Path:
     """Write an HTML report of a results folder and return its path.
 
     Parameters
@@ -162,11 +163,15 @@ def build_report(results_dir: Path, out: Path | None = None,
         also saved as PNG and SVG in a ``figures`` folder beside it.
     progress
         Called as ``progress(label, done, total)`` after each step.
+    borders
+        A GeoJSON file of country or region polygons to draw under the map (default: the
+        shipped Natural Earth borders; see :func:`powderkeg.report.borders.load_borders`).
 
     Every file is written under a temporary name and renamed into place, so an interrupted
     build leaves the previous files intact. The page embeds its images and needs no network.
     """
     inp = load_inputs(Path(results_dir))
+    under_map = map_borders(inp, borders)
     out = Path(out) if out is not None else inp.results_dir / REPORT_FILE
     folder = out.parent / FIGURES_DIR
     try:
@@ -178,7 +183,7 @@ def build_report(results_dir: Path, out: Path | None = None,
     total = 6 + has_influence(ds) + has_escalation(ds) + (theory_split(ds) is not None)
     step = _Steps(progress, total)
     sections = [*_outcome_sections(inp, folder, step), *_theater_sections(inp, folder, step),
-                _map_section(inp, folder, step)]
+                _map_section(inp, folder, step, under_map)]
     theories = _theory_section(inp, folder, step)
     if theories is not None:
         sections.append(theories)

@@ -198,6 +198,15 @@ def provenance_section(inp: ReportInputs) -> str:
            "</details>" if s.sources else ""))
 
 
+def _policy(inp: ReportInputs) -> str | None:
+    """The response policy the runs were played under: the dataset's record, else the saved
+    scenario's (which ``--policy`` replaced before the run); ``None`` without politics."""
+    if "policy" in inp.ds.attrs:
+        return str(inp.ds.attrs["policy"])
+    politics = inp.scenario.politics
+    return None if politics is None else str(politics.policy)
+
+
 def _header(inp: ReportInputs) -> str:
     ds, meta = inp.ds, inp.run_meta
     days = int(ds.attrs["days"])
@@ -206,12 +215,14 @@ def _header(inp: ReportInputs) -> str:
     created = f" Run created {escape(str(meta['created']))}." if meta.get("created") else ""
     command = (f'<p class="meta">Command: <code>{escape(" ".join(meta["command"]))}</code></p>'
                if meta.get("command") else "")
+    policy = _policy(inp)
+    answer = f" · response policy <b>{escape(policy)}</b>" if policy else ""
     return (
         f"<header><h1>{escape(str(ds.attrs.get('title', inp.scenario.title)))}</h1>"
         f'<p class="meta">Scenario <b>{escape(str(ds.attrs.get("scenario", inp.scenario.id)))}'
         f"</b> as of <b>{escape(inp.date)}</b> · <b>{ds.sizes['run']:,}</b> runs · "
         f"<b>{days}</b> days (to {_date_plus(inp.date, days)}) · seed "
-        f"<b>{escape(str(ds.attrs.get('seed', '?')))}</b>{extra}</p>"
+        f"<b>{escape(str(ds.attrs.get('seed', '?')))}</b>{answer}{extra}</p>"
         f'<p class="meta">powderkeg {escape(str(ds.attrs.get("powderkeg_version", "?")))}; '
         f"scenario SHA-256 <code>{escape(str(ds.attrs.get('scenario_sha256', '?'))[:16])}"
         f"…</code>.{created}</p>{command}"
@@ -232,6 +243,6 @@ def render_page(inp: ReportInputs, sections: list[Section]) -> str:
         f"<title>{title}</title><style>{_CSS}</style></head><body><main>"
         f"{_header(inp)}<nav><b>Contents</b><ol>{nav}</ol></nav>{body}"
         f"<footer>Made by powderkeg {version} from <code>{escape(inp.results_dir.name)}</code>. "
-        "Borders: Natural Earth (public domain). Every probability is a share of simulated "
-        "runs of the stated model and assumptions, not a forecast of the world.</footer>"
+        "Every probability is a share of simulated runs of the stated model and assumptions, "
+        "not a forecast of the world.</footer>"
         "</main></body></html>\n")

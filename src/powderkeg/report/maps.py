@@ -1,8 +1,10 @@
 """The supply network on real borders: capacity, interdiction, fire ranges, fronts, objectives.
 
 An equirectangular map (x = longitude, y = latitude, aspect 1/cos of the middle latitude, so
-distances are true near the centre): admin-1 regions from Natural Earth with the borders
-between countries drawn thicker, links coloured and sized by their intact capacity, links
+distances are true near the centre) of the box around the scenario's nodes and front axes:
+borders from :func:`~powderkeg.report.borders.load_borders` (detailed regions where they
+exist, the world's countries elsewhere, or the scenario's own file) with the borders between
+countries drawn thicker, links coloured and sized by their intact capacity, links
 interdicted in at least :data:`INTERDICTED_SHARE` of runs haloed and labelled with the share
 of runs, long-range fire ranges as circles around each sector's median day-0 front, and the
 objectives named. Nothing is downloaded.
@@ -18,20 +20,22 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon
+from matplotlib.path import Path as MplPath
 from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, NullLocator
 
 from powderkeg.model.geo import EARTH_RADIUS_KM, point_at_km
-from powderkeg.report.borders import COUNTRY_NAMES, CREDIT, load_borders
+from powderkeg.report.borders import Borders, load_borders
 from powderkeg.report.inputs import ReportInputs
 from powderkeg.report.style import SIDE_COLOURS, new_figure, styled
 
 __all__ = ["INTERDICTED_SHARE", "interdiction_share", "front_points", "fire_ranges",
-           "circle_lonlat", "network_map"]
+           "circle_lonlat", "map_extent", "map_borders", "degree_label", "network_map"]
 
 INTERDICTED_SHARE = 0.10
 _SEA, _LAND, _EDGE, _BORDER = "#d9e8f3", "#f3f1ec", "#c8c3b8", "#4d4d4d"
-_LAND_BY_COUNTRY = {"UKR": "#fbf6e4", "RUS": "#ebe6dc"}
+_THEATRE = "#fbf6e4"  # land of the countries the network lies in
+_MARGIN, _MIN_SPAN = 0.08, 1.0  # share of the span added on each side; smallest span, degrees
 _HALO = [pe.withStroke(linewidth=2.6, foreground="white")]
 _INTERDICTED = "#D55E00"
 
@@ -73,34 +77,67 @@ def circle_lonlat(lat: float, lon: float, radius_km: float, n: int = 120) -> np.
     return np.degrees(np.stack([lon2, lat2], axis=1))
 
 
-def _extent(inp: ReportInputs, circles: list[np.ndarray]) -> tuple[float, ...]:
+def map_extent(inp: ReportInputs) -> tuple[float, float, float, float]:
+    """The box ``(lon0, lon1, lat0, lat1)`` of the map: the nodes and front axes with a margin.
+
+    The margin is 8% of the span on each side, at least 0.35 degrees, and a span is at least
+    one degree, so a network of a few close towns still shows its surroundings. Fire ranges
+    may reach past the box; they are clipped.
+    """
     m = inp.model
-    pts = [np.stack([m.node_lon, m.node_lat], 1)] + [a[:, ::-1] for a in m.sector_axes]
-    pts += circles
-    allpts = np.concatenate(pts)
-    lon0, lat0 = allpts.min(axis=0) - 0.35
-    lon1, lat1 = allpts.max(axis=0) + 0.35
-    b = load_borders().bounds
-    return max(lon0, b[0]), min(lon1, b[1]), max(lat0, b[2]), min(lat1, b[3])
+    pts = np.concatenate([np.stack([m.node_lon, m.node_lat], 1)]
+                         + [a[:, ::-1] for a in m.sector_axes])
+    lo, hi = pts.min(axis=0), pts.max(axis=0)
+    centre, span = (lo + hi) / 2, np.maximum(hi - lo, _MIN_SPAN)
+    half = span / 2 + np.maximum(_MARGIN * span, 0.35)
+    lon0, lat0 = centre - half
+    lon1, lat1 = centre + half
+    return (float(max(lon0, -180.0)), float(min(lon1, 180.0)), float(max(lat0, -85.0)),
+            float(min(lat1, 85.0)))
 
 
-def _draw_land(ax, box) -> None:
-    borders = load_borders()
+def map_borders(inp: ReportInputs, path=None) -> Borders:
+    """The borders under the map of ``inp``: the file at ``path``, else the shipped ones."""
+    return load_borders(path, map_extent(inp))
+
+
+def _theatre_countries(borders: Borders, inp: ReportInputs) -> set[str]:
+    """Countries that hold at least one node of the network."""
+    m = inp.model
+    nodes = np.stack([m.node_lon, m.node_lat], 1)
+    found = set()
+    for region in borders.regions:
+        if region.country not in found and any(
+                MplPath(ring).contains_points(nodes).any() for ring in region.rings):
+            found.add(region.country)
+    return found
+
+
+def _network_points(inp: ReportInputs, per_link: int = 12) -> np.ndarray:
+    """Points (lon, lat) along every link, ``(links * per_link, 2)``: where the network lies."""
+    m = inp.model
+    a = np.stack([m.node_lon[m.link_from], m.node_lat[m.link_from]], 1)
+    b = np.stack([m.node_lon[m.link_to], m.node_lat[m.link_to]], 1)
+    f = np.linspace(0, 1, per_link)[None, :, None]
+    return (a[:, None, :] + f * (b - a)[:, None, :]).reshape(-1, 2)
+
+
+def _draw_land(ax, borders: Borders, inp: ReportInputs, box) -> None:
+    theatre = _theatre_countries(borders, inp)
     polys, faces = [], []
     for region in borders.regions:
         for ring in region.rings:
             polys.append(ring)
-            faces.append(_LAND_BY_COUNTRY.get(region.country, _LAND))
+            faces.append(_THEATRE if region.country in theatre else _LAND)
     ax.add_collection(PolyCollection(polys, facecolors=faces, edgecolors=_EDGE,
                                      linewidths=0.4, zorder=0))
     ax.add_collection(LineCollection(borders.country_borders, colors=_BORDER, linewidths=1.5,
                                      capstyle="round", zorder=1))
     lon0, lon1, lat0, lat1 = box
-    for code, name in COUNTRY_NAMES.items():
-        at = borders.label_point(code, (lon0 + 0.3, lon1 - 0.3, lat0 + 0.3, lat1 - 0.3))
-        if at is not None:
-            ax.text(*at, name, fontsize=13, color="#9a9488", ha="center", va="center",
-                    fontweight="bold", zorder=1, path_effects=_HALO)
+    inner = (lon0 + 0.3, lon1 - 0.3, lat0 + 0.3, lat1 - 0.3)
+    for code, at in borders.label_points(inner, avoid=_network_points(inp)).items():
+        ax.text(*at, borders.names.get(code, code), fontsize=13, color="#9a9488",
+                ha="center", va="center", fontweight="bold", zorder=1, path_effects=_HALO)
 
 
 def _link_lines(inp: ReportInputs, cos0: float) -> np.ndarray:
@@ -265,18 +302,31 @@ def _label_objectives(labeller: _Labeller, inp: ReportInputs) -> None:
                        path_effects=_HALO)
 
 
+def degree_label(value: float, positive: str, negative: str) -> str:
+    """A longitude or latitude as a map reads it.
+
+    >>> degree_label(33.5, "E", "W"), degree_label(-63.5, "E", "W"), degree_label(0, "N", "S")
+    ('33.5°E', '63.5°W', '0°')
+    """
+    if value == 0:
+        return "0°"
+    return f"{abs(value):g}°{positive if value > 0 else negative}"
+
+
 def _degree_axes(ax) -> None:
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}°E"))
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}°N"))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: degree_label(v, "E", "W")))
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: degree_label(v, "N", "S")))
     ax.grid(color="white", linewidth=0.5, alpha=0.6)
 
 
 @styled
-def network_map(inp: ReportInputs) -> tuple[Figure, np.ndarray]:
-    """The map, and the share of runs in which each link was interdicted."""
-    starts = front_points(inp, 0)
-    circles = [circle_lonlat(lat, lon, r) for _, _, r in fire_ranges(inp) for lat, lon in starts]
-    box = _extent(inp, circles)
+def network_map(inp: ReportInputs, borders: Borders | None = None) -> tuple[Figure, np.ndarray]:
+    """The map, and the share of runs in which each link was interdicted.
+
+    ``borders`` default to :func:`map_borders` of ``inp`` (the shipped ones).
+    """
+    box = map_extent(inp)
+    borders = borders if borders is not None else load_borders(None, box)
     lat_mid = (box[2] + box[3]) / 2
     cos0 = float(np.cos(np.radians(lat_mid)))
     width = 11.0
@@ -284,7 +334,7 @@ def network_map(inp: ReportInputs) -> tuple[Figure, np.ndarray]:
     fig, axes = new_figure(width, height)
     ax = axes[0, 0]
     ax.set_facecolor(_SEA)
-    _draw_land(ax, box)
+    _draw_land(ax, borders, inp, box)
     fire_handles = _draw_fires(ax, inp, list(inp.scenario.sides))
     share = _draw_links(ax, fig, inp, cos0)
     _draw_fronts(ax, inp)
@@ -308,12 +358,12 @@ def network_map(inp: ReportInputs) -> tuple[Figure, np.ndarray]:
         Line2D([], [], marker="s", color="#222222", linestyle="none", label="supply source"),
         Line2D([], [], marker="o", color="#222222", linestyle="none", markersize=3.2,
                label="network node"),
-        Patch(facecolor=_LAND_BY_COUNTRY["UKR"], edgecolor=_BORDER, label="borders between "
-              "countries (thick) and regions (thin)"),
+        Patch(facecolor=_THEATRE, edgecolor=_BORDER, label="borders between countries "
+              f"(thick) and {'regions' if borders.detailed else 'coasts'} (thin)"),
     ]
     ax.legend(handles=handles, loc="upper left", fontsize=7.5, framealpha=0.92,
               edgecolor="#bbbbbb")
-    ax.text(0.995, 0.005, f"{CREDIT}. Equirectangular projection.", transform=ax.transAxes,
+    ax.text(0.995, 0.005, f"{borders.credit}. Equirectangular projection.", transform=ax.transAxes,
             ha="right", va="bottom", fontsize=7, color="#555555", zorder=11,
             path_effects=_HALO)
     fig.canvas.draw()  # fix the layout before placing labels by their size on screen

@@ -7,10 +7,11 @@ import functools
 from importlib import resources
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from powderkeg.errors import InputError
+from powderkeg.scenario.messages import error_message
+from powderkeg.scenario.yamlfile import parse
 
 __all__ = ["Case", "load_cases", "RESPONSE_STEP"]
 
@@ -31,6 +32,20 @@ class Case(BaseModel):
     note: str = ""
 
 
+_NEEDS = (" Each case needs id, title, date, opponent_strength, regime_threat, "
+          "red_line_crossed, offramp, response and source.")
+
+
+def _case(item, i: int, name: str) -> Case:
+    try:
+        return Case.model_validate(item)
+    except ValidationError as e:
+        err = e.errors()[0]
+        place = "".join(f"[{x}]" if isinstance(x, int) else f".{x}" for x in err["loc"])
+        raise InputError(f"Case file {name} is not valid: cases[{i}]{place}: "
+                         f"{error_message(err)}.{_NEEDS}") from None
+
+
 @functools.lru_cache(maxsize=4)
 def load_cases(path: str | None = None) -> tuple[Case, ...]:
     """The shipped case base, or a case file of the same format at ``path``."""
@@ -43,11 +58,13 @@ def load_cases(path: str | None = None) -> tuple[Case, ...]:
             text, name = open(path, encoding="utf-8").read(), path
         except OSError as e:
             raise InputError(f"Cannot read the case file {path}: {e}.") from None
-    try:
-        doc = yaml.safe_load(text)
-        cases = tuple(Case.model_validate(c) for c in doc["cases"])
-    except (yaml.YAMLError, KeyError, TypeError, ValidationError) as e:
-        raise InputError(f"Case file {name} is not valid: {str(e).splitlines()[0]}. Each case "
-                         "needs id, title, date, opponent_strength, regime_threat, "
-                         "red_line_crossed, offramp, response and source.") from None
+    doc = parse(text, name, what="Case file")
+    if not isinstance(doc, dict) or not isinstance(doc.get("cases"), list):
+        raise InputError(f"Case file {name} must be a YAML mapping with a 'cases' list, one "
+                         f"item per case.{_NEEDS}")
+    cases = tuple(_case(c, i, name) for i, c in enumerate(doc["cases"]))
+    if not cases:
+        raise InputError(f"Case file {name} lists no case under 'cases', so there is nothing to "
+                         "calibrate on. Add at least one case, or leave out --cases to use the "
+                         "shipped case base.")
     return cases

@@ -7,6 +7,7 @@ place inside it (``links[3].capacity``) and what to do.
 from __future__ import annotations
 
 import copy
+import datetime as dt
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,15 +16,21 @@ import yaml
 from pydantic import ValidationError
 
 from powderkeg.errors import InputError
+from powderkeg.scenario.messages import error_message
 from powderkeg.scenario.references import reference_problems
 from powderkeg.scenario.schema import OUTCOME_KINDS, Scenario
+from powderkeg.scenario.yamlfile import parse
 
 __all__ = ["load_scenario", "builtin_ids", "resolve_document", "scenario_to_yaml",
            "with_policy"]
 
 _BUILTIN = "powderkeg.scenario.builtin"
+#: The longest chain of ``extends`` a scenario may stand on.
+MAX_EXTENDS = 100
+#: The longest horizon a run may ask for (``--days``); a scenario's date must leave room for it.
+MAX_HORIZON_DAYS = 3650
 _TAGS = {"fixed", "uniform", "normal", "lognormal", "beta", "triangular", "choice",
-         *OUTCOME_KINDS, "str", "Place", "list[str]"}
+         *OUTCOME_KINDS, "str", "constrained-str", "Place", "list[str]"}
 
 
 def builtin_ids() -> list[str]:
@@ -52,14 +59,7 @@ def _read_text(ref: str, base_dir: Path | None) -> tuple[str, str]:
 
 
 def _parse(text: str, name: str) -> dict[str, Any]:
-    try:
-        doc = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-        raise InputError(f"Scenario file {name} is not valid YAML{where}: {problem}. Fix the "
-                         "syntax there (indentation, a missing colon or quote).") from None
+    doc = parse(text, name)
     if not isinstance(doc, dict):
         raise InputError(f"Scenario file {name} must be a YAML mapping of keys (id, title, date, "
                          f"nodes, ...), but it holds a {type(doc).__name__}.")
@@ -96,24 +96,59 @@ def _merge(base: Any, over: Any) -> Any:
     return copy.deepcopy(over)
 
 
-def resolve_document(ref: str, base_dir: Path | None = None, _seen=()) -> tuple[dict, str]:
+def _chain(ref: str, base_dir: Path | None) -> list[tuple[dict, str]]:
+    """The documents of ``ref`` and of every scenario it extends, the file itself first.
+
+    Walked in a loop, not by recursion, so a long chain is an error that says so.
+    """
+    chain: list[tuple[dict, str]] = []
+    parents: list[str] = []
+    seen: set[str] = set()
+    while True:
+        try:
+            text, name = _read_text(ref, base_dir)
+        except InputError as e:
+            if not chain:
+                raise
+            raise InputError(f"{_extends_path(chain, parents)}, which failed: {e}") from None
+        key = name if name in builtin_ids() else str(Path(name).resolve())
+        if key in seen:
+            raise InputError(f"{_extends_path(chain, parents)}: 'extends' forms a loop back "
+                             f"to {name}. Make one of these files a complete scenario, or "
+                             "extend a built-in.")
+        seen.add(key)
+        doc = _parse(text, name)
+        chain.append((doc, name))
+        parent = doc.pop("extends", None)
+        if parent is None:
+            return chain
+        if not isinstance(parent, str):
+            raise InputError(f"Scenario file {name}: 'extends' must name one scenario (a "
+                             "built-in id or a file path).")
+        parents.append(parent)
+        if len(parents) > MAX_EXTENDS:
+            raise InputError(f"{_extends_path(chain, parents)}: a chain of more than "
+                             f"{MAX_EXTENDS} 'extends'. Extend a scenario closer to the base, "
+                             "or write out a complete one.")
+        base_dir = Path(name).parent if Path(name).exists() else None
+        ref = parent
+
+
+def _extends_path(chain: list[tuple[dict, str]], parents: list[str]) -> str:
+    """``Scenario file a.yaml extends 'b.yaml', which extends 'c.yaml'``, shortened if long."""
+    steps = [f"'{p}'" for p in parents]
+    if len(steps) > 4:
+        steps = [*steps[:2], f"... ({len(steps) - 3} more)", steps[-1]]
+    return f"Scenario file {chain[0][1]} extends " + ", which extends ".join(steps)
+
+
+def resolve_document(ref: str, base_dir: Path | None = None) -> tuple[dict, str]:
     """The scenario document with every ``extends`` applied, and the name it was read from."""
-    text, name = _read_text(ref, base_dir)
-    doc = _parse(text, name)
-    parent = doc.pop("extends", None)
-    if parent is None:
-        return doc, name
-    if not isinstance(parent, str):
-        raise InputError(f"Scenario file {name}: 'extends' must name one scenario (a built-in "
-                         "id or a file path).")
-    if parent in _seen:
-        raise InputError(f"Scenario file {name}: 'extends' forms a loop through '{parent}'.")
-    here = Path(name).parent if Path(name).exists() else None
-    try:
-        base, _ = resolve_document(parent, here, (*_seen, ref))
-    except InputError as e:
-        raise InputError(f"Scenario file {name} extends '{parent}', which failed: {e}") from None
-    return _merge(base, doc), name
+    chain = _chain(ref, base_dir)
+    doc = chain[-1][0]
+    for over, _ in reversed(chain[:-1]):
+        doc = _merge(doc, over)
+    return doc, chain[0][1]
 
 
 def _place(loc: tuple, doc: dict) -> str:
@@ -144,24 +179,25 @@ def _explain(errors: list[tuple[str, str]], name: str) -> InputError:
                       f"the file and check it with `powderkeg validate {name}`.")
 
 
+def _date_problems(scenario: Scenario) -> list[tuple[str, str]]:
+    """The scenario's date must leave room for the longest horizon a run may ask for."""
+    last = dt.date.max - dt.timedelta(days=MAX_HORIZON_DAYS)
+    if scenario.date <= last:
+        return []
+    return [("date", f"{scenario.date} is too late: a run may last up to {MAX_HORIZON_DAYS:,} "
+                     f"days and the calendar ends on {dt.date.max}, so the latest date is "
+                     f"{last}")]
+
+
 def load_scenario(ref: str) -> Scenario:
     """Load a built-in id or a YAML file into a validated :class:`Scenario`."""
     doc, name = resolve_document(str(ref))
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as e:
-        errors = []
-        for err in e.errors():
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                msg = "unknown key (misspelt, or not part of the format; see `powderkeg schema`)"
-            if err["type"] == "union_tag_invalid":
-                tag = err.get("ctx", {}).get("tag", "?")
-                expected = err.get("ctx", {}).get("expected_tags", "")
-                msg = f"unknown kind '{tag}'; expected one of {expected}"
-            errors.append((_place(err["loc"], doc), msg))
+        errors = [(_place(err["loc"], doc), error_message(err)) for err in e.errors()]
         raise _explain(errors, name) from None
-    problems = reference_problems(scenario)
+    problems = _date_problems(scenario) + reference_problems(scenario)
     if problems:
         raise _explain(problems, name)
     return scenario

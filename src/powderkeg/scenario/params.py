@@ -223,16 +223,23 @@ def param_kind(v: Any) -> str:
     return getattr(v, "dist", "fixed")
 
 
+_HOW = ("a number must be written bare, as {value: ..., source: ...} or as a distribution "
+        "{dist: uniform|normal|lognormal|beta|triangular|choice, ...}")
+
+
 def _bare_to_fixed(v: Any) -> Any:
     if isinstance(v, bool):
         raise ValueError("expected a number or a distribution, got true/false")
     if isinstance(v, int | float):
         return {"value": v}
-    if isinstance(v, dict) and "value" not in v and "dist" not in v:
-        raise ValueError(
-            "a number must be written bare, as {value: ..., source: ...} or as a distribution "
-            "{dist: uniform|normal|lognormal|beta|triangular|choice, ...}"
-        )
+    if isinstance(v, str):
+        raise ValueError(f"expected a number, got the text {v[:60]!r} (write a number without "
+                         f"quotes, e.g. 1e5 or 100000); {_HOW}")
+    if not isinstance(v, dict):
+        shown = "nothing" if v is None else f"a {type(v).__name__}"
+        raise ValueError(f"expected a number, got {shown}; {_HOW}")
+    if "value" not in v and "dist" not in v:
+        raise ValueError(_HOW)
     return v
 
 
