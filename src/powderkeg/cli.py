@@ -253,7 +253,6 @@ def show(
 ) -> None:
     """Summarise a scenario: sectors, supply network, fires, outcomes and sources."""
     from powderkeg.model.build import build_model
-    from powderkeg.model.kremlin import never_crossed_red_lines
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.provenance import provenance
 

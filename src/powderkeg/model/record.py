@@ -1,0 +1,50 @@
+"""What a day's step decided, for every run: the record a run's story is told from.
+
+:func:`powderkeg.model.step.step` puts the day's record in ``State.record``; the next day
+replaces it, so a batch keeps only today's (a few arrays per run), and a replayed run keeps
+one per day. The story (:mod:`powderkeg.report.story`) formats these records and never
+re-derives a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["DayRecord", "PeriodRecord"]
+
+
+@dataclass(frozen=True)
+class PeriodRecord:
+    """The Kremlin's decisions of a decision period, each with a leading run axis ``R``."""
+
+    promoted: np.ndarray  # (R,) bool: a hardliner got a post over the regular forces
+    dismissed_minister: np.ndarray  # (R,) bool
+    dismissed_chief: np.ndarray  # (R,) bool
+    coup_hazard: np.ndarray  # (R,) probability of an attempt this period
+    coup_attempt: np.ndarray  # (R,) bool
+    plotter: np.ndarray  # (R,) faction index of the would-be plotters (drawn every period)
+    coup_success: np.ndarray  # (R,) bool
+    successor: np.ndarray  # (R,) faction index of the new leader, -1 without a change
+    mobilization_probability: np.ndarray  # (R,) chance of a call-up this period, 0 if none
+    mobilized: np.ndarray  # (R,) bool
+    ceasefire_broke_down: np.ndarray  # (R,) bool
+    offer_open: np.ndarray  # (R,) bool: an off-ramp was on the table
+    leader_accepts: np.ndarray  # (R,) bool (meaningful where an offer was open)
+    opponent_accepts: np.ndarray  # (R,) bool
+    rung_probabilities: np.ndarray  # (R, 3) chance of stepping down, holding, up
+    rung_step: np.ndarray  # (R,) -1, 0 or +1
+    strong_response: np.ndarray  # (R,) bool: the opponent answered a step up strongly
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """The theater's decisions of a day, each with a leading run axis ``R``."""
+
+    strikes: np.ndarray  # (R, F + G, E) hits by each fire system, then each deep strike
+    attack_ratios: np.ndarray  # (R, S, 2) today's rho_A, rho_B of every sector's combat
+    supply_ratio: np.ndarray  # (R, S, 2) delivered over needed of each side's sector demand
+    untenable_days: np.ndarray  # (R, S) days in a row a bridgehead was untenable, before today
+    withdrawal_ordered: np.ndarray  # (R, S) bool
+    politics: PeriodRecord | None = None  # on decision days of a scenario with politics
