@@ -12,11 +12,10 @@ from powderkeg.engine.replay import find_run, replay, replay_world, trace
 from powderkeg.engine.simulate import simulate
 from powderkeg.errors import InputError
 from powderkeg.model.build import build_model
-from powderkeg.model.step import sector_supply_ratio, supply_ratio
+from powderkeg.model.step import supply_ratio
 from powderkeg.report.story import (
     CSV_COLUMNS,
     NATIONAL,
-    day_attack_ratios,
     events_csv,
     story_events,
     story_markdown,
@@ -134,9 +133,10 @@ def _untenable_variant():
     return autumn_variant(edit)
 
 
-def test_withdrawal_reason_recomputes_the_model_ratios():
-    """The attack and supply ratios the story reports are the ones the withdrawal rule used:
-    every day the bridgehead is held, it is counted untenable exactly when they say so."""
+def test_withdrawal_reason_is_the_record_of_the_ratios_the_rule_used():
+    """The attack and supply ratios the step records (and the story reports) are the ones the
+    withdrawal rule used: every day the bridgehead is held, it is counted untenable exactly
+    when they say so."""
     s = _untenable_variant()
     ordered = 0
     for run in range(4):
@@ -148,8 +148,8 @@ def test_withdrawal_reason_recomputes_the_model_ratios():
         for prev, cur in zip(tr.states, tr.states[1:], strict=False):
             if cur.withdrawn[0, sec] and prev.withdrawn[0, sec]:
                 break
-            against = day_attack_ratios(m, w, prev, cur)[1 - side][sec]
-            sup = sector_supply_ratio(m, supply_ratio(w, cur))[0, sec, side]
+            against = cur.record.attack_ratios[0, sec, 1 - side]
+            sup = cur.record.supply_ratio[0, sec, side]
             bad = (sup < w.withdraw_supply[0]) & (against > w.withdraw_force[0])
             if cur.untenable[0, sec] > 0:
                 assert bad, (run, cur.day)
@@ -239,3 +239,21 @@ def test_story_command_writes_acled_style_csv_and_rejects_bad_runs():
     for args in (["story", "--run", "-1"], ["story"], ["story", "--run", "1", "--find", "x"]):
         bad = runner.invoke(app, args)
         assert bad.exit_code == 2 and "Traceback" not in bad.output
+
+
+def test_the_step_records_what_it_decided(autumn):
+    """The day's record adds up to the state it produced: strikes by system to the hits,
+    withdrawal orders to the untenable counters, period records on decision days only."""
+    tr = trace(autumn, 5, SEED, 60)
+    period = autumn.politics.decision_period_days
+    for prev, cur in zip(tr.states, tr.states[1:], strict=False):
+        rec = cur.record
+        assert np.array_equal(rec.strikes.sum(axis=1), cur.hits)
+        n_fires = len(autumn.fires)
+        assert np.array_equal(rec.strikes[:, n_fires:].sum(axis=1), cur.deep_hits)
+        assert np.array_equal(rec.untenable_days, cur.untenable)
+        assert (rec.politics is not None) == (cur.day % period == 0)
+        if rec.politics is not None:
+            p = rec.politics.rung_probabilities
+            np.testing.assert_allclose(p.sum(axis=1), 1.0)
+            assert np.array_equal(cur.politics.rung - prev.politics.rung, rec.politics.rung_step)

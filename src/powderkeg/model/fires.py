@@ -82,12 +82,12 @@ def poisson_capped(u: np.ndarray, mean: np.ndarray, cap: int) -> np.ndarray:
 
 def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, link_flow,
               open_cap, vital_of_side) -> np.ndarray:
-    """Number of hits on each link today from all fire systems, shape ``(R, E)``.
+    """Number of hits on each link today by each fire system, shape ``(F, R, E)``.
 
     ``vital_of_side(side, rows)`` gives the vital links ``(len(rows), E)`` of ``side``'s
     network for the runs ``rows`` (computed only for runs that fly missions).
     """
-    hits = np.zeros(open_cap.shape, dtype=int)
+    hits = np.zeros((len(model.scenario.fires),) + open_cap.shape, dtype=int)
     rows = np.arange(len(runs))
     dist, nearest = front_distance(model, front)
     for f, fire in enumerate(model.scenario.fires):
@@ -110,13 +110,13 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
             strike = (cum[:, -1] > 0) & (n[flying] > k) & (u_h[:, k] < world.fire_success[
                 flying, f])
             target = _pick(cum, u_t[:, k])
-            np.add.at(hits, (rows[flying][strike], target[strike]), 1)
+            np.add.at(hits[f], (rows[flying][strike], target[strike]), 1)
     return hits
 
 
 def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) -> np.ndarray:
-    """Hits from deep strikes today, shape ``(R, E)``: at most one per strike kind and day."""
-    hits = np.zeros((len(runs), model.n_links), dtype=int)
+    """Hits by each deep strike today, shape ``(G, R, E)``: at most one per kind and day."""
+    hits = np.zeros((len(model.scenario.deep_strikes), len(runs), model.n_links), dtype=int)
     rows = np.arange(len(runs))
     for g, deep in enumerate(model.scenario.deep_strikes):
         u = streams.uniform(f"deep/{deep.id}", runs, day, 3)
@@ -126,7 +126,7 @@ def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) 
         strike = u[:, 0] < -np.expm1(-world.deep_rate[:, g])
         strike &= u[:, 2] < world.deep_success[:, g]
         strike &= usable
-        np.add.at(hits, (rows[strike], pick[strike]), 1)
+        np.add.at(hits[g], (rows[strike], pick[strike]), 1)
     return hits
 
 

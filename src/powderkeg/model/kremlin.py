@@ -33,6 +33,7 @@ from powderkeg.model.politics import (
     hardliner_pressure,
     shift_influence,
 )
+from powderkeg.model.record import PeriodRecord
 
 __all__ = ["PoliticsModel", "PoliticsWorld", "PoliticsState", "build_politics",
            "sample_politics", "init_politics", "politics_period", "never_crossed_red_lines",
@@ -308,7 +309,11 @@ def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
 
 
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
-    """One decision period. Returns the new politics state and the forces after crises."""
+    """One decision period.
+
+    Returns the new politics state, the forces after crises and the period's
+    :class:`~powderkeg.model.record.PeriodRecord`.
+    """
     u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in DECISIONS}
     forces = forces.copy()
     ev = ps.event_day.copy()
@@ -318,7 +323,7 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     setbacks = ps.setbacks * pw.blame["setback_memory"] + np.maximum(score.sum(axis=1), 0)
     influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
                                 pw.blame["influence_shift"])
-    influence, blame = _personnel(pm, pw, ps, influence, blame, u, ev, day)
+    influence, blame, moves = _personnel(pm, pw, ps, influence, blame, u, ev, day)
     regime = _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
     influence, blame, setbacks, forces = regime["influence"], regime["blame"], \
         regime["setbacks"], regime["forces"]
@@ -327,10 +332,10 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
                  redeployed=regime["redeployed"], redeploy_until=regime["until"])
     threat = np.minimum(1.0, setbacks / pw.threat_scale)
     pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
-    mob, blame = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day)
-    ps = _ceasefire_breakdown(pw, ps, u, ev, day)
-    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried = \
-        _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day)
+    mob, blame, mob_p, called = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day)
+    ps, broke = _ceasefire_breakdown(pw, ps, u, ev, day)
+    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried, \
+        choice = _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day)
     opp = 1 - pm.side
     forces[..., opp] *= (1 - loss_now)[:, None]
     new = replace(
@@ -342,7 +347,12 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
         mob_from=mob[0], mob_to=mob[1], mob_rate=mob[2], event_day=ev,
         period_front=front.copy(), period_forces=forces[..., pm.side].sum(axis=1),
         period_losses=losses[..., pm.side].sum(axis=1), period_held=held.copy())
-    return new, forces
+    record = PeriodRecord(
+        **moves, coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
+        plotter=regime["plotter"], coup_success=regime["success"],
+        successor=regime["successor"], mobilization_probability=mob_p, mobilized=called,
+        ceasefire_broke_down=broke, **choice)
+    return new, forces, record
 
 
 def _logistic_fires(pair, x, u):
@@ -366,20 +376,22 @@ def _personnel(pm, pw, ps, influence, blame, u, ev, day):
     hard_w = influence * pm.hardliners * ps.alive
     # a hardliner's post over the regular forces answers the blame on their command
     first = ev[:, EVENT_INDEX["hardliner_promoted"]] < 0
-    fire = first & _logistic_fires(per["promote_hardliner"], blame[:, mil],
-                                   u["promote_hardliner"])
-    _event(ev, "hardliner_promoted", fire, day)
-    gain = np.where(fire, per["promotion_gain"], 0.0)
+    promoted = first & _logistic_fires(per["promote_hardliner"], blame[:, mil],
+                                       u["promote_hardliner"])
+    _event(ev, "hardliner_promoted", promoted, day)
+    gain = np.where(promoted, per["promotion_gain"], 0.0)
     first = ev[:, EVENT_INDEX["defense_minister_dismissed"]] < 0
-    fire = first & _logistic_fires(per["dismiss_minister"], blame[:, mil], u["dismiss_minister"])
-    _event(ev, "defense_minister_dismissed", fire, day)
-    blame[:, mil] = np.where(fire, 0.0, blame[:, mil])
+    minister = first & _logistic_fires(per["dismiss_minister"], blame[:, mil],
+                                       u["dismiss_minister"])
+    _event(ev, "defense_minister_dismissed", minister, day)
+    blame[:, mil] = np.where(minister, 0.0, blame[:, mil])
     first = ev[:, EVENT_INDEX["chief_of_staff_dismissed"]] < 0
-    fire = first & _logistic_fires(per["dismiss_chief"], blame[:, mil], u["dismiss_chief"])
-    _event(ev, "chief_of_staff_dismissed", fire, day)
-    blame[:, mil] = np.where(fire, blame[:, mil] * 0.5, blame[:, mil])
+    chief = first & _logistic_fires(per["dismiss_chief"], blame[:, mil], u["dismiss_chief"])
+    _event(ev, "chief_of_staff_dismissed", chief, day)
+    blame[:, mil] = np.where(chief, blame[:, mil] * 0.5, blame[:, mil])
     influence = _move_influence(influence, milmask, hard_w, gain)
-    return influence, blame
+    return influence, blame, {"promoted": promoted, "dismissed_minister": minister,
+                              "dismissed_chief": chief}
 
 
 def successor(plotter, by_influence, plotter_takes_power, u):
@@ -424,6 +436,8 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
                                 np.ones(len(hazard)))
     # a new regime starts with a clean slate: the old leader's blame and setbacks are gone
     return {
+        "hazard": hazard, "attempt": attempt, "plotter": who, "success": success,
+        "successor": np.where(success, new_leader, -1),
         "influence": influence, "alive": alive, "forces": forces,
         "blame": np.where(success[:, None], 0.0, blame),
         "setbacks": np.where(success, 0.0, setbacks),
@@ -448,19 +462,19 @@ def mobilization_probability(m: MobilizationWorld, threat, pressure):
 def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day):
     """A call-up at most once: arrivals after the lag, blame at home for the military command."""
     m = pw.mobilization
-    none = (ps.mob_from, ps.mob_to, ps.mob_rate)
     if m is None:
-        return none, blame
+        never = np.zeros(len(blame))
+        return (ps.mob_from, ps.mob_to, ps.mob_rate), blame, never, never > 0
     first = ev[:, EVENT_INDEX["mobilization"]] < 0
-    called = first & ~ps.ceasefire & (u["mobilization"] < mobilization_probability(
-        m, threat, pressure))
+    chance = np.where(first & ~ps.ceasefire, mobilization_probability(m, threat, pressure), 0.0)
+    called = u["mobilization"] < chance
     _event(ev, "mobilization", called, day)
     start = day + m.lag_days
     blame = blame.copy()
     blame[:, pm.military] += np.where(called, m.blame_cost, 0.0)
     return (np.where(called, start, ps.mob_from),
             np.where(called, start + m.arrival_days, ps.mob_to),
-            np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame
+            np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame, chance, called
 
 
 def opponent_accepts_probability(c: CeasefireWorld, trend):
@@ -474,7 +488,7 @@ def opponent_accepts_probability(c: CeasefireWorld, trend):
 def _ceasefire_breakdown(pw, ps, u, ev, day):
     broke = ps.ceasefire & (u["ceasefire_breakdown"] < pw.ceasefire.breakdown)
     _event(ev, "ceasefire_broke_down", broke, day)
-    return replace(ps, ceasefire=ps.ceasefire & ~broke)
+    return replace(ps, ceasefire=ps.ceasefire & ~broke), broke
 
 
 def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
@@ -492,12 +506,14 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
     offered = active & (ps.offramp_left > 0)
     leader = u["leader_accepts"] < expit(w["accept_intercept"] + w["accept_threat"]
                                          * features["T"])
-    both = offered & leader & (u["opponent_accepts"] < opponent_accepts_probability(
-        pw.ceasefire, features["B"]))
+    opponent = u["opponent_accepts"] < opponent_accepts_probability(pw.ceasefire,
+                                                                    features["B"])
+    both = offered & leader & opponent
     _event(ev, "ceasefire", both, day)
     ceasefire = ps.ceasefire | both
-    util = utilities(ps.rung, pw.rung_cost, w, features)
-    step = choose(choice_probabilities(util, pw.precision), u["rung"])
+    probabilities = choice_probabilities(utilities(ps.rung, pw.rung_cost, w, features),
+                                         pw.precision)
+    step = choose(probabilities, u["rung"])
     step = np.where(ceasefire, 0, step)
     rung = ps.rung + step
     up = step > 0
@@ -515,8 +531,10 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
     offramp_left = np.where(up & ~strong, pw.offramp_periods, np.maximum(ps.offramp_left - 1, 0))
     offramp_left = np.where(ceasefire, 0, offramp_left)
     loss_now = np.where(entered, pw.rung_opponent_loss[rows, rung], 0.0)
+    choice = {"offer_open": offered, "leader_accepts": leader, "opponent_accepts": opponent,
+              "rung_probabilities": probabilities, "rung_step": step, "strong_response": strong}
     return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now,
-            carried)
+            carried, choice)
 
 
 def never_crossed_red_lines(s) -> list[tuple[str, str]]:

@@ -45,6 +45,6 @@ class DayRecord:
     strikes: np.ndarray  # (R, F + G, E) hits by each fire system, then each deep strike
     attack_ratios: np.ndarray  # (R, S, 2) today's rho_A, rho_B of every sector's combat
     supply_ratio: np.ndarray  # (R, S, 2) delivered over needed of each side's sector demand
-    untenable_days: np.ndarray  # (R, S) days in a row a bridgehead was untenable, before today
+    untenable_days: np.ndarray  # (R, S) days in a row a bridgehead has been untenable, today in
     withdrawal_ordered: np.ndarray  # (R, S) bool
     politics: PeriodRecord | None = None  # on decision days of a scenario with politics

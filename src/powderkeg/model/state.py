@@ -31,6 +31,7 @@ class State:
     withdrawal: np.ndarray  # (R, S) int8: 0 bridgehead held, 1 withdrawal ordered, 2 pushed
     outcomes: OutcomeTracker
     politics: object = None  # PoliticsState when the scenario has a politics section
+    record: object = None  # DayRecord: what today's step decided (None on day 0)
 
     @property
     def withdrawn(self) -> np.ndarray:

@@ -41,6 +41,7 @@ from powderkeg.model.network import (
 )
 from powderkeg.model.outcomes import outcome_holds, track
 from powderkeg.model.random import Streams
+from powderkeg.model.record import DayRecord
 from powderkeg.model.state import State
 from powderkeg.model.theater import (
     attack_ratios,
@@ -164,16 +165,17 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
             return np.zeros((len(rows), model.n_links), dtype=bool)
         return vital_links(g, state.arc_cap[side][rows], state.arc_flow[side][rows])
 
-    hits = fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
-                     open_cap, vital_of_side)
-    deep = deep_strike_hits(model, world, streams, runs, day, usable)
-    hits += deep
-    hits[ceasefire] = 0
-    deep[ceasefire] = 0
+    strikes = np.concatenate([
+        fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
+                  open_cap, vital_of_side),
+        deep_strike_hits(model, world, streams, runs, day, usable)]).transpose(1, 0, 2)
+    strikes[ceasefire] = 0
+    hits = strikes.sum(axis=1)
     frac, left = apply_repairs(state.link_frac, state.repair_left, hits > 0)
     frac, left = apply_hits(model, streams, runs, day, hits, frac, left, world.damage)
+    deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, link_frac=frac, repair_left=left, hits=hits,
-                   deep_hits=deep)
+                   deep_hits=deep), strikes
 
 
 def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult):
@@ -190,7 +192,7 @@ def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult)
     for s in np.flatnonzero(ordered.any(axis=0)):
         side = model.bridgehead_side[s]
         forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]
-    return front, forces, lost, untenable, ordered
+    return front, forces, lost, untenable, ordered, ratios
 
 
 def withdrawal_cause(model, world, cause, front, ordered):
@@ -211,7 +213,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     if ps is not None:
         state, ps = crisis_returns(pm, state, ps, day)
     control = node_control(model, state.front)
-    state = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
+    state, strikes = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
     need = demand_need(world.demand_tons, forces_fed(model, state.forces),
                        forces_fed(model, world.forces0))
     state = _logistics(model, world, replace(state, need=need), control,
@@ -219,8 +221,11 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     ratio_today = supply_ratio(world, state)
     stock = stock_update(state.stock, delivered_over_need(state), world.stock_max)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
-    front, forces, lost, untenable, ordered = _combat(model, world, state, streams, runs, day,
-                                                      ratio_today, opponent_mult)
+    front, forces, lost, untenable, ordered, ratios = _combat(
+        model, world, state, streams, runs, day, ratio_today, opponent_mult)
+    record = DayRecord(strikes=strikes, attack_ratios=np.stack(ratios, axis=-1),
+                       supply_ratio=sector_supply_ratio(model, ratio_today),
+                       untenable_days=untenable, withdrawal_ordered=ordered)
     front = np.where(ceasefire[:, None], state.front, front)
     forces = np.where(ceasefire[:, None, None], state.forces, forces)
     lost = np.where(ceasefire[:, None, None], 0.0, lost)
@@ -228,9 +233,10 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
                     untenable=untenable,
                     withdrawal=withdrawal_cause(model, world, state.withdrawal, front, ordered))
     if ps is not None:
-        state = _politics_day(model, world, state, streams, runs, day)
-    return replace(state, outcomes=track(model, state.outcomes,
-                                         outcome_holds(model, world, state), day))
+        state, period = _politics_day(model, world, state, streams, runs, day)
+        record = replace(record, politics=period)
+    return replace(state, record=record, outcomes=track(
+        model, state.outcomes, outcome_holds(model, world, state), day))
 
 
 def crisis_returns(pm, state, ps, day):
@@ -267,10 +273,12 @@ def _politics_day(model, world, state, streams, runs, day) -> State:
     symbolic = ps.symbolic + hit[:, pm.symbolic_links].sum(axis=1)
     crossed = ps.crossed | ((hit.astype(int) @ pm.red_line_links.T.astype(int)) > 0)
     ps = replace(ps, symbolic=symbolic, crossed=crossed)
+    period = None
     if day % pm.period == 0:
         held = objectives_held(model, world, state.front, pm.side)
-        ps, forces = politics_period(pm, pw, ps, streams, runs, day, state.front, forces,
-                                     state.losses, held, model.objective_sector)
-    return replace(state, forces=forces, politics=ps)
+        ps, forces, period = politics_period(pm, pw, ps, streams, runs, day, state.front,
+                                             forces, state.losses, held,
+                                             model.objective_sector)
+    return replace(state, forces=forces, politics=ps), period
 
 

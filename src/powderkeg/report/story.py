@@ -32,15 +32,12 @@ from pathlib import Path
 import numpy as np
 
 from powderkeg.errors import InputError
-from powderkeg.model.fires import links_in_reach
 from powderkeg.model.geo import point_at_km
-from powderkeg.model.logistics import supply_effectiveness
 from powderkeg.model.network import link_usable, node_control
-from powderkeg.model.step import objectives_held, sector_supply_ratio, supply_ratio
-from powderkeg.model.theater import attack_ratios, effectiveness, fortification
+from powderkeg.model.step import objectives_held, supply_ratio
 
 __all__ = ["CSV_COLUMNS", "NATIONAL", "SUPPLY_THRESHOLD", "BLAME_STEP", "day_events",
-           "initial_events", "story_events", "day_attack_ratios", "write_csv", "events_csv",
+           "initial_events", "story_events", "write_csv", "events_csv",
            "story_markdown", "write_story"]
 
 CSV_COLUMNS = ("event_date", "actor1", "actor2", "event_type", "location", "latitude",
@@ -158,7 +155,7 @@ def _repaired_today(prev, cur) -> np.ndarray:
 
 
 def _link_events(ctx, prev, cur) -> list[dict]:
-    m, w, s = ctx.model, ctx.world, ctx.s
+    m, s = ctx.model, ctx.s
     out = []
     repaired = _repaired_today(prev, cur)
     control = node_control(m, prev.front)
@@ -181,31 +178,21 @@ def _link_events(ctx, prev, cur) -> list[dict]:
         effect = (f"open capacity {_pct(before)} -> {_pct(after)}"
                   + (f", {int(np.ceil(work))} days of repair work left" if work > 0 else ""))
         tags = _link_tags(ctx, e)
-        deep = int(cur.deep_hits[0, e])
-        fires = int(hits[e]) - deep
-        if fires > 0:
-            cand = [f for f, fire in enumerate(s.fires)
-                    if usable[1 - m.fire_side[f]][e] and w.fire_missions[0, f] > 0
-                    and links_in_reach(m, prev.front, w.fire_reach[:, f])[0, e]]
-            cand = cand or list(range(len(s.fires)))
-            side = int(m.fire_side[cand[0]])
-            names = ", ".join(s.fires[f].id for f in cand)
+        by_system = cur.record.strikes[0, :, e]  # the step's record: hits by each system
+        n_fires = len(s.fires)
+        for f in np.flatnonzero(by_system[:n_fires]):
+            side, name = int(m.fire_side[f]), s.fires[f].id
             out.append(ctx.event(
                 cur.day, _side(m, side), _side(m, 1 - side), "long_range_fires", place, lat,
-                lon, f"long-range fires ({names}) hit {m.link_ids[e]} ({place}{tags})",
-                f"fires rule: long-range fires ({names}) hit {m.link_ids[e]} "
-                f"{_times(fires)} within reach of the front; {effect}"))
-        if deep > 0:
-            cand = [g for g in range(len(s.deep_strikes))
-                    if e in set(m.deep_targets[g].tolist()) and usable[1 - m.deep_side[g]][e]]
-            cand = cand or [g for g in range(len(s.deep_strikes))
-                            if e in set(m.deep_targets[g].tolist())]
-            side = int(m.deep_side[cand[0]])
-            names = ", ".join(s.deep_strikes[g].id for g in cand)
+                lon, f"long-range fires ({name}) hit {m.link_ids[e]} ({place}{tags})",
+                f"fires rule: long-range fires ({name}) hit {m.link_ids[e]} "
+                f"{_times(int(by_system[f]))} within reach of the front; {effect}"))
+        for g in np.flatnonzero(by_system[n_fires:]):
+            side, name = int(m.deep_side[g]), s.deep_strikes[g].id
             out.append(ctx.event(
                 cur.day, _side(m, side), _side(m, 1 - side), "deep_strike", place, lat, lon,
-                f"a deep strike ({names}) hit {m.link_ids[e]} ({place}{tags})",
-                f"deep-strike rule: a strike beyond rocket range ({names}) hit {m.link_ids[e]}; "
+                f"a deep strike ({name}) hit {m.link_ids[e]} ({place}{tags})",
+                f"deep-strike rule: a strike beyond rocket range ({name}) hit {m.link_ids[e]}; "
                 f"{effect}"))
     return out
 
@@ -291,34 +278,15 @@ def _objective_events(ctx, prev, cur) -> list[dict]:
     return out
 
 
-def day_attack_ratios(model, world, prev, cur) -> tuple[np.ndarray, np.ndarray]:
-    """The attack ratios ``(rho_A, rho_B)`` per sector of day ``cur.day``'s combat.
-
-    Recomputed with the model's own functions, as :func:`powderkeg.model.step.step` does:
-    forces pulled home come back first, supply effectiveness uses yesterday's stocks and
-    today's deliveries, and the escalation ladder scales the opponent's effectiveness.
-    """
-    from powderkeg.model import step as st
-
-    m, w = model, world
-    state, ps = prev, prev.politics
-    if ps is not None:
-        state, ps = st.crisis_returns(m.politics, prev, ps, cur.day)
-    mult = sector_supply_ratio(m, supply_effectiveness(
-        prev.stock, supply_ratio(w, cur), w.supply_floor[:, None], w.rationing_days[:, None]))
-    eff = effectiveness(w, mult) * st.opponent_multiplier(m.politics, w.politics, ps, 1)
-    rho_a, rho_b = attack_ratios(state.forces, eff, fortification(w, m.posture_attack))
-    return rho_a[0], rho_b[0]
-
-
 def _withdrawal_events(ctx, prev, cur) -> list[dict]:
     m, w, s = ctx.model, ctx.world, ctx.s
     out = []
     flipped = np.flatnonzero(cur.withdrawn[0] & ~prev.withdrawn[0])
     if not len(flipped):
         return out
-    ratios = day_attack_ratios(m, w, prev, cur)
-    supply = sector_supply_ratio(m, supply_ratio(w, cur))[0]
+    rec = cur.record  # the ratios and counts the withdrawal rule used today
+    ratios = (rec.attack_ratios[0, :, 0], rec.attack_ratios[0, :, 1])
+    supply = rec.supply_ratio[0]
     for sec in flipped:
         side = int(m.bridgehead_side[sec])
         v = int(m.bridgehead_river[sec])
@@ -328,11 +296,11 @@ def _withdrawal_events(ctx, prev, cur) -> list[dict]:
         lat, lon = point_at_km(m.sector_axes[sec], rkm)
         against = ratios[1 - side][sec]
         sup = supply[sec, side]
-        days = int(cur.untenable[0, sec])
+        days = int(rec.untenable_days[0, sec])
         figures = (f"supply {_pct(sup)} of need (threshold {_pct(w.withdraw_supply[0])}), "
                    f"enemy attack ratio {against:.2f} (threshold "
                    f"{w.withdraw_force[0]:.2f})")
-        if days > 0:
+        if rec.withdrawal_ordered[0, sec]:
             notes = (f"withdrawal rule: command ordered the {m.sector_ids[sec]} bridgehead "
                      f"given up after {_count(days, 'day')} untenable: {figures}")
             summary = f"withdrew from the {ctx.sector_name(sec)} bridgehead across the " \
@@ -366,20 +334,21 @@ def _rung_events(ctx, prev, cur) -> list[dict]:
     me, them = _side(m, pm.side), _side(m, 1 - pm.side)
     verb = "step up" if up else "step down"
     done = "stepped up" if up else "stepped down"
-    notes = (f"escalation rule: the {ctx.theory()} theory's logit choice was to {verb} to "
-             f"{pm.rung_ids[r1]} ({rungs[r1].name})")
+    down, hold, step_up = cur.record.politics.rung_probabilities[0]
+    notes = (f"escalation rule: the {ctx.theory(p0)} theory's logit choice was to {verb} to "
+             f"{pm.rung_ids[r1]} ({rungs[r1].name}); chances down {_pct(down)}, hold "
+             f"{_pct(hold)}, up {_pct(step_up)}")
     out = [ctx.national(cur.day, me, them, "escalation",
                         f"{done} to {rungs[r1].name} ({pm.rung_ids[r1]})", notes)]
     if up:
         periods = float(pw.offramp_periods[0])
-        offered = periods > 0 and p1.offramp_left[0] >= periods
         gain0, gain1 = p0.opponent_gain[0], p1.opponent_gain[0]
-        if offered:
+        if not cur.record.politics.strong_response[0]:
             out.append(ctx.national(
                 cur.day, them, me, "offramp_offered", "offered an off-ramp",
                 f"response rule ({ctx.s.politics.policy}): no strong answer; an off-ramp is "
                 f"open for {_count(int(periods), 'period')}"))
-        elif periods > 0 or gain1 > gain0:
+        else:
             out.append(ctx.national(
                 cur.day, them, me, "strong_response", "answered with strength",
                 f"response rule ({ctx.s.politics.policy}): a strong answer (more Western "
@@ -433,7 +402,7 @@ def _blame_events(ctx, prev, cur) -> list[dict]:
 def _political_events(ctx, prev, cur) -> list[dict]:
     from powderkeg.model.politics import EVENT_INDEX
 
-    m, w, s = ctx.model, ctx.world, ctx.s
+    m, s = ctx.model, ctx.s
     pm, p0, p1 = m.politics, prev.politics, cur.politics
     me, them = _side(m, pm.side), _side(m, 1 - pm.side)
     day = cur.day
@@ -463,22 +432,22 @@ def _political_events(ctx, prev, cur) -> list[dict]:
             "promoted a hardliner over the regular forces",
             f"personnel rule: influence moved from {mil} to the hardliners; their share "
             f"{_pct(sh0)} -> {_pct(sh1)} over the period"))
+    rec = cur.record.politics
     if "coup_attempt" in new:
-        pw = w.politics
-        weight = pw.armed[0] * (1 - pw.loyalty[0]) * p0.influence[0] * p0.alive[0]
-        likely = ctx.faction_name(int(np.argmax(weight)))
+        plotter = ctx.faction_name(int(rec.plotter[0]))
         out.append(ctx.national(
-            day, f"Unidentified armed faction ({me})", leader_before, "coup_attempt",
-            "an armed mutiny or coup attempt",
-            f"regime rule: the period's mutiny-or-coup hazard fired; the plotters are not "
-            f"recorded (most likely by armed strength, disloyalty and influence: {likely})"))
+            day, plotter, leader_before, "coup_attempt", "an armed mutiny or coup attempt",
+            f"regime rule: the period's mutiny-or-coup hazard ({_pct(rec.coup_hazard[0])}) "
+            f"fired; the plotters: {plotter}"))
     f0, f1 = int(p0.leader_faction[0]), int(p1.leader_faction[0])
     if "leader_change" in new or f1 != f0:
         out.append(ctx.national(
             day, ctx.faction_name(f1), leader_before, "leader_change",
             f"took power, replacing {leader_before}",
-            f"regime rule: the attempt succeeded; the successor is the plotter or a faction "
-            f"drawn by influence; leader hawkishness {p0.leader_hawkishness[0]:.2f} -> "
+            "regime rule: the attempt succeeded; the successor is "
+            + ("the plotters' leader" if rec.successor[0] == rec.plotter[0]
+               else "drawn from the factions by influence")
+            + f"; leader hawkishness {p0.leader_hawkishness[0]:.2f} -> "
             f"{p1.leader_hawkishness[0]:.2f}; escalation theory "
             f"{ctx.theory(p0)} -> {ctx.theory(p1)}; blame and setbacks reset"))
     for k in np.flatnonzero(p0.alive[0] & ~p1.alive[0]):
@@ -504,7 +473,8 @@ def _political_events(ctx, prev, cur) -> list[dict]:
         size = p1.mob_rate[0] * (p1.mob_to[0] - p1.mob_from[0])
         out.append(ctx.national(
             day, leader_before, "", "mobilization", f"ordered a call-up of {size:,.0f}",
-            f"mobilisation rule: the period's call-up chance fired; arrivals days "
+            f"mobilisation rule: the period's call-up chance "
+            f"({_pct(rec.mobilization_probability[0])}) fired; arrivals days "
             f"{p1.mob_from[0]:.0f}-{p1.mob_to[0]:.0f}; blame on {mil} for it"))
     if p0.ceasefire[0] and not p1.ceasefire[0]:
         out.append(ctx.national(
