@@ -279,7 +279,7 @@ def test_red_lines_are_crossed_when_their_links_are_hit_or_weapons_arrive(autumn
 def test_validate_warns_of_a_red_line_nothing_can_cross(autumn):
     from conftest import autumn_variant
 
-    from powderkeg.model.kremlin import never_crossed_red_lines
+    from powderkeg.model.kremlin_params import never_crossed_red_lines
 
     assert never_crossed_red_lines(autumn) == []
 

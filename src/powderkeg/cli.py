@@ -217,7 +217,7 @@ def report(
 def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")]) -> None:
     """Check a scenario file; print a one-line summary or say what is wrong and where."""
     from powderkeg.model.build import build_model
-    from powderkeg.model.kremlin import never_crossed_red_lines
+    from powderkeg.model.kremlin_params import never_crossed_red_lines
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.provenance import provenance
 

@@ -197,7 +197,7 @@ def _dataset(scenario, model, cat, series, event, outcome_ids, parts):
     )
     pm = model.politics
     if pm is not None:
-        from powderkeg.model.kremlin import THEORY_NAMES
+        from powderkeg.model.kremlin_params import THEORY_NAMES
 
         ds["theory"] = ("run", np.array(THEORY_NAMES)[cat("theory")].astype(str),
                         {"long_name": "escalation theory drawn for the run"})

@@ -21,7 +21,7 @@ from powderkeg.model.geo import (
     polyline_km,
     project_km,
 )
-from powderkeg.model.kremlin import PoliticsModel, build_politics
+from powderkeg.model.kremlin_params import PoliticsModel, build_politics
 from powderkeg.model.logistics import FlowGraph, build_flow_graph
 from powderkeg.scenario.params import _Number
 from powderkeg.scenario.schema import MODES, Scenario

@@ -26,6 +26,7 @@ from powderkeg.model.escalation import (
     update_resolve,
     utilities,
 )
+from powderkeg.model.kremlin_params import CeasefireWorld, MobilizationWorld, PoliticsWorld
 from powderkeg.model.politics import (
     EVENT_INDEX,
     coup_hazard,
@@ -35,98 +36,15 @@ from powderkeg.model.politics import (
 )
 from powderkeg.model.record import PeriodRecord
 
-__all__ = ["PoliticsModel", "PoliticsWorld", "PoliticsState", "build_politics",
-           "sample_politics", "init_politics", "politics_period", "never_crossed_red_lines",
-           "THEORY_NAMES", "DECISIONS", "mobilization_probability",
+__all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
+           "successor", "mobilization_probability",
            "opponent_accepts_probability"]
 
-THEORY_NAMES = ("weakness_invites", "cornered_escalates")
+
 DECISIONS = ("dismiss_minister", "dismiss_chief", "promote_hardliner", "coup_attempt",
              "plotter", "coup_success", "redeploy", "successor", "takes_power",
              "purge_after_failure", "purge", "purge_target", "mobilization",
              "ceasefire_breakdown", "leader_accepts", "opponent_accepts", "rung", "response")
-_TERMS = ("hardliner", "threat", "trend", "resolve", "red_line", "cost", "inertia", "offramp",
-          "accept_intercept", "accept_threat")
-
-
-@dataclass(frozen=True)
-class PoliticsModel:
-    side: int
-    period: int
-    faction_ids: tuple[str, ...]
-    military: int  # index of the military-command faction
-    hardliners: np.ndarray  # (K,) bool
-    sector_faction: np.ndarray  # (S,) faction blamed for each sector
-    symbolic_links: np.ndarray
-    rung_ids: tuple[str, ...]
-    start_rung: int
-    red_line_links: np.ndarray  # (L, E) bool
-    red_line_on_strong: np.ndarray  # (L,) bool
-    theory_weights: tuple[float, float]
-    policy: str
-    faction_theory: np.ndarray  # (K,) theory index of each faction's leader in power, -1: none
-
-
-@dataclass(frozen=True)
-class MobilizationWorld:
-    """Per-run numbers of the mobilisation decision (see :func:`mobilization_probability`)."""
-
-    intercept: np.ndarray  # (R,)
-    threat: np.ndarray
-    hardliner: np.ndarray
-    size: np.ndarray
-    lag_days: np.ndarray
-    arrival_days: np.ndarray
-    blame_cost: np.ndarray
-
-
-@dataclass(frozen=True)
-class CeasefireWorld:
-    """Per-run numbers of the opponent's acceptance and of a ceasefire's breakdown."""
-
-    accept_intercept: np.ndarray  # (R,)
-    accept_trend: np.ndarray
-    breakdown: np.ndarray
-
-
-@dataclass(frozen=True)
-class PoliticsWorld:
-    """Per-run politics parameters, each with a leading run axis."""
-
-    influence: np.ndarray  # (R, K) normalised
-    hawkishness: np.ndarray
-    loyalty: np.ndarray
-    armed: np.ndarray
-    leader_hawkishness: np.ndarray  # (R,)
-    theory: np.ndarray  # (R,) index into THEORY_NAMES, drawn on day 0
-    w_by_theory: tuple[dict, dict]  # per theory: term -> (R,) weight
-    precision: np.ndarray
-    blame: dict  # per_km_lost, ... -> (R,)
-    personnel: dict  # name -> (intercept (R,), slope (R,)); promotion_gain
-    coup_intercept: np.ndarray
-    coup_setbacks: np.ndarray
-    coup_fragmentation: np.ndarray
-    coup_armed: np.ndarray
-    coup_blame: np.ndarray
-    regime: dict  # success_*, redeploy_*, purge_*
-    rung_cost: np.ndarray  # (R, n_rungs)
-    mobilization: MobilizationWorld | None
-    ceasefire: CeasefireWorld
-    rung_opponent_eff: np.ndarray  # cumulative product up the ladder
-    rung_opponent_loss: np.ndarray
-    credibility0: np.ndarray  # (R, L)
-    credibility_loss: np.ndarray
-    strong_probability: np.ndarray  # (R,) under the scenario's policy
-    strong_gain: np.ndarray
-    strong_cap: np.ndarray
-    offramp_periods: np.ndarray
-    resolve0: tuple[np.ndarray, np.ndarray]
-    trend_scale: np.ndarray
-    threat_scale: np.ndarray
-    blame0: np.ndarray  # (R, K)
-    setbacks0: np.ndarray  # (R,)
-
-
 @dataclass(frozen=True)
 class PoliticsState:
     influence: np.ndarray  # (R, K)
@@ -157,107 +75,6 @@ class PoliticsState:
     period_forces: np.ndarray  # (R,) own forces at the start of the period
     period_losses: np.ndarray  # (R,) own cumulative losses then
     period_held: np.ndarray  # (R, O) objectives held then
-
-
-def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | None:
-    p = s.politics
-    if p is None:
-        return None
-    factions = [f.id for f in p.factions]
-    military = next(i for i, f in enumerate(p.factions) if f.role == "military_command")
-    sector_faction = np.full(len(sector_ids), military)
-    for i, f in enumerate(p.factions):
-        for sec in f.commands:
-            sector_faction[sector_ids.index(sec)] = i
-    lines = p.escalation.red_lines
-    red = np.zeros((len(lines), len(link_ids)), dtype=bool)
-    for i, r in enumerate(lines):
-        red[i, [link_ids.index(x) for x in r.links]] = True
-    rungs = tuple(r.id for r in p.escalation.rungs)
-    return PoliticsModel(
-        side=list(s.sides).index(p.side), period=p.decision_period_days,
-        faction_ids=tuple(factions), military=military,
-        hardliners=np.array([f.role == "hardliner" for f in p.factions]),
-        sector_faction=sector_faction,
-        symbolic_links=np.array([link_ids.index(x) for x in p.blame.symbolic_links], dtype=int),
-        rung_ids=rungs, start_rung=rungs.index(p.escalation.start_rung),
-        red_line_links=red, red_line_on_strong=np.array([r.on_strong_response for r in lines],
-                                                        dtype=bool),
-        theory_weights=theory_weights, policy=p.policy,
-        faction_theory=np.array([THEORY_NAMES.index(f.escalation_theory)
-                                 if f.escalation_theory else -1 for f in p.factions]),
-    )
-
-
-def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld:
-    """Gather per-run politics parameters; ``col(path)``/``stack(paths)`` read sampled values."""
-    pre = "politics"
-    fac = [f"{pre}.factions[{f}]" for f in pm.faction_ids]
-    infl = stack([f + ".influence" for f in fac])
-    infl = infl / np.maximum(infl.sum(axis=1, keepdims=True), 1e-12)
-    w0, w1 = pm.theory_weights
-    theory = (theory_u >= w0 / (w0 + w1)).astype(int)
-    th = f"{pre}.escalation.theories"
-    w_by_theory = tuple({t: col(f"{th}.{name}.{t}") for t in _TERMS} for name in THEORY_NAMES)
-    rungs = [f"{pre}.escalation.rungs[{r}]" for r in pm.rung_ids]
-    names = ("dismiss_minister", "dismiss_chief", "promote_hardliner")
-    personnel = {n: (col(f"{pre}.personnel.{n}.intercept"), col(f"{pre}.personnel.{n}.slope"))
-                 for n in names}
-    personnel["promotion_gain"] = col(f"{pre}.personnel.promotion_gain")
-    reg = f"{pre}.regime"
-    lines = [f"{pre}.escalation.red_lines[{r.id}]" for r in s.politics.escalation.red_lines]
-    weight = col(f"{pre}.responses.resolve_prior_weight")
-    prior_strong = resolve_prior_share()
-    return PoliticsWorld(
-        influence=infl, hawkishness=stack([f + ".hawkishness" for f in fac]),
-        loyalty=stack([f + ".loyalty" for f in fac]),
-        armed=stack([f + ".armed_strength" for f in fac]),
-        leader_hawkishness=col(f"{pre}.leader.hawkishness"), theory=theory,
-        w_by_theory=w_by_theory,
-        precision=col(f"{pre}.escalation.precision"),
-        blame={k: col(f"{pre}.blame.{k}") for k in (
-            "per_km_lost", "per_objective_lost", "per_loss_share", "per_symbolic_hit",
-            "per_km_gained", "influence_shift", "decay", "setback_memory")},
-        personnel=personnel,
-        coup_intercept=col(f"{reg}.intercept"), coup_setbacks=col(f"{reg}.setbacks"),
-        coup_fragmentation=col(f"{reg}.fragmentation"), coup_armed=col(f"{reg}.armed_outside"),
-        coup_blame=col(f"{reg}.unanswered_blame"),
-        regime={k: col(f"{reg}.{k}") for k in (
-            "success_intercept", "success_armed", "redeploy_probability", "redeploy_fraction",
-            "redeploy_days", "purge_after_failure", "purge_rate")}
-        | {"plotter_takes_power": col(f"{reg}.plotter_takes_power", 0.5)},
-        rung_cost=stack([r + ".cost" for r in rungs]),
-        mobilization=None if s.politics.mobilization is None else MobilizationWorld(**{
-            k: col(f"{pre}.mobilization.{k}") for k in (
-                "intercept", "threat", "hardliner", "size", "lag_days", "arrival_days",
-                "blame_cost")}),
-        ceasefire=CeasefireWorld(
-            accept_intercept=col(f"{pre}.ceasefire.accept_intercept", np.inf),
-            accept_trend=col(f"{pre}.ceasefire.accept_trend", 0.0),
-            breakdown=col(f"{pre}.ceasefire.breakdown_per_period", 0.0)),
-        rung_opponent_eff=np.cumprod(stack([r + ".opponent_effectiveness" for r in rungs], 1.0),
-                                     axis=1),
-        rung_opponent_loss=stack([r + ".opponent_losses" for r in rungs], 0.0),
-        credibility0=stack([r + ".credibility" for r in lines]),
-        credibility_loss=stack([r + ".loss_when_ignored" for r in lines]),
-        strong_probability=col(f"{pre}.responses.strong_probability.{pm.policy}"),
-        strong_gain=col(f"{pre}.responses.strong_effectiveness_gain"),
-        strong_cap=col(f"{pre}.responses.strong_effectiveness_cap"),
-        offramp_periods=col(f"{pre}.responses.offramp_periods"),
-        resolve0=(1 + weight * prior_strong, 1 + weight * (1 - prior_strong)),
-        trend_scale=col(f"{pre}.escalation.trend_scale_km"),
-        threat_scale=col(f"{pre}.escalation.threat_scale"),
-        blame0=stack([f"{pre}.initial_blame.{f}" for f in pm.faction_ids], 0.0),
-        setbacks0=col(f"{pre}.initial_setbacks", 0.0),
-    )
-
-
-def resolve_prior_share() -> float:
-    """Share of historical cases in which the opponent acted strongly (the case base)."""
-    from powderkeg.scenario.cases import load_cases
-
-    cases = load_cases()
-    return float(np.mean([c.opponent_strength for c in cases]))
 
 
 def init_politics(pm, pw: PoliticsWorld, front, forces, objectives_held, n_sectors):
@@ -297,13 +114,13 @@ def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
     lost_obj = np.zeros(front.shape)
     np.add.at(lost_obj, (slice(None), obj_sector), (ps.period_held & ~held).astype(float))
     b = pw.blame
-    per_sector = (b["per_km_lost"][:, None] * lost_km + b["per_objective_lost"][:, None]
-                  * lost_obj - b["per_km_gained"][:, None] * gained_km)
+    per_sector = (b.per_km_lost[:, None] * lost_km + b.per_objective_lost[:, None]
+                  * lost_obj - b.per_km_gained[:, None] * gained_km)
     score = np.zeros(ps.blame.shape)
     np.add.at(score, (slice(None), pm.sector_faction), per_sector)
     own_losses = losses[..., pm.side].sum(axis=1) - ps.period_losses
     share = own_losses / np.maximum(ps.period_forces, 1.0)
-    score[:, pm.military] += b["per_loss_share"] * share + b["per_symbolic_hit"] * ps.symbolic
+    score[:, pm.military] += b.per_loss_share * share + b.per_symbolic_hit * ps.symbolic
     trend = gained_km.sum(axis=1) - lost_km.sum(axis=1)
     return score, trend
 
@@ -318,11 +135,11 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     forces = forces.copy()
     ev = ps.event_day.copy()
     score, trend_km = _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector)
-    blame = np.maximum(ps.blame * (1 - pw.blame["decay"][:, None]) + score, 0.0) * ps.alive
+    blame = np.maximum(ps.blame * (1 - pw.blame.decay[:, None]) + score, 0.0) * ps.alive
     credit = np.maximum(-score, 0.0)
-    setbacks = ps.setbacks * pw.blame["setback_memory"] + np.maximum(score.sum(axis=1), 0)
+    setbacks = ps.setbacks * pw.blame.setback_memory + np.maximum(score.sum(axis=1), 0)
     influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
-                                pw.blame["influence_shift"])
+                                pw.blame.influence_shift)
     influence, blame, moves = _personnel(pm, pw, ps, influence, blame, u, ev, day)
     regime = _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
     influence, blame, setbacks, forces = regime["influence"], regime["blame"], \
@@ -355,10 +172,6 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     return new, forces, record
 
 
-def _logistic_fires(pair, x, u):
-    return u < expit(pair[0] + pair[1] * x)
-
-
 def _move_influence(influence, source_mask, target_weight, share):
     """Move ``share`` of the influence of factions in ``source_mask`` (R, K) to the others."""
     taken = influence * source_mask * share[:, None]
@@ -376,17 +189,15 @@ def _personnel(pm, pw, ps, influence, blame, u, ev, day):
     hard_w = influence * pm.hardliners * ps.alive
     # a hardliner's post over the regular forces answers the blame on their command
     first = ev[:, EVENT_INDEX["hardliner_promoted"]] < 0
-    promoted = first & _logistic_fires(per["promote_hardliner"], blame[:, mil],
-                                       u["promote_hardliner"])
+    promoted = first & per.promote_hardliner.fires(blame[:, mil], u["promote_hardliner"])
     _event(ev, "hardliner_promoted", promoted, day)
-    gain = np.where(promoted, per["promotion_gain"], 0.0)
+    gain = np.where(promoted, per.promotion_gain, 0.0)
     first = ev[:, EVENT_INDEX["defense_minister_dismissed"]] < 0
-    minister = first & _logistic_fires(per["dismiss_minister"], blame[:, mil],
-                                       u["dismiss_minister"])
+    minister = first & per.dismiss_minister.fires(blame[:, mil], u["dismiss_minister"])
     _event(ev, "defense_minister_dismissed", minister, day)
     blame[:, mil] = np.where(minister, 0.0, blame[:, mil])
     first = ev[:, EVENT_INDEX["chief_of_staff_dismissed"]] < 0
-    chief = first & _logistic_fires(per["dismiss_chief"], blame[:, mil], u["dismiss_chief"])
+    chief = first & per.dismiss_chief.fires(blame[:, mil], u["dismiss_chief"])
     _event(ev, "chief_of_staff_dismissed", chief, day)
     blame[:, mil] = np.where(chief, blame[:, mil] * 0.5, blame[:, mil])
     influence = _move_influence(influence, milmask, hard_w, gain)
@@ -406,26 +217,26 @@ def successor(plotter, by_influence, plotter_takes_power, u):
 def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
     r = pw.regime
     alive = ps.alive.copy()
-    hazard = coup_hazard(pw, setbacks, influence, blame, pw.loyalty, pw.armed * alive,
+    hazard = coup_hazard(r, setbacks, influence, blame, pw.loyalty, pw.armed * alive,
                          pm.military)
     attempt = u["coup_attempt"] < hazard
     _event(ev, "coup_attempt", attempt, day)
     who = draw_index(pw.armed * (1 - pw.loyalty) * influence * alive + 1e-12, u["plotter"])
     rows = np.arange(len(hazard))
-    success = attempt & (u["coup_success"] < expit(r["success_intercept"]
-                                                   + r["success_armed"] * pw.armed[rows, who]))
-    redeploy = attempt & (u["redeploy"] < r["redeploy_probability"])
+    success = attempt & (u["coup_success"] < expit(r.success_intercept
+                                                   + r.success_armed * pw.armed[rows, who]))
+    redeploy = attempt & (u["redeploy"] < r.redeploy_probability)
     _event(ev, "forces_redeployed", redeploy, day)
     side = pm.side
-    pulled = np.where(redeploy[:, None], forces[..., side] * r["redeploy_fraction"][:, None], 0.0)
+    pulled = np.where(redeploy[:, None], forces[..., side] * r.redeploy_fraction[:, None], 0.0)
     forces[..., side] -= pulled
     new_leader = successor(who, draw_index(influence * alive, u["successor"]),
-                           r["plotter_takes_power"], u["takes_power"])
+                           r.plotter_takes_power, u["takes_power"])
     _event(ev, "leader_change", success, day)
     own_theory = pm.faction_theory[new_leader]
-    purge = attempt & ~success & (u["purge_after_failure"] < r["purge_after_failure"])
+    purge = attempt & ~success & (u["purge_after_failure"] < r.purge_after_failure)
     disloyal = influence * (1 - pw.loyalty) * alive
-    purge_base = ~purge & (u["purge"] < r["purge_rate"] * disloyal.sum(axis=1))
+    purge_base = ~purge & (u["purge"] < r.purge_rate * disloyal.sum(axis=1))
     target = np.where(purge, who, draw_index(disloyal + 1e-12, u["purge_target"]))
     purged = purge | purge_base
     _event(ev, "faction_leader_purged", purged, day)
@@ -445,7 +256,7 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
         "leader_f": np.where(success, new_leader, ps.leader_faction),
         "theory": np.where(success & (own_theory >= 0), own_theory, ps.theory),
         "redeployed": ps.redeployed + pulled,
-        "until": np.where(redeploy, day + r["redeploy_days"], ps.redeploy_until),
+        "until": np.where(redeploy, day + r.redeploy_days, ps.redeploy_until),
     }
 
 
@@ -535,27 +346,3 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
               "rung_probabilities": probabilities, "rung_step": step, "strong_response": strong}
     return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now,
             carried, choice)
-
-
-def never_crossed_red_lines(s) -> list[tuple[str, str]]:
-    """``(place, warning)`` for each red line nothing in the scenario can ever cross.
-
-    A red line is crossed by a hit on one of its links (by a fire system of the other side
-    that is not barred from it, or a deep strike that targets it) or, if it says so, by a
-    strong response.
-    """
-    p = s.politics
-    if p is None:
-        return []
-    opponent = [x for x in s.sides if x != p.side]
-    strikable = {x.id for x in s.links
-                 if any(f.side in opponent and x.id not in f.exempt_links for f in s.fires)}
-    strikable |= {t for d in s.deep_strikes if d.side in opponent for t in d.targets}
-    out = []
-    for i, r in enumerate(p.escalation.red_lines):
-        if not r.on_strong_response and not strikable & set(r.links):
-            out.append((f"politics.escalation.red_lines[{i}] ({r.id})",
-                        "no fire system or deep strike can hit any of its links, so it can "
-                        "never be crossed; give a strike that reaches them, or drop it"))
-    return out
-

@@ -68,14 +68,20 @@ def shift_influence(influence, hawkishness, blame, credit, rate):
     return out
 
 
-def coup_hazard(world, setbacks, influence, blame, loyalty, armed, military):
-    """Probability of a mutiny or coup attempt this period, shape ``(R,)``."""
+def coup_hazard(regime, setbacks, influence, blame, loyalty, armed, military):
+    """Probability of a mutiny or coup attempt this period, shape ``(R,)``.
+
+    ``expit(b0 + b_s S + b_f F + b_a A + b_b B)`` with accumulated setbacks ``S``, elite
+    fragmentation ``F`` (:func:`fragmentation`), the armed strength of disloyal factions
+    outside the military command ``A = sum_k a_k (1 - l_k)`` and unanswered blame
+    ``B = sum_k b_k``; ``regime`` holds the coefficients (``RegimeWorld``).
+    """
     outside = np.ones(influence.shape[1], dtype=bool)
     outside[military] = False
     armed_outside = np.sum((armed * (1 - loyalty))[:, outside], axis=1)
-    x = (world.coup_intercept + world.coup_setbacks * setbacks
-         + world.coup_fragmentation * fragmentation(influence)
-         + world.coup_armed * armed_outside + world.coup_blame * blame.sum(axis=1))
+    x = (regime.intercept + regime.setbacks * setbacks
+         + regime.fragmentation * fragmentation(influence)
+         + regime.armed_outside * armed_outside + regime.unanswered_blame * blame.sum(axis=1))
     return expit(x)
 
 

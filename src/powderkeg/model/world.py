@@ -12,8 +12,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from powderkeg.model.build import END_KM, Model
-from powderkeg.model.kremlin import PoliticsWorld, sample_politics
+from powderkeg.model.kremlin_params import PoliticsWorld, sample_politics
 from powderkeg.model.random import Streams
+from powderkeg.scenario import schema as S
+from powderkeg.scenario.base import default_of
 from powderkeg.scenario.schema import MODES
 
 __all__ = ["World", "sample_parameters", "sample_world"]
@@ -123,10 +125,11 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
     damage_by_mode = stack([f"{lg}.damage_fraction.{m}" for m in MODES])
     return World(
         capacity=stack([p + ".capacity" for p in link]),
-        at_start=stack([p + ".at_start" for p in link], 1.0),
+        at_start=stack([p + ".at_start" for p in link], default_of(S.Link, "at_start")),
         damage=damage_by_mode[:, model.link_mode],
         front0=stack([f"sectors[{x.id}].front_km" for x in s.sectors]),
         forces0=per_side("forces"),
+        # a side left out of these per-side tables has none, is not fortified, has morale one
         reinforcements=per_side("reinforcements_per_day", 0.0),
         fortification=per_side("fortification", 1.0),
         morale=per_side("morale", 1.0),
@@ -137,7 +140,8 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         weiss=col(f"{c}.weiss_exponent"), static_intensity=col(f"{c}.static_intensity"),
         advance_km=col(f"{c}.advance_km_per_day"), advance_threshold=col(f"{c}.advance_threshold"),
         river_ratio=col(f"{c}.river_crossing_ratio"), river_factor=col(f"{c}.river_advance_factor"),
-        noise=col(f"{c}.noise_sigma"), creep_km=col(f"{c}.creep_km_per_day", 0.0),
+        noise=col(f"{c}.noise_sigma"), creep_km=col(f"{c}.creep_km_per_day",
+                                                       default_of(S.Combat, "creep_km_per_day")),
         supply_floor=col(f"{lg}.supply_floor"), rationing_days=col(f"{lg}.rationing_days"),
         withdraw_supply=col(f"{w}.supply_ratio_below"),
         withdraw_force=col(f"{w}.force_ratio_above"),
@@ -145,20 +149,25 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         withdraw_loss=col(f"{w}.loss_fraction"),
         source_tons=stack([f"supply.sources[{q.id}].tons_per_day" for q in s.supply.sources]),
         demand_tons=stack([p + ".tons_per_day" for p in dem]),
-        stock0=stack([p + ".initial_stock_days" for p in dem], 5.0),
-        stock_max=stack([p + ".max_stock_days" for p in dem], 15.0),
-        refill_days=col(f"{lg}.refill_days_per_day", 0.5),
+        stock0=stack([p + ".initial_stock_days" for p in dem],
+                     default_of(S.Demand, "initial_stock_days")),
+        stock_max=stack([p + ".max_stock_days" for p in dem],
+                        default_of(S.Demand, "max_stock_days")),
+        refill_days=col(f"{lg}.refill_days_per_day",
+                        default_of(S.Logistics, "refill_days_per_day")),
         truck_ton_km=stack([f"supply.truck_ton_km_per_day.{side}" for side in model.sides],
                            np.inf),
-        road_km_factor=col(f"{lg}.road_km_factor", 1.0),
+        road_km_factor=col(f"{lg}.road_km_factor", default_of(S.Logistics, "road_km_factor")),
         fire_missions=stack([p + ".launchers" for p in fires])
         * stack([p + ".missions_per_launcher_day" for p in fires])
         * stack([p + ".interdiction_share" for p in fires]),
         fire_reach=stack([p + ".range_km" for p in fires])
-        - stack([p + ".standoff_km" for p in fires], 0.0),
+        - stack([p + ".standoff_km" for p in fires], default_of(S.Fires, "standoff_km")),
         fire_success=stack([p + ".hit_probability" for p in fires])
-        * (1 - stack([p + ".interception_probability" for p in fires], 0.0)),
-        fire_redundancy=stack([p + ".redundancy_weight" for p in fires], 0.1),
+        * (1 - stack([p + ".interception_probability" for p in fires],
+                      default_of(S.Fires, "interception_probability"))),
+        fire_redundancy=stack([p + ".redundancy_weight" for p in fires],
+                              default_of(S.Fires, "redundancy_weight")),
         fire_favour=np.stack([stack([f"{p}.favour_sectors.{x.id}" for x in s.sectors], 1.0)
                               for p in fires] or [np.ones((n, len(s.sectors)))],
                              axis=1)[:, :len(fires)],

@@ -119,7 +119,7 @@ class _Ctx:
         """The escalation theory the leader follows (in ``politics_state``, else on day 0)."""
         if self.world.politics is None:
             return None
-        from powderkeg.model.kremlin import THEORY_NAMES
+        from powderkeg.model.kremlin_params import THEORY_NAMES
 
         held = self.world.politics if politics_state is None else politics_state
         return THEORY_NAMES[int(held.theory[0])]
@@ -586,7 +586,7 @@ def _parameters(model, world, state0) -> list[str]:
     if w.politics is not None:
         pw = w.politics
         lines.append(f"leader hawkishness {pw.leader_hawkishness[0]:.2f}; coup hazard weight "
-                     f"on setbacks {pw.coup_setbacks[0]:.2f}; chance of a strong response "
+                     f"on setbacks {pw.regime.setbacks[0]:.2f}; chance of a strong response "
                      f"{_pct(pw.strong_probability[0])}")
     return lines
 

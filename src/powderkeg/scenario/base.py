@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from powderkeg.scenario.params import reject_bools
 
-__all__ = ["Strict", "Id"]
+__all__ = ["Strict", "Id", "default_of"]
 
 Id = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description="lower_snake_case name")]
 
@@ -19,3 +19,8 @@ class Strict(BaseModel):
                               allow_inf_nan=False)
 
     reject_bools_ = model_validator(mode="before")(classmethod(reject_bools))
+
+
+def default_of(section: type[BaseModel], name: str) -> float:
+    """The default of a number field of a schema section, the one place it is stated."""
+    return float(section.model_fields[name].default)
