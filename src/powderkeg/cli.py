@@ -249,12 +249,12 @@ def scenarios() -> None:
 def show(
     scenario: ScenarioArg,
     assumptions: Annotated[bool, typer.Option(
-        "--assumptions", help="Also list every number that is an assumption.")] = False,
+        "--assumptions", help="Also list every number that is an assumption: those citing a "
+                               "source for context, then the bare ones.")] = False,
 ) -> None:
     """Summarise a scenario: sectors, supply network, fires, outcomes and sources."""
     from powderkeg.model.build import build_model
     from powderkeg.scenario import load_scenario
-    from powderkeg.scenario.provenance import provenance
 
     s = load_scenario(scenario)
     m = build_model(s)
@@ -291,15 +291,39 @@ def show(
                   f"{p.escalation.start_rung}); theories weighted "
                   f"{_weights(p.escalation.theory_weights)}", markup=False)
     out.print(f"Outcomes ({len(s.outcomes)}): {', '.join(o.id for o in s.outcomes)}")
-    numbers = provenance(s)
-    assumed = [(p, v) for p, v, a in numbers if a]
+    _print_provenance(s, assumptions)
+
+
+def _print_provenance(s, listing: bool) -> None:
+    """The three counts of numbers (sourced, assumptions citing a source, bare assumptions),
+    the sources' dates and, with ``listing``, every assumption with its note."""
+    from powderkeg.scenario.provenance import BARE, CONTEXT, SOURCED, kind, late_citations
+    from powderkeg.scenario.walk import iter_params
+
+    numbers = [(path, v, kind(v)) for path, v in iter_params(s)]
+    n = Counter(k for _, _, k in numbers)
     random = sum(v.is_random for _, v, _ in numbers)
-    out.print(f"Numbers: {len(numbers)} in all, {len(numbers) - len(assumed)} sourced, "
-              f"{len(assumed)} assumptions; {random} uncertain (sampled per run).")
-    if assumptions:
-        for path, v in assumed:
-            out.print(f"  {escape(path)} = {escape(v.describe())}  "
-                      f"[dim]{escape(v.note or 'no source, no note')}[/]")
+    out.print(f"Numbers: {len(numbers)} in all: {n[SOURCED]} sourced (a source supports the "
+              f"value), {n[CONTEXT]} assumptions citing a source for context, {n[BARE]} bare "
+              f"assumptions; {random} uncertain (sampled per run).", markup=False)
+    if s.sources:
+        dated = sum(x.published is not None for x in s.sources.values())
+        earlier = sum(x.documents_earlier for x in s.sources.values())
+        late = late_citations(s)
+        out.print(f"Sources: {len(s.sources)}, {dated} dated, {len(s.sources) - dated} undated; "
+                  f"{earlier} marked as documenting facts earlier than their publication; "
+                  f"{len(late)} citations of a source that may postdate {s.date}"
+                  + (f" ({', '.join(f'{p} [{k}] {d}' for p, k, d in late)})" if late else "")
+                  + ".", markup=False)
+    if listing:
+        for label, which in (("Assumptions citing a source for context", CONTEXT),
+                             ("Bare assumptions", BARE)):
+            rows = [(p, v) for p, v, k in numbers if k == which]
+            out.print(f"{label} ({len(rows)}):", markup=False)
+            for path, v in rows:
+                cite = f"  {escape(v.source)}" if v.source else ""
+                out.print(f"  {escape(path)} = {escape(v.describe())}{cite}  "
+                          f"[dim]{escape(v.note or 'no source, no note')}[/]")
 
 
 def _weights(w) -> str:
