@@ -262,3 +262,19 @@ def test_calibrate_json_reports_marginals_errors_and_the_leave_one_out_table():
     table = runner.invoke(app, ["calibrate", "--draws", "4096"])
     assert table.exit_code == 0
     assert "Leave one out" in table.stdout and "Monte Carlo" in table.stdout
+
+
+def test_cases_after_the_scenario_date_are_left_out():
+    """A scenario dated 1 Sep 2022 cannot learn from the Crimean Bridge case of 8 Oct 2022."""
+    import datetime as dt
+
+    def earlier(doc):
+        doc["date"] = "2022-09-01"
+
+    s = autumn_variant(earlier)
+    c = calibrate_scenario(s)
+    late = [x.id for x in load_cases() if x.date > dt.date(2022, 9, 1)]
+    assert c.later == tuple(late) and "crimean_bridge_2022" in late
+    assert not set(late) & set(c.case_ids)
+    known = calibrate_scenario(s, [x for x in load_cases() if x.id not in late])
+    assert known.later == () and known.log_bayes_factor == c.log_bayes_factor

@@ -116,3 +116,35 @@ def test_counts_add_up_to_every_number(autumn):
     from powderkeg.scenario.walk import iter_params
 
     assert sum(n.values()) == len(list(iter_params(autumn)))
+
+
+def test_the_case_base_cites_no_source_published_after_the_builtin_date(autumn):
+    from powderkeg.scenario.cases import late_case_citations, load_case_base
+
+    base = load_case_base()
+    assert base.sources and late_case_citations(base, autumn.date) == []
+    for key, src in base.sources.items():
+        assert src.published is not None or (src.documents_earlier and src.note), key
+
+
+def test_a_case_file_citing_an_undefined_or_late_source_is_caught(tmp_path):
+    from powderkeg.errors import InputError
+    from powderkeg.scenario.cases import late_case_citations, load_case_base
+
+    case = ("  - {id: one, title: One, date: 2020-01-01, opponent_strength: 1, regime_threat: 0, "
+            "red_line_crossed: false, offramp: false, response: held, source: \"[A]\"}\n")
+    path = tmp_path / "cases.yaml"
+    path.write_text("sources:\n  A: {text: a, published: 2023-01}\ncases:\n" + case, "utf-8")
+    base = load_case_base(str(path))
+    assert late_case_citations(base, dt.date(2022, 10, 12)) == [("one", "A")]
+    assert late_case_citations(base, dt.date(2023, 1, 31)) == []
+    path.write_text("sources:\n  B: b\ncases:\n" + case, "utf-8")
+    with pytest.raises(InputError, match=r"cites \[A\]"):
+        load_case_base(str(path))
+    path.write_text("sources:\n  A: {text: a, published: \"2023-02-30\"}\ncases:\n" + case,
+                    "utf-8")
+    with pytest.raises(InputError, match="sources.A.published"):
+        load_case_base(str(path))
+    path.write_text("sources:\n  A: {text: a, published: 2023-02-30}\ncases:\n" + case, "utf-8")
+    with pytest.raises(InputError, match="sources.A.published"):
+        load_case_base(str(path))

@@ -373,6 +373,9 @@ def calibrate(
         return
     out.print(_calibration_table(c, by_id))
     out.print(_loo_table(c))
+    if c.later:
+        out.print(f"Left out ({len(c.later)}): {', '.join(c.later)}: dated after the scenario "
+                  f"({s.date}), so not known on its date.", markup=False)
     if c.excluded:
         out.print(f"Left out ({len(c.excluded)}): {', '.join(c.excluded)}: their response is "
                   f"impossible from the starting rung {s.politics.escalation.start_rung}, so "
@@ -406,7 +409,7 @@ def _calibration_doc(s, c, by_id) -> dict:
         "cases": [{"id": cid, "response": by_id[cid].response,
                    "probability": per_theory(c.probabilities[i])}
                   for i, cid in enumerate(c.case_ids)],
-        "excluded": list(c.excluded),
+        "excluded": list(c.excluded), "after_scenario_date": list(c.later),
         "log_likelihood": per_theory(c.log_likelihood),
         "log_likelihood_se": per_theory(c.log_likelihood_se),
         "log_bayes_factor": c.log_bayes_factor, "log_bayes_factor_se": c.log_bayes_factor_se,

@@ -21,7 +21,8 @@ are ``prior * p(D | H)`` normalised.
 
 A case whose observed response is impossible at the starting rung (stepping down from the
 bottom rung, up from the top) has probability zero under both theories and says nothing
-about them; it is left out and reported in :attr:`Calibration.excluded`. If no case is left,
+about them; it is left out and reported in :attr:`Calibration.excluded`. A case dated after
+the scenario was not known on its date; it is left out too (:attr:`Calibration.later`). If no case is left,
 or a weight would not be finite, calibration stops with an :class:`~powderkeg.errors.InputError`.
 
 Reference: R. E. Kass, A. E. Raftery (1995), "Bayes factors", JASA 90(430):773-795,
@@ -30,7 +31,7 @@ doi:10.1080/01621459.1995.10476572.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.special import logsumexp
@@ -75,6 +76,7 @@ class Calibration:
     loo_se: np.ndarray  # (n_cases,)
     draws: int
     seed: int
+    later: tuple[str, ...] = ()  # cases left out: dated after the scenario (not yet known)
 
     @property
     def loo_flips(self) -> np.ndarray:
@@ -244,15 +246,16 @@ def calibrate(theory_weights: dict[str, dict], precision, rung_costs, start_rung
     """
     cases = tuple(cases)
     n_rungs = np.shape(rung_costs)[-1]
-    ok = possible_responses(cases, start_rung, n_rungs)
+    ok = possible_responses(cases, start_rung, n_rungs) if cases else np.zeros(0, bool)
     kept = tuple(c for c, k in zip(cases, ok, strict=True) if k)
     if not kept:
         raise InputError(
-            f"Cannot calibrate the escalation theories: no case's observed response is "
-            f"possible from rung {start_rung} of a ladder of {n_rungs} rungs (stepping down "
-            "from the bottom rung or up from the top one has probability 0 under every "
-            "theory). Start the ladder on a rung with moves both ways "
-            "(politics.escalation.start_rung), or use a case file with other responses.")
+            f"Cannot calibrate the escalation theories: of {len(cases)} cases dated before "
+            f"the scenario, none has an observed response possible from rung {start_rung} of "
+            f"a ladder of {n_rungs} rungs (stepping down from the bottom rung or up from the "
+            "top one has probability 0 under every theory). Start the ladder on a rung with "
+            "moves both ways (politics.escalation.start_rung), or use a case file (--cases) "
+            "with other responses or earlier cases.")
     ll = [case_log_likelihoods(theory_weights[t], precision, rung_costs, start_rung, kept)
           for t in THEORIES]
     n = max(x.shape[0] for x in ll)
@@ -310,16 +313,20 @@ def calibrate_scenario(s, cases=None, *, draws: int = DRAWS, seed: int = SEED) -
     from powderkeg.scenario.cases import load_cases
 
     esc = s.politics.escalation
+    cases = tuple(load_cases() if cases is None else cases)
+    later = tuple(c.id for c in cases if c.date > s.date)
     weights, precision, costs = prior_draws(s, draws, seed)
     start = [r.id for r in esc.rungs].index(esc.start_rung)
     prior = (0.5, 0.5) if esc.theory_weights == "calibrated" else tuple(
         float(esc.theory_weights[t].ppf(0.5)) if esc.theory_weights.get(t) is not None
         else 0.0 for t in THEORIES)
     try:
-        return calibrate(weights, precision, costs, start, cases or load_cases(), prior,
-                         draws=draws, seed=seed)
+        c = calibrate(weights, precision, costs, start,
+                      [x for x in cases if x.date <= s.date], prior, draws=draws, seed=seed)
     except InputError as e:
-        raise InputError(f"Scenario '{s.id}' (start rung '{esc.start_rung}'): {e}") from None
+        raise InputError(f"Scenario '{s.id}' (dated {s.date}, start rung '{esc.start_rung}'): "
+                         f"{e}") from None
+    return replace(c, later=later)
 
 
 def theory_weights(s) -> tuple[float, float]:
