@@ -442,7 +442,7 @@ def _loo_table(c) -> Table:
         table.add_column(col, justify="left" if col == "case without" else "right")
     for i, cid in enumerate(c.case_ids):
         flip = bool(c.loo_flips[i])
-        table.add_row(cid, f"{c.loo_log_bayes_factor[i]:.2f}", f"{c.loo_se[i]:.2g}",
+        table.add_row(cid, f"{c.loo_log_bayes_factor[i]:.2f}", f"{c.loo_se[i]:.3f}",
                       f"{c.loo_log_bayes_factor[i] - c.log_bayes_factor:+.2f}",
                       "yes" if flip else "", style="bold" if flip else "")
     return table
