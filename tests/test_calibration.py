@@ -109,7 +109,7 @@ def test_marginal_likelihood_of_one_case_matches_its_closed_form():
         return np.logaddexp(0.0, x)
 
     exact = np.log(2 * (softplus(b / 2 - 1) - softplus(a / 2 - 1)) / (b - a))
-    est, se = c.log_likelihood[0], c.log_likelihood_se[0]
+    est, se = c.log_marginal[0], c.log_marginal_se[0]
     assert 0 < se < 0.01
     assert abs(est - exact) < 4 * se
 
@@ -135,8 +135,8 @@ def test_marginal_likelihood_matches_quadrature_over_one_uncertain_weight():
     w = uniform_draws(lo, hi, DRAWS)
     weights = {t: only(resolve=w, offramp=offramp) for t in THEORIES}
     c = calibrate(weights, 1.0, costs, 1, cases)
-    assert 0 < c.log_likelihood_se[0] < 0.02
-    assert abs(c.log_likelihood[0] - exact) < 4 * c.log_likelihood_se[0]
+    assert 0 < c.log_marginal_se[0] < 0.02
+    assert abs(c.log_marginal[0] - exact) < 4 * c.log_marginal_se[0]
 
 
 def test_scenario_marginal_likelihood_matches_quadrature_over_its_uncertain_weight(autumn):
@@ -173,15 +173,15 @@ def test_scenario_marginal_likelihood_matches_quadrature_over_its_uncertain_weig
     exact = np.log(integrate.quad(likelihood, lo, hi, epsrel=1e-12)[0] / (hi - lo))
     c = calibrate_scenario(autumn)
     k = THEORIES.index("cornered_escalates")
-    assert 0 < c.log_likelihood_se[k] < 0.05
-    assert abs(c.log_likelihood[k] - exact) < 4 * c.log_likelihood_se[k]
+    assert 0 < c.log_marginal_se[k] < 0.05
+    assert abs(c.log_marginal[k] - exact) < 4 * c.log_marginal_se[k]
 
 
 def test_a_point_prior_gives_the_exact_likelihood_with_no_monte_carlo_error():
     cases = [case("up", "escalated", 0.0), case("hold", "held", 1.0)]
     c = calibrate({"weakness_invites": only(resolve=-2.0), "cornered_escalates":
                    only(resolve=2.0)}, 1.0, [0.0, 1.0, 2.0], 1, cases)
-    assert c.log_bayes_factor_se == 0 and np.all(c.log_likelihood_se == 0)
+    assert c.log_bayes_factor_se == 0 and np.all(c.log_marginal_se == 0)
     # weak opponent, weakness_invites: drive +1, U = (-1, -1, -1) -> up has 1/3
     assert c.probabilities[0, 0] == pytest.approx(1 / 3)
 
@@ -239,7 +239,7 @@ def test_the_posterior_follows_bayes_rule_from_the_marginals():
     c = calibrate({"weakness_invites": only(resolve=w), "cornered_escalates": only(resolve=1.0)},
                   1.0, [0.0, 1.0, 2.0], 1, [case("d", "backed_down"), case("u", "escalated", 0.0)],
                   prior=(0.2, 0.8))
-    odds = 0.2 / 0.8 * np.exp(c.log_likelihood[0] - c.log_likelihood[1])
+    odds = 0.2 / 0.8 * np.exp(c.log_marginal[0] - c.log_marginal[1])
     assert c.posterior[0] == pytest.approx(odds / (1 + odds))
 
 
@@ -250,10 +250,11 @@ def test_calibrate_json_reports_marginals_errors_and_the_leave_one_out_table():
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["draws"] == 4096 and doc["excluded"] == []
-    for key in ("log_likelihood", "log_likelihood_se", "posterior", "prior"):
+    for key in ("log_marginal_likelihood", "log_marginal_likelihood_se", "posterior", "prior"):
         assert set(doc[key]) == set(THEORIES)
     assert doc["log_bayes_factor"] == pytest.approx(
-        doc["log_likelihood"]["weakness_invites"] - doc["log_likelihood"]["cornered_escalates"])
+        doc["log_marginal_likelihood"]["weakness_invites"]
+        - doc["log_marginal_likelihood"]["cornered_escalates"])
     assert doc["log_bayes_factor_se"] > 0
     loo = doc["leave_one_out"]
     assert [r["case"] for r in loo] == [x["id"] for x in doc["cases"]]

@@ -382,7 +382,7 @@ def calibrate(
                   "they cannot tell the theories apart.", markup=False)
     out.print(f"Marginal log likelihood over the priors of the weights, precision and rung "
               f"costs ({c.draws:,} draws, seed {c.seed}; ± Monte Carlo standard error): "
-              + ", ".join(f"{t} {c.log_likelihood[k]:.2f} ± {c.log_likelihood_se[k]:.2g}"
+              + ", ".join(f"{t} {c.log_marginal[k]:.2f} ± {c.log_marginal_se[k]:.2g}"
                           for k, t in enumerate(THEORIES)), markup=False)
     out.print(f"Log Bayes factor ({THEORIES[0]} over {THEORIES[1]}): "
               f"{c.log_bayes_factor:.2f} ± {c.log_bayes_factor_se:.2g} (Bayes factor "
@@ -410,8 +410,8 @@ def _calibration_doc(s, c, by_id) -> dict:
                    "probability": per_theory(c.probabilities[i])}
                   for i, cid in enumerate(c.case_ids)],
         "excluded": list(c.excluded), "after_scenario_date": list(c.later),
-        "log_likelihood": per_theory(c.log_likelihood),
-        "log_likelihood_se": per_theory(c.log_likelihood_se),
+        "log_marginal_likelihood": per_theory(c.log_marginal),
+        "log_marginal_likelihood_se": per_theory(c.log_marginal_se),
         "log_bayes_factor": c.log_bayes_factor, "log_bayes_factor_se": c.log_bayes_factor_se,
         "prior": per_theory(c.prior), "posterior": per_theory(c.posterior),
         "posterior_se": c.posterior_se,

@@ -22,8 +22,9 @@ are ``prior * p(D | H)`` normalised.
 A case whose observed response is impossible at the starting rung (stepping down from the
 bottom rung, up from the top) has probability zero under both theories and says nothing
 about them; it is left out and reported in :attr:`Calibration.excluded`. A case dated after
-the scenario was not known on its date; it is left out too (:attr:`Calibration.later`). If no case is left,
-or a weight would not be finite, calibration stops with an :class:`~powderkeg.errors.InputError`.
+the scenario was not known on its date; it is left out too (:attr:`Calibration.later`). If
+no case is left, or a weight would not be finite, calibration stops with an
+:class:`~powderkeg.errors.InputError`.
 
 Reference: R. E. Kass, A. E. Raftery (1995), "Bayes factors", JASA 90(430):773-795,
 doi:10.1080/01621459.1995.10476572.
@@ -65,8 +66,8 @@ class Calibration:
     case_ids: tuple[str, ...]
     excluded: tuple[str, ...]  # cases left out: their response is impossible at the rung
     probabilities: np.ndarray  # (n_cases, 2) prior-predictive probability of each response
-    log_likelihood: np.ndarray  # (2,) log marginal likelihood log p(D | H)
-    log_likelihood_se: np.ndarray  # (2,) its Monte Carlo standard error
+    log_marginal: np.ndarray  # (2,) log marginal likelihood log p(D | H)
+    log_marginal_se: np.ndarray  # (2,) its Monte Carlo standard error
     log_bayes_factor: float  # weakness_invites over cornered_escalates
     log_bayes_factor_se: float
     prior: np.ndarray  # (2,)
@@ -276,8 +277,8 @@ def calibrate(theory_weights: dict[str, dict], precision, rung_costs, start_rung
         case_ids=tuple(c.id for c in kept),
         excluded=tuple(c.id for c, k in zip(cases, ok, strict=True) if not k),
         probabilities=np.stack([np.exp(x).mean(axis=0) for x in ll], axis=1),
-        log_likelihood=np.array([m[0] for m in marg]),
-        log_likelihood_se=np.array([m[1] for m in marg]),
+        log_marginal=np.array([m[0] for m in marg]),
+        log_marginal_se=np.array([m[1] for m in marg]),
         log_bayes_factor=lbf, log_bayes_factor_se=lbf_se, prior=prior, posterior=post,
         posterior_se=float(post[0] * post[1] * lbf_se),
         loo_log_bayes_factor=loo, loo_se=loo_se, draws=draws or n, seed=seed)
