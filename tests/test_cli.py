@@ -25,7 +25,15 @@ import powderkeg.cli as cli
 from powderkeg.cli import app
 from powderkeg.scenario import load_scenario
 from powderkeg.scenario.load import resolve_document
-from powderkeg.scenario.provenance import provenance
+from powderkeg.scenario.provenance import (
+    BARE,
+    CONTEXT,
+    SOURCED,
+    kind,
+    provenance,
+    provenance_counts,
+)
+from powderkeg.scenario.walk import iter_params
 
 ROOT = Path(__file__).resolve().parents[1]
 BAD = ROOT / "tests" / "fixtures" / "bad"
@@ -288,9 +296,12 @@ def test_show_summarises_sectors_and_counts_sourced_and_assumed_numbers(wide_std
     assert "Sectors" in text
     for sec in s.sectors:
         assert sec.name in text
-    numbers, assumed = _counts()
-    assert (f"Numbers: {len(numbers)} in all, {len(numbers) - len(assumed)} sourced, "
-            f"{len(assumed)} assumptions") in text
+    numbers, _ = _counts()
+    n = provenance_counts(s)
+    assert sum(n.values()) == len(numbers)
+    assert (f"Numbers: {len(numbers)} in all: {n[SOURCED]} sourced (a source supports the "
+            f"value), {n[CONTEXT]} assumptions citing a source for context, {n[BARE]} bare "
+            "assumptions") in text
     assert "  model.combat.static_intensity = " not in result.stdout  # only with --assumptions
 
 
@@ -310,8 +321,13 @@ def test_show_assumptions_lists_one_line_per_assumption(wide_stdout):
 
 
 def test_show_assumptions_lists_the_full_path_of_every_assumption(wide_stdout):
+    """Those citing a source for context first, then the bare ones, each in file order."""
     result = invoke("show", "autumn-2022", "--assumptions")
-    assert _listed_assumptions(result.stdout) == _counts()[1]
+    s = load_scenario("autumn-2022")
+    by_kind = {k: [path for path, p in iter_params(s) if kind(p) == k] for k in (CONTEXT, BARE)}
+    assert by_kind[CONTEXT] and by_kind[BARE]
+    assert _listed_assumptions(result.stdout) == by_kind[CONTEXT] + by_kind[BARE]
+    assert f"Assumptions citing a source for context ({len(by_kind[CONTEXT])}):" in result.stdout
 
 
 def test_show_unknown_scenario_exits_2():

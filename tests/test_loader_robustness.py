@@ -51,7 +51,7 @@ def test_an_impossible_scenario_date_names_the_date(tmp_path):
 def test_an_impossible_date_inside_a_note_is_just_text(tmp_path):
     path = variant(tmp_path, "description: 2022-02-30\nsources: {S99: 2022-02-31}\n")
     s = load_scenario(str(path))
-    assert s.description == "2022-02-30" and s.sources["S99"] == "2022-02-31"
+    assert s.description == "2022-02-30" and s.sources["S99"].text == "2022-02-31"
 
 
 def test_a_date_that_leaves_no_room_for_a_horizon_is_rejected_at_validation(tmp_path):

@@ -249,12 +249,12 @@ def scenarios() -> None:
 def show(
     scenario: ScenarioArg,
     assumptions: Annotated[bool, typer.Option(
-        "--assumptions", help="Also list every number that is an assumption.")] = False,
+        "--assumptions", help="Also list every number that is an assumption: those citing a "
+                               "source for context, then the bare ones.")] = False,
 ) -> None:
     """Summarise a scenario: sectors, supply network, fires, outcomes and sources."""
     from powderkeg.model.build import build_model
     from powderkeg.scenario import load_scenario
-    from powderkeg.scenario.provenance import provenance
 
     s = load_scenario(scenario)
     m = build_model(s)
@@ -291,15 +291,39 @@ def show(
                   f"{p.escalation.start_rung}); theories weighted "
                   f"{_weights(p.escalation.theory_weights)}", markup=False)
     out.print(f"Outcomes ({len(s.outcomes)}): {', '.join(o.id for o in s.outcomes)}")
-    numbers = provenance(s)
-    assumed = [(p, v) for p, v, a in numbers if a]
+    _print_provenance(s, assumptions)
+
+
+def _print_provenance(s, listing: bool) -> None:
+    """The three counts of numbers (sourced, assumptions citing a source, bare assumptions),
+    the sources' dates and, with ``listing``, every assumption with its note."""
+    from powderkeg.scenario.provenance import BARE, CONTEXT, SOURCED, kind, late_citations
+    from powderkeg.scenario.walk import iter_params
+
+    numbers = [(path, v, kind(v)) for path, v in iter_params(s)]
+    n = Counter(k for _, _, k in numbers)
     random = sum(v.is_random for _, v, _ in numbers)
-    out.print(f"Numbers: {len(numbers)} in all, {len(numbers) - len(assumed)} sourced, "
-              f"{len(assumed)} assumptions; {random} uncertain (sampled per run).")
-    if assumptions:
-        for path, v in assumed:
-            out.print(f"  {escape(path)} = {escape(v.describe())}  "
-                      f"[dim]{escape(v.note or 'no source, no note')}[/]")
+    out.print(f"Numbers: {len(numbers)} in all: {n[SOURCED]} sourced (a source supports the "
+              f"value), {n[CONTEXT]} assumptions citing a source for context, {n[BARE]} bare "
+              f"assumptions; {random} uncertain (sampled per run).", markup=False)
+    if s.sources:
+        dated = sum(x.published is not None for x in s.sources.values())
+        earlier = sum(x.documents_earlier for x in s.sources.values())
+        late = late_citations(s)
+        out.print(f"Sources: {len(s.sources)}, {dated} dated, {len(s.sources) - dated} undated; "
+                  f"{earlier} marked as documenting facts earlier than their publication; "
+                  f"{len(late)} citations of a source that may postdate {s.date}"
+                  + (f" ({', '.join(f'{p} [{k}] {d}' for p, k, d in late)})" if late else "")
+                  + ".", markup=False)
+    if listing:
+        for label, which in (("Assumptions citing a source for context", CONTEXT),
+                             ("Bare assumptions", BARE)):
+            rows = [(p, v) for p, v, k in numbers if k == which]
+            out.print(f"{label} ({len(rows)}):", markup=False)
+            for path, v in rows:
+                cite = f"  {escape(v.source)}" if v.source else ""
+                out.print(f"  {escape(path)} = {escape(v.describe())}{cite}  "
+                          f"[dim]{escape(v.note or 'no source, no note')}[/]")
 
 
 def _weights(w) -> str:
@@ -325,10 +349,15 @@ def calibrate(
     cases: Annotated[Optional[Path], typer.Option(
         help="A case file of the same format as the shipped case base (default: shipped).")]
     = None,
+    draws: Annotated[int, typer.Option(
+        min=2, max=1 << 20, help="Prior draws for the Monte Carlo marginal likelihoods "
+                                 "(default 32,768, what `theory_weights: calibrated` uses).")]
+    = 1 << 15,
+    seed: Annotated[int, typer.Option(min=0, help="Seed of the prior draws.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Weigh the two escalation theories against the historical case base (Bayes factor)."""
-    from powderkeg.model.calibration import calibrate_scenario
+    from powderkeg.model.calibration import THEORIES, calibrate_scenario
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.cases import load_cases
 
@@ -337,36 +366,86 @@ def calibrate(
         raise InputError(f"Scenario '{s.id}' has no politics section: there are no escalation "
                          "theories to calibrate. Use a scenario with politics (autumn-2022).")
     case_list = load_cases(str(cases) if cases else None)
-    c = calibrate_scenario(s, case_list)
-    names = ("weakness_invites", "cornered_escalates")
+    c = calibrate_scenario(s, case_list, draws=draws, seed=seed)
+    by_id = {case.id: case for case in case_list}
     if as_json:
-        doc = {"scenario": s.id, "cases": [
-            {"id": cid, "response": case.response,
-             "probability": {n: float(c.probabilities[i, j]) for j, n in enumerate(names)}}
-            for i, (cid, case) in enumerate(zip(c.case_ids, case_list, strict=False))],
-            "log_likelihood": dict(zip(names, map(float, c.log_likelihood), strict=False)),
-            "log_bayes_factor": c.log_bayes_factor,
-            "prior": dict(zip(names, map(float, c.prior), strict=False)),
-            "posterior": dict(zip(names, map(float, c.posterior), strict=False))}
-        sys.stdout.write(json.dumps(doc) + "\n")
+        sys.stdout.write(json.dumps(_calibration_doc(s, c, by_id)) + "\n")
         return
-    table = Table(title=f"Probability each theory gives Russia's observed response "
-                        f"({len(case_list)} cases)", title_justify="left")
+    out.print(_calibration_table(c, by_id))
+    out.print(_loo_table(c))
+    if c.later:
+        out.print(f"Left out ({len(c.later)}): {', '.join(c.later)}: dated after the scenario "
+                  f"({s.date}), so not known on its date.", markup=False)
+    if c.excluded:
+        out.print(f"Left out ({len(c.excluded)}): {', '.join(c.excluded)}: their response is "
+                  f"impossible from the starting rung {s.politics.escalation.start_rung}, so "
+                  "they cannot tell the theories apart.", markup=False)
+    out.print(f"Marginal log likelihood over the priors of the weights, precision and rung "
+              f"costs ({c.draws:,} draws, seed {c.seed}; ± Monte Carlo standard error): "
+              + ", ".join(f"{t} {c.log_marginal[k]:.2f} ± {c.log_marginal_se[k]:.2g}"
+                          for k, t in enumerate(THEORIES)), markup=False)
+    out.print(f"Log Bayes factor ({THEORIES[0]} over {THEORIES[1]}): "
+              f"{c.log_bayes_factor:.2f} ± {c.log_bayes_factor_se:.2g} (Bayes factor "
+              f"{np.exp(c.log_bayes_factor):.3g})", markup=False)
+    out.print(f"Posterior weights from prior {c.prior[0]:.2f}/{c.prior[1]:.2f}: "
+              f"{THEORIES[0]} {c.posterior[0]:.3f}, {THEORIES[1]} {c.posterior[1]:.3f} "
+              f"(± {c.posterior_se:.2g})", markup=False)
+    flips = [cid for cid, f in zip(c.case_ids, c.loo_flips, strict=True) if f]
+    out.print(f"Dropping one case flips the sign of the log Bayes factor: {', '.join(flips)}."
+              if flips else "Dropping any one case leaves the sign of the log Bayes factor "
+                            "unchanged.", markup=False)
+    out.print("Use the posterior in a scenario with `theory_weights: calibrated`.")
+
+
+def _calibration_doc(s, c, by_id) -> dict:
+    from powderkeg.model.calibration import THEORIES
+
+    def per_theory(values):
+        return dict(zip(THEORIES, map(float, values), strict=True))
+
+    return {
+        "scenario": s.id, "start_rung": s.politics.escalation.start_rung, "draws": c.draws,
+        "seed": c.seed,
+        "cases": [{"id": cid, "response": by_id[cid].response,
+                   "probability": per_theory(c.probabilities[i])}
+                  for i, cid in enumerate(c.case_ids)],
+        "excluded": list(c.excluded), "after_scenario_date": list(c.later),
+        "log_marginal_likelihood": per_theory(c.log_marginal),
+        "log_marginal_likelihood_se": per_theory(c.log_marginal_se),
+        "log_bayes_factor": c.log_bayes_factor, "log_bayes_factor_se": c.log_bayes_factor_se,
+        "prior": per_theory(c.prior), "posterior": per_theory(c.posterior),
+        "posterior_se": c.posterior_se,
+        "leave_one_out": [{"case": cid, "log_bayes_factor": float(c.loo_log_bayes_factor[i]),
+                           "se": float(c.loo_se[i]), "flips_sign": bool(c.loo_flips[i])}
+                          for i, cid in enumerate(c.case_ids)],
+    }
+
+
+def _calibration_table(c, by_id) -> Table:
+    table = Table(title=f"Probability each theory gives Russia's observed response, over the "
+                        f"prior of its weights ({len(c.case_ids)} cases)", title_justify="left")
     for col in ("case", "date", "opponent", "threat", "response", "weakness invites",
                 "cornered escalates"):
         table.add_column(col, justify="left" if col in ("case", "response") else "right")
-    for i, case in enumerate(case_list):
-        table.add_row(case.id, str(case.date), f"{case.opponent_strength:g}",
+    for i, cid in enumerate(c.case_ids):
+        case = by_id[cid]
+        table.add_row(cid, str(case.date), f"{case.opponent_strength:g}",
                       f"{case.regime_threat:g}", case.response,
                       f"{c.probabilities[i, 0]:.3f}", f"{c.probabilities[i, 1]:.3f}")
-    out.print(table)
-    out.print(f"Log likelihood: weakness_invites {c.log_likelihood[0]:.2f}, "
-              f"cornered_escalates {c.log_likelihood[1]:.2f}")
-    out.print(f"Log Bayes factor (weakness_invites over cornered_escalates): "
-              f"{c.log_bayes_factor:.2f} (Bayes factor {np.exp(c.log_bayes_factor):.3g})")
-    out.print(f"Posterior weights from prior {c.prior[0]:.2f}/{c.prior[1]:.2f}: "
-              f"weakness_invites {c.posterior[0]:.3f}, cornered_escalates {c.posterior[1]:.3f}")
-    out.print("Use them in a scenario with `theory_weights: calibrated`.")
+    return table
+
+
+def _loo_table(c) -> Table:
+    table = Table(title=f"Leave one out: the log Bayes factor without each case (with all: "
+                        f"{c.log_bayes_factor:.2f})", title_justify="left")
+    for col in ("case without", "log BF", "± MC error", "change", "sign flips"):
+        table.add_column(col, justify="left" if col == "case without" else "right")
+    for i, cid in enumerate(c.case_ids):
+        flip = bool(c.loo_flips[i])
+        table.add_row(cid, f"{c.loo_log_bayes_factor[i]:.2f}", f"{c.loo_se[i]:.3f}",
+                      f"{c.loo_log_bayes_factor[i] - c.log_bayes_factor:+.2f}",
+                      "yes" if flip else "", style="bold" if flip else "")
+    return table
 
 
 class StoryFormat(str, Enum):

@@ -180,7 +180,7 @@ def provenance_section(inp: ReportInputs) -> str:
         f"<td>{escape(p.describe())}</td><td>{'assumption' if a else 'sourced'}</td>"
         f"<td>{_cite(p.source or '', keys)}</td><td>{_cite(p.note or '', keys)}</td></tr>"
         for path, p, a in numbers)
-    sources = "".join(f'<li id="src-{escape(k)}"><b>[{escape(k)}]</b> {escape(v)}</li>'
+    sources = "".join(f'<li id="src-{escape(k)}"><b>[{escape(k)}]</b> {escape(v.text)}</li>'
                       for k, v in s.sources.items())
     return (
         f"<p>The scenario states <b>{len(numbers)}</b> numbers: <b>{len(numbers) - assumed}"

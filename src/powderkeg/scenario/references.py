@@ -6,16 +6,12 @@ straight to it.
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 
+from powderkeg.scenario.provenance import citations
 from powderkeg.scenario.schema import Scenario
-from powderkeg.scenario.walk import iter_params
 
 __all__ = ["reference_problems"]
-
-_CITATION = re.compile(r"\[([A-Za-z0-9_.-]+)\]")
-
 
 def _dupes(kind: str, path: str, ids: list[str]) -> list[tuple[str, str]]:
     return [(path, f"{kind} id '{i}' is used more than once") for i, n in Counter(ids).items()
@@ -101,9 +97,10 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         out += _politics_problems(s.politics, sides, sectors, links)
     out += _outcome_problems(s, sides, sectors, links, demands)
     if s.sources:
-        for path, p in iter_params(s):
-            for key in _CITATION.findall(p.source or ""):
-                need(key in s.sources, path + ".source", f"cites [{key}], not in sources")
+        for place, key in citations(s):
+            if place.endswith(".source"):
+                need(key in s.sources, place, f"cites [{key}], which is not in sources; add it "
+                     "there with its publication date")
     return out
 
 

@@ -7,16 +7,17 @@ objectives, an outcome's targets) are checked by :mod:`powderkeg.scenario.refere
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from typing import Annotated, Literal, Union
 
-from pydantic import Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from powderkeg.scenario.base import Id, Strict
 from powderkeg.scenario.params import NonNegative, Positive, Probability, bounded
 from powderkeg.scenario.politics_schema import EVENTS, Politics
 
-__all__ = ["Scenario", "Outcome", "OUTCOME_KINDS", "MODES"]
+__all__ = ["Scenario", "Source", "Outcome", "OUTCOME_KINDS", "MODES"]
 
 MODES = ("rail", "road", "bridge", "ferry")
 Mode = Literal["rail", "road", "bridge", "ferry"]
@@ -318,6 +319,71 @@ OUTCOME_KINDS = ("objective_taken", "sector_withdrawn", "link_capacity_at_least"
                  "link_struck", "supply_below", "rung_reached", "event_happened")
 
 
+def _published_text(v):
+    """YAML reads 2022-10-09 as a date and 2018 as a number: both become text."""
+    if isinstance(v, dt.date):
+        return v.isoformat()
+    if isinstance(v, int) and not isinstance(v, bool):
+        return str(v)
+    return v
+
+
+def _real_date(v: str) -> str:
+    parts = [int(x) for x in v.split("-")]
+    if len(parts) > 1 and not 1 <= parts[1] <= 12:
+        raise ValueError(f"'{v}' has no month {parts[1]}")
+    if len(parts) > 2:
+        dt.date(*parts)  # raises for a day the month does not have
+    return v
+
+
+Published = Annotated[
+    str, BeforeValidator(_published_text),
+    Field(pattern=r"^\d{4}(-\d{2}(-\d{2})?)?$",
+          description="Publication date: YYYY-MM-DD, or YYYY-MM / YYYY when only that is "
+                      "known."),
+    AfterValidator(_real_date),
+]
+
+
+class Source(Strict):
+    """A publication cited as ``[KEY]`` by the numbers of a scenario.
+
+    A plain string in ``sources`` is read as ``{text: ...}``: a source with no known date.
+    """
+
+    text: str = Field(description="Outlet, title, date and address, as cited.")
+    published: Published | None = Field(
+        None, description="When it was published; leave out only if no date is known.")
+    documents_earlier: bool = Field(
+        False, description="True for a later (or undated) compilation of facts that stood "
+                           "before the scenario date: it may be cited although published "
+                           "after it.")
+    note: str | None = None
+
+    @property
+    def latest(self) -> dt.date | None:
+        """The last day the publication can have appeared: the end of its month or year."""
+        if self.published is None:
+            return None
+        parts = [int(x) for x in self.published.split("-")]
+        year, month = parts[0], parts[1] if len(parts) > 1 else 12
+        day = parts[2] if len(parts) > 2 else calendar.monthrange(year, month)[1]
+        return dt.date(year, month, day)
+
+    def after(self, date: dt.date) -> bool:
+        """True unless the source is known to be published on or before ``date``."""
+        return self.latest is None or self.latest > date
+
+
+def _text_to_source(v):
+    return {"text": v} if isinstance(v, str) else v
+
+
+SourceEntry = Annotated[Source, BeforeValidator(_text_to_source,
+                                                json_schema_input_type=Union[str, Source])]
+
+
 class Scenario(Strict):
     """A whole scenario: what the world looked like on ``date`` and how it may unfold."""
 
@@ -325,7 +391,9 @@ class Scenario(Strict):
     title: str
     date: dt.date = Field(description="Knowledge cut-off and day 0 of every run.")
     description: str = ""
-    sources: dict[str, str] = Field({}, description="Source keys cited as [KEY] in numbers.")
+    sources: dict[str, SourceEntry] = Field(
+        {}, description="Source keys cited as [KEY] in numbers: a string, or {text, published, "
+                        "documents_earlier, note}.")
     sides: tuple[Id, Id] = Field(
         description="The two sides; every front axis runs from the first side's rear."
     )
