@@ -598,6 +598,71 @@ def compare_command(
     out.print(table)
 
 
+@app.command()
+@_user_errors
+def ask(
+    results: Annotated[Path, typer.Argument(help="A results folder written by `powderkeg run`.")],
+    given: Annotated[str, typer.Option(help="The outcome id the question is conditioned on.")],
+    then: Annotated[str, typer.Option(help="The outcome id whose chance is asked.")],
+    within: Annotated[int | None, typer.Option(
+        min=0, help="THEN must follow GIVEN within this many days.")] = None,
+    by: Annotated[int | None, typer.Option(
+        min=0, help="Last day counted (default: the horizon of the results).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON document on standard output instead of the table.")] = False,
+) -> None:
+    """P(THEN | GIVEN) and P(THEN | not GIVEN) in the simulated futures, with intervals."""
+    from powderkeg.analysis.ask import conditional
+    from powderkeg.results import load_results
+
+    ds = load_results(results)
+    known = [str(o) for o in ds.outcome.values]
+    for option, oid in (("--given", given), ("--then", then)):
+        if oid not in known:
+            raise InputError(f"{option} {oid}: the results in {results} have no such outcome. "
+                             f"Use one of: {', '.join(known)}.")
+    doc = conditional(ds, given, then, within, by)
+    variant = (f"powderkeg compare {results / 'scenario.yaml'} VARIANT.yaml --runs "
+               f"{ds.sizes['run']} --days {ds.attrs.get('days')} --seed {ds.attrs.get('seed')}")
+    doc["interventional"] = variant
+    if as_json:
+        sys.stdout.write(json.dumps(doc) + "\n")
+        return
+    follow = f" within {within} days" if within is not None else ""
+    table = Table(title=f"P({then}{follow} | {given}), by day {doc['by']}", title_justify="left")
+    table.add_column("runs where")
+    for col in ("runs", f"{then}", "95% interval"):
+        table.add_column(col, justify="right", no_wrap=True)
+
+    def rows(answer):
+        for key, name in (("given", f"{given} happened"), ("not_given", f"{given} did not")):
+            g = answer[key]
+            p = "-" if g["probability"] is None else f"{g['probability']:.1%}"
+            ci = "-" if g["ci95"] is None else f"{g['ci95'][0]:.1%}-{g['ci95'][1]:.1%}"
+            table.add_row(name, f"{g['runs']:,}", p, ci)
+        if answer["difference"] is not None:
+            lo, hi = answer["ci95"]
+            table.add_row("difference", "", f"{answer['difference']:+.1%}",
+                          f"{lo:+.1%} to {hi:+.1%}", end_section=True)
+
+    rows(doc)
+    for name, answer in doc.get("by_theory", {}).items():
+        table.add_row(f"under {name}:", style="italic")
+        rows(answer)
+    out.print(table)
+    if within is not None:
+        out.print(f"Runs without {given} are counted from day "
+                  f"{doc['window_start_not_given']:.0f} (the median day {given} happened), "
+                  f"for {within} days; in both groups, runs where {then} had already happened "
+                  "are left out.", markup=False, soft_wrap=True)
+    if doc["few_runs"] or any(a["few_runs"] for a in doc.get("by_theory", {}).values()):
+        err.print("warning: some groups have fewer than 30 runs, so their shares are rough; "
+                  "run more futures.", markup=False, soft_wrap=True)
+    out.print("This is association among the model's futures, not what making "
+              f"{given} happen would do. For that, write a variant in which it happens and "
+              f"run: {variant}", markup=False, soft_wrap=True)
+
+
 class Method(str, Enum):
     sobol = "sobol"
     morris = "morris"
