@@ -190,3 +190,34 @@ def test_a_bridgehead_fed_only_from_behind_its_river_is_rejected():
                       supply=doc["supply"])  # its only depot, town b, lies behind the river
     with pytest.raises(InputError, match=r"supply.demands\[0\] \(front_red\).depots"):
         build_model(s)
+
+
+def _drone_war(missions, kills=10.0, cap=8, runs=400, days=30):
+    """Blue's drones strike red's forces only (no links): a war decided by fires on forces."""
+    fires = [{"id": "drones", "side": "blue", "launchers": 1,
+              "missions_per_launcher_day": missions, "interdiction_share": 0.0,
+              "attrition_share": 1.0, "kills_per_hit": kills, "max_missions_per_day": cap,
+              "range_km": 50, "hit_probability": 0.5}]
+    s = tiny_scenario(fires=fires, deep_strikes=[], sectors=_sector(
+        forces={"blue": 1000, "red": 100_000}))
+    calm = tiny_scenario(deep_strikes=[], sectors=_sector(forces={"blue": 1000, "red": 100_000}))
+    return simulate(s, runs, days, seed=2), simulate(calm, runs, days, seed=2)
+
+
+def test_fires_on_forces_kill_at_the_rate_of_a_capped_poisson():
+    from scipy import stats
+
+    struck, calm = _drone_war(missions=3.0)
+    extra = (struck.losses.sel(side="red") - calm.losses.sel(side="red")).values.ravel()
+    # per day: E[min(N, 8)] missions, N ~ Poisson(3), half of them hit, 10 killed per hit
+    per_day = np.sum(np.minimum(np.arange(60), 8) * stats.poisson.pmf(np.arange(60), 3.0))
+    expected = 30 * per_day * 0.5 * 10
+    half = 1.96 * extra.std(ddof=1) / np.sqrt(len(extra))
+    assert abs(extra.mean() - expected) < half + 1.0, (extra.mean(), expected, half)
+
+
+def test_the_daily_cap_on_missions_is_a_scenario_number():
+    struck, calm = _drone_war(missions=1000.0, cap=3, runs=50, days=10)
+    extra = (struck.losses.sel(side="red") - calm.losses.sel(side="red")).values.ravel()
+    # at most 3 missions a day, each at most 10 killed: never more than 300 in 10 days
+    assert extra.max() <= 300 + 1e-6 and extra.mean() > 100

@@ -1,14 +1,17 @@
 """Interdiction: long-range fires and deep strikes damage links; damaged links are repaired.
 
-Each day a fire system flies a Poisson number of missions against links (capped at
-``MAX_STRIKES``). A mission picks a target among the other side's links within its reach of
-the nearest front line (range minus standoff) with probability proportional to the supply a
-hit would cut: a link on a minimum cut of today's supply network (a most vital arc, Wollmer
-1964) is worth the tons it carries; any other link, whose loss the network would route around
+Each day a fire system flies a Poisson number of missions against links, and another against
+the enemy's forces (each capped at the system's ``max_missions_per_day``). A mission against
+links picks a target among the other side's links within its reach of the nearest front
+line (range minus standoff) with probability proportional to the supply a hit would cut: a
+link on a minimum cut of today's supply network (a most vital arc, Wollmer 1964) is worth
+the tons it carries; any other link, whose loss the network would route around
 today, a ``redundancy_weight`` share of them; links carrying nothing keep a small weight by
 capacity. A doctrine may favour the links nearest to named sectors. A mission hits with the
 system's probability and escapes interception with the complement of the interception
-probability. Deep strikes (sabotage, drones) reach named high-value links beyond rocket
+probability. A mission against forces picks a sector in proportion to the enemy personnel
+there and, if it hits, puts ``kills_per_hit`` of them out of action. Deep strikes
+(sabotage, drones) reach named high-value links beyond rocket
 range, at a low daily rate. A hit removes a fraction of the link's open capacity and adds
 repair work, drawn from the link's repair-time distribution; the work progresses only on days
 the link is not struck, restoring capacity a step each day.
@@ -29,11 +32,10 @@ import numpy as np
 from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.random import Streams
 
-__all__ = ["MAX_STRIKES", "poisson_capped", "front_distance", "links_in_reach",
-           "target_weights", "fire_hits", "deep_strike_hits", "apply_hits", "repair_times",
+__all__ = ["poisson_capped", "front_distance", "links_in_reach", "target_weights",
+           "fire_hits", "force_hits", "deep_strike_hits", "apply_hits", "repair_times",
            "apply_repairs"]
 
-MAX_STRIKES = 8
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
 
 
@@ -94,8 +96,9 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
         target_side = 1 - model.fire_side[f]
         ok = (dist <= world.fire_reach[:, f, None]) & usable_by_side[target_side]
         ok &= (open_cap > 0) & ~model.fire_exempt[f]
+        cap = fire.max_missions_per_day
         u_n = streams.uniform(f"fires/{fire.id}/missions", runs, day)[:, 0]
-        n = poisson_capped(u_n, world.fire_missions[:, f], MAX_STRIKES)
+        n = poisson_capped(u_n, world.fire_missions[:, f], cap)
         flying = np.flatnonzero((n > 0) & ok.any(axis=1))
         if not len(flying):
             continue
@@ -104,13 +107,40 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
             link_flow[flying], open_cap[flying], world.damage[flying],
             vital_of_side(target_side, flying), world.fire_redundancy[flying, f], favour), 0.0)
         cum = np.cumsum(weight, axis=1)
-        u_t = streams.uniform(f"fires/{fire.id}/target", runs[flying], day, MAX_STRIKES)
-        u_h = streams.uniform(f"fires/{fire.id}/hit", runs[flying], day, MAX_STRIKES)
-        for k in range(MAX_STRIKES):
+        u_t = streams.uniform(f"fires/{fire.id}/target", runs[flying], day, cap)
+        u_h = streams.uniform(f"fires/{fire.id}/hit", runs[flying], day, cap)
+        for k in range(cap):
             strike = (cum[:, -1] > 0) & (n[flying] > k) & (u_h[:, k] < world.fire_success[
                 flying, f])
             target = _pick(cum, u_t[:, k])
             np.add.at(hits[f], (rows[flying][strike], target[strike]), 1)
+    return hits
+
+
+def force_hits(model, world, streams: Streams, runs, day, forces) -> np.ndarray:
+    """Hits on the enemy's forces in each sector today by each fire system, ``(F, R, S)``.
+
+    A system flies ``Poisson(launchers * missions * attrition_share)`` missions (capped at its
+    ``max_missions_per_day``); each picks a sector in proportion to the enemy personnel there
+    (``forces`` ``(R, S, 2)``) and hits with the system's probability, not intercepted.
+    """
+    fires = model.scenario.fires
+    hits = np.zeros((len(fires), len(runs), model.n_sectors), dtype=int)
+    rows = np.arange(len(runs))
+    for f, fire in enumerate(fires):
+        if not (world.fire_force_missions[:, f] > 0).any():
+            continue
+        cap = fire.max_missions_per_day
+        enemy = forces[..., 1 - model.fire_side[f]]
+        cum = np.cumsum(enemy, axis=1)
+        n = poisson_capped(streams.uniform(f"fires/{fire.id}/force_missions", runs, day)[:, 0],
+                           world.fire_force_missions[:, f], cap)
+        u_t = streams.uniform(f"fires/{fire.id}/force_target", runs, day, cap)
+        u_h = streams.uniform(f"fires/{fire.id}/force_hit", runs, day, cap)
+        for k in range(cap):
+            strike = (cum[:, -1] > 0) & (n > k) & (u_h[:, k] < world.fire_success[:, f])
+            target = _pick(cum, u_t[:, k])
+            np.add.at(hits[f], (rows[strike], target[strike]), 1)
     return hits
 
 

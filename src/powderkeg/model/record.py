@@ -43,6 +43,7 @@ class DayRecord:
     """The theater's decisions of a day, each with a leading run axis ``R``."""
 
     strikes: np.ndarray  # (R, F + G, E) hits by each fire system, then each deep strike
+    force_hits: np.ndarray  # (R, F, S) hits on the enemy's forces by each fire system
     attack_ratios: np.ndarray  # (R, S, 2) today's rho_A, rho_B of every sector's combat
     supply_ratio: np.ndarray  # (R, S, 2) delivered over needed of each side's sector demand
     untenable_days: np.ndarray  # (R, S) days in a row a bridgehead has been untenable, today in

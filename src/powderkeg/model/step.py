@@ -18,6 +18,7 @@ from powderkeg.model.fires import (
     apply_repairs,
     deep_strike_hits,
     fire_hits,
+    force_hits,
     repair_times,
 )
 from powderkeg.model.kremlin import init_politics, politics_period
@@ -178,6 +179,20 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
                    deep_hits=deep), strikes
 
 
+def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
+    """Personnel put out of action by fires on forces today; hits ``(R, F, S)``."""
+    hits = force_hits(model, world, streams, runs, day, state.forces).transpose(1, 0, 2)
+    hits[ceasefire] = 0
+    if not hits.any():
+        return state, hits
+    kills = np.zeros_like(state.forces)
+    for f in range(hits.shape[1]):
+        enemy = 1 - model.fire_side[f]
+        kills[..., enemy] += hits[:, f] * world.fire_kills[:, f, None]
+    kills = np.minimum(kills, state.forces)
+    return replace(state, forces=state.forces - kills, losses=state.losses + kills), hits
+
+
 def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult):
     mult = sector_supply_ratio(model, supply_effectiveness(
         state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
@@ -221,9 +236,11 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     ratio_today = supply_ratio(world, state)
     stock = stock_update(state.stock, delivered_over_need(state), world.stock_max)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
+    state, on_forces = _fires_on_forces(model, world, state, streams, runs, day, ceasefire)
     front, forces, lost, untenable, ordered, ratios = _combat(
         model, world, state, streams, runs, day, ratio_today, opponent_mult)
-    record = DayRecord(strikes=strikes, attack_ratios=np.stack(ratios, axis=-1),
+    record = DayRecord(strikes=strikes, force_hits=on_forces,
+                       attack_ratios=np.stack(ratios, axis=-1),
                        supply_ratio=sector_supply_ratio(model, ratio_today),
                        untenable_days=untenable, withdrawal_ordered=ordered)
     front = np.where(ceasefire[:, None], state.front, front)

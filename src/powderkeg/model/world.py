@@ -59,6 +59,8 @@ class World:
     road_km_factor: np.ndarray  # (R,)
     creep_km: np.ndarray  # (R,) attritional creep below the advance threshold
     fire_missions: np.ndarray  # (R, F) strikes on links expected per day
+    fire_force_missions: np.ndarray  # (R, F) strikes on forces expected per day
+    fire_kills: np.ndarray  # (R, F) personnel put out of action per hit on forces
     fire_reach: np.ndarray  # (R, F) km from the front
     fire_success: np.ndarray  # (R, F) hit and not intercepted
     fire_redundancy: np.ndarray  # (R, F) weight of links whose loss would not cut the flow
@@ -123,6 +125,8 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
     dem = [f"supply.demands[{d.id}]" for d in s.supply.demands]
     c, lg, w = "model.combat", "model.logistics", "model.withdrawal"
     damage_by_mode = stack([f"{lg}.damage_fraction.{m}" for m in MODES])
+    sorties = (stack([p + ".launchers" for p in fires])
+               * stack([p + ".missions_per_launcher_day" for p in fires]))
     return World(
         capacity=stack([p + ".capacity" for p in link]),
         at_start=stack([p + ".at_start" for p in link], default_of(S.Link, "at_start")),
@@ -158,9 +162,11 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         truck_ton_km=stack([f"supply.truck_ton_km_per_day.{side}" for side in model.sides],
                            np.inf),
         road_km_factor=col(f"{lg}.road_km_factor", default_of(S.Logistics, "road_km_factor")),
-        fire_missions=stack([p + ".launchers" for p in fires])
-        * stack([p + ".missions_per_launcher_day" for p in fires])
-        * stack([p + ".interdiction_share" for p in fires]),
+        fire_missions=sorties * stack([p + ".interdiction_share" for p in fires]),
+        fire_force_missions=sorties * stack([p + ".attrition_share" for p in fires],
+                                            default_of(S.Fires, "attrition_share")),
+        fire_kills=stack([p + ".kills_per_hit" for p in fires],
+                         default_of(S.Fires, "kills_per_hit")),
         fire_reach=stack([p + ".range_km" for p in fires])
         - stack([p + ".standoff_km" for p in fires], default_of(S.Fires, "standoff_km")),
         fire_success=stack([p + ".hit_probability" for p in fires])

@@ -576,8 +576,12 @@ def _parameters(model, world, state0) -> list[str]:
                      + (f", {int(np.ceil(work))} days of repair work to full capacity"
                         if work > 0 else ""))
     for f, fire in enumerate(s.fires):
+        on_forces = (f", {w.fire_force_missions[0, f]:.2f} on forces "
+                     f"({w.fire_kills[0, f]:.0f} out of action a hit)"
+                     if w.fire_force_missions[0, f] > 0 else "")
         lines.append(f"fires {fire.id} ({_side(model, model.fire_side[f])}): "
-                     f"{w.fire_missions[0, f]:.2f} strikes on links a day, reach "
+                     f"{w.fire_missions[0, f]:.2f} strikes on links a day{on_forces}, at most "
+                     f"{fire.max_missions_per_day} of each a day; reach "
                      f"{w.fire_reach[0, f]:.0f} km from the front, "
                      f"{_pct(w.fire_success[0, f])} hit")
     for g, deep in enumerate(s.deep_strikes):

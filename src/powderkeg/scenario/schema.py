@@ -151,13 +151,22 @@ class Supply(Strict):
 
 
 class Fires(Strict):
-    """Long-range rocket artillery against supply links within range of the front."""
+    """Long-range fires (rockets, drones, aircraft) against supply links within range of the
+    front and against the enemy's forces in the sectors."""
 
     id: Id
     side: Id
     launchers: NonNegative
     missions_per_launcher_day: NonNegative
     interdiction_share: Probability = Field(description="Share of missions against links.")
+    attrition_share: Probability = Field(
+        0.0, description="Share of missions against the enemy's forces in the sectors.")
+    kills_per_hit: NonNegative = Field(
+        0.0, description="Enemy personnel put out of action by a mission against forces that "
+        "hits.")
+    max_missions_per_day: int = Field(
+        8, ge=1, le=1000, description="Most missions of each kind flown in a day (the daily "
+        "Poisson draw is capped here).")
     range_km: Positive
     standoff_km: NonNegative = 0.0
     hit_probability: Probability
