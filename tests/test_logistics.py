@@ -189,3 +189,34 @@ def test_stocks_recover_after_a_cut_ends():
     low = int(np.argmin(stock))
     assert stock[low] < 5 and stock[-1] > stock[low] + 5
     assert np.all(np.diff(stock[low:]) >= -1e-6) and stock.max() <= 15 + 1e-6
+
+
+def test_repair_times_keep_their_distribution_and_share_a_run_component():
+    from scipy import stats
+
+    from powderkeg.model.build import build_model
+    from powderkeg.model.fires import repair_times
+    from powderkeg.model.random import Streams
+    from powderkeg.model.world import sample_world
+    from powderkeg.scenario import load_scenario
+
+    m = build_model(load_scenario("autumn-2022"))
+    runs, streams = np.arange(4000), Streams(11)
+    world = sample_world(m, streams, runs)
+    e = m.link_ids.index("kerch_bridge_rail")
+    hit = np.zeros((len(runs), m.n_links), dtype=bool)
+    hit[:, e] = True
+    first = repair_times(m, world, streams, runs, 10, hit)[:, e]
+    second = repair_times(m, world, streams, runs, 20, hit)[:, e]
+    # every repair keeps the scenario's lognormal(median 150, sigma 0.5)
+    dist = stats.lognorm(s=0.5, scale=150)
+    assert stats.kstest(first, dist.cdf).pvalue > 0.001
+    # two repairs of a link in one run correlate by the common share (0.5) on the normal scale
+    z1, z2 = np.log(first / 150) / 0.5, np.log(second / 150) / 0.5
+    r = np.corrcoef(z1, z2)[0, 1]
+    assert abs(r - 0.5) < 3 / np.sqrt(len(runs)), r
+
+
+def test_repair_distributions_are_per_run_parameters_sensitivity_can_reach(autumn_model):
+    assert "links[kerch_bridge_rail].repair_days" in autumn_model.world_paths
+    assert "model.logistics.repair_days.rail" in autumn_model.world_paths

@@ -53,8 +53,8 @@ def _matches(ev, o, model, day) -> bool:
     from powderkeg.model.outcomes import required_days
 
     start = day - (required_days(o) - 1)
-    if start == 0:
-        return True
+    if start == 0 or o.kind in ("link_capacity_at_least", "supply_below"):
+        return True  # held since day 0, or an outcome with no single event
     if ev["day"] != start:
         return False
     t, summary = ev["event_type"], ev["summary"]
@@ -72,9 +72,7 @@ def _matches(ev, o, model, day) -> bool:
         return t == "escalation" and summary.startswith("stepped up") and \
             model.politics.rung_ids.index(summary.rsplit("(", 1)[1].rstrip(")")) >= \
             model.politics.rung_ids.index(o.rung)
-    if o.kind == "event_happened":
-        return t == o.event
-    return True  # link capacity and supply outcomes have no single event
+    return t == o.event  # event_happened
 
 
 def _check_outcomes_in_story(scenario, run, days, seed=SEED):

@@ -80,6 +80,7 @@ class Model:
     deep_side: np.ndarray  # (G,)
     deep_targets: tuple[np.ndarray, ...]
     link_repair: tuple[_Number, ...]  # repair-time distribution of each link
+    link_repair_path: tuple[str, ...]  # parameter path of that distribution
     world_paths: tuple[str, ...]  # parameters sampled once per run
     world_params: tuple[_Number, ...]
     politics: PoliticsModel | None
@@ -252,8 +253,9 @@ def build_model(s: Scenario) -> Model:
                         for sec in s.sectors])
     repair = tuple(x.repair_days or getattr(s.model.logistics.repair_days, x.mode)
                    for x in s.links)
-    world = [(p, v) for p, v in iter_params(s)
-             if ".repair_days" not in p and ".theory_weights" not in p]
+    repair_path = tuple(f"links[{x.id}].repair_days" if x.repair_days else
+                        f"model.logistics.repair_days.{x.mode}" for x in s.links)
+    world = [(p, v) for p, v in iter_params(s) if ".theory_weights" not in p]
     links = {x.id: i for i, x in enumerate(s.links)}
     return Model(
         scenario=s, sides=sides, node_ids=tuple(nodes), node_lat=lat, node_lon=lon,
@@ -279,7 +281,8 @@ def build_model(s: Scenario) -> Model:
                              dtype=bool).reshape(len(s.fires), len(s.links)),
         deep_side=np.array([side_ix[g.side] for g in s.deep_strikes], dtype=int),
         deep_targets=tuple(np.array([links[t] for t in g.targets]) for g in s.deep_strikes),
-        link_repair=repair, world_paths=tuple(p for p, _ in world),
+        link_repair=repair, link_repair_path=repair_path,
+        world_paths=tuple(p for p, _ in world),
         world_params=tuple(v for _, v in world),
         politics=build_politics(s, tuple(sectors), tuple(links),
                                 theory_weights(s) if s.politics else None),

@@ -28,6 +28,7 @@ doi:10.1287/opre.12.6.934.
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import ndtr, ndtri
 
 from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.random import Streams
@@ -160,26 +161,37 @@ def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) 
     return hits
 
 
-def repair_times(model: Model, streams: Streams, runs, day, damaged: np.ndarray) -> np.ndarray:
-    """Days of repair work for each damaged link, shape ``(R, E)`` (0 where not damaged)."""
+def repair_times(model: Model, world, streams: Streams, runs, day,
+                 damaged: np.ndarray) -> np.ndarray:
+    """Days of repair work for each damaged link, shape ``(R, E)`` (0 where not damaged).
+
+    Each repair's time is the link's distribution at ``Phi(sqrt(c) z_run + sqrt(1 - c) z)``:
+    ``z_run`` is the run's normal score for the link (its repair crews and materials, a
+    per-run parameter that sensitivity and fitting can reach), ``z`` the repair's own, and
+    ``c`` the share common to a run (``repair_run_share``). Every repair keeps the
+    distribution the scenario gives; two repairs of a link in one run correlate by ``c``
+    on the normal scale.
+    """
     out = np.zeros(damaged.shape)
+    common = np.sqrt(world.repair_share)
     for e in np.flatnonzero(damaged.any(axis=0)):
-        u = streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0]
+        z = ndtri(streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0])
+        u = ndtr(common * world.repair_z[:, e] + np.sqrt(1 - world.repair_share) * z)
         rows = damaged[:, e]
         out[rows, e] = model.link_repair[e].ppf(u[rows])
     return out
 
 
-def apply_hits(model, streams, runs, day, hits, frac, repair_left, damage):
+def apply_hits(model, world, streams, runs, day, hits, frac, repair_left):
     """Capacity fractions and repair work left after today's hits.
 
     Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the work
     left becomes the larger of what was left and a new draw.
     """
     hit = hits > 0
-    frac = frac * (1.0 - damage) ** hits
-    return frac, np.where(hit, np.maximum(repair_left, repair_times(model, streams, runs, day,
-                                                                    hit)), repair_left)
+    frac = frac * (1.0 - world.damage) ** hits
+    work = repair_times(model, world, streams, runs, day, hit)
+    return frac, np.where(hit, np.maximum(repair_left, work), repair_left)
 
 
 def apply_repairs(frac, repair_left, struck):

@@ -136,7 +136,7 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
 def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
     """Day 0: the scenario's starting positions, damage already done, and today's supply."""
     n, s, e, d = len(runs), model.n_sectors, model.n_links, len(model.demand_ids)
-    repair = repair_times(model, streams, runs, 0, world.at_start < 1.0)
+    repair = repair_times(model, world, streams, runs, 0, world.at_start < 1.0)
     politics = None
     if model.politics is not None:
         held = objectives_held(model, world, world.front0, model.politics.side)
@@ -173,7 +173,7 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     strikes[ceasefire] = 0
     hits = strikes.sum(axis=1)
     frac, left = apply_repairs(state.link_frac, state.repair_left, hits > 0)
-    frac, left = apply_hits(model, streams, runs, day, hits, frac, left, world.damage)
+    frac, left = apply_hits(model, world, streams, runs, day, hits, frac, left)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, link_frac=frac, repair_left=left, hits=hits,
                    deep_hits=deep), strikes

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from scipy.special import ndtri
 
 from powderkeg.model.build import END_KM, Model
 from powderkeg.model.kremlin_params import PoliticsWorld, sample_politics
@@ -28,6 +29,8 @@ class World:
     capacity: np.ndarray  # (R, E) tons/day intact
     at_start: np.ndarray  # (R, E) capacity fraction open on day 0
     damage: np.ndarray  # (R, E) fraction of capacity a hit removes
+    repair_z: np.ndarray  # (R, E) normal score of each link's per-run repair draw
+    repair_share: np.ndarray  # (R,) share of the repair times' variance common to a run
     front0: np.ndarray  # (R, S)
     forces0: np.ndarray  # (R, S, 2)
     reinforcements: np.ndarray  # (R, S, 2) per day
@@ -70,21 +73,30 @@ class World:
     politics: PoliticsWorld | None
 
 
+def parameter_uniform(streams: Streams, runs: np.ndarray, path: str,
+                      uniforms: dict[str, np.ndarray] | None = None) -> np.ndarray:
+    """The uniform draw of each run for the parameter at ``path``, shape ``(R,)``.
+
+    ``uniforms`` may give it (aligned with ``runs``) in place of the stream's: a design for
+    sensitivity analysis.
+    """
+    u = (uniforms or {}).get(path)
+    return streams.uniform(f"param/{path}", np.asarray(runs), 0)[:, 0] if u is None else u
+
+
 def sample_parameters(model: Model, streams: Streams, runs: np.ndarray,
                       uniforms: dict[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Each world parameter's value per run, by path; fixed numbers broadcast.
 
-    ``uniforms`` may give, for some random parameters, the uniform draw of each run (aligned
-    with ``runs``) in place of the stream's: a design for sensitivity analysis.
+    A per-event distribution (a link's repair time) is sampled here at its per-run draw: the
+    value is the run's common part of that link's repair times (see
+    :func:`powderkeg.model.fires.repair_times`).
     """
     runs = np.asarray(runs)
-    uniforms = uniforms or {}
     out = {}
     for path, p in zip(model.world_paths, model.world_params, strict=False):
         if p.is_random:
-            u = uniforms.get(path)
-            u = streams.uniform(f"param/{path}", runs, 0)[:, 0] if u is None else u
-            out[path] = p.ppf(u)
+            out[path] = p.ppf(parameter_uniform(streams, runs, path, uniforms))
         else:
             out[path] = np.full(len(runs), p.value)
     return out
@@ -131,6 +143,9 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         capacity=stack([p + ".capacity" for p in link]),
         at_start=stack([p + ".at_start" for p in link], default_of(S.Link, "at_start")),
         damage=damage_by_mode[:, model.link_mode],
+        repair_z=ndtri(np.stack([parameter_uniform(streams, runs, p, uniforms)
+                                 for p in model.link_repair_path], axis=-1)),
+        repair_share=col(f"{lg}.repair_run_share", default_of(S.Logistics, "repair_run_share")),
         front0=stack([f"sectors[{x.id}].front_km" for x in s.sectors]),
         forces0=per_side("forces"),
         # a side left out of these per-side tables has none, is not fortified, has morale one

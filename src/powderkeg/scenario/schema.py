@@ -231,6 +231,9 @@ class Logistics(Strict):
     rationing_days: Positive = Field(description="Stock below which effectiveness drops.")
     damage_fraction: DamageByMode
     repair_days: RepairByMode
+    repair_run_share: Probability = Field(
+        0.5, description="Share of the variance of repair times common to all repairs of a "
+        "link in a run (its repair crews and materials); the rest varies strike by strike.")
     refill_days_per_day: NonNegative = Field(
         0.5, description="Days of stock a demand can rebuild in a day beyond its need.")
     road_km_factor: bounded(1.0) = Field(
