@@ -21,7 +21,7 @@ from powderkeg.model.build import build_model
 from powderkeg.model.random import Streams
 from powderkeg.model.sense import SenseError, sense_warnings
 from powderkeg.model.world import sample_world
-from powderkeg.scenario.load import resolve_document
+from powderkeg.scenario.load import builtin_ids, resolve_document
 from powderkeg.scenario.schema import Scenario
 
 runner = CliRunner()
@@ -85,9 +85,13 @@ def autumn_document(edit):
 # ---------------------------------------------------------------------------------------------
 
 
-def test_autumn_2022_validates_with_no_warning(autumn_model):
+def test_autumn_2022_has_no_warning(autumn_model):
     assert sense_warnings(autumn_model) == []
-    result = validate("autumn-2022", "--strict")
+
+
+@pytest.mark.parametrize("sid", builtin_ids())
+def test_every_builtin_scenario_validates_strictly(sid):
+    result = validate(sid, "--strict")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
 
@@ -283,3 +287,21 @@ def test_strict_turns_warnings_into_exit_2(tmp_path):
     *warned, error = result.stderr.splitlines()
     assert [w[2] for w in warnings_of("\n".join(warned))] == ["implausible_magnitude"] * 2
     assert error.startswith(f"error: {path}: 2 sense-check warning(s)") and "--strict" in error
+
+
+def test_readme_variant_warns_until_silenced(tmp_path, autumn):
+    """The README's kerch-intact.yaml: a variant written with extends, as a user would."""
+    i = [o.id for o in autumn.outcomes].index("kerch_rail_restored")
+    body = ("extends: autumn-2022\nid: kerch-intact\nlinks:\n  - {id: kerch_bridge_rail, "
+            "at_start: {value: 1.0, note: 'assumption: never hit'}}\n")
+    path = tmp_path / "kerch-intact.yaml"
+    path.write_text(body, "utf-8")
+    result = validate(path)
+    assert result.exit_code == 0
+    assert warnings_of(result.stderr) == [
+        (str(path), f"outcomes[{i}] (kerch_rail_restored)", "outcome_on_day_0")]
+    path.write_text(body + "silence:\n  - {check: outcome_on_day_0, place: "
+                           "'outcomes[kerch_rail_restored]', note: kept for comparison}\n")
+    result = validate(path, "--strict")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
