@@ -150,6 +150,13 @@ def test_tons_beyond_the_solver_are_an_error(tmp_path):
                    "supply.demands[0] (front_red).tons_per_day")
 
 
+def test_sources_that_add_up_beyond_the_solver_are_an_error(tmp_path):
+    doc = tiny_document()
+    doc["supply"]["sources"] = [{"id": f"s{k}", "side": "red", "node": "depot",
+                                 "tons_per_day": 1e8} for k in range(3)]
+    assert_refused(tmp_path, doc, "beyond_solver_range", "supply.sources")
+
+
 # ---------------------------------------------------------------------------------------------
 # Warnings
 # ---------------------------------------------------------------------------------------------

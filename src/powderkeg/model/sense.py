@@ -187,18 +187,27 @@ def supply_on_enemy_rear(m: Model) -> list[tuple[str, str]]:
 def beyond_solver_range(m: Model) -> list[tuple[str, str]]:
     """Tons a day above what the max-flow solver can carry (``INF_CAPACITY``, 2**28).
 
-    Supply is solved in whole tons on arcs whose 'unlimited' capacity is ``INF_CAPACITY``;
-    a link, source or demand above it would be capped there, or overflow, without a word.
+    Supply is solved in whole tons, with ``INF_CAPACITY`` as the 'unlimited' capacity of the
+    arcs that join a side's sources and its demands; a link, source or demand above it, or a
+    side's sources or demands that add up to it, would be capped there, or overflow, without
+    a word.
     """
     from powderkeg.model.logistics import INF_CAPACITY
 
-    out = []
-    for place, kind, p in _magnitude_places(m.scenario):
+    s, out = m.scenario, []
+    why = (f"at or above the {INF_CAPACITY:,} t/day the supply solver can carry, so its flows "
+           "would be wrong; give tons per day (a real rail line carries some 10,000 to 100,000)")
+    for place, kind, p in _magnitude_places(s):
         if kind in ("capacity", "source", "demand") and _upper(p) >= INF_CAPACITY:
-            out.append((place, f"{MAGNITUDES[kind][0]} {_value(p)} t/day, at or above the "
-                               f"{INF_CAPACITY:,} t/day the supply solver can carry, so its "
-                               "flows would be wrong; give tons per day (a real rail line "
-                               "carries some 10,000 to 100,000)"))
+            out.append((place, f"{MAGNITUDES[kind][0]} {_value(p)} t/day, {why}"))
+    if out:
+        return out
+    for group, items in (("sources", s.supply.sources), ("demands", s.supply.demands)):
+        for side in s.sides:
+            total = sum(_upper(x.tons_per_day) for x in items if x.side == side)
+            if total >= INF_CAPACITY:
+                out.append((f"supply.{group}", f"the {group} of '{side}' together can reach "
+                                               f"{total:.3g} t/day, {why}"))
     return out
 
 
