@@ -44,7 +44,11 @@ class Finding:
     message: str
 
     def line(self, name: str) -> str:
-        """``NAME: PLACE: message (check ID)``, as ``validate`` prints it."""
+        """``NAME: PLACE: message (check ID)``, as ``validate`` prints it after "warning: ".
+
+        >>> Finding("outcome_on_day_0", "outcomes[8] (kerch)", "happens on day 0").line("v.yaml")
+        'v.yaml: outcomes[8] (kerch): happens on day 0 (check outcome_on_day_0)'
+        """
         return f"{name}: {self.place}: {self.message} (check {self.check})"
 
 
@@ -393,7 +397,11 @@ def sense_warnings(m: Model, runs: int = DAY0_RUNS) -> list[Finding]:
 
 
 def _key(place: str) -> str:
-    """A place with ``[3] (id)`` written ``[id]``, so either spelling matches."""
+    """A place with ``[3] (id)`` written ``[id]``, so either spelling matches.
+
+    >>> _key("sectors[3] (bakhmut).objectives[0] (kramatorsk).km")
+    'sectors[bakhmut].objectives[kramatorsk].km'
+    """
     return re.sub(r"\[\d+\] \(([a-z0-9_]+)\)", r"[\1]", place.strip())
 
 
