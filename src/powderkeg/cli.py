@@ -214,17 +214,34 @@ def report(
 
 @app.command()
 @_user_errors
-def validate(file: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")]) -> None:
-    """Check a scenario file; print a one-line summary or say what is wrong and where."""
+def validate(
+    file: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")],
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Exit with code 2 if any sense-check warning is printed.")] = False,
+) -> None:
+    """Check a scenario file; print a one-line summary or say what is wrong and where.
+
+    Sense checks (docs/design/008-sense-checks.md) refuse what the scenario cannot mean and
+    warn, on standard error, of what it may not mean; a `silence` entry hides a warning.
+    """
     from powderkeg.model.build import build_model
-    from powderkeg.model.kremlin_params import never_crossed_red_lines
+    from powderkeg.model.sense import SenseError, apply_silence, sense_warnings
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.provenance import provenance
 
     s = load_scenario(str(file))
-    build_model(s)
-    for place, warning in never_crossed_red_lines(s):
-        err.print(f"warning: {file}: {place}: {warning}", markup=False, soft_wrap=True)
+    try:
+        model = build_model(s)
+    except SenseError as e:
+        raise SenseError(e.findings, str(file)) from None
+    shown = apply_silence(s, sense_warnings(model))
+    for finding in shown:
+        err.print(Text.assemble(("warning: ", "bold yellow"), finding.line(str(file))),
+                  soft_wrap=True)
+    if strict and shown:
+        raise InputError(f"{file}: {len(shown)} sense-check warning(s) above, and --strict "
+                         "makes them errors. Fix each place, or add a `silence` entry with a "
+                         "note for a warning the scenario means.")
     numbers = provenance(s)
     assumed = sum(a for _, _, a in numbers)
     out.print(f"{file}: valid scenario '{s.id}' ({s.date}): {len(s.sectors)} sectors, "

@@ -175,7 +175,8 @@ def build_model(s: Scenario) -> Model:
     """Compile a validated scenario into index arrays and static geometry.
 
     Raises :class:`~powderkeg.errors.InputError` when the geometry makes the scenario
-    impossible (a bridgehead with no depot on its own bank of the river).
+    impossible (a bridgehead with no depot on its own bank of the river), and a
+    :class:`~powderkeg.model.sense.SenseError` for the errors of the sense checks.
     """
     sides = tuple(s.sides)
     side_ix = {x: i for i, x in enumerate(sides)}
@@ -257,7 +258,7 @@ def build_model(s: Scenario) -> Model:
                         f"model.logistics.repair_days.{x.mode}" for x in s.links)
     world = [(p, v) for p, v in iter_params(s) if ".theory_weights" not in p]
     links = {x.id: i for i, x in enumerate(s.links)}
-    return Model(
+    model = Model(
         scenario=s, sides=sides, node_ids=tuple(nodes), node_lat=lat, node_lon=lon,
         node_sector=node_sector, node_km=node_km, node_control=node_control,
         link_ids=tuple(links), link_from=link_from, link_to=link_to,
@@ -287,3 +288,7 @@ def build_model(s: Scenario) -> Model:
         politics=build_politics(s, tuple(sectors), tuple(links),
                                 theory_weights(s) if s.politics else None),
     )
+    from powderkeg.model.sense import raise_for_errors  # sense reads the model built here
+
+    raise_for_errors(model)
+    return model

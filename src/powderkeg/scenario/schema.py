@@ -17,7 +17,7 @@ from powderkeg.scenario.base import Id, Strict
 from powderkeg.scenario.params import NonNegative, Positive, Probability, bounded
 from powderkeg.scenario.politics_schema import EVENTS, Politics
 
-__all__ = ["Scenario", "Source", "Outcome", "OUTCOME_KINDS", "MODES"]
+__all__ = ["Scenario", "Source", "Silence", "Outcome", "OUTCOME_KINDS", "MODES"]
 
 MODES = ("rail", "road", "bridge", "ferry")
 Mode = Literal["rail", "road", "bridge", "ferry"]
@@ -396,6 +396,19 @@ SourceEntry = Annotated[Source, BeforeValidator(_text_to_source,
                                                 json_schema_input_type=Union[str, Source])]
 
 
+class Silence(Strict):
+    """A sense-check warning the author has read and means: not printed by ``validate``.
+
+    ``place`` is the place the warning names, as printed (``sectors[2] (bakhmut).front_km``)
+    or with ids in the brackets (``sectors[bakhmut].front_km``). An entry that silences no
+    warning is itself a warning (see ``docs/design/008-sense-checks.md``).
+    """
+
+    check: Id = Field(description="The check's id, as printed after the warning: (check ID).")
+    place: str = Field(min_length=1, description="The place the warning names.")
+    note: str = Field(min_length=1, description="Why the warning does not apply here.")
+
+
 class Scenario(Strict):
     """A whole scenario: what the world looked like on ``date`` and how it may unfold."""
 
@@ -418,3 +431,5 @@ class Scenario(Strict):
     model: ModelParams
     politics: Politics | None = Field(None, description="The Kremlin half; optional.")
     outcomes: list[Outcome] = []
+    silence: list[Silence] = Field(
+        [], description="Sense-check warnings the author means, each with a note on why.")
