@@ -312,3 +312,10 @@ def test_readme_variant_warns_until_silenced(tmp_path, autumn):
     result = validate(path, "--strict")
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+def test_a_value_citing_a_source_published_after_the_date_warns(tmp_path):
+    doc = tiny_document()
+    doc["sources"] = {"L1": {"text": "A later history", "published": "2023-05-01"}}
+    doc["links"][0]["capacity"] = {"value": 1000, "source": "[L1]"}
+    assert_warns(tmp_path, doc, "late_citation", "links[bridge].capacity.source")

@@ -347,6 +347,21 @@ def red_line_never_crossed(m: Model, d: _Day0) -> list[tuple[str, str]]:
     return never_crossed_red_lines(m.scenario)
 
 
+def late_citation(m: Model, d: _Day0) -> list[tuple[str, str]]:
+    """A value citing a source that may be published after the scenario's date.
+
+    See :func:`~powderkeg.scenario.provenance.late_citations`; a later compilation of an
+    earlier fact is marked ``documents_earlier`` and not reported.
+    """
+    from powderkeg.scenario.provenance import late_citations
+
+    date = m.scenario.date
+    return [(place, f"cites [{key}], published {published}, which may be after the scenario's "
+                    f"date {date}; cite a source from before it, or mark [{key}] "
+                    "documents_earlier with a note if it records an earlier fact")
+            for place, key, published in late_citations(m.scenario)]
+
+
 #: Checks whose findings are warnings; ``silence`` entries may hide them.
 WARNING_CHECKS = {
     "supply_on_enemy_front": supply_on_enemy_front,
@@ -355,6 +370,7 @@ WARNING_CHECKS = {
     "marker_beyond_axis": marker_beyond_axis,
     "implausible_magnitude": implausible_magnitude,
     "red_line_never_crossed": red_line_never_crossed,
+    "late_citation": late_citation,
 }
 STALE = "silence_unused"
 
