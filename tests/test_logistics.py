@@ -138,30 +138,36 @@ def test_vital_links_are_those_whose_loss_cuts_the_networkx_max_flow(seed):
                     assert vital[r, e], (r, e)
 
 
-def test_repairs_restore_capacity_in_daily_steps_and_stop_on_struck_days():
-    from powderkeg.model.fires import apply_repairs
+def test_repairs_restore_capacity_in_steps_and_stop_on_struck_days():
+    from powderkeg.model.fires import REPAIR_STEPS, Repair, apply_repairs
 
-    frac, left = np.array([[0.2, 0.2]]), np.array([[4.0, 4.0]])
+    assert REPAIR_STEPS == 4
+    repair = Repair(np.array([[0.2, 0.2]]), np.array([[8.0, 8.0]]), np.array([[8.0, 8.0]]),
+                    np.array([[0.2, 0.2]]))
     seen = []
-    for day in range(5):
-        struck = np.array([[False, day == 1]])
-        frac, left = apply_repairs(frac, left, struck)
-        seen.append(frac[0].copy())
-    # link 0: the gap of 0.8 closes a quarter, a third, a half, then all: 0.4, 0.6, 0.8, 1.0
-    np.testing.assert_allclose([s[0] for s in seen], [0.4, 0.6, 0.8, 1.0, 1.0])
+    for day in range(9):
+        repair = apply_repairs(repair, np.array([[False, day == 1]]))
+        seen.append(repair.frac[0].copy())
+    # link 0: 8 days of work close the gap of 0.8 in quarters, every second day
+    np.testing.assert_allclose([s[0] for s in seen], [0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1.0,
+                                                      1.0])
     # link 1 loses day 1 to a strike, so it is a day behind
-    np.testing.assert_allclose([s[1] for s in seen], [0.4, 0.4, 0.6, 0.8, 1.0])
+    np.testing.assert_allclose([s[1] for s in seen], [0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8,
+                                                      1.0])
 
 
-def test_trucks_limit_roads_to_the_fleet_ton_km():
-    from powderkeg.model.logistics import road_truck_factor
+def test_trucks_go_where_the_plan_sends_freight_and_limit_it_to_the_fleet():
+    from powderkeg.model.logistics import truck_road_capacity
 
-    cap = np.array([[1000.0, 3000.0, 0.0]])
+    cap = np.array([[1000.0, 3000.0, 500.0]] * 3)
+    plan = np.array([[1000.0, 3000.0, 0.0]] * 3)  # the third road carries nothing in the plan
     km = np.array([100.0, 50.0, 10.0])
-    # the roads ask 1000 * 100 + 3000 * 50 = 250,000 ton-km a day
-    np.testing.assert_allclose(road_truck_factor(cap, km, np.array([100_000.0])), [0.4])
-    np.testing.assert_allclose(road_truck_factor(cap, km, np.array([1e9])), [1.0])
-    np.testing.assert_allclose(road_truck_factor(cap, km, np.array([np.inf])), [1.0])
+    # the plan asks 1000 * 100 + 3000 * 50 = 250,000 ton-km a day
+    fleet = np.array([100_000.0, 1e9, np.inf])
+    got = truck_road_capacity(cap, plan, km, fleet)
+    np.testing.assert_allclose(got[0], [400.0, 1200.0, 0.0])  # trucks for 40% of the plan
+    np.testing.assert_allclose(got[1:], cap[1:])  # a fleet that suffices leaves the roads be
+    assert (got[0] * km).sum() <= 100_000 + 1e-6
 
 
 def test_need_follows_the_forces_and_refills_are_allowed_on_the_sink_arc():
@@ -170,8 +176,8 @@ def test_need_follows_the_forces_and_refills_are_allowed_on_the_sink_arc():
     need = demand_need(np.array([[2000.0, 500.0]]), np.array([[30_000.0, 1.0]]),
                        np.array([[20_000.0, 1.0]]))
     np.testing.assert_allclose(need, [[3000.0, 500.0]])
-    sink = sink_tons(need, np.array([[14.8, 0.0]]), np.array([[15.0, 15.0]]), 0.5)
-    np.testing.assert_allclose(sink, [[3000.0 * 1.2, 500.0 * 1.5]])
+    sink = sink_tons(need, np.array([[15.0, 0.0]]), np.array([[15.0, 15.0]]), 0.5)
+    np.testing.assert_allclose(sink, [[3000.0, 500.0 * 1.5]])  # full stocks take no refill
 
 
 def test_stocks_recover_after_a_cut_ends():

@@ -27,17 +27,29 @@ doi:10.1287/opre.12.6.934.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy.special import ndtr, ndtri
 
 from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.random import Streams
 
-__all__ = ["poisson_capped", "front_distance", "links_in_reach", "target_weights",
-           "fire_hits", "force_hits", "deep_strike_hits", "apply_hits", "repair_times",
-           "apply_repairs"]
+__all__ = ["Repair", "REPAIR_STEPS", "poisson_capped", "front_distance", "links_in_reach",
+           "target_weights", "fire_hits", "force_hits", "deep_strike_hits", "apply_hits",
+           "repair_times", "apply_repairs"]
 
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
+
+
+@dataclass(frozen=True)
+class Repair:
+    """Each link's open capacity and its repair, arrays ``(R, E)``."""
+
+    frac: np.ndarray  # open fraction of intact capacity
+    left: np.ndarray  # days of repair work left, 0 if none
+    total: np.ndarray  # days of work of the repair under way
+    base: np.ndarray  # open fraction when that repair started
 
 
 def front_distance(model: Model, front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -182,26 +194,34 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
     return out
 
 
-def apply_hits(model, world, streams, runs, day, hits, frac, repair_left):
-    """Capacity fractions and repair work left after today's hits.
+REPAIR_STEPS = 4  # a repair brings the capacity back in quarters of its gap
 
-    Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the work
-    left becomes the larger of what was left and a new draw.
+
+def apply_hits(model, world, streams, runs, day, hits, repair: Repair) -> Repair:
+    """Links after today's hits.
+
+    Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the repair
+    starts again from there, with work the larger of what was left and a new draw.
     """
     hit = hits > 0
-    frac = frac * (1.0 - world.damage) ** hits
-    work = repair_times(model, world, streams, runs, day, hit)
-    return frac, np.where(hit, np.maximum(repair_left, work), repair_left)
+    frac = repair.frac * (1.0 - world.damage) ** hits
+    left = np.where(hit, np.maximum(repair.left, repair_times(model, world, streams, runs, day,
+                                                              hit)), repair.left)
+    return Repair(frac, left, np.where(hit, left, repair.total),
+                  np.where(hit, frac, repair.base))
 
 
-def apply_repairs(frac, repair_left, struck):
-    """A day of repair on links not struck today: ``frac + (1 - frac) min(1, 1 / left)``.
+def apply_repairs(repair: Repair, struck) -> Repair:
+    """A day of repair on the links not struck today, restoring capacity in steps.
 
-    The work left ``left`` (days) falls by one; capacity closes the same share of its gap, so
-    it is back to full when the work is done. Returns the new ``(frac, repair_left)``.
+    The work left falls by a day; the capacity is ``base + (1 - base) floor(K p) / K`` with
+    ``p = 1 - left / total`` the share of the work done and ``K = REPAIR_STEPS``, so it comes
+    back in ``K`` steps and is full when the work is done.
     """
-    working = (repair_left > 0) & ~struck
-    step = np.minimum(1.0, 1.0 / np.maximum(repair_left, 1e-9))
-    frac = np.where(working, frac + (1.0 - frac) * step, frac)
-    left = np.where(working, np.maximum(repair_left - 1.0, 0.0), repair_left)
-    return frac, left
+    working = (repair.left > 0) & ~struck
+    left = np.where(working, np.maximum(repair.left - 1.0, 0.0), repair.left)
+    done = 1.0 - np.divide(left, repair.total, out=np.zeros_like(left),
+                           where=repair.total > 0)
+    steps = np.floor(done * REPAIR_STEPS + 1e-9) / REPAIR_STEPS
+    frac = np.where(working, repair.base + (1.0 - repair.base) * steps, repair.frac)
+    return Repair(frac, left, repair.total, repair.base)

@@ -28,7 +28,7 @@ from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
            "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need", "sink_tons",
-           "road_truck_factor", "vital_links"]
+           "truck_road_capacity", "vital_links"]
 
 INF_CAPACITY = 1 << 28
 
@@ -175,25 +175,30 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
     return (broken | opened).any(axis=1)
 
 
+NEED_STEP = 0.02  # needs are planned in steps of 2% of the day-0 need
+
+
 def demand_need(base_tons, forces, forces0):
-    """Tons a day each demand needs: ``base * forces / forces0``, shape ``(R, D)``.
+    """Tons a day each demand needs: ``base * round(forces / forces0, NEED_STEP)``, ``(R, D)``.
 
     ``base_tons`` is the need at the day-0 forces and posture (attackers fire more, which the
     scenario's figure includes); ``forces`` and ``forces0`` are the personnel the demand feeds
     today and on day 0 (a demand that feeds no sector passes ones). Mobilised men add load;
-    forces pulled home remove it.
+    forces pulled home remove it. The ratio is planned in steps of ``NEED_STEP``, so a day's
+    attrition does not change the need (nor force the day's flow to be solved again).
     """
-    return base_tons * forces / np.maximum(forces0, 1e-9)
+    ratio = forces / np.maximum(forces0, 1e-9)
+    return base_tons * np.round(ratio / NEED_STEP) * NEED_STEP
 
 
 def sink_tons(need, stock, max_stock, refill_days_per_day):
-    """Capacity of each demand's sink arc: ``need * (1 + min(refill, max(0, max_stock - stock)))``.
+    """Capacity of each demand's sink arc: ``need * (1 + refill [stock < max_stock])``.
 
-    The day's need plus an allowance to rebuild stocks towards ``max_stock`` days, at most
-    ``refill_days_per_day`` days of supply a day; shape ``(R, D)``.
+    The day's need plus, while stocks are below ``max_stock`` days, an allowance to rebuild
+    them of ``refill_days_per_day`` days of supply a day (stocks are then capped at
+    ``max_stock`` by :func:`stock_update`); shape ``(R, D)``.
     """
-    room = np.clip(max_stock - stock, 0.0, None)
-    return need * (1.0 + np.minimum(refill_days_per_day, room))
+    return need * (1.0 + np.where(stock < max_stock, refill_days_per_day, 0.0))
 
 
 def stock_update(stock, delivered_over_need, max_stock):
@@ -204,19 +209,22 @@ def stock_update(stock, delivered_over_need, max_stock):
     return np.clip(stock + delivered_over_need - 1.0, 0.0, max_stock)
 
 
-def road_truck_factor(road_cap, road_km, fleet_ton_km):
-    """Share of its capacity each road can carry with the side's trucks, shape ``(R,)``.
+def truck_road_capacity(road_cap, road_flow, road_km, fleet_ton_km):
+    """Tons a day each road can carry with the side's trucks, shape ``(R, E)``.
 
-    ``min(1, F / sum_e c_e L_e)``: the fleet's ``F`` ton-km a day are spread over the roads
-    the side uses (capacity ``c_e`` tons/day, shape ``(R, E)``; length ``L_e`` km,
-    broadcastable to it) in proportion to their ton-km capacity. Trucks are not re-tasked
-    when a rail line is cut, so roads cannot replace the rail (Vershinin 2021: the army lacks
-    trucks to haul far from its railheads). With ``F`` infinite, roads carry their full
-    capacity.
+    The trucks go where the day's plan sends freight: a maximum flow with every road at its
+    capacity ``c_e``, carrying ``f_e`` tons on road ``e`` of length ``L_e``. While the fleet's
+    ``F`` ton-km a day cover the plan's ``U = sum_e f_e L_e``, roads keep their capacity;
+    otherwise each road gets trucks for ``f_e F / U`` tons, ``min(c_e, f_e F / U)``. Shapes:
+    ``road_cap``, ``road_flow`` ``(R, E)`` (zero off the side's roads), ``road_km``
+    broadcastable to them, ``fleet_ton_km`` ``(R,)``. A cut rail line shifts the plan to the
+    roads, and the fleet then limits what they replace (Vershinin 2021: the army lacks the
+    trucks to haul far from its railheads).
     """
-    need = (road_cap * road_km).sum(axis=1)
-    return np.minimum(1.0, np.divide(fleet_ton_km, need, out=np.ones(len(need)),
-                                     where=need > 0))
+    used = (road_flow * road_km).sum(axis=1)
+    short = used > fleet_ton_km
+    scale = np.divide(fleet_ton_km, used, out=np.ones(len(used)), where=short)
+    return np.where(short[:, None], np.minimum(road_cap, road_flow * scale[:, None]), road_cap)
 
 
 def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.ndarray:

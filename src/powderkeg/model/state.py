@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from powderkeg.model.fires import Repair
 from powderkeg.model.outcomes import OutcomeTracker
 
 __all__ = ["State"]
@@ -17,12 +18,13 @@ class State:
     front: np.ndarray  # (R, S) km along each axis
     forces: np.ndarray  # (R, S, 2) personnel
     losses: np.ndarray  # (R, S, 2) cumulative
-    link_frac: np.ndarray  # (R, E) open fraction of intact capacity
-    repair_left: np.ndarray  # (R, E) days of repair work left, 0 if none
+    repair: Repair  # each link's open fraction of intact capacity and its repair
     hits: np.ndarray  # (R, E) hits today, all causes
     deep_hits: np.ndarray  # (R, E) of which by deep strikes
     arc_cap: tuple  # per side: (R, A) capacities the current flow was solved for, or None
     arc_flow: tuple  # per side: (R, A) flow on each arc, or None
+    plan_cap: tuple  # per side: (R, A) capacities of the day's plan (roads at capacity)
+    plan_flow: tuple  # per side: (R, A) the plan's flow, which sends the trucks
     link_flow: np.ndarray  # (R, E) tons carried today, both sides
     delivered: np.ndarray  # (R, D) tons delivered today
     need: np.ndarray  # (R, D) tons needed today
@@ -32,6 +34,16 @@ class State:
     outcomes: OutcomeTracker
     politics: object = None  # PoliticsState when the scenario has a politics section
     record: object = None  # DayRecord: what today's step decided (None on day 0)
+
+    @property
+    def link_frac(self) -> np.ndarray:
+        """Open fraction of each link's intact capacity, ``(R, E)``."""
+        return self.repair.frac
+
+    @property
+    def repair_left(self) -> np.ndarray:
+        """Days of repair work left on each link, 0 if none, ``(R, E)``."""
+        return self.repair.left
 
     @property
     def withdrawn(self) -> np.ndarray:

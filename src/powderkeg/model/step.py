@@ -14,6 +14,7 @@ import numpy as np
 
 from powderkeg.model.build import Model
 from powderkeg.model.fires import (
+    Repair,
     apply_hits,
     apply_repairs,
     deep_strike_hits,
@@ -26,11 +27,11 @@ from powderkeg.model.logistics import (
     demand_need,
     needs_resolve,
     per_link,
-    road_truck_factor,
     sink_tons,
     solve_max_flow,
     stock_update,
     supply_effectiveness,
+    truck_road_capacity,
     vital_links,
 )
 from powderkeg.model.network import (
@@ -93,20 +94,28 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
     return passed if side == 0 else ~passed
 
 
-def _road_capacity(model, world, side, control, open_cap):
-    """Open capacity of each link with ``side``'s roads limited by its trucks, ``(R, E)``."""
-    roads = link_usable(model, control, side) & model.road_links
-    road_km = model.link_km * world.road_km_factor[:, None]
-    factor = road_truck_factor(np.where(roads, open_cap, 0.0), road_km,
-                               world.truck_ton_km[:, side])
-    return np.where(model.road_links, open_cap * factor[:, None], open_cap)
+def _solved(g, cap, old_cap, old_flow, known=None, known_flow=None):
+    """A maximum flow for ``cap``, solving again only the runs whose cached one may not be.
+
+    Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities.
+    """
+    redo = (np.ones(len(cap), dtype=bool) if old_flow is None
+            else needs_resolve(g, old_cap, cap, old_flow))
+    flow = np.zeros(cap.shape) if old_flow is None else old_flow.copy()
+    if known is not None:
+        flow[known] = known_flow[known]
+        redo &= ~known
+    if redo.any():
+        flow[redo] = solve_max_flow(g, cap[redo])
+    return flow
 
 
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
-    runs = control.shape[0]
+    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks."""
     delivered = np.zeros_like(state.delivered)
     link_flow = np.zeros_like(state.link_flow)
     arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
+    plan_cap, plan_flow = list(state.plan_cap), list(state.plan_flow)
     lost = bridgehead_lost(model, world.river_km, state.front)
     for side, g in enumerate(model.flow_graphs):
         if g is None:
@@ -115,21 +124,28 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
         src = np.flatnonzero(model.source_side == side)
         sink = sink_tons(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
                          world.refill_days[:, None])
-        cap = arc_capacities(model, g, side, control,
-                             _road_capacity(model, world, side, control, open_cap),
-                             world.source_tons[:, src], sink,
-                             depot_allowed(model, g, side, world.river_km, lost))
-        if arc_flow[side] is None:
-            redo, flow = np.ones(runs, dtype=bool), np.zeros(cap.shape)
-        else:
-            redo = needs_resolve(g, arc_cap[side], cap, arc_flow[side])
-            flow = arc_flow[side].copy()
-        if redo.any():
-            flow[redo] = solve_max_flow(g, cap[redo])
+        depots = depot_allowed(model, g, side, world.river_km, lost)
+        cap = arc_capacities(model, g, side, control, open_cap, world.source_tons[:, src],
+                             sink, depots)
+        known = plan = None
+        if np.isfinite(world.truck_ton_km[:, side]).any():
+            plan = _solved(g, cap, plan_cap[side], plan_flow[side])
+            plan_cap[side], plan_flow[side] = cap, plan
+            roads = link_usable(model, control, side) & model.road_links
+            trucked = truck_road_capacity(
+                np.where(roads, open_cap, 0.0), np.where(roads, per_link(g, plan), 0.0),
+                model.link_km * world.road_km_factor[:, None], world.truck_ton_km[:, side])
+            planned = cap
+            cap = arc_capacities(model, g, side, control,
+                                 np.where(model.road_links, trucked, open_cap),
+                                 world.source_tons[:, src], sink, depots)
+            known = (cap == planned).all(axis=1)  # the trucks sufficed: the plan is the flow
+        flow = _solved(g, cap, arc_cap[side], arc_flow[side], known, plan)
         arc_cap[side], arc_flow[side] = cap, flow
         delivered[:, dem] = flow[:, g.sink_arcs]
         link_flow += per_link(g, flow)
     return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
+                   plan_cap=tuple(plan_cap), plan_flow=tuple(plan_flow),
                    delivered=delivered, link_flow=link_flow)
 
 
@@ -144,9 +160,11 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
                                  held, s)
     state = State(
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
-        link_frac=world.at_start.copy(), repair_left=repair, hits=np.zeros((n, e), dtype=int),
+        repair=Repair(world.at_start.copy(), repair, repair.copy(), world.at_start.copy()),
+        hits=np.zeros((n, e), dtype=int),
         deep_hits=np.zeros((n, e), dtype=int),
-        arc_cap=(None, None), arc_flow=(None, None), link_flow=np.zeros((n, e)),
+        arc_cap=(None, None), arc_flow=(None, None), plan_cap=(None, None),
+        plan_flow=(None, None), link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=int), withdrawal=np.zeros((n, s), dtype=np.int8),
         outcomes=None, politics=politics,
@@ -172,10 +190,10 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
         deep_strike_hits(model, world, streams, runs, day, usable)]).transpose(1, 0, 2)
     strikes[ceasefire] = 0
     hits = strikes.sum(axis=1)
-    frac, left = apply_repairs(state.link_frac, state.repair_left, hits > 0)
-    frac, left = apply_hits(model, world, streams, runs, day, hits, frac, left)
+    repair = apply_repairs(state.repair, hits > 0)
+    repair = apply_hits(model, world, streams, runs, day, hits, repair)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
-    return replace(state, day=day, link_frac=frac, repair_left=left, hits=hits,
+    return replace(state, day=day, repair=repair, hits=hits,
                    deep_hits=deep), strikes
 
 
