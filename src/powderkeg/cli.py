@@ -21,7 +21,6 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
@@ -610,8 +609,7 @@ def story(
     find: Annotated[Optional[str], typer.Option(
         "--find", metavar="OUTCOME", help="Tell the first run in which this outcome happens "
                                           "(an outcome id, see `powderkeg show`).")] = None,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
-                                      "(seed, i).")] = 0,
+    seed: SeedOpt = 0,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
     fmt: Annotated[StoryFormat, typer.Option(
@@ -639,11 +637,11 @@ def story(
         check_run(run)
     s = with_policy(load_scenario(scenario), policy.value if policy else None)
     if find is not None:
-        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task(f"looking for {find}", total=max_runs * days)
-            run = find_run(s, find, seed, days, max_runs=max_runs,
-                           progress=lambda n: bar.advance(task, n))
+        from powderkeg.engine.progress import JobProgress
+
+        with JobProgress(err.file) as bar:
+            bar.phase(f"looking for {find}", max_runs * days)
+            run = find_run(s, find, seed, days, max_runs=max_runs, progress=bar)
         err.print(f"Run {run} is the first in which {find} happens (seed {seed}).",
                   markup=False)
     tr = trace(s, run, seed, days)
@@ -676,13 +674,6 @@ def schema() -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
-def _run_bar() -> Progress:
-    """The progress bar of a long simulation (on standard error, only on a terminal)."""
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                    TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
-
-
 @app.command("compare")
 @_user_errors
 def compare_command(
@@ -695,26 +686,32 @@ def compare_command(
                                       "share their random numbers.")] = 2_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
-                                      help="Seed of both simulations.")] = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not "
-                                         "depend on it.")] = 2,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk: ChunkOpt = None,
+    quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on standard output instead of the table.")] = False,
 ) -> None:
     """Compare two scenarios or policies on the same runs: B - A for every outcome."""
     from powderkeg.analysis.compare import compare, parse_spec
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.preflight import check_runs
+    from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.load import with_policy
 
+    check_runs(runs)
     specs = [parse_spec(x) for x in (a, b)]
     scenarios = [with_policy(load_scenario(ref), policy) for ref, policy in specs]
-    with _run_bar() as bar:
-        task = bar.add_task(f"{a} vs {b}: 2 x {runs:,} runs x {days} days",
-                            total=2 * runs * days)
-        a_ds, b_ds = [simulate(s, runs, days, seed, workers=workers,
-                               progress=lambda n: bar.advance(task, n)) for s in scenarios]
+    with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
+        bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
+                  2 * runs * days)
+        a_ds, b_ds = [simulate(s, runs, days, seed, executor=ex, chunk_size=chunk,
+                               progress=bar) for s in scenarios]
     rows = compare(a_ds, b_ds)
     if not rows:
         raise InputError(f"'{a}' and '{b}' have no outcome id in common, so there is nothing "
@@ -829,8 +826,7 @@ def sensitivity_command(
                     "(default 20).")] = None,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
-                                      help="Seed of the design and the runs.")] = 0,
+    seed: SeedOpt = 0,
     param: Annotated[Optional[list[str]], typer.Option(
         help="Only parameters whose path contains this text; repeat for several "
              "(default: every uncertain parameter).")] = None,
@@ -839,8 +835,15 @@ def sensitivity_command(
         "--independent-chance", help="Give every design row its own chance events (one "
         "engine call, faster per run, but noisier: a dummy factor shows the noise floor).")]
     = False,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not "
-                                         "depend on it.")] = 2,
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk: ChunkOpt = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish an interrupted analysis with the same options: reuse its "
+                         "finished chunks (kept in runs/), compute only the missing ones.")]
+    = False,
+    quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on standard output instead of tables.")] = False,
     out_dir: Annotated[Optional[Path], typer.Option(
@@ -849,6 +852,9 @@ def sensitivity_command(
 ) -> None:
     """Rank the uncertain parameters by their influence on each outcome (SALib)."""
     from powderkeg.analysis.sensitivity import DUMMY, plan, sensitivity
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.job import claim_work
+    from powderkeg.engine.progress import JobProgress
     from powderkeg.scenario import load_scenario
 
     s = load_scenario(scenario)
@@ -858,11 +864,24 @@ def sensitivity_command(
     err.print(f"{s.id}: {method.value} over {len(cost['factors'])} factors, {n} samples: "
               f"{total:,} runs x {days} days in {cost['engine_calls']} engine call(s)",
               soft_wrap=True)
-    with _run_bar() as bar:
-        task = bar.add_task(f"{s.id}: {method.value} sensitivity", total=total * days)
-        result = sensitivity(s, outcome, method=method.value, samples=n, days=days, seed=seed,
-                             params=param, progress=lambda k: bar.advance(task, k),
-                             common_chance=not independent, workers=workers)
+    work = claim_work(Path("runs") / f".sensitivity-{s.id}-{method.value}-seed{seed}-n{n}.work",
+                      f"this {method.value} analysis", resume)
+    try:
+        with JobProgress(err.file, quiet) as bar, \
+                make_executor(workers, cluster, scheduler) as ex:
+            bar.phase(f"simulating {s.id}: {method.value} sensitivity ({ex.describe()})",
+                      total * days)
+            result = sensitivity(s, outcome, method=method.value, samples=n, days=days,
+                                 seed=seed, params=param, progress=bar,
+                                 common_chance=not independent, executor=ex,
+                                 chunk_size=chunk, work_dir=work.path)
+    except Stopped as e:
+        err.print(f"Stopped by {e}. {len(work.done())} finished chunk(s) of runs are kept in "
+                  f"{work.path}; run the same command with --resume to finish the analysis.",
+                  markup=False, soft_wrap=True)
+        work.release()
+        raise typer.Exit(e.exit_code) from None
+    work.remove()
     doc = {"scenario": s.id, "method": method.value, "samples": n, "runs": total,
            "days": days, "seed": seed, "common_chance": not independent, "outcomes": result}
     if out_dir is not None:

@@ -16,15 +16,15 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from powderkeg.engine import preflight
 from powderkeg.engine.checkpoint import MANIFEST, WorkFolder
-from powderkeg.engine.preflight import check_memory, check_output, check_runs, check_seed, estimate
 from powderkeg.engine.worker import model_for
 from powderkeg.errors import InputError
 from powderkeg.results import check_out_dir, work_dir_for
 from powderkeg.scenario.schema import Scenario
 
-__all__ = ["RunRequest", "Planned", "plan_job", "read_job", "target_of", "stopped_message",
-           "CHECKPOINT_RUN_DAYS", "JOB_FILE", "SCENARIO_FILE"]
+__all__ = ["RunRequest", "Planned", "plan_job", "claim_work", "read_job", "target_of",
+           "stopped_message", "CHECKPOINT_RUN_DAYS", "JOB_FILE", "SCENARIO_FILE"]
 
 CHECKPOINT_RUN_DAYS = 1_000_000  # jobs this long (about 2,700 runs of a year) keep checkpoints
 JOB_FILE = "job.json"
@@ -59,26 +59,33 @@ class Planned:
 
 def plan_job(scenario: Scenario, request: RunRequest, resume: bool = False) -> Planned:
     """Check ``request`` and claim its work folder; an :class:`InputError` says what is wrong."""
-    check_seed(request.seed)
-    check_runs(request.runs)
+    preflight.check_seed(request.seed)
+    preflight.check_runs(request.runs)
     target = Path(request.out)
     check_out_dir(target)
     checkpoints = resume or request.runs * request.days >= CHECKPOINT_RUN_DAYS
-    need = estimate(model_for(scenario), len(scenario.outcomes), request.runs, request.days,
-                    request.every, checkpoints)
-    check_output(target, need)
-    check_memory(need, request.runs, request.days, request.every)
-    work = WorkFolder(work_dir_for(target)).claim()
-    if not resume and (work.path / MANIFEST).exists():
-        work.release()
-        raise InputError(f"An interrupted job left checkpoints for {target} in {work.path}. "
-                         f"Finish it with `powderkeg resume {work.path}` (or this command with "
-                         "--resume), or delete them with `powderkeg runs --clean` first.")
+    need = preflight.estimate(model_for(scenario), len(scenario.outcomes), request.runs,
+                              request.days, request.every, checkpoints)
+    preflight.check_output(target, need)
+    preflight.check_memory(need, request.runs, request.days, request.every)
+    work = claim_work(work_dir_for(target), str(target), resume)
     from powderkeg.scenario.load import scenario_to_yaml
 
     work.write_text(SCENARIO_FILE, scenario_to_yaml(scenario))
     work.write_text(JOB_FILE, json.dumps(dataclasses.asdict(request), indent=1) + "\n")
     return Planned(request, work, checkpoints)
+
+
+def claim_work(path: Path, what: str, resume: bool) -> WorkFolder:
+    """Claim the work folder of ``what``; without ``resume``, refuse one holding checkpoints."""
+    work = WorkFolder(path).claim()
+    if not resume and (work.path / MANIFEST).exists():
+        work.release()
+        raise InputError(f"An interrupted job left checkpoints for {what} in {work.path}. "
+                         "Finish it by running this command again with --resume (`powderkeg "
+                         "resume` for a run), or delete them with `powderkeg runs --clean` "
+                         "first.")
+    return work
 
 
 def target_of(work_dir: Path) -> Path:
