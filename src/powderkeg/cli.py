@@ -256,7 +256,10 @@ def runs_command(
         "--clean", help="Delete what interrupted runs left behind: half-written results "
                         "folders and the checkpoints of jobs nobody is running.")] = False,
 ) -> None:
-    """List results folders, and the folders that interrupted or running jobs left."""
+    """List results folders, and the folders that interrupted or running jobs left.
+
+    One line per folder: its path, a tab, and what it is.
+    """
     import shutil
 
     from powderkeg.results import PARTIAL, RESULTS_FILE, partial_folders
@@ -264,17 +267,17 @@ def runs_command(
     done = sorted(p for p in root.glob("*") if (p / RESULTS_FILE).exists()) \
         if root.is_dir() else []
     for p in done:
-        out.print(f"{p}\tresults", markup=False)
+        sys.stdout.write(f"{p}\tresults\n")
     for p, stale in partial_folders(root):
         kind = "half-written results" if PARTIAL in p.name else "checkpoints"
         if stale and clean:
             shutil.rmtree(p, ignore_errors=True)
-            out.print(f"{p}\tdeleted ({kind} of an interrupted run)", markup=False)
+            sys.stdout.write(f"{p}\tdeleted ({kind} of an interrupted run)\n")
         elif stale:
             hint = ("" if PARTIAL in p.name else f"; finish with `powderkeg resume {p}`")
-            out.print(f"{p}\t{kind} of an interrupted run{hint}", markup=False)
+            sys.stdout.write(f"{p}\t{kind} of an interrupted run{hint}\n")
         else:
-            out.print(f"{p}\t{kind} of a job running now", markup=False)
+            sys.stdout.write(f"{p}\t{kind} of a job running now\n")
 
 
 def _outcome_table(s, summary, runs, days) -> Table:

@@ -25,6 +25,7 @@ import contextlib
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 
+from powderkeg.engine.signals import check, deferred, stopping
 from powderkeg.engine.worker import Chunk, init_pool_worker, model_for, run_chunk
 from powderkeg.errors import InputError
 from powderkeg.scenario.schema import Scenario
@@ -164,7 +165,8 @@ def _end(processes: Iterable) -> None:
 class DaskExecutor(Executor):
     """Chunks as Dask tasks, on a ``LocalCluster`` it starts or on a running scheduler."""
 
-    def __init__(self, workers: int = 2, scheduler: str | None = None) -> None:
+    def __init__(self, workers: int = 2, scheduler: str | None = None,
+                 connect_timeout: float = 10.0) -> None:
         try:
             import distributed
         except ImportError:
@@ -176,18 +178,22 @@ class DaskExecutor(Executor):
         self.scheduler = scheduler
         self.name = f"Dask scheduler {scheduler}" if scheduler else "Dask LocalCluster"
         self.cluster = None
-        self.client = self._connect()
         self._futures: list = []
+        self._closed = False
+        with deferred():
+            self.client = self._connect(connect_timeout)
+        check()
 
-    def _connect(self):
+    def _connect(self, timeout: float):
         d = self._distributed
         if self.scheduler is None:
             self.cluster = d.LocalCluster(n_workers=self.workers, threads_per_worker=1,
                                           processes=True, host="127.0.0.1",
-                                          dashboard_address=None, silence_logs=50)
+                                          dashboard_address=None, silence_logs=50,
+                                          preload=["powderkeg.engine.worker"])
             return d.Client(self.cluster)
         try:
-            client = d.Client(self.scheduler, timeout=10)
+            client = d.Client(self.scheduler, timeout=timeout)
         except (OSError, TimeoutError, ValueError) as e:
             raise InputError(f"Cannot reach the Dask scheduler at {self.scheduler}: {e}. Start "
                              "it with `dask scheduler` and give the address it prints (for "
@@ -197,21 +203,33 @@ class DaskExecutor(Executor):
 
     def imap(self, scenario, chunks, progress=None) -> Done:
         d = self._distributed
-        shared = self.client.scatter(scenario, broadcast=True, hash=False)
-        token = secrets.token_hex(4)
-        by_key = {}
-        for c in chunks:
-            fut = self.client.submit(run_chunk, c, shared, key=f"powderkeg-{token}-{c.index}",
-                                     pure=False, retries=POOL_RETRIES)
-            by_key[fut.key] = c
-            self._futures.append(fut)
-        for fut in d.as_completed(list(self._futures)):
-            chunk = by_key[fut.key]
-            part = fut.result()
-            fut.release()
-            if progress is not None:
-                progress(len(chunk.runs) * chunk.days)
-            yield chunk, part
+        with deferred():
+            shared = self.client.scatter(scenario, broadcast=True, hash=False)
+            token = secrets.token_hex(4)
+            by_key = {}
+            for c in chunks:
+                fut = self.client.submit(run_chunk, c, shared, pure=False,
+                                         key=f"powderkeg-{token}-{c.index}")
+                by_key[fut.key] = c
+                self._futures.append(fut)
+        check()
+        pending = set(self._futures)
+        while pending:
+            with deferred():
+                try:
+                    done, pending = _wait_some(d, pending)
+                    parts = [(by_key[f.key], f.result()) for f in done]
+                except Exception:
+                    if not stopping():  # else: the signal reached the workers too
+                        raise
+                    parts = []
+                for f in done:
+                    f.release()
+            check()
+            for chunk, part in parts:
+                if progress is not None:
+                    progress(len(chunk.runs) * chunk.days)
+                yield chunk, part
         self._futures.clear()
 
     def worker_pids(self) -> list[int]:
@@ -221,20 +239,22 @@ class DaskExecutor(Executor):
         return sorted(self.client.run(os.getpid).values())
 
     def abort(self) -> None:
-        """Cancel the job's tasks; kill the workers of a LocalCluster we started, at once.
+        """Cancel the job's tasks; stop the workers of a LocalCluster we started, at once.
 
-        A cluster given by ``--scheduler`` is shared and outlives the job: its workers finish
-        the task in hand and take no more of ours.
+        The cluster gets :data:`STOP_TIMEOUT_S` to close; its workers still alive then are
+        killed. A cluster given by ``--scheduler`` is shared and outlives the job: its
+        workers finish the task in hand and take no more of ours.
         """
         import os
         import signal
 
+        if self._closed:
+            return
+        self._closed = True
+        pids = []
         if self.cluster is not None:
-            for nanny in list(self.cluster.workers.values()):
-                pid = getattr(getattr(nanny, "process", None), "pid", None)
-                if pid is not None:
-                    with contextlib.suppress(OSError):
-                        os.kill(pid, signal.SIGKILL)
+            pids = [getattr(getattr(n, "process", None), "pid", None)
+                    for n in list(self.cluster.workers.values())]
         with contextlib.suppress(Exception):  # the cluster is going; its complaints are noise
             if self._futures:
                 self.client.cancel(self._futures, force=True)
@@ -242,14 +262,31 @@ class DaskExecutor(Executor):
             self.client.close(timeout=STOP_TIMEOUT_S)
             if self.cluster is not None:
                 self.cluster.close(timeout=STOP_TIMEOUT_S)
+        for pid in pids:
+            if pid is not None:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
-        self.client.close(timeout=CLOSE_TIMEOUT_S)
-        if self.cluster is not None:
-            self.cluster.close(timeout=CLOSE_TIMEOUT_S)
+        if self._closed:
+            return
+        self._closed = True
+        with deferred():
+            self.client.close(timeout=CLOSE_TIMEOUT_S)
+            if self.cluster is not None:
+                self.cluster.close(timeout=CLOSE_TIMEOUT_S)
 
     def describe(self) -> str:
         return f"{self.name}, {self.workers} worker(s)"
+
+
+def _wait_some(d, pending: set, poll_s: float = 0.25) -> tuple[set, set]:
+    """Futures done and not done after at most ``poll_s`` seconds (so signals are seen)."""
+    try:
+        done, rest = d.wait(list(pending), timeout=poll_s, return_when="FIRST_COMPLETED")
+    except TimeoutError:
+        return set(), pending
+    return set(done), set(rest)
 
 
 def make_executor(workers: int = 1, cluster: str | None = None,

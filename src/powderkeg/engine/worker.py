@@ -24,7 +24,7 @@ from powderkeg.model.build import Model, build_model
 from powderkeg.scenario.schema import Scenario
 
 __all__ = ["Chunk", "run_chunk", "model_for", "init_pool_worker", "watch_parent",
-           "PARENT_POLL_S"]
+           "dask_setup", "PARENT_POLL_S"]
 
 PARENT_POLL_S = 0.5  # how often a worker checks that the process that started it is alive
 
@@ -114,3 +114,12 @@ def init_pool_worker(scenario: Scenario) -> None:
     _POOL_SCENARIO[:] = [scenario]
     model_for(scenario)
     watch_parent()
+
+
+def dask_setup(worker) -> None:
+    """Preload hook of the workers of a ``LocalCluster`` we start: ignore Ctrl-C.
+
+    Ctrl-C reaches the workers too (one process group); the driver stops them itself, so
+    they neither die mid-task nor print a ``KeyboardInterrupt`` of their own.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
