@@ -66,9 +66,9 @@ EXECUTORS = ("pool", "dask")
 
 
 def _executor(kind: int, workers: int):
-    from powderkeg.engine.executors import DaskExecutor, make_executor
+    from powderkeg.engine.executors import DaskExecutor, ProcessPool
 
-    return DaskExecutor(workers) if EXECUTORS[kind] == "dask" else make_executor(workers)
+    return DaskExecutor(workers) if EXECUTORS[kind] == "dask" else ProcessPool(workers)
 
 
 def _engine(runs: int, days: int, workers: int, seed: int, kind: int = 0) -> dict:

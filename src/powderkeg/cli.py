@@ -166,7 +166,7 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
     """Plan, simulate, write and print one run job (for `run` and `resume`)."""
     from powderkeg.analysis.outcomes import outcome_summary
     from powderkeg.engine.executors import make_executor
-    from powderkeg.engine.job import plan_job, stopped_message
+    from powderkeg.engine.job import kept, plan_job, stopped_message
     from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
     from powderkeg.results import write_results
@@ -175,7 +175,8 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
     r, planned, written = request, None, None
     try:
         planned = plan_job(s, r, resume)
-        _note_stale(planned.target.parent)
+        if not quiet:
+            _note_stale(planned.target.parent)
         with JobProgress(err.file, quiet) as bar, make_executor(*execution) as ex:
             bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()})",
                       r.runs * r.days)
@@ -192,6 +193,10 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
                 if written is not None else stopped_message(planned, str(e)))
         err.print(text, markup=False, soft_wrap=True)
         raise typer.Exit(e.exit_code) from None
+    except InputError as e:
+        if planned is None or written is not None:
+            raise
+        raise InputError(f"{e} {kept(planned)}".strip()) from None
     summary = outcome_summary(ds)
     if as_json:
         doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": r.runs, "days": r.days,

@@ -24,7 +24,7 @@ from powderkeg.results import check_out_dir, work_dir_for
 from powderkeg.scenario.schema import Scenario
 
 __all__ = ["RunRequest", "Planned", "plan_job", "claim_work", "read_job", "target_of",
-           "stopped_message", "CHECKPOINT_RUN_DAYS", "JOB_FILE", "SCENARIO_FILE"]
+           "kept", "stopped_message", "CHECKPOINT_RUN_DAYS", "JOB_FILE", "SCENARIO_FILE"]
 
 CHECKPOINT_RUN_DAYS = 1_000_000  # jobs this long (about 2,700 runs of a year) keep checkpoints
 JOB_FILE = "job.json"
@@ -115,17 +115,27 @@ def read_job(work_dir: Path) -> tuple[RunRequest, Path]:
     return request, Path(work_dir) / SCENARIO_FILE
 
 
-def stopped_message(planned: Planned | None, signal_name: str) -> str:
-    """What a stopped job kept and how to finish it."""
-    if planned is None:
-        return f"Stopped by {signal_name} before simulating; nothing was written."
+def kept(planned: Planned) -> str:
+    """Release the work folder of a job that did not finish; say what it keeps, if anything.
+
+    A folder with finished chunks stays for ``powderkeg resume``; one without is deleted.
+    """
     work = planned.work
     chunks = len(work.done()) if planned.checkpoints else 0
     if not chunks:
         work.remove()
+        return ""
+    work.release()
+    return (f"{chunks} finished chunk(s) of runs are kept in {work.path}: finish the job with "
+            f"`powderkeg resume {work.path}`, which computes only the missing chunks.")
+
+
+def stopped_message(planned: Planned | None, signal_name: str) -> str:
+    """What a job stopped by a signal kept and how to finish it."""
+    if planned is None:
+        return f"Stopped by {signal_name} before simulating; nothing was written."
+    what = kept(planned)
+    if not what:
         return (f"Stopped by {signal_name}; nothing was written (no chunk of runs had "
                 "finished, or the job was too short to keep checkpoints).")
-    work.release()
-    return (f"Stopped by {signal_name}. {chunks} finished chunk(s) of runs are kept in "
-            f"{work.path}. Finish the job with `powderkeg resume {work.path}`; it computes "
-            "only the missing chunks.")
+    return f"Stopped by {signal_name}. {what}"
