@@ -66,8 +66,8 @@ def plan_job(scenario: Scenario, request: RunRequest, resume: bool = False) -> P
     checkpoints = resume or request.runs * request.days >= CHECKPOINT_RUN_DAYS
     need = preflight.estimate(model_for(scenario), len(scenario.outcomes), request.runs,
                               request.days, request.every, checkpoints)
-    preflight.check_output(target, need)
     preflight.check_memory(need, request.runs, request.days, request.every)
+    preflight.check_output(target, need)
     work = claim_work(work_dir_for(target), str(target), resume)
     from powderkeg.scenario.load import scenario_to_yaml
 
