@@ -76,7 +76,6 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(),
 
 @pytest.mark.parametrize("sig, code, executor, to_group", [
     (signal.SIGINT, 130, (), True),  # Ctrl-C: the terminal signals the whole process group
-    (signal.SIGINT, 130, ("--cluster", "local"), True),
     (signal.SIGTERM, 143, ("--cluster", "local"), False),  # `kill PID`, `timeout`, schedulers
 ])
 def test_a_signal_twice_stops_the_run_promptly_keeps_chunks_and_says_how_to_resume(
