@@ -54,8 +54,8 @@ def estimate(model: Model, outcomes: int, runs: int, days: int, every: int,
     >>> from powderkeg.scenario import load_scenario
     >>> from powderkeg.model.build import build_model
     >>> e = estimate(build_model(load_scenario("autumn-2022")), 24, 1_000, 365, 1)
-    >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 130 MB
-    130
+    >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 131 MB
+    131
     """
     from powderkeg.engine.simulate import recorded_days
 
