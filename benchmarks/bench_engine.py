@@ -2,10 +2,13 @@
 
 Measures, for ``autumn-2022``:
 
-* the engine, ``powderkeg.engine.simulate.simulate(scenario, runs, days, seed, workers=W)``:
+* the engine, ``powderkeg.engine.simulate.simulate(scenario, runs, days, seed, executor=E)``
+  on the local process pool or (``--executor dask``) a Dask ``LocalCluster`` of W workers:
   run-days per second and the peak resident memory (RSS high-water mark) of the driver
   process (``RUSAGE_SELF``) and of the largest worker process (``RUSAGE_CHILDREN``), for
-  1,000 / 10,000 / 100,000 runs of 365 days;
+  1,000 / 10,000 / 100,000 runs of 365 days; the executor's start-up is timed apart;
+* optionally (``--overhead``) the cost of one task on the executor: many chunks of one run
+  and one day, wall time x workers / tasks, minus the same chunk's time in this process;
 * the max-flow kernel, ``powderkeg.model.logistics.solve_max_flow``, on the scenario's
   supply graph with day-0 capacities, for 1,000 and 10,000 runs solved as one batch;
 * optionally (``--resolve-rule``) the effect of the re-solve rule of
@@ -19,6 +22,7 @@ over into the next. Usage::
     python benchmarks/bench_engine.py --quick          # 1,000 and 10,000 runs only
     python benchmarks/bench_engine.py --sizes 5000 --workers 1 --out one-worker.json
     python benchmarks/bench_engine.py --resolve-rule --sizes 0    # kernel and re-solve rule only
+    python benchmarks/bench_engine.py --quick --executor dask --workers 1 --overhead
 
 ``make bench`` runs the first line. Performance is measured here, never asserted in tests.
 """
@@ -58,12 +62,24 @@ def _log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
 
 
-def _engine(runs: int, days: int, workers: int, seed: int) -> dict:
+EXECUTORS = ("pool", "dask")
+
+
+def _executor(kind: int, workers: int):
+    from powderkeg.engine.executors import DaskExecutor, ProcessPool
+
+    return DaskExecutor(workers) if EXECUTORS[kind] == "dask" else ProcessPool(workers)
+
+
+def _engine(runs: int, days: int, workers: int, seed: int, kind: int = 0) -> dict:
     from powderkeg.engine.simulate import record_interval, simulate
     from powderkeg.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)
     baseline = _peak_mb(resource.RUSAGE_SELF)
+    t = time.perf_counter()
+    executor = _executor(kind, workers)
+    startup = time.perf_counter() - t
     total = runs * days
     state = {"done": 0, "next": 0.1}
     start = time.perf_counter()
@@ -79,10 +95,12 @@ def _engine(runs: int, days: int, workers: int, seed: int) -> dict:
             while state["next"] <= frac + 1e-12:
                 state["next"] += 0.1
 
-    ds = simulate(scenario, runs, days, seed, workers=workers, progress=progress)
+    ds = simulate(scenario, runs, days, seed, executor=executor, progress=progress)
     wall = time.perf_counter() - start
+    executor.close()  # its worker processes end, so RUSAGE_CHILDREN counts them
     return {
         "runs": runs, "days": days, "workers": workers, "seed": seed,
+        "executor": EXECUTORS[kind], "startup_seconds": startup,
         "seconds": wall, "run_days_per_s": runs * days / wall,
         "peak_rss_self_mb": _peak_mb(resource.RUSAGE_SELF),
         "peak_rss_children_mb": _peak_mb(resource.RUSAGE_CHILDREN),
@@ -90,6 +108,29 @@ def _engine(runs: int, days: int, workers: int, seed: int) -> dict:
         "dataset_mb": ds.nbytes / 2**20,
         "record_every_days": record_interval(runs, days),
     }
+
+
+def _overhead(workers: int, kind: int, tasks: int) -> dict:
+    """Seconds one task costs on the executor beyond its computing (1 run x 1 day each)."""
+    from powderkeg.engine.executors import InProcess
+    from powderkeg.engine.simulate import simulate
+    from powderkeg.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO)
+
+    def per_task(executor) -> float:
+        simulate(scenario, 2 * workers, 1, 0, chunk_size=1, every=1, executor=executor)  # warm
+        t = time.perf_counter()
+        simulate(scenario, tasks, 1, 0, chunk_size=1, every=1, executor=executor)
+        return (time.perf_counter() - t) / tasks
+
+    local = per_task(InProcess())
+    executor = _executor(kind, workers)
+    remote = per_task(executor) * workers
+    executor.close()
+    return {"executor": EXECUTORS[kind], "workers": workers, "tasks": tasks,
+            "in_process_seconds_per_task": local, "seconds_per_task": remote,
+            "overhead_ms_per_task": (remote - local) * 1e3}
 
 
 def _kernel_inputs(runs: int, seed: int):
@@ -198,6 +239,8 @@ def _child(argv: list[str]) -> None:
     n = [int(x) for x in nums]
     if kind == "engine":
         out = _engine(*n)
+    elif kind == "overhead":
+        out = _overhead(*n)
     elif kind == "kernel":
         out = _kernel(*n)
     elif kind == "resolve":
@@ -247,12 +290,14 @@ def _environment() -> dict:
 
 
 def _engine_table(rows: list[dict]) -> str:
-    head = (f"{'runs':>9} {'days':>5} {'workers':>7} {'seconds':>9} {'run-days/s':>11} "
+    head = (f"{'executor':>8} {'start s':>7} "
+            f"{'runs':>9} {'days':>5} {'workers':>7} {'seconds':>9} {'run-days/s':>11} "
             f"{'peak MB driver':>14} {'peak MB worker':>14} {'dataset MB':>10} {'load':>5}")
     lines = [head, "-" * len(head)]
     for r in rows:
         child, load = r["peak_rss_children_mb"], r.get("load_average_1min_after")
-        lines.append(f"{r['runs']:>9,} {r['days']:>5} {r['workers']:>7} {r['seconds']:>9.1f} "
+        lines.append(f"{r['executor']:>8} {r['startup_seconds']:>7.1f} "
+                     f"{r['runs']:>9,} {r['days']:>5} {r['workers']:>7} {r['seconds']:>9.1f} "
                      f"{r['run_days_per_s']:>11,.0f} {r['peak_rss_self_mb']:>14,.0f} "
                      f"{(f'{child:,.0f}' if child else '-'):>14} {r['dataset_mb']:>10,.1f} "
                      f"{(f'{load:.1f}' if load is not None else '-'):>5}")
@@ -326,6 +371,11 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--days", type=int, default=365, help="horizon in days (default 365)")
     p.add_argument("--workers", type=int, default=2, help="worker processes (default 2)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
+    p.add_argument("--executor", choices=EXECUTORS, default="pool",
+                   help="pool: local processes (default); dask: a Dask LocalCluster")
+    p.add_argument("--overhead", type=int, nargs="?", const=400, default=0, metavar="TASKS",
+                   help="also time the cost per task on the executor (TASKS tasks of 1 run x "
+                        "1 day, default 400)")
     p.add_argument("--quick", action="store_true",
                    help="sizes 1000 and 10000 only (a minute or so)")
     p.add_argument("--no-kernel", action="store_true", help="skip the max-flow kernel timing")
@@ -340,18 +390,20 @@ def main(argv: list[str] | None = None) -> None:
     if a.days < 1 or a.workers < 1:
         p.error("--days and --workers must be at least 1")
     sizes = a.sizes if a.sizes is not None else list(QUICK_SIZES if a.quick else SIZES)
+    kind = EXECUTORS.index(a.executor)
 
     env = _environment()
     print(f"powderkeg {env['powderkeg']} engine benchmark: {SCENARIO}, {a.days} days, "
-          f"{a.workers} worker(s), seed {a.seed}; Python {env['python']}, numpy {env['numpy']}, "
-          f"scipy {env['scipy']}, {env['cpus']} CPUs, load average "
+          f"{a.executor}, {a.workers} worker(s), seed {a.seed}; Python {env['python']}, "
+          f"numpy {env['numpy']}, scipy {env['scipy']}, {env['cpus']} CPUs, load average "
           f"{env['load_average_1min_start']}", flush=True)
     engine = []
     for runs in sizes:
         _log(f"  simulating {runs:,} runs x {a.days} days in a fresh process ...")
-        engine.append(_spawn("engine", runs, a.days, a.workers, a.seed))
+        engine.append(_spawn("engine", runs, a.days, a.workers, a.seed, kind))
         r = engine[-1]
         _log(f"  {runs:,} runs: {r['seconds']:.1f} s, {r['run_days_per_s']:,.0f} run-days/s")
+    overhead = [_spawn("overhead", a.workers, kind, a.overhead)] if a.overhead else []
     kernel = [] if a.no_kernel else [_spawn("kernel", n, a.seed) for n in KERNEL_SIZES]
     resolve = []
     if a.resolve_rule:
@@ -368,12 +420,17 @@ def main(argv: list[str] | None = None) -> None:
               "xarray.Dataset;\nload: 1-minute load average at the end (the benchmark itself "
               f"accounts for about {a.workers}; more\nmeans other programs were competing for "
               f"the {env['cpus']} CPUs and the times are pessimistic).")
+    for o in overhead:
+        print(f"\ntask overhead ({o['executor']}, {o['workers']} worker(s), {o['tasks']} tasks of "
+              f"1 run x 1 day): {o['overhead_ms_per_task']:.1f} ms per task beyond its "
+              f"{o['in_process_seconds_per_task'] * 1e3:.1f} ms of computing")
     for block in (_kernel_table(kernel), _resolve_table(resolve)):
         if block:
             print()
             print(block)
     if a.out:
-        doc = {"environment": env, "engine": engine, "max_flow_kernel": kernel,
+        doc = {"environment": env, "engine": engine, "task_overhead": overhead,
+               "max_flow_kernel": kernel,
                "resolve_rule": resolve}
         path = _write_json(doc, a.out)
         try:

@@ -12,6 +12,7 @@ import json
 import sys
 import warnings
 from collections import Counter
+from dataclasses import replace
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -20,10 +21,10 @@ import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from rich.text import Text
 
+from powderkeg.engine.signals import Stopped, stop_on_signals
 from powderkeg.errors import InputError, ResultWarning
 
 app = typer.Typer(
@@ -66,15 +67,15 @@ def _user_errors(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), stop_on_signals():
                 warnings.showwarning = _show_warning
                 return fn(*args, **kwargs)
         except InputError as e:
             err.print(Text.assemble(("error: ", "bold red"), str(e)), soft_wrap=True)
             raise typer.Exit(2) from None
-        except KeyboardInterrupt:
-            err.print("interrupted; nothing was written.")
-            raise typer.Exit(130) from None
+        except Stopped as e:
+            err.print(f"Stopped by {e}; nothing was written.")
+            raise typer.Exit(e.exit_code) from None
     return wrapper
 
 
@@ -88,6 +89,24 @@ ScenarioArg = Annotated[str, typer.Argument(
     help="A built-in scenario id (see `powderkeg scenarios`) or a path to a YAML file.")]
 
 
+WorkersOpt = Annotated[int, typer.Option(
+    min=1, help="Worker processes (of the local pool, or of --cluster local); results do not "
+                "depend on it.")]
+ClusterOpt = Annotated[Optional[str], typer.Option(
+    "--cluster", metavar="local", help="Run on a Dask LocalCluster on this machine (--workers "
+    "processes, one thread each). Needs the optional extra \"dask\" (see the README).")]
+SchedulerOpt = Annotated[Optional[str], typer.Option(
+    "--scheduler", metavar="ADDRESS", help="Run on a running Dask cluster, e.g. "
+    "tcp://10.0.0.5:8786. Needs the optional extra \"dask\" (see the README).")]
+ChunkOpt = Annotated[Optional[int], typer.Option(
+    "--chunk", min=1, help="Runs per task (default: about 1/16 of the job, 250 to 500); "
+                           "results do not depend on it.")]
+QuietOpt = Annotated[bool, typer.Option(
+    "--quiet", help="No progress on standard error (errors only); for logs.")]
+SeedOpt = Annotated[int, typer.Option(
+    min=0, max=MAX_SEED, help="Seed, 0 to 2**64 - 1; run i depends only on (seed, i).")]
+
+
 @app.command()
 @_user_errors
 def run(
@@ -96,15 +115,24 @@ def run(
     runs: Annotated[int, typer.Option(min=1, help="Number of simulated futures.")] = 10_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
-                                      "(seed, i).")] = 0,
+    seed: SeedOpt = 0,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Folder for the results (must be new or empty; default: a new folder "
                       "under runs/).")] = None,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on standard output instead of the table.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not depend "
-                                         "on it.")] = 2,
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk: ChunkOpt = None,
+    record_every: Annotated[Optional[int], typer.Option(
+        "--record-every", min=1, metavar="DAYS", help="Keep the daily series every DAYS days "
+        "(default: often enough for about 600,000 run-days); event days are always exact.")]
+    = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish an interrupted job with the same --out: reuse its finished "
+                         "chunks, compute only the missing ones.")] = False,
+    quiet: QuietOpt = False,
     policy: Annotated[Optional[Policy], typer.Option(
         help="The West's and Ukraine's response to each escalation (default: the scenario's): "
              "match_strength, offer_offramp or mixed.")] = None,
@@ -112,28 +140,67 @@ def run(
         "--report", help="Also write the HTML report (and its figures) into the results "
                          "folder.")] = False,
 ) -> None:
-    """Simulate a scenario and report how likely each outcome is by the horizon."""
-    from powderkeg.analysis.outcomes import outcome_summary
-    from powderkeg.engine.simulate import simulate
-    from powderkeg.results import check_out_dir, default_out_dir, write_results
-    from powderkeg.scenario import load_scenario, scenario_to_yaml
+    """Simulate a scenario and report how likely each outcome is by the horizon.
+
+    Jobs of a million run-days or more keep each finished chunk of runs in a hidden work
+    folder beside the results, so an interrupted job can be finished with `powderkeg resume`.
+    """
+    from powderkeg.engine.job import RunRequest
+    from powderkeg.engine.simulate import default_chunk, record_interval
+    from powderkeg.results import default_out_dir
+    from powderkeg.scenario import load_scenario
     from powderkeg.scenario.load import with_policy
 
+    if resume and out_dir is None:
+        raise InputError("--resume needs the --out folder of the job to finish (or use "
+                         "`powderkeg resume WORK_DIR` with a folder that `powderkeg runs` "
+                         "lists).")
     s = with_policy(load_scenario(scenario), policy.value if policy else None)
     target = out_dir or default_out_dir(s.id, seed)
-    check_out_dir(target)
-    with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                  TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
-                  console=err, transient=True, disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"{s.id}: {runs:,} runs x {days} days", total=runs * days)
-        ds = simulate(s, runs, days, seed, workers=workers,
-                      progress=lambda n: bar.advance(task, n))
+    request = RunRequest(runs, days, seed, str(target), record_every or record_interval(runs, days),
+                         chunk or default_chunk(runs), with_report)
+    _run_job(s, request, resume, (workers, cluster, scheduler), as_json, quiet)
+
+
+def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: bool) -> None:
+    """Plan, simulate, write and print one run job (for `run` and `resume`)."""
+    from powderkeg.analysis.outcomes import outcome_summary
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.job import kept, plan_job, stopped_message
+    from powderkeg.engine.progress import JobProgress
+    from powderkeg.engine.simulate import simulate
+    from powderkeg.results import write_results
+    from powderkeg.scenario import scenario_to_yaml
+
+    r, planned, written = request, None, None
+    try:
+        planned = plan_job(s, r, resume)
+        if not quiet:
+            _note_stale(planned.target.parent)
+        with JobProgress(err.file, quiet) as bar, make_executor(*execution) as ex:
+            bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()})",
+                      r.runs * r.days)
+            ds = simulate(s, r.runs, r.days, r.seed, executor=ex, progress=bar,
+                          chunk_size=r.chunk, every=r.every,
+                          work_dir=planned.work.path if planned.checkpoints else None)
+            bar.phase(f"writing results to {planned.target}")
+            written = write_results(ds, scenario_to_yaml(s), planned.target,
+                                    ["powderkeg", *sys.argv[1:]])
+            planned.work.remove()
+            report_path = _write_report(written, progress=bar) if r.report else None
+    except Stopped as e:
+        text = (f"Stopped by {e} while writing the report; the results are in {written}."
+                if written is not None else stopped_message(planned, str(e)))
+        err.print(text, markup=False, soft_wrap=True)
+        raise typer.Exit(e.exit_code) from None
+    except InputError as e:
+        if planned is None or written is not None:
+            raise
+        raise InputError(f"{e} {kept(planned)}".strip()) from None
     summary = outcome_summary(ds)
-    written = write_results(ds, scenario_to_yaml(s), target, ["powderkeg", *sys.argv[1:]])
-    report_path = _write_report(written) if with_report else None
     if as_json:
-        doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": runs, "days": days,
-               "seed": seed, "results_dir": str(written),
+        doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": r.runs, "days": r.days,
+               "seed": r.seed, "results_dir": str(written),
                "outcomes": {k: {f: v[f] for f in ("probability", "ci95", "median_day",
                                                   "cumulative", "by_theory") if f in v}
                             for k, v in summary.items()}}
@@ -141,12 +208,81 @@ def run(
             doc["policy"] = s.politics.policy
         sys.stdout.write(json.dumps(doc) + "\n")
         return
-    out.print(_outcome_table(s, summary, runs, days))
+    out.print(_outcome_table(s, summary, r.runs, r.days))
     if any("by_theory" in v for v in summary.values()):
-        out.print(_theory_table(summary, runs))
+        out.print(_theory_table(summary, r.runs))
     out.print(f"Results written to {written}")
     if report_path is not None:
         out.print(f"Report: {report_path}")
+
+
+def _note_stale(root: Path) -> None:
+    from powderkeg.results import partial_folders
+
+    stale = [p for p, is_stale in partial_folders(root) if is_stale]
+    if stale:
+        err.print(f"note: {len(stale)} folder(s) under {root} were left by interrupted runs; "
+                  "`powderkeg runs` lists them and `powderkeg runs --clean` removes them.",
+                  markup=False, soft_wrap=True)
+
+
+@app.command("resume")
+@_user_errors
+def resume_command(
+    work_dir: Annotated[Path, typer.Argument(
+        help="The work folder of an interrupted job (`powderkeg runs` lists them).")],
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON document on standard output instead of the table.")] = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Finish an interrupted `powderkeg run`: compute only its missing chunks, then write it."""
+    from powderkeg.engine.job import read_job, target_of
+    from powderkeg.scenario import load_scenario
+
+    if not work_dir.is_dir():
+        raise InputError(f"{work_dir} is not a folder. Give a work folder that `powderkeg runs` "
+                         "lists.")
+    request, scenario_file = read_job(work_dir)
+    if Path(request.out).resolve() != target_of(work_dir).resolve():
+        request = replace(request, out=str(target_of(work_dir)))  # the folders were moved
+    _run_job(load_scenario(str(scenario_file)), request, True, (workers, cluster, scheduler),
+             as_json, quiet)
+
+
+@app.command("runs")
+@_user_errors
+def runs_command(
+    root: Annotated[Path, typer.Argument(help="The folder holding results folders.")]
+    = Path("runs"),
+    clean: Annotated[bool, typer.Option(
+        "--clean", help="Delete what interrupted runs left behind: half-written results "
+                        "folders and the checkpoints of jobs nobody is running.")] = False,
+) -> None:
+    """List results folders, and the folders that interrupted or running jobs left.
+
+    One line per folder: its path, a tab, and what it is.
+    """
+    import shutil
+
+    from powderkeg.results import PARTIAL, RESULTS_FILE, partial_folders
+
+    done = sorted(p for p in root.glob("*") if (p / RESULTS_FILE).exists()) \
+        if root.is_dir() else []
+    for p in done:
+        sys.stdout.write(f"{p}\tresults\n")
+    for p, stale in partial_folders(root):
+        kind = "half-written results" if PARTIAL in p.name else "checkpoints"
+        if stale and clean:
+            shutil.rmtree(p, ignore_errors=True)
+            sys.stdout.write(f"{p}\tdeleted ({kind} of an interrupted run)\n")
+        elif stale:
+            hint = ("" if PARTIAL in p.name else f"; finish with `powderkeg resume {p}`")
+            sys.stdout.write(f"{p}\t{kind} of an interrupted run{hint}\n")
+        else:
+            sys.stdout.write(f"{p}\t{kind} of a job running now\n")
 
 
 def _outcome_table(s, summary, runs, days) -> Table:
@@ -186,15 +322,16 @@ def _theory_table(summary, runs) -> Table:
     return table
 
 
-def _write_report(results: Path, html: Path | None = None, borders: Path | None = None) -> Path:
+def _write_report(results: Path, html: Path | None = None, borders: Path | None = None,
+                  progress=None) -> Path:
+    from powderkeg.engine.progress import JobProgress
     from powderkeg.report import build_report
 
-    with Progress(TextColumn("{task.description}"), BarColumn(), console=err, transient=True,
-                  disable=not err.is_terminal) as bar:
-        task = bar.add_task("report", total=None)
-        return build_report(results, html, progress=lambda label, done, total: bar.update(
-            task, description=f"report: {label}", completed=done, total=total),
-            borders=borders)
+    if progress is None:
+        with JobProgress(err.file) as bar:
+            return _write_report(results, html, borders, bar)
+    progress.phase("report")
+    return build_report(results, html, progress=progress.step, borders=borders)
 
 
 @app.command()
@@ -480,8 +617,7 @@ def story(
     find: Annotated[Optional[str], typer.Option(
         "--find", metavar="OUTCOME", help="Tell the first run in which this outcome happens "
                                           "(an outcome id, see `powderkeg show`).")] = None,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED, help="Seed; run i depends only on "
-                                      "(seed, i).")] = 0,
+    seed: SeedOpt = 0,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
     fmt: Annotated[StoryFormat, typer.Option(
@@ -509,11 +645,11 @@ def story(
         check_run(run)
     s = with_policy(load_scenario(scenario), policy.value if policy else None)
     if find is not None:
-        with Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                      console=err, transient=True, disable=not err.is_terminal) as bar:
-            task = bar.add_task(f"looking for {find}", total=max_runs * days)
-            run = find_run(s, find, seed, days, max_runs=max_runs,
-                           progress=lambda n: bar.advance(task, n))
+        from powderkeg.engine.progress import JobProgress
+
+        with JobProgress(err.file) as bar:
+            bar.phase(f"looking for {find}", max_runs * days)
+            run = find_run(s, find, seed, days, max_runs=max_runs, progress=bar)
         err.print(f"Run {run} is the first in which {find} happens (seed {seed}).",
                   markup=False)
     tr = trace(s, run, seed, days)
@@ -546,13 +682,6 @@ def schema() -> None:
     sys.stdout.write(json.dumps(doc, indent=2) + "\n")
 
 
-def _run_bar() -> Progress:
-    """The progress bar of a long simulation (on standard error, only on a terminal)."""
-    return Progress(TextColumn("[progress.description]{task.description}"), BarColumn(),
-                    TextColumn("{task.percentage:>3.0f}%"), TimeRemainingColumn(),
-                    console=err, transient=True, disable=not err.is_terminal)
-
-
 @app.command("compare")
 @_user_errors
 def compare_command(
@@ -565,26 +694,32 @@ def compare_command(
                                       "share their random numbers.")] = 2_000,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
-                                      help="Seed of both simulations.")] = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not "
-                                         "depend on it.")] = 2,
+    seed: SeedOpt = 0,
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk: ChunkOpt = None,
+    quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on standard output instead of the table.")] = False,
 ) -> None:
     """Compare two scenarios or policies on the same runs: B - A for every outcome."""
     from powderkeg.analysis.compare import compare, parse_spec
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.preflight import check_runs
+    from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.load import with_policy
 
+    check_runs(runs)
     specs = [parse_spec(x) for x in (a, b)]
     scenarios = [with_policy(load_scenario(ref), policy) for ref, policy in specs]
-    with _run_bar() as bar:
-        task = bar.add_task(f"{a} vs {b}: 2 x {runs:,} runs x {days} days",
-                            total=2 * runs * days)
-        a_ds, b_ds = [simulate(s, runs, days, seed, workers=workers,
-                               progress=lambda n: bar.advance(task, n)) for s in scenarios]
+    with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
+        bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
+                  2 * runs * days)
+        a_ds, b_ds = [simulate(s, runs, days, seed, executor=ex, chunk_size=chunk,
+                               progress=bar) for s in scenarios]
     rows = compare(a_ds, b_ds)
     if not rows:
         raise InputError(f"'{a}' and '{b}' have no outcome id in common, so there is nothing "
@@ -699,8 +834,7 @@ def sensitivity_command(
                     "(default 20).")] = None,
     days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
                                       "scenario date.")] = 365,
-    seed: Annotated[int, typer.Option(min=0, max=MAX_SEED,
-                                      help="Seed of the design and the runs.")] = 0,
+    seed: SeedOpt = 0,
     param: Annotated[Optional[list[str]], typer.Option(
         help="Only parameters whose path contains this text; repeat for several "
              "(default: every uncertain parameter).")] = None,
@@ -709,8 +843,15 @@ def sensitivity_command(
         "--independent-chance", help="Give every design row its own chance events (one "
         "engine call, faster per run, but noisier: a dummy factor shows the noise floor).")]
     = False,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes; results do not "
-                                         "depend on it.")] = 2,
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk: ChunkOpt = None,
+    resume: Annotated[bool, typer.Option(
+        "--resume", help="Finish an interrupted analysis with the same options: reuse its "
+                         "finished chunks (kept in runs/), compute only the missing ones.")]
+    = False,
+    quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on standard output instead of tables.")] = False,
     out_dir: Annotated[Optional[Path], typer.Option(
@@ -719,6 +860,9 @@ def sensitivity_command(
 ) -> None:
     """Rank the uncertain parameters by their influence on each outcome (SALib)."""
     from powderkeg.analysis.sensitivity import DUMMY, plan, sensitivity
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.job import claim_work
+    from powderkeg.engine.progress import JobProgress
     from powderkeg.scenario import load_scenario
 
     s = load_scenario(scenario)
@@ -728,11 +872,24 @@ def sensitivity_command(
     err.print(f"{s.id}: {method.value} over {len(cost['factors'])} factors, {n} samples: "
               f"{total:,} runs x {days} days in {cost['engine_calls']} engine call(s)",
               soft_wrap=True)
-    with _run_bar() as bar:
-        task = bar.add_task(f"{s.id}: {method.value} sensitivity", total=total * days)
-        result = sensitivity(s, outcome, method=method.value, samples=n, days=days, seed=seed,
-                             params=param, progress=lambda k: bar.advance(task, k),
-                             common_chance=not independent, workers=workers)
+    work = claim_work(Path("runs") / f".sensitivity-{s.id}-{method.value}-seed{seed}-n{n}.work",
+                      f"this {method.value} analysis", resume)
+    try:
+        with JobProgress(err.file, quiet) as bar, \
+                make_executor(workers, cluster, scheduler) as ex:
+            bar.phase(f"simulating {s.id}: {method.value} sensitivity ({ex.describe()})",
+                      total * days)
+            result = sensitivity(s, outcome, method=method.value, samples=n, days=days,
+                                 seed=seed, params=param, progress=bar,
+                                 common_chance=not independent, executor=ex,
+                                 chunk_size=chunk, work_dir=work.path)
+    except Stopped as e:
+        err.print(f"Stopped by {e}. {len(work.done())} finished chunk(s) of runs are kept in "
+                  f"{work.path}; run the same command with --resume to finish the analysis.",
+                  markup=False, soft_wrap=True)
+        work.release()
+        raise typer.Exit(e.exit_code) from None
+    work.remove()
     doc = {"scenario": s.id, "method": method.value, "samples": n, "runs": total,
            "days": days, "seed": seed, "common_chance": not independent, "outcomes": result}
     if out_dir is not None:

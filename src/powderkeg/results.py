@@ -10,6 +10,7 @@ and never touches an existing folder.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import os
 import secrets
@@ -22,9 +23,49 @@ import xarray as xr
 from powderkeg import __version__
 from powderkeg.errors import InputError
 
-__all__ = ["write_results", "load_results", "default_out_dir", "check_out_dir", "RESULTS_FILE"]
+__all__ = ["write_results", "load_results", "default_out_dir", "check_out_dir", "RESULTS_FILE",
+           "write_failure", "work_dir_for", "partial_folders", "PARTIAL", "WORK"]
 
 RESULTS_FILE = "results.nc"
+PARTIAL = ".partial-"  # in the name of a results folder being written: .<name>.partial-<pid>-<hex>
+WORK = ".work"  # suffix of a job's checkpoint folder: .<name>.work beside the results folder
+
+
+def write_failure(place: Path, e: OSError) -> InputError:
+    """One paragraph for a write that failed: the disk is full, or the folder is not writable."""
+    if e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return InputError(f"The disk is full: writing {place} failed ({e.strerror}). Nothing was "
+                          "left half-written. Free some space, or choose a folder on another "
+                          "disk with --out, and run the command again.")
+    return InputError(f"Writing {place} failed: {e.strerror or e}. Nothing was left half-written. "
+                      "Check that the folder is writable, or choose another with --out, and run "
+                      "the command again.")
+
+
+def work_dir_for(out: Path) -> Path:
+    """The hidden folder beside ``out`` where the job that writes ``out`` keeps checkpoints."""
+    out = Path(out)
+    return out.parent / f".{out.name}{WORK}"
+
+
+def partial_folders(root: Path) -> list[tuple[Path, bool]]:
+    """Hidden folders under ``root`` left by runs that are writing (or died writing) results.
+
+    Returns ``(folder, stale)`` pairs: ``stale`` when the process that was writing it is gone,
+    so the folder will never be completed. A work folder is stale when its lock's owner is
+    gone; it can still be resumed.
+    """
+    from powderkeg.engine.checkpoint import LOCK, pid_alive
+
+    found = []
+    for p in sorted(Path(root).glob(".*")) if Path(root).is_dir() else ():
+        if PARTIAL in p.name:
+            pid = p.name.split(PARTIAL, 1)[1].split("-")[0]
+            found.append((p, not (pid.isdigit() and pid_alive(int(pid)))))
+        elif p.name.endswith(WORK) and p.is_dir():
+            owner = (p / LOCK).read_text().strip() if (p / LOCK).exists() else ""
+            found.append((p, not (owner.isdigit() and pid_alive(int(owner)))))
+    return found
 
 
 def default_out_dir(scenario_id: str, seed: int, root: Path = Path("runs")) -> Path:
@@ -61,9 +102,9 @@ def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[s
     except OSError as e:
         raise InputError(f"Cannot create the folder {out.parent}: {e}. Choose another --out.") \
             from None
-    tmp = out.parent / f".{out.name}.partial-{secrets.token_hex(4)}"
-    tmp.mkdir()
+    tmp = out.parent / f".{out.name}{PARTIAL}{os.getpid()}-{secrets.token_hex(3)}"
     try:
+        tmp.mkdir()
         encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
         ds.to_netcdf(tmp / RESULTS_FILE, engine="h5netcdf", encoding=encoding)
         _run_table(ds).to_parquet(tmp / "runs.parquet", index=False)
@@ -76,6 +117,9 @@ def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[s
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_failure(out, e) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

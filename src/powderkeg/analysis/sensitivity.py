@@ -215,7 +215,7 @@ def _design_blocks(method: str, n_factors: int, samples: int) -> list[int]:
 
 
 def _evaluate(scenario, method, paths, x, samples, days, seed, common_chance, workers,
-              progress) -> np.ndarray:
+              progress, engine) -> np.ndarray:
     """Outcome indicators ``(rows, outcomes)`` of every design row, in one engine call.
 
     Under common chance the rows of a design block that must share chance events get the same
@@ -229,7 +229,8 @@ def _evaluate(scenario, method, paths, x, samples, days, seed, common_chance, wo
         run_ids = (np.repeat(np.arange(len(x) // len(offsets)), len(offsets))
                    + np.tile(offsets, len(x) // len(offsets)))
     ds = simulate(scenario, len(x), days, seed, progress=progress, workers=workers,
-                  param_uniforms={p: x[:, j] for j, p in enumerate(paths)}, run_ids=run_ids)
+                  param_uniforms={p: x[:, j] for j, p in enumerate(paths)}, run_ids=run_ids,
+                  **engine)
     return ~np.isnan(ds.event_day.values)
 
 
@@ -264,7 +265,8 @@ def sensitivity(scenario: Scenario, outcomes: Sequence[str] | None = None,
                 params: Sequence[str] | None = None,
                 progress: Callable[[int], None] | None = None, *,
                 common_chance: bool = True, dummy: bool | None = None,
-                workers: int = 1) -> dict[str, list[dict]]:
+                workers: int = 1, executor=None, chunk_size: int | None = None,
+                work_dir=None) -> dict[str, list[dict]]:
     """Rank the scenario's uncertain parameters by their influence on each outcome.
 
     Parameters
@@ -294,6 +296,9 @@ def sensitivity(scenario: Scenario, outcomes: Sequence[str] | None = None,
         common chance, where the floor is above 0).
     workers : int
         Worker processes; results do not depend on it.
+    executor, chunk_size, work_dir
+        How the design's runs are computed and checkpointed, as in
+        :func:`powderkeg.engine.simulate.simulate`; results do not depend on them.
 
     Returns
     -------
@@ -307,7 +312,8 @@ def sensitivity(scenario: Scenario, outcomes: Sequence[str] | None = None,
     paths, names = the_plan["parameters"], the_plan["factors"]
     x = sample_design(method, len(names), samples, seed)
     happened = _evaluate(scenario, method, paths, x, samples, days, seed, common_chance,
-                         workers, progress)
+                         workers, progress, {"executor": executor, "chunk_size": chunk_size,
+                                             "work_dir": work_dir})
     result = {}
     for oid, j in _outcome_columns(scenario, outcomes).items():
         rows = analyze_design(method, names, x, happened[:, j].astype(float), seed)

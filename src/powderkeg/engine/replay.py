@@ -1,7 +1,7 @@
 """Replaying one run day by day, and finding a run in which an outcome happened.
 
 A replay steps a batch of exactly one run (``runs = [i]``) with the same functions, in the
-same order, as :func:`powderkeg.engine.simulate._simulate_chunk`. Every random draw is keyed
+same order, as :func:`powderkeg.engine.simulate.simulate_chunk`. Every random draw is keyed
 by ``(seed, stream, run, day)`` (:mod:`powderkeg.model.random`), so the replayed run is
 identical to run ``i`` of any batch simulated with the same seed, whatever its size or
 chunking; the replay only keeps the full daily :class:`~powderkeg.model.state.State`, which

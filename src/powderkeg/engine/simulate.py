@@ -1,32 +1,38 @@
-"""Simulating a batch of runs in fixed-size chunks and assembling one ``xarray.Dataset``.
+"""Simulating a batch of runs in chunks and assembling one ``xarray.Dataset``.
 
 Run ``i`` depends only on ``(seed, i)``: chunks draw from counter-based streams keyed by run
-number (:mod:`powderkeg.model.random`), so the results are the same for any chunk size and
-any number of worker processes, and merging chunks is a concatenation in run order.
+number (:mod:`powderkeg.model.random`), so the results are the same for any chunk size, any
+executor (:mod:`powderkeg.engine.executors`) and any number of workers, and merging chunks is
+a concatenation in run order. With a work folder, every finished chunk is also saved
+(:mod:`powderkeg.engine.checkpoint`) and an interrupted job resumes where it stopped.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
 from powderkeg import __version__
-from powderkeg.model.build import Model, build_model
+from powderkeg.engine.checkpoint import WorkFolder
+from powderkeg.engine.executors import Executor, make_executor
+from powderkeg.engine.worker import Chunk, model_for
+from powderkeg.model.build import Model
 from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.step import init_state, step, supply_ratio
 from powderkeg.model.world import sample_parameters, sample_world
 from powderkeg.scenario.load import scenario_to_yaml
 from powderkeg.scenario.schema import Scenario
 
-__all__ = ["simulate", "record_interval", "DEFAULT_CHUNK"]
+__all__ = ["simulate", "simulate_chunk", "record_interval", "default_chunk", "manifest",
+           "DEFAULT_CHUNK", "MIN_CHUNK"]
 
-DEFAULT_CHUNK = 500
+DEFAULT_CHUNK = 500  # runs per chunk of a large job
+MIN_CHUNK = 250  # smaller chunks cost throughput (a day's step has a fixed cost per batch)
+_CHUNKS_PER_JOB = 16  # chunks a job is cut into, between MIN_CHUNK and DEFAULT_CHUNK runs each
 _SERIES_BUDGET = 600_000  # run-days of series kept before downsampling (~100-300 MB in memory)
 
 
@@ -35,18 +41,23 @@ def record_interval(runs: int, days: int) -> int:
     return max(1, int(np.ceil(runs * (days + 1) / _SERIES_BUDGET)))
 
 
-@dataclass(frozen=True)
-class _Job:
-    scenario: Scenario
-    runs: np.ndarray  # the run numbers simulated; each keys its own random streams
-    days: int
-    seed: int
-    every: int
-    uniforms: dict | None = None  # parameter path -> one uniform draw per run
+def default_chunk(runs: int) -> int:
+    """Runs per chunk: about 1/16 of the job, between ``MIN_CHUNK`` and ``DEFAULT_CHUNK``.
+
+    It depends on the number of runs alone, so rerunning a command cuts it the same way.
+
+    >>> default_chunk(1_000), default_chunk(6_000), default_chunk(100_000)
+    (250, 375, 500)
+    """
+    return int(min(DEFAULT_CHUNK, max(MIN_CHUNK, -(-runs // _CHUNKS_PER_JOB))))
 
 
-def _simulate_chunk(job: _Job, model: Model | None = None, progress=None) -> dict:
-    model = model or build_model(job.scenario)
+def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
+                   progress: Callable[[int], None] | None = None) -> dict:
+    """Simulate one chunk of ``scenario`` (compiled as ``model``); its arrays in a dict.
+
+    ``progress`` is called with the chunk's number of runs after every day.
+    """
     runs = np.asarray(job.runs, dtype=np.int64)
     streams = Streams(job.seed)
     world = sample_world(model, streams, runs, job.uniforms)
@@ -103,24 +114,34 @@ def recorded_days(days: int, every: int) -> np.ndarray:
     return np.union1d(np.arange(0, days + 1, every), [days])
 
 
-def _chunks(runs: int, chunk: int) -> list[tuple[int, int]]:
-    return [(i, min(i + chunk, runs)) for i in range(0, runs, chunk)]
+def _chunks(ids: np.ndarray, days: int, seed: int, every: int, uniforms: dict,
+            chunk: int) -> list[Chunk]:
+    cuts = range(0, len(ids), chunk)
+    return [Chunk(k, ids[a:a + chunk], days, seed, every,
+                  {p: v[a:a + chunk] for p, v in uniforms.items()} or None)
+            for k, a in enumerate(cuts)]
 
 
 def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
-             chunk_size: int = DEFAULT_CHUNK, workers: int = 1,
+             chunk_size: int | None = None, workers: int = 1,
              progress: Callable[[int], None] | None = None,
              run_offset: int = 0, every: int | None = None,
              param_uniforms: dict[str, np.ndarray] | None = None,
-             run_ids: np.ndarray | None = None) -> xr.Dataset:
+             run_ids: np.ndarray | None = None, executor: Executor | None = None,
+             work_dir: Path | None = None) -> xr.Dataset:
     """Simulate runs ``run_offset .. run_offset + runs - 1`` for ``days`` days.
 
-    ``progress`` is called with the number of run-days just completed. ``workers > 1``
-    spreads chunks over processes; the results do not depend on it. ``param_uniforms`` maps
-    parameter paths (``Model.world_paths``) to one uniform draw per run, replacing the
-    parameter's own stream (for designed experiments such as a sensitivity analysis).
-    ``run_ids`` lists the run numbers explicitly instead (repeats allowed: rows with the same
-    number share every random stream; ``runs`` and ``run_offset`` are then ignored).
+    ``progress`` is called with the number of run-days just completed; if it has a ``skip``
+    method, that is called instead for chunks loaded from checkpoints. ``executor`` computes
+    the chunks (:mod:`powderkeg.engine.executors`; default: ``workers`` local processes);
+    the results depend on neither. ``chunk_size`` defaults to :func:`default_chunk`.
+    ``param_uniforms`` maps parameter paths (``Model.world_paths``) to one uniform draw per
+    run, replacing the parameter's own stream (for designed experiments such as a
+    sensitivity analysis). ``run_ids`` lists the run numbers explicitly instead (repeats
+    allowed: rows with the same number share every random stream; ``runs`` and
+    ``run_offset`` are then ignored). ``work_dir`` keeps every finished chunk there and
+    reuses the chunks already there (:class:`~powderkeg.engine.checkpoint.WorkFolder`); a
+    work folder of another job is refused.
     """
     ids = (np.arange(run_offset, run_offset + runs, dtype=np.int64) if run_ids is None
            else np.asarray(run_ids, dtype=np.int64))
@@ -128,25 +149,59 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
     if runs < 1 or days < 1 or days >= MAX_DAYS:
         raise ValueError(f"runs must be >= 1 and days in 1..{MAX_DAYS - 1}")
     every = every or record_interval(runs, days)
+    chunk_size = chunk_size or default_chunk(runs)
     given = {k: np.asarray(v, dtype=float) for k, v in (param_uniforms or {}).items()}
-    jobs = [_Job(scenario, ids[a:b], days, seed, every,
-                 {k: v[a:b] for k, v in given.items()} or None)
-            for a, b in _chunks(runs, chunk_size)]
-    if workers > 1 and len(jobs) > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = []
-            for part in pool.map(_simulate_chunk, jobs):
-                parts.append(part)
-                if progress is not None:
-                    progress(len(part["event_day"]) * days)
-    else:
-        model = build_model(scenario)
-        parts = [_simulate_chunk(job, model, progress) for job in jobs]
-    return _assemble(scenario, build_model(scenario), parts, runs, days, seed, every)
+    chunks = _chunks(ids, days, seed, every, given, chunk_size)
+    work = None
+    if work_dir is not None:
+        work = WorkFolder(work_dir).claim()
+        work.pin(manifest(scenario, ids, days, seed, every, chunk_size, given))
+    parts = _gather(scenario, chunks, executor, workers, progress, work)
+    return _assemble(scenario, model_for(scenario), parts, runs, days, seed, every)
 
 
-def default_workers() -> int:
-    return max(1, min(os.cpu_count() or 1, 8))
+def manifest(scenario: Scenario, ids: np.ndarray, days: int, seed: int, every: int,
+             chunk: int, uniforms: dict[str, np.ndarray]) -> dict:
+    """What a work folder's chunks are chunks of; resuming needs every field to match."""
+    def digest(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    design = b"".join(p.encode() + np.ascontiguousarray(v, dtype=float).tobytes()
+                      for p, v in sorted(uniforms.items()))
+    return {
+        "powderkeg_version": __version__, "scenario": scenario.id,
+        "scenario_sha256": digest(scenario_to_yaml(scenario).encode()),
+        "policy": scenario.politics.policy if scenario.politics is not None else None,
+        "seed": int(seed), "runs": len(ids), "first_run": int(ids[0]),
+        "run_ids_sha256": digest(np.ascontiguousarray(ids).tobytes()), "days": int(days),
+        "record_every_days": int(every), "chunk": int(chunk),
+        "param_uniforms_sha256": digest(design) if uniforms else None,
+    }
+
+
+def _gather(scenario, chunks, executor, workers, progress, work) -> list[dict]:
+    """The arrays of every chunk in run order: loaded from ``work``, or computed and saved."""
+    parts = {}
+    for i in work.done() if work is not None else ():
+        part = work.load(i) if i < len(chunks) else None
+        if part is not None and np.array_equal(part["runs"], chunks[i].runs):
+            parts[i] = part
+            if progress is not None:
+                getattr(progress, "skip", progress)(len(chunks[i].runs) * chunks[i].days)
+    todo = [c for c in chunks if c.index not in parts]
+    if todo:
+        ex = executor or make_executor(workers if len(todo) > 1 else 1)
+        try:
+            for chunk, part in ex.imap(scenario, todo, progress):
+                if work is not None:
+                    work.save(chunk.index, part)
+                parts[chunk.index] = part
+        except BaseException:
+            ex.abort()
+            raise
+        if executor is None:
+            ex.close()
+    return [parts[i] for i in range(len(chunks))]
 
 
 def _assemble(scenario, model, parts, runs, days, seed, every) -> xr.Dataset:
