@@ -931,7 +931,6 @@ def _write_sensitivity(doc: dict, folder: Path) -> None:
     tmp = folder / ".sensitivity.json.partial"
     tmp.write_text(json.dumps(doc, indent=1), "utf-8")
     tmp.replace(folder / "sensitivity.json")
-# <<< END CLI ADDITION
 
 
 def main() -> None:
