@@ -142,8 +142,7 @@ def run(
 ) -> None:
     """Simulate a scenario and report how likely each outcome is by the horizon.
 
-    Jobs of a million run-days or more keep each finished chunk of runs in a hidden work
-    folder beside the results, so an interrupted job can be finished with `powderkeg resume`.
+    Jobs of a million run-days or more checkpoint their chunks: see `powderkeg resume`.
     """
     from powderkeg.engine.job import RunRequest
     from powderkeg.engine.simulate import default_chunk, record_interval
