@@ -119,7 +119,7 @@ class ProcessPool(Executor):
                                                 initargs=(scenario,))
             futures = {self._pool.submit(run_chunk, c): c for c in todo.values()}
             try:
-                for fut in cf.as_completed(futures):
+                for fut in self._completed(futures):
                     chunk = futures[fut]
                     part = fut.result()
                     del todo[chunk.index]
@@ -136,6 +136,21 @@ class ProcessPool(Executor):
             finally:
                 if todo and self._pool is not None:
                     self._stop_pool()
+
+    def _completed(self, futures, poll_s: float = 0.5):
+        """The futures as they finish; :class:`BrokenProcessPool` as soon as a worker is gone.
+
+        ``concurrent.futures`` notices a killed worker by itself, except when the worker dies
+        at a moment that leaves its manager thread waiting for good (seen with SIGKILL on
+        Python 3.11), so the pool's processes are also checked every ``poll_s`` seconds.
+        """
+        pending = set(futures)
+        while pending:
+            done, pending = cf.wait(pending, timeout=poll_s, return_when=cf.FIRST_COMPLETED)
+            yield from done
+            processes = (getattr(self._pool, "_processes", None) or {}).values()
+            if pending and any(p.exitcode is not None for p in list(processes)):
+                raise cf.process.BrokenProcessPool("a worker process of the pool died")
 
     def _stop_pool(self) -> None:
         pool, self._pool = self._pool, None
