@@ -159,6 +159,14 @@ class ProcessPool(Executor):
         processes = list((getattr(pool, "_processes", None) or {}).values())  # private until 3.14
         pool.shutdown(wait=False, cancel_futures=True)
         _end(processes)
+        # A worker killed while sending its result leaves the pool's manager thread reading a
+        # message that never ends, and the interpreter waits for that thread at exit. With
+        # the workers gone, closing our end of the result pipe ends the read (EOF), and the
+        # thread winds down (Python 3.11's concurrent.futures).
+        writer = getattr(getattr(pool, "_result_queue", None), "_writer", None)
+        if writer is not None:
+            with contextlib.suppress(OSError):
+                writer.close()
 
     def abort(self) -> None:
         self._stop_pool()
