@@ -1042,14 +1042,14 @@ def _print_backtest(doc: dict, target: Path) -> None:
     row("model", doc["scores"]["all"]["questions"], doc["scores"]["all"]["model"])
     crowd = doc["scores"]["with_crowd"]
     if crowd:
-        row("model, where a crowd forecast exists", crowd["questions"], crowd["model"])
+        row("model, same questions", crowd["questions"], crowd["model"])
         row("crowd", crowd["questions"], crowd["crowd"])
         d = crowd["difference"]
         scores.add_row("model - crowd (paired)", str(crowd["questions"]), f"{d['brier']:+.3f}",
                        _span(d["brier_ci95"], "+"), "", f"{d['log']:+.3f}",
                        _span(d["log_ci95"], "+"))
     for name, s in doc["scores"].get("by_theory", {}).items():
-        scores.add_row(f"model, {name} runs ({s['runs']:,})", str(len(doc["ledger"])),
+        scores.add_row(f"model, {name} runs", str(len(doc["ledger"])),
                        f"{s['brier']:.3f}", "", "", f"{s['log']:.3f}", "")
     scores.add_row("always 50%", str(len(doc["ledger"])), "0.250", "", "",
                    f"{doc['uninformed']['log']:.3f}", "")
