@@ -314,6 +314,17 @@ def test_broken_yaml_is_a_user_error(tiny_files, tmp_path, text, expected):
     assert_user_error(_bad(tiny_files, tmp_path, lambda d: None, text=text), *expected)
 
 
+def test_questions_are_checked_against_the_scenario_before_it_runs(tiny_files, tmp_path):
+    doc = copy.deepcopy(tiny_files["doc"])
+    doc["questions"][0]["outcome"] = "bridge_hitt"
+    path = tmp_path / "typo.yaml"
+    path.write_text(yaml.safe_dump(doc), "utf-8")
+    result = invoke("backtest", path, "--scenario", tiny_files["scenario"], "--runs", 20,
+                    "--days", DAYS, "--workers", 1, "--out", tmp_path / "out")
+    assert_user_error(result, "questions[0] (q).outcome", "'bridge_hitt'")
+    assert "simulating" not in result.stderr
+
+
 def test_results_and_run_options_do_not_mix(tiny_files):
     result = invoke("backtest", tiny_files["questions"], "--results", tiny_files["results"],
                     "--runs", 10)

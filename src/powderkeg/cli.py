@@ -979,12 +979,18 @@ def backtest_command(
         from powderkeg.results import load_results
 
         ds = load_results(results)
+        date = dt.date.fromisoformat(str(ds.attrs["date"]))
+        check_against(qs, questions, str(ds.attrs["scenario"]),
+                      [str(o) for o in ds.outcome.values], date, int(ds.attrs["days"]))
     else:
-        ds = _backtest_runs(scenario or qs.scenario, runs or 2_000, days or 365, seed or 0,
-                            policy, (workers, cluster, scheduler, chunk), quiet)
-    date = dt.date.fromisoformat(str(ds.attrs["date"]))
-    check_against(qs, questions, str(ds.attrs["scenario"]), [str(o) for o in ds.outcome.values],
-                  date, int(ds.attrs["days"]))
+        from powderkeg.scenario import load_scenario
+        from powderkeg.scenario.load import with_policy
+
+        s = with_policy(load_scenario(scenario or qs.scenario), policy.value if policy else None)
+        date = s.date
+        check_against(qs, questions, s.id, [o.id for o in s.outcomes], date, days or 365)
+        ds = _backtest_runs(s, runs or 2_000, days or 365, seed or 0,
+                            (workers, cluster, scheduler, chunk), quiet)
     doc = {"questions": questions, "command": ["powderkeg", *sys.argv[1:]],
            **backtest(ds, qs, date)}
     target = write_backtest(doc, out_dir or default_out_dir(f"backtest-{ds.attrs['scenario']}",
@@ -996,16 +1002,13 @@ def backtest_command(
     _print_backtest(doc, target)
 
 
-def _backtest_runs(ref, runs, days, seed, policy, execution, quiet):
+def _backtest_runs(s, runs, days, seed, execution, quiet):
     from powderkeg.engine.executors import make_executor
     from powderkeg.engine.preflight import check_runs
     from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
-    from powderkeg.scenario import load_scenario
-    from powderkeg.scenario.load import with_policy
 
     check_runs(runs)
-    s = with_policy(load_scenario(ref), policy.value if policy else None)
     workers, cluster, scheduler, chunk = execution
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
         bar.phase(f"simulating {s.id}: {runs:,} runs x {days} days ({ex.describe()})",

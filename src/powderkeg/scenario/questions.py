@@ -146,18 +146,18 @@ def load_questions(ref: str) -> QuestionSet:
 
 def check_against(questions: QuestionSet, name: str, scenario_id: str, outcome_ids: list[str],
                   date: dt.date, horizon_days: int) -> None:
-    """Refuse questions that the scenario's results cannot answer.
+    """Refuse questions that a scenario's runs cannot answer.
 
-    Each outcome must be one of ``outcome_ids``, and each deadline must lie within the
-    results' days: from ``date`` (day 0) to ``date + horizon_days``. Results of another
-    scenario than the file's (a variant) get a :class:`~powderkeg.errors.ResultWarning`.
+    Each outcome must be one of ``outcome_ids``, and each deadline must lie within the days
+    scored: from ``date`` (day 0) to ``date + horizon_days``. Another scenario than the
+    file's (a variant) gets a :class:`~powderkeg.errors.ResultWarning`.
     """
     last = date + dt.timedelta(days=horizon_days)
     problems = []
     if questions.scenario != scenario_id:
-        warnings.warn(f"{_WHAT} {name} is about '{questions.scenario}', but the results are "
-                      f"of '{scenario_id}'; its questions are scored on these results all the "
-                      "same (a variant shares its base's outcome ids).", ResultWarning,
+        warnings.warn(f"{_WHAT} {name} is about '{questions.scenario}', but the runs are of "
+                      f"'{scenario_id}'; its questions are scored on them all the same (a "
+                      "variant shares its base's outcome ids).", ResultWarning,
                       stacklevel=2)
     for i, q in enumerate(questions.questions):
         place = f"questions[{i}] ({q.id})"
@@ -165,7 +165,7 @@ def check_against(questions: QuestionSet, name: str, scenario_id: str, outcome_i
             problems.append(f"{place}.outcome: '{q.outcome}' is not an outcome of "
                             f"{scenario_id} (its outcomes: {', '.join(outcome_ids)})")
         if not date <= q.deadline <= last:
-            problems.append(f"{place}.deadline: {q.deadline} lies outside the results' days, "
+            problems.append(f"{place}.deadline: {q.deadline} lies outside the days scored, "
                             f"{date} (day 0) to {last} (day {horizon_days}); move it inside, "
                             "or run with a longer --days")
     if problems:
