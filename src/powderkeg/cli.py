@@ -932,6 +932,140 @@ def _write_sensitivity(doc: dict, folder: Path) -> None:
     tmp.replace(folder / "sensitivity.json")
 
 
+@app.command("backtest")
+@_user_errors
+def backtest_command(
+    questions: Annotated[str, typer.Argument(
+        help="A built-in question file id (autumn-2022) or a question YAML file.")],
+    results: Annotated[Optional[Path], typer.Option(
+        "--results", help="Score this results folder of `powderkeg run` instead of running.")]
+    = None,
+    scenario: Annotated[Optional[str], typer.Option(
+        help="Scenario to run (default: the one the question file names).")] = None,
+    runs: Annotated[Optional[int], typer.Option(
+        min=1, help="Number of simulated futures (default 2,000).")] = None,
+    days: Annotated[Optional[int], typer.Option(
+        min=1, max=3650, help="Horizon in days after the scenario date (default 365).")] = None,
+    seed: Annotated[Optional[int], typer.Option(
+        min=0, max=MAX_SEED, help="Seed, 0 to 2**64 - 1 (default 0).")] = None,
+    policy: Annotated[Optional[Policy], typer.Option(
+        help="The West's and Ukraine's response to each escalation (default: the "
+             "scenario's).")] = None,
+    workers: WorkersOpt = 2,
+    cluster: ClusterOpt = None,
+    scheduler: SchedulerOpt = None,
+    chunk: ChunkOpt = None,
+    quiet: QuietOpt = False,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Folder for ledger.csv, backtest.json and the reliability diagram "
+                      "(must be new or empty; default: a new folder under runs/).")] = None,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print one JSON summary on standard output instead of tables.")] = False,
+) -> None:
+    """Score a run's probabilities on resolved questions: Brier and log scores, a ledger."""
+    from powderkeg.analysis.backtest import backtest
+    from powderkeg.report.backtest import write_backtest
+    from powderkeg.results import default_out_dir
+    from powderkeg.scenario.questions import check_against, load_questions
+
+    qs = load_questions(questions)
+    if results is not None:
+        given = [f"--{k}" for k, v in (("scenario", scenario), ("runs", runs), ("days", days),
+                                       ("seed", seed), ("policy", policy)) if v is not None]
+        if given:
+            raise InputError(f"--results scores runs that were already made, so {', '.join(given)} "
+                             "cannot change them. Leave out --results to run anew, or leave "
+                             "out those options.")
+        from powderkeg.results import load_results
+
+        ds = load_results(results)
+        date = dt.date.fromisoformat(str(ds.attrs["date"]))
+        check_against(qs, questions, str(ds.attrs["scenario"]),
+                      [str(o) for o in ds.outcome.values], date, int(ds.attrs["days"]))
+    else:
+        from powderkeg.scenario import load_scenario
+        from powderkeg.scenario.load import with_policy
+
+        s = with_policy(load_scenario(scenario or qs.scenario), policy.value if policy else None)
+        date = s.date
+        check_against(qs, questions, s.id, [o.id for o in s.outcomes], date, days or 365)
+        ds = _backtest_runs(s, runs or 2_000, days or 365, seed or 0,
+                            (workers, cluster, scheduler, chunk), quiet)
+    doc = {"questions": questions, "command": ["powderkeg", *sys.argv[1:]],
+           **backtest(ds, qs, date)}
+    target = write_backtest(doc, out_dir or default_out_dir(f"backtest-{ds.attrs['scenario']}",
+                                                            doc["seed"]))
+    if as_json:
+        summary = {k: v for k, v in doc.items() if k != "reliability"}
+        sys.stdout.write(json.dumps({**summary, "out": str(target)}) + "\n")
+        return
+    _print_backtest(doc, target)
+
+
+def _backtest_runs(s, runs, days, seed, execution, quiet):
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.preflight import check_runs
+    from powderkeg.engine.progress import JobProgress
+    from powderkeg.engine.simulate import simulate
+
+    check_runs(runs)
+    workers, cluster, scheduler, chunk = execution
+    with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
+        bar.phase(f"simulating {s.id}: {runs:,} runs x {days} days ({ex.describe()})",
+                  runs * days)
+        return simulate(s, runs, days, seed, executor=ex, chunk_size=chunk, progress=bar)
+
+
+def _print_backtest(doc: dict, target: Path) -> None:
+    table = Table(title=f"{doc['scenario']}: {len(doc['ledger'])} questions scored on "
+                        f"{doc['runs']:,} runs (seed {doc['seed']})", title_justify="left")
+    table.add_column("question", overflow="fold", min_width=14)
+    for col in ("deadline", "model", "95% interval", "happened", "Brier", "log", "crowd"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in doc["ledger"]:
+        crowd = r["crowd"]
+        table.add_row(r["id"], r["deadline"], f"{r['probability']:.1%}",
+                      f"{r['ci95'][0]:.1%}-{r['ci95'][1]:.1%}",
+                      f"yes {r['resolved_on']}" if r["resolution"] else "no",
+                      f"{r['brier']:.3f}", f"{r['log']:.3f}",
+                      f"{crowd['probability']:.0%} ({crowd['brier']:.3f})" if crowd else "-")
+    out.print(table)
+    scores = Table(title="Mean scores (lower is better); 95% bootstrap intervals over the "
+                         "questions asked and over the runs", title_justify="left")
+    scores.add_column("forecaster", overflow="fold", min_width=14)
+    for col in ("questions", "Brier", "over questions", "over runs", "log", "over questions"):
+        scores.add_column(col, justify="right", no_wrap=True)
+
+    def row(name, n, s):
+        runs_ci = s.get("brier_ci95_runs")
+        scores.add_row(name, str(n), f"{s['brier']:.3f}", _span(s["brier_ci95_questions"]),
+                       _span(runs_ci) if runs_ci else "", f"{s['log']:.3f}",
+                       _span(s["log_ci95_questions"]))
+
+    row("model", doc["scores"]["all"]["questions"], doc["scores"]["all"]["model"])
+    crowd = doc["scores"]["with_crowd"]
+    if crowd:
+        row("model, same questions", crowd["questions"], crowd["model"])
+        row("crowd", crowd["questions"], crowd["crowd"])
+        d = crowd["difference"]
+        scores.add_row("model - crowd (paired)", str(crowd["questions"]), f"{d['brier']:+.3f}",
+                       _span(d["brier_ci95"], "+"), "", f"{d['log']:+.3f}",
+                       _span(d["log_ci95"], "+"))
+    for name, s in doc["scores"].get("by_theory", {}).items():
+        scores.add_row(f"model, {name} runs", str(len(doc["ledger"])),
+                       f"{s['brier']:.3f}", "", "", f"{s['log']:.3f}", "")
+    scores.add_row("always 50%", str(len(doc["ledger"])), "0.250", "", "",
+                   f"{doc['uninformed']['log']:.3f}", "")
+    out.print(scores)
+    out.print(f"Log score: -ln of the probability given to what happened, clipped to "
+              f"[{doc['log_floor']:g}, {1 - doc['log_floor']:g}]. Ledger, scores and the "
+              f"reliability diagram written to {target}", markup=False, soft_wrap=True)
+
+
+def _span(ci, sign: str = "") -> str:
+    return f"{ci[0]:{sign}.3f} to {ci[1]:{sign}.3f}"
+
+
 def main() -> None:
     app()
 

@@ -9,6 +9,7 @@ and never touches an existing folder.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import errno
 import json
@@ -23,8 +24,8 @@ import xarray as xr
 from powderkeg import __version__
 from powderkeg.errors import InputError
 
-__all__ = ["write_results", "load_results", "default_out_dir", "check_out_dir", "RESULTS_FILE",
-           "write_failure", "work_dir_for", "partial_folders", "PARTIAL", "WORK"]
+__all__ = ["write_results", "atomic_folder", "load_results", "default_out_dir", "check_out_dir",
+           "RESULTS_FILE", "write_failure", "work_dir_for", "partial_folders", "PARTIAL", "WORK"]
 
 RESULTS_FILE = "results.nc"
 PARTIAL = ".partial-"  # in the name of a results folder being written: .<name>.partial-<pid>-<hex>
@@ -93,8 +94,13 @@ def _run_table(ds: xr.Dataset) -> pd.DataFrame:
     return pd.DataFrame(table)
 
 
-def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[str]) -> Path:
-    """Write a results folder at ``out`` (which must not exist or be empty)."""
+@contextlib.contextmanager
+def atomic_folder(out: Path):
+    """Yield a hidden sibling folder to write into; it becomes ``out`` when the block ends.
+
+    ``out`` must not exist or be empty. If the block fails, the hidden folder is removed and
+    ``out`` is untouched; a failed write (disk full, not writable) is an :class:`InputError`.
+    """
     out = Path(out)
     check_out_dir(out)
     try:
@@ -105,15 +111,7 @@ def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[s
     tmp = out.parent / f".{out.name}{PARTIAL}{os.getpid()}-{secrets.token_hex(3)}"
     try:
         tmp.mkdir()
-        encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
-        ds.to_netcdf(tmp / RESULTS_FILE, engine="h5netcdf", encoding=encoding)
-        _run_table(ds).to_parquet(tmp / "runs.parquet", index=False)
-        (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
-        meta = {"powderkeg_version": __version__, "scenario": ds.attrs["scenario"],
-                "seed": int(ds.attrs["seed"]), "runs": int(ds.attrs["runs"]),
-                "days": int(ds.attrs["days"]), "command": command,
-                "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        yield tmp
         if out.exists():
             out.rmdir()
         os.replace(tmp, out)
@@ -123,7 +121,21 @@ def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[s
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
+
+
+def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[str]) -> Path:
+    """Write a results folder at ``out`` (which must not exist or be empty)."""
+    with atomic_folder(out) as tmp:
+        encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
+        ds.to_netcdf(tmp / RESULTS_FILE, engine="h5netcdf", encoding=encoding)
+        _run_table(ds).to_parquet(tmp / "runs.parquet", index=False)
+        (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
+        meta = {"powderkeg_version": __version__, "scenario": ds.attrs["scenario"],
+                "seed": int(ds.attrs["seed"]), "runs": int(ds.attrs["runs"]),
+                "days": int(ds.attrs["days"]), "command": command,
+                "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+        (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+    return Path(out)
 
 
 def load_results(results_dir) -> xr.Dataset:
