@@ -132,7 +132,8 @@ def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[s
         (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
         meta = {"powderkeg_version": __version__, "scenario": ds.attrs["scenario"],
                 "seed": int(ds.attrs["seed"]), "runs": int(ds.attrs["runs"]),
-                "days": int(ds.attrs["days"]), "command": command,
+                "days": int(ds.attrs["days"]), "policy": ds.attrs.get("policy"),
+                "command": command,
                 "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
     return Path(out)
