@@ -439,6 +439,7 @@ def show(
         out.print(f"Escalation ladder: {' > '.join(r.id for r in p.escalation.rungs)} (start: "
                   f"{p.escalation.start_rung}); theories weighted "
                   f"{_weights(p.escalation.theory_weights)}", markup=False)
+        _print_politics_data(s)
     out.print(f"Outcomes ({len(s.outcomes)}): {', '.join(o.id for o in s.outcomes)}")
     _print_provenance(s, assumptions)
 
@@ -473,6 +474,23 @@ def _print_provenance(s, listing: bool) -> None:
                 cite = f"  {escape(v.source)}" if v.source else ""
                 out.print(f"  {escape(path)} = {escape(v.describe())}{cite}  "
                           f"[dim]{escape(v.note or 'no source, no note')}[/]")
+
+
+def _print_politics_data(s) -> None:
+    """What the scenario declares of its politics: policies, personnel moves and the events
+    they record, a mediator, and the case base with how many cases predate the scenario."""
+    from powderkeg.scenario.cases import scenario_case_base
+
+    p = s.politics
+    base = scenario_case_base(s)
+    known = sum(c.date <= s.date for c in base.cases)
+    moves = ", ".join(f"{k} ({m.event})" for k, m in p.personnel.items()) or "none"
+    mediation = (f"; mediation by {p.mediation.mediator}, offers "
+                 f"{p.mediation.offer_per_period.describe()} a period"
+                 if p.mediation is not None else "")
+    out.print(f"Policies: {', '.join(p.policies)}; personnel moves (event): {moves}"
+              f"{mediation}; case base {base.file or 'shipped'}: {len(base.cases)} cases, "
+              f"{known} dated on or before {s.date}", markup=False)
 
 
 def _weights(w) -> str:
@@ -545,9 +563,9 @@ def calibrate(
               + (f" (± {se[0]:.2g})" if len(se) == 1 else
                  " (± " + ", ".join(f"{x:.2g}" for x in c.posterior_se) + ")"), markup=False)
     flips = [cid for cid, f in zip(c.case_ids, c.loo_flips, strict=True) if f]
-    verdict = ("the sign of the log Bayes factor" if len(c.theory_ids) == 2 else
-               "the theory with the largest marginal likelihood")
-    out.print(f"Dropping one case changes {verdict}: {', '.join(flips)}." if flips else
+    verdict, verb = (("the sign of the log Bayes factor", "flips") if len(c.theory_ids) == 2
+                     else ("the theory with the largest marginal likelihood", "changes"))
+    out.print(f"Dropping one case {verb} {verdict}: {', '.join(flips)}." if flips else
               f"Dropping any one case leaves {verdict} unchanged.", markup=False)
     out.print("Use the posterior in a scenario with `theory_weights: calibrated`.")
 

@@ -2,7 +2,7 @@
 
 A results folder holds ``results.nc`` (the ``xarray.Dataset``), ``runs.parquet`` (one row per
 run: sampled parameters and outcome days), ``scenario.yaml`` (the scenario as resolved) and
-``run.json`` (version, seed, command). Everything is written into a hidden sibling folder
+``run.json`` (version, seed, policy, command). Everything is written into a hidden sibling folder
 that is renamed into place at the end, so an interrupted run leaves no half-written file
 and never touches an existing folder.
 """
