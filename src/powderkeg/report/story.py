@@ -427,8 +427,8 @@ def _political_events(ctx, prev, cur) -> list[dict]:
     mil = ctx.faction_name(pm.military)
     out = []
     leader_before = ctx.leader(p0)
-    for j, move_id in enumerate(pm.move_ids):
-        if pm.move_events[j] in new:
+    for j, event in enumerate(pm.move_events):
+        if event in new:
             out.append(_personnel_event(ctx, day, leader_before, j, p0, p1))
     rec = cur.record.politics
     if "coup_attempt" in new:

@@ -154,7 +154,7 @@ def _anchor_case_base(doc: dict, name: str) -> None:
     here = (Path(str(resources.files(_BUILTIN).joinpath(f"{name}.yaml"))).parent
             if name in builtin_ids() else Path(name).parent)
     politics["case_base"] = {"path": str((here / politics["case_base"]).resolve()),
-                             "file": politics["case_base"]}
+                             "file": politics["case_base"], "named_in": name}
 
 
 def _read_case_base(doc: dict) -> None:
@@ -165,7 +165,11 @@ def _read_case_base(doc: dict) -> None:
     politics = doc.get("politics")
     named = politics.get("case_base") if isinstance(politics, dict) else None
     if isinstance(named, dict) and "path" in named:
-        politics["case_base"] = case_base_document(named["path"], named["file"])
+        try:
+            politics["case_base"] = case_base_document(named["path"], named["file"])
+        except InputError as e:
+            raise InputError(f"Scenario file {named['named_in']}, politics.case_base: {e}") \
+                from None
 
 
 def _extends_path(chain: list[tuple[dict, str]], parents: list[str]) -> str:
