@@ -235,3 +235,14 @@ def test_a_2020_variant_of_autumn_2022_gets_no_2022_evidence():
     cases = {x.id: x for x in load_scenario("autumn-2022").politics.case_base.cases}
     assert c.later and all(cases[x].date.year >= 2020 for x in c.later)
     assert all(cases[x].date.isoformat() <= "2020-06-01" for x in c.case_ids)
+
+
+def test_posterior_errors_reduce_to_the_two_theory_formula_and_are_honest_for_three(autumn):
+    two = calibrate_scenario(autumn, draws=4096)
+    expected = two.posterior[0] * two.posterior[1] * two.log_bayes_factor_se
+    np.testing.assert_allclose(two.posterior_se, [expected, expected], rtol=1e-9)
+    s = load_scenario(str(SMALL_POLITICS))
+    a, b = (calibrate_scenario(s, draws=4096, seed=k) for k in (0, 1))
+    assert np.all(a.posterior_se > 0) and not np.array_equal(a.posterior, b.posterior)
+    assert np.all(np.abs(a.posterior - b.posterior) < 5 * np.hypot(a.posterior_se,
+                                                                   b.posterior_se))
