@@ -706,8 +706,8 @@ def schema() -> None:
 def compare_command(
     a: Annotated[str, typer.Argument(
         help="Baseline: SCENARIO or SCENARIO:POLICY, e.g. autumn-2022:match_strength "
-             "(a built-in id or a YAML file; POLICY is match_strength, offer_offramp or "
-             "mixed).")],
+             "(a built-in id or a YAML file; POLICY is one of the scenario's "
+             "politics.policies, for autumn-2022 match_strength, offer_offramp or mixed).")],
     b: Annotated[str, typer.Argument(help="The variant, written like A.")],
     runs: Annotated[int, typer.Option(min=1, help="Runs of each; run i of A and run i of B "
                                       "share their random numbers.")] = 2_000,
