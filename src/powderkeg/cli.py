@@ -968,9 +968,7 @@ def backtest_command(
         min=1, max=3650, help="Horizon in days after the scenario date (default 365).")] = None,
     seed: Annotated[Optional[int], typer.Option(
         min=0, max=MAX_SEED, help="Seed, 0 to 2**64 - 1 (default 0).")] = None,
-    policy: Annotated[Optional[Policy], typer.Option(
-        help="The West's and Ukraine's response to each escalation (default: the "
-             "scenario's).")] = None,
+    policy: PolicyOpt = None,
     workers: WorkersOpt = 2,
     cluster: ClusterOpt = None,
     scheduler: SchedulerOpt = None,
@@ -1006,7 +1004,7 @@ def backtest_command(
         from powderkeg.scenario import load_scenario
         from powderkeg.scenario.load import with_policy
 
-        s = with_policy(load_scenario(scenario or qs.scenario), policy.value if policy else None)
+        s = with_policy(load_scenario(scenario or qs.scenario), policy)
         date = s.date
         check_against(qs, questions, s.id, [o.id for o in s.outcomes], date, days or 365)
         ds = _backtest_runs(s, runs or 2_000, days or 365, seed or 0,
