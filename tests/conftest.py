@@ -1,5 +1,7 @@
 """Shared fixtures: the built-in scenario and its compiled model, loaded once per session."""
 
+from pathlib import Path
+
 import pytest
 
 from powderkeg.model.build import build_model
@@ -82,14 +84,36 @@ def autumn_variant(edit):
     return s
 
 
-def frozen_politics(_autumn=None, hazard: float = 0.05):
-    """autumn-2022 with a coup hazard that ignores its covariates: constant ``hazard``."""
+SMALL_POLITICS = Path(__file__).parent / "fixtures" / "politics-small.yaml"
+
+
+def small_politics(edit=None):
+    """The small politics fixture (one front, three theories, its own case base), with
+    ``edit(doc)`` applied to its resolved document."""
+    from powderkeg.scenario.load import resolve_document
+    from powderkeg.scenario.references import reference_problems
+    from powderkeg.scenario.schema import Scenario
+
+    doc, _ = resolve_document(str(SMALL_POLITICS))
+    if edit is not None:
+        edit(doc)
+    s = Scenario.model_validate(doc)
+    assert reference_problems(s) == []
+    return s
+
+
+def frozen_politics(_autumn=None, hazard: float = 0.05, variant=autumn_variant,
+                    period_days: int | None = None):
+    """A scenario (autumn-2022, or ``variant=small_politics``) with a coup hazard that ignores
+    its covariates: constant ``hazard`` per decision period (of ``period_days`` if given)."""
     import math
 
     def edit(doc):
+        if period_days is not None:
+            doc["politics"]["decision_period_days"] = period_days
         regime = doc["politics"]["regime"]
         regime["intercept"] = math.log(hazard / (1 - hazard))
         for key in ("setbacks", "fragmentation", "armed_outside", "unanswered_blame"):
             regime[key] = 0.0
 
-    return autumn_variant(edit), hazard
+    return variant(edit), hazard

@@ -14,7 +14,6 @@ from powderkeg.cli import app
 from powderkeg.errors import InputError
 from powderkeg.model.calibration import (
     DRAWS,
-    THEORIES,
     WEIGHTS,
     calibrate,
     calibrate_scenario,
@@ -24,6 +23,7 @@ from powderkeg.model.random import Streams
 from powderkeg.scenario.cases import load_cases
 
 runner = CliRunner()
+THEORIES = ("weakness_invites", "cornered_escalates")  # autumn-2022's, in its order
 
 
 def case(cid, response, strength=1.0, threat=0.0, red_line=False, offramp=False):

@@ -137,9 +137,12 @@ def test_parse_spec_splits_only_at_a_policy(text, expected):
     assert parse_spec(text) == expected
 
 
-def test_parse_spec_names_an_unknown_policy():
+def test_an_unknown_policy_is_named_with_the_scenario_s_policies(autumn):
+    from powderkeg.scenario.load import with_policy
+
+    assert parse_spec("autumn-2022:offer_offrmp") == ("autumn-2022", "offer_offrmp")
     with pytest.raises(InputError, match="offer_offrmp.*match_strength, offer_offramp, mixed"):
-        parse_spec("autumn-2022:offer_offrmp")
+        with_policy(autumn, "offer_offrmp")
 
 
 def test_parse_spec_keeps_an_existing_file_whole(tmp_path, monkeypatch):

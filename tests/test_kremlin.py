@@ -120,16 +120,18 @@ def test_calibration_of_the_shipped_case_base_is_finite(autumn):
     assert c.posterior.sum() == pytest.approx(1.0)
 
 
-def test_coup_hazard_gives_a_geometric_time_to_first_attempt(autumn):
-    """With constant covariates the attempt day is geometric with the hazard's probability."""
-    from conftest import frozen_politics
+def test_coup_hazard_gives_a_geometric_time_to_first_attempt():
+    """With constant covariates the attempt day is geometric with the hazard's probability
+    (on the small politics fixture with daily decisions: the hazard per period does not need
+    the whole theatre, nor two weeks a period)."""
+    from conftest import frozen_politics, small_politics
 
     from powderkeg.engine.simulate import simulate
 
-    s, hazard = frozen_politics(autumn)
-    ds = simulate(s, 3000, 14 * 40, seed=2)
-    day = ds.event_day.sel(outcome="armed_mutiny_or_coup_attempt").values
-    periods = day[~np.isnan(day)] / 14  # attempts happen on period ends: 1, 2, ...
+    s, hazard = frozen_politics(variant=small_politics, period_days=1)
+    ds = simulate(s, 3000, 40, seed=2)
+    day = ds.event_day.sel(outcome="coup_attempt").values
+    periods = day[~np.isnan(day)]  # attempts happen on period ends: days 1, 2, ...
     assert np.all(periods == np.round(periods))
     observed = np.bincount(periods.astype(int), minlength=41)[1:41]
     expected = 3000 * hazard * (1 - hazard) ** np.arange(40)
@@ -170,10 +172,11 @@ def test_a_collapsing_front_raises_blame_hardliners_and_mutiny():
 
     m, w, crash = _run_states(autumn_variant(collapse), days=56)
     _, _, calm = _run_states(autumn_variant(stable), days=56)
-    mil, hard = m.politics.military, m.politics.hardliners
+    mil = m.politics.military
+    hard = m.politics.move_gainers[m.politics.move_ids.index("promote_hardliner")]
     assert crash.politics.setbacks.mean() > calm.politics.setbacks.mean()
     assert crash.politics.blame[:, mil].mean() > calm.politics.blame[:, mil].mean()
-    attempts = lambda st: st.politics.event_day[:, 3] >= 0  # noqa: E731
+    attempts = lambda st: st.politics.event_day[:, m.politics.event("coup_attempt")] >= 0  # noqa: E731
     assert attempts(crash).mean() > attempts(calm).mean()
     # blame moves influence to the hawkish critics; compare the same runs (common random
     # numbers) where no crisis has broken a faction in either variant
@@ -196,9 +199,9 @@ def test_a_redeployment_home_lowers_the_forces_in_the_theater():
                        redeploy_fraction=0.5, redeploy_days=1000)
         return autumn_variant(edit)
 
-    _, _, pulled = _run_states(crisis(1.0), runs=100, days=15)
+    m, _, pulled = _run_states(crisis(1.0), runs=100, days=15)
     _, _, kept = _run_states(crisis(0.0), runs=100, days=15)
-    assert (pulled.politics.event_day[:, 6] == 14).all()
+    assert (pulled.politics.event_day[:, m.politics.event("forces_redeployed")] == 14).all()
     ratio = pulled.forces[..., 1].sum(axis=1) / kept.forces[..., 1].sum(axis=1)
     assert np.all(ratio < 0.75) and np.all(ratio > 0.3)
 
@@ -232,7 +235,7 @@ def test_a_mobilisation_feeds_forces_into_the_theater_after_its_lag_and_costs_bl
     m, _, before = _run_states(called_up(100_000), runs=60, days=20)
     _, _, none_before = _run_states(called_up(None), runs=60, days=20)
     np.testing.assert_allclose(before.forces, none_before.forces)  # still within the lag
-    assert (before.politics.event_day[:, _event_column("mobilization")] == 14).all()
+    assert (before.politics.event_day[:, m.politics.event("mobilization")] == 14).all()
     mil = m.politics.military  # the call-up is blamed on the military command
     np.testing.assert_allclose(before.politics.blame[:, mil] - none_before.politics.blame[:, mil],
                                0.5)
@@ -241,12 +244,6 @@ def test_a_mobilisation_feeds_forces_into_the_theater_after_its_lag_and_costs_bl
     gained = mobilised.forces[..., 1].sum(axis=1) - none.forces[..., 1].sum(axis=1)
     # 100,000 arrive over days 24-44 (the fighting then differs, so not exactly that)
     assert np.all(gained > 50_000)
-
-
-def _event_column(name):
-    from powderkeg.model.politics import EVENT_INDEX
-
-    return EVENT_INDEX[name]
 
 
 def _red_lines_crossed(scenario, runs=200, days=120):

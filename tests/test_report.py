@@ -36,7 +36,6 @@ from powderkeg.report.politics import has_escalation, has_influence, rung_shares
 from powderkeg.results import write_results
 from powderkeg.scenario import load_scenario, scenario_to_yaml
 from powderkeg.scenario.load import with_policy
-from powderkeg.scenario.politics_schema import POLICIES
 
 RUNS, DAYS = 60, 40
 ALWAYS = ("outcome_probabilities", "outcome_timelines", "fronts", "supply", "network_map")
@@ -206,12 +205,19 @@ def test_a_truncated_results_file_is_a_clear_error(tmp_path, with_politics, keep
 
 def test_the_header_names_the_response_policy_the_runs_were_played_under(simulated, tmp_path):
     scenario, ds = simulated
-    for policy in POLICIES:
+    import xarray as xr
+
+    assert ds.attrs["policy"] == scenario.politics.policy  # the simulation records it
+    for policy in scenario.politics.policies:
         folder = tmp_path / policy
-        write_results(ds, scenario_to_yaml(with_policy(scenario, policy)), folder, ["test"])
+        played = with_policy(scenario, policy)
+        write_results(ds.assign_attrs(policy=policy), scenario_to_yaml(played), folder, ["test"])
         html = render_page(load_inputs(folder), [])
         assert f"response policy <b>{policy}</b>" in html
         assert html.count("response policy <b>") == 1
+        assert json.loads((folder / "run.json").read_text())["policy"] == policy
+        with xr.open_dataset(folder / "results.nc", engine="h5netcdf") as saved:
+            assert saved.attrs["policy"] == policy
 
 
 # --- the pieces ---------------------------------------------------------------------------------

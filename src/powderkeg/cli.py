@@ -79,12 +79,10 @@ def _user_errors(fn):
     return wrapper
 
 
-class Policy(str, Enum):
-    match_strength = "match_strength"
-    offer_offramp = "offer_offramp"
-    mixed = "mixed"
-
-
+PolicyOpt = Annotated[Optional[str], typer.Option(
+    help="The opponent's response policy to each escalation, an id of the scenario's "
+         "politics.policies (default: the scenario's politics.policy); autumn-2022 has "
+         "match_strength, offer_offramp and mixed.")]
 ScenarioArg = Annotated[str, typer.Argument(
     help="A built-in scenario id (see `powderkeg scenarios`) or a path to a YAML file.")]
 
@@ -133,9 +131,7 @@ def run(
         "--resume", help="Finish an interrupted job with the same --out: reuse its finished "
                          "chunks, compute only the missing ones.")] = False,
     quiet: QuietOpt = False,
-    policy: Annotated[Optional[Policy], typer.Option(
-        help="The West's and Ukraine's response to each escalation (default: the scenario's): "
-             "match_strength, offer_offramp or mixed.")] = None,
+    policy: PolicyOpt = None,
     with_report: Annotated[bool, typer.Option(
         "--report", help="Also write the HTML report (and its figures) into the results "
                          "folder.")] = False,
@@ -154,7 +150,7 @@ def run(
         raise InputError("--resume needs the --out folder of the job to finish (or use "
                          "`powderkeg resume WORK_DIR` with a folder that `powderkeg runs` "
                          "lists).")
-    s = with_policy(load_scenario(scenario), policy.value if policy else None)
+    s = with_policy(load_scenario(scenario), policy)
     target = out_dir or default_out_dir(s.id, seed)
     request = RunRequest(runs, days, seed, str(target), record_every or record_interval(runs, days),
                          chunk or default_chunk(runs), with_report)
@@ -209,7 +205,7 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
         return
     out.print(_outcome_table(s, summary, r.runs, r.days))
     if any("by_theory" in v for v in summary.values()):
-        out.print(_theory_table(summary, r.runs))
+        out.print(_theory_table(s, summary, r.runs))
     out.print(f"Results written to {written}")
     if report_path is not None:
         out.print(f"Report: {report_path}")
@@ -302,8 +298,8 @@ def _outcome_table(s, summary, runs, days) -> Table:
     return table
 
 
-def _theory_table(summary, runs) -> Table:
-    order = ("weakness_invites", "cornered_escalates")
+def _theory_table(s, summary, runs) -> Table:
+    order = tuple(s.politics.escalation.theories)
     first = next(v for v in summary.values() if "by_theory" in v)["by_theory"]
     names = [t for t in order if t in first] + [t for t in first if t not in order]
     table = Table(title="By escalation theory: probability (95% interval)", title_justify="left")
@@ -443,6 +439,7 @@ def show(
         out.print(f"Escalation ladder: {' > '.join(r.id for r in p.escalation.rungs)} (start: "
                   f"{p.escalation.start_rung}); theories weighted "
                   f"{_weights(p.escalation.theory_weights)}", markup=False)
+        _print_politics_data(s)
     out.print(f"Outcomes ({len(s.outcomes)}): {', '.join(o.id for o in s.outcomes)}")
     _print_provenance(s, assumptions)
 
@@ -479,6 +476,23 @@ def _print_provenance(s, listing: bool) -> None:
                           f"[dim]{escape(v.note or 'no source, no note')}[/]")
 
 
+def _print_politics_data(s) -> None:
+    """What the scenario declares of its politics: policies, personnel moves and the events
+    they record, a mediator, and the case base with how many cases predate the scenario."""
+    from powderkeg.scenario.cases import scenario_case_base
+
+    p = s.politics
+    base = scenario_case_base(s)
+    known = sum(c.date <= s.date for c in base.cases)
+    moves = ", ".join(f"{k} ({m.event})" for k, m in p.personnel.items()) or "none"
+    mediation = (f"; mediation by {p.mediation.mediator}, offers "
+                 f"{p.mediation.offer_per_period.describe()} a period"
+                 if p.mediation is not None else "")
+    out.print(f"Policies: {', '.join(p.policies)}; personnel moves (event): {moves}"
+              f"{mediation}; case base {base.file or 'shipped'}: {len(base.cases)} cases, "
+              f"{known} dated on or before {s.date}", markup=False)
+
+
 def _weights(w) -> str:
     if w == "calibrated":
         return "by calibration on the case base"
@@ -500,7 +514,8 @@ def calibrate(
     scenario: Annotated[str, typer.Argument(
         help="A built-in scenario id or a YAML file with a politics section.")] = "autumn-2022",
     cases: Annotated[Optional[Path], typer.Option(
-        help="A case file of the same format as the shipped case base (default: shipped).")]
+        help="A case file of the same format as the shipped case base (default: the "
+             "scenario's politics.case_base, else the shipped one).")]
     = None,
     draws: Annotated[int, typer.Option(
         min=2, max=1 << 20, help="Prior draws for the Monte Carlo marginal likelihoods "
@@ -509,22 +524,23 @@ def calibrate(
     seed: Annotated[int, typer.Option(min=0, help="Seed of the prior draws.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Weigh the two escalation theories against the historical case base (Bayes factor)."""
-    from powderkeg.model.calibration import THEORIES, calibrate_scenario
+    """Weigh the scenario's escalation theories against its historical case base (Bayes
+    factor); only cases dated on or before the scenario's date count."""
+    from powderkeg.model.calibration import calibrate_scenario
     from powderkeg.scenario import load_scenario
-    from powderkeg.scenario.cases import load_cases
+    from powderkeg.scenario.cases import load_cases, scenario_case_base
 
     s = load_scenario(scenario)
     if s.politics is None:
         raise InputError(f"Scenario '{s.id}' has no politics section: there are no escalation "
                          "theories to calibrate. Use a scenario with politics (autumn-2022).")
-    case_list = load_cases(str(cases) if cases else None)
-    c = calibrate_scenario(s, case_list, draws=draws, seed=seed)
+    case_list = load_cases(str(cases)) if cases else tuple(scenario_case_base(s).cases)
+    c = calibrate_scenario(s, case_list if cases else None, draws=draws, seed=seed)
     by_id = {case.id: case for case in case_list}
     if as_json:
         sys.stdout.write(json.dumps(_calibration_doc(s, c, by_id)) + "\n")
         return
-    out.print(_calibration_table(c, by_id))
+    out.print(_calibration_table(s, c, by_id))
     out.print(_loo_table(c))
     if c.later:
         out.print(f"Left out ({len(c.later)}): {', '.join(c.later)}: dated after the scenario "
@@ -536,25 +552,27 @@ def calibrate(
     out.print(f"Marginal log likelihood over the priors of the weights, precision and rung "
               f"costs ({c.draws:,} draws, seed {c.seed}; ± Monte Carlo standard error): "
               + ", ".join(f"{t} {c.log_marginal[k]:.2f} ± {c.log_marginal_se[k]:.2g}"
-                          for k, t in enumerate(THEORIES)), markup=False)
-    out.print(f"Log Bayes factor ({THEORIES[0]} over {THEORIES[1]}): "
-              f"{c.log_bayes_factor:.2f} ± {c.log_bayes_factor_se:.2g} (Bayes factor "
-              f"{np.exp(c.log_bayes_factor):.3g})", markup=False)
-    out.print(f"Posterior weights from prior {c.prior[0]:.2f}/{c.prior[1]:.2f}: "
-              f"{THEORIES[0]} {c.posterior[0]:.3f}, {THEORIES[1]} {c.posterior[1]:.3f} "
-              f"(± {c.posterior_se:.2g})", markup=False)
+                          for k, t in enumerate(c.theory_ids)), markup=False)
+    if len(c.theory_ids) > 1:
+        out.print(f"Log Bayes factor ({c.theory_ids[0]} over {c.theory_ids[1]}): "
+                  f"{c.log_bayes_factor:.2f} ± {c.log_bayes_factor_se:.2g} (Bayes factor "
+                  f"{np.exp(c.log_bayes_factor):.3g})", markup=False)
+    se = np.unique(np.round(c.posterior_se, 12))
+    out.print(f"Posterior weights from prior {'/'.join(f'{x:.2f}' for x in c.prior)}: "
+              + ", ".join(f"{t} {c.posterior[k]:.3f}" for k, t in enumerate(c.theory_ids))
+              + (f" (± {se[0]:.2g})" if len(se) == 1 else
+                 " (± " + ", ".join(f"{x:.2g}" for x in c.posterior_se) + ")"), markup=False)
     flips = [cid for cid, f in zip(c.case_ids, c.loo_flips, strict=True) if f]
-    out.print(f"Dropping one case flips the sign of the log Bayes factor: {', '.join(flips)}."
-              if flips else "Dropping any one case leaves the sign of the log Bayes factor "
-                            "unchanged.", markup=False)
+    verdict, verb = (("the sign of the log Bayes factor", "flips") if len(c.theory_ids) == 2
+                     else ("the theory with the largest marginal likelihood", "changes"))
+    out.print(f"Dropping one case {verb} {verdict}: {', '.join(flips)}." if flips else
+              f"Dropping any one case leaves {verdict} unchanged.", markup=False)
     out.print("Use the posterior in a scenario with `theory_weights: calibrated`.")
 
 
 def _calibration_doc(s, c, by_id) -> dict:
-    from powderkeg.model.calibration import THEORIES
-
     def per_theory(values):
-        return dict(zip(THEORIES, map(float, values), strict=True))
+        return dict(zip(c.theory_ids, map(float, values), strict=True))
 
     return {
         "scenario": s.id, "start_rung": s.politics.escalation.start_rung, "draws": c.draws,
@@ -567,31 +585,35 @@ def _calibration_doc(s, c, by_id) -> dict:
         "log_marginal_likelihood_se": per_theory(c.log_marginal_se),
         "log_bayes_factor": c.log_bayes_factor, "log_bayes_factor_se": c.log_bayes_factor_se,
         "prior": per_theory(c.prior), "posterior": per_theory(c.posterior),
-        "posterior_se": c.posterior_se,
+        "posterior_se": float(np.max(c.posterior_se)),
+        "posterior_se_by_theory": per_theory(c.posterior_se),
+        "case_base": s.politics.case_base.file if s.politics.case_base else "shipped",
         "leave_one_out": [{"case": cid, "log_bayes_factor": float(c.loo_log_bayes_factor[i]),
                            "se": float(c.loo_se[i]), "flips_sign": bool(c.loo_flips[i])}
                           for i, cid in enumerate(c.case_ids)],
     }
 
 
-def _calibration_table(c, by_id) -> Table:
-    table = Table(title=f"Probability each theory gives Russia's observed response, over the "
+def _calibration_table(s, c, by_id) -> Table:
+    side = s.politics.side.replace("_", " ").title()
+    table = Table(title=f"Probability each theory gives {side}'s observed response, over the "
                         f"prior of its weights ({len(c.case_ids)} cases)", title_justify="left")
-    for col in ("case", "date", "opponent", "threat", "response", "weakness invites",
-                "cornered escalates"):
+    for col in ("case", "date", "opponent", "threat", "response",
+                *(t.replace("_", " ") for t in c.theory_ids)):
         table.add_column(col, justify="left" if col in ("case", "response") else "right")
     for i, cid in enumerate(c.case_ids):
         case = by_id[cid]
         table.add_row(cid, str(case.date), f"{case.opponent_strength:g}",
                       f"{case.regime_threat:g}", case.response,
-                      f"{c.probabilities[i, 0]:.3f}", f"{c.probabilities[i, 1]:.3f}")
+                      *(f"{p:.3f}" for p in c.probabilities[i]))
     return table
 
 
 def _loo_table(c) -> Table:
     table = Table(title=f"Leave one out: the log Bayes factor without each case (with all: "
                         f"{c.log_bayes_factor:.2f})", title_justify="left")
-    for col in ("case without", "log BF", "± MC error", "change", "sign flips"):
+    verdict = "sign flips" if len(c.theory_ids) == 2 else "best theory changes"
+    for col in ("case without", "log BF", "± MC error", "change", verdict):
         table.add_column(col, justify="left" if col == "case without" else "right")
     for i, cid in enumerate(c.case_ids):
         flip = bool(c.loo_flips[i])
@@ -623,9 +645,7 @@ def story(
         "--format", help="md: a dated story in Markdown; csv: one row per event with the "
                          "columns event_date, actor1, actor2, event_type, location, latitude, "
                          "longitude, notes.")] = StoryFormat.md,
-    policy: Annotated[Optional[Policy], typer.Option(
-        help="The West's and Ukraine's response to each escalation (default: the scenario's): "
-             "match_strength, offer_offramp or mixed.")] = None,
+    policy: PolicyOpt = None,
     max_runs: Annotated[int, typer.Option(
         min=1, help="With --find: how many runs (0, 1, ...) to search.")] = 10_000,
     out_file: Annotated[Optional[Path], typer.Option(
@@ -642,7 +662,7 @@ def story(
                          "first run in which that outcome happens).")
     if run is not None:
         check_run(run)
-    s = with_policy(load_scenario(scenario), policy.value if policy else None)
+    s = with_policy(load_scenario(scenario), policy)
     if find is not None:
         from powderkeg.engine.progress import JobProgress
 
@@ -686,8 +706,8 @@ def schema() -> None:
 def compare_command(
     a: Annotated[str, typer.Argument(
         help="Baseline: SCENARIO or SCENARIO:POLICY, e.g. autumn-2022:match_strength "
-             "(a built-in id or a YAML file; POLICY is match_strength, offer_offramp or "
-             "mixed).")],
+             "(a built-in id or a YAML file; POLICY is one of the scenario's "
+             "politics.policies, for autumn-2022 match_strength, offer_offramp or mixed).")],
     b: Annotated[str, typer.Argument(help="The variant, written like A.")],
     runs: Annotated[int, typer.Option(min=1, help="Runs of each; run i of A and run i of B "
                                       "share their random numbers.")] = 2_000,
@@ -948,9 +968,7 @@ def backtest_command(
         min=1, max=3650, help="Horizon in days after the scenario date (default 365).")] = None,
     seed: Annotated[Optional[int], typer.Option(
         min=0, max=MAX_SEED, help="Seed, 0 to 2**64 - 1 (default 0).")] = None,
-    policy: Annotated[Optional[Policy], typer.Option(
-        help="The West's and Ukraine's response to each escalation (default: the "
-             "scenario's).")] = None,
+    policy: PolicyOpt = None,
     workers: WorkersOpt = 2,
     cluster: ClusterOpt = None,
     scheduler: SchedulerOpt = None,
@@ -986,7 +1004,7 @@ def backtest_command(
         from powderkeg.scenario import load_scenario
         from powderkeg.scenario.load import with_policy
 
-        s = with_policy(load_scenario(scenario or qs.scenario), policy.value if policy else None)
+        s = with_policy(load_scenario(scenario or qs.scenario), policy)
         date = s.date
         check_against(qs, questions, s.id, [o.id for o in s.outcomes], date, days or 365)
         ds = _backtest_runs(s, runs or 2_000, days or 365, seed or 0,

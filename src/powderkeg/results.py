@@ -2,7 +2,7 @@
 
 A results folder holds ``results.nc`` (the ``xarray.Dataset``), ``runs.parquet`` (one row per
 run: sampled parameters and outcome days), ``scenario.yaml`` (the scenario as resolved) and
-``run.json`` (version, seed, command). Everything is written into a hidden sibling folder
+``run.json`` (version, seed, policy, command). Everything is written into a hidden sibling folder
 that is renamed into place at the end, so an interrupted run leaves no half-written file
 and never touches an existing folder.
 """
@@ -132,7 +132,8 @@ def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[s
         (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
         meta = {"powderkeg_version": __version__, "scenario": ds.attrs["scenario"],
                 "seed": int(ds.attrs["seed"]), "runs": int(ds.attrs["runs"]),
-                "days": int(ds.attrs["days"]), "command": command,
+                "days": int(ds.attrs["days"]), "policy": ds.attrs.get("policy"),
+                "command": command,
                 "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
         (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
     return Path(out)

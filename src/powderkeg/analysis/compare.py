@@ -26,6 +26,7 @@ paired binomial proportions", Statistics in Medicine 33(16):2850-2875, doi:10.10
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +34,6 @@ import xarray as xr
 
 from powderkeg.analysis.intervals import wilson_interval
 from powderkeg.errors import InputError
-from powderkeg.scenario.politics_schema import POLICIES
 
 __all__ = ["compare", "parse_spec", "newcombe_paired_interval", "newcombe_unpaired_interval",
            "paired_counts"]
@@ -176,9 +176,10 @@ def compare(ds_a: xr.Dataset, ds_b: xr.Dataset, level: float = 0.95) -> list[dic
 def parse_spec(text: str) -> tuple[str, str | None]:
     """Split ``SCENARIO[:POLICY]`` into the scenario reference and the policy (or ``None``).
 
-    Only the last colon splits, and only when what follows names a response policy, so a file
-    path with colons in it stays whole. A suffix that looks like a misspelt policy (letters and
-    underscores) raises :class:`~powderkeg.errors.InputError` unless the whole text is a file.
+    Only the last colon splits, and only when what follows looks like a policy id (lower-case
+    letters, digits and underscores) and the whole text is not a file, so a file path with
+    colons in it stays whole. Whether the scenario declares the policy is checked when it is
+    applied (:func:`~powderkeg.scenario.load.with_policy`).
 
     >>> parse_spec("autumn-2022:offer_offramp")
     ('autumn-2022', 'offer_offramp')
@@ -188,13 +189,10 @@ def parse_spec(text: str) -> tuple[str, str | None]:
     head, sep, tail = text.rpartition(":")
     if not sep:
         return text, None
-    if tail in POLICIES:
-        if not head:
-            raise InputError(f"'{text}' names a policy but no scenario; write SCENARIO:{tail}, "
-                             f"e.g. autumn-2022:{tail}.")
-        return head, tail
-    looks_like_policy = tail.replace("_", "").isalpha() and tail.islower()
-    if looks_like_policy and not Path(text).exists():
-        raise InputError(f"Unknown response policy '{tail}' in '{text}'. Write SCENARIO or "
-                         f"SCENARIO:POLICY with POLICY one of {', '.join(POLICIES)}.")
-    return text, None
+    looks_like_policy = bool(re.fullmatch(r"[a-z][a-z0-9_]*", tail))
+    if not looks_like_policy or Path(text).exists():
+        return text, None
+    if not head:
+        raise InputError(f"'{text}' names a policy but no scenario; write SCENARIO:{tail}, "
+                         f"e.g. autumn-2022:{tail}.")
+    return head, tail

@@ -218,6 +218,8 @@ def _assemble(scenario, model, parts, runs, days, seed, every) -> xr.Dataset:
         "powderkeg_version": __version__,
         "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
     })
+    if scenario.politics is not None:
+        ds.attrs["policy"] = scenario.politics.policy
     return ds
 
 
@@ -252,9 +254,7 @@ def _dataset(scenario, model, cat, series, event, outcome_ids, parts):
     )
     pm = model.politics
     if pm is not None:
-        from powderkeg.model.kremlin_params import THEORY_NAMES
-
-        ds["theory"] = ("run", np.array(THEORY_NAMES)[cat("theory")].astype(str),
+        ds["theory"] = ("run", np.array(pm.theory_ids)[cat("theory")].astype(str),
                         {"long_name": "escalation theory drawn for the run"})
         ds["escalation_rung"] = (("run", "day"), series["escalation_rung"],
                                  {"long_name": "escalation rung (index into rung)"})

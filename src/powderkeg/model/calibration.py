@@ -15,9 +15,9 @@ over the scenario's distributions of the theory's weights, the precision and the
 the project's counter-based generator (:class:`~powderkeg.model.random.Streams`, seed
 :data:`SEED`, one stream per number named by its path), so it is deterministic; log-mean-exp
 keeps it finite and the delta method gives its Monte Carlo standard error. A point prior (all
-numbers fixed) makes the estimate exact. The log Bayes factor of ``weakness_invites`` over
-``cornered_escalates`` is the difference of the two log marginals, and the posterior weights
-are ``prior * p(D | H)`` normalised.
+numbers fixed) makes the estimate exact. The scenario declares one or more theories; the log
+Bayes factor of the first over the second is the difference of their log marginals, and the
+posterior weights are ``prior * p(D | H)`` normalised over all of them.
 
 A case whose observed response is impossible at the starting rung (stepping down from the
 bottom rung, up from the top) has probability zero under both theories and says nothing
@@ -41,12 +41,12 @@ from powderkeg.errors import InputError
 from powderkeg.model.escalation import STEPS, utilities
 from powderkeg.model.random import Streams
 
-__all__ = ["Calibration", "THEORIES", "WEIGHTS", "DRAWS", "SEED", "log_choice_probabilities",
+__all__ = ["Calibration", "WEIGHTS", "DRAWS", "SEED", "log_choice_probabilities",
            "case_log_likelihoods", "log_marginal_likelihood", "log_bayes_factor",
-           "posterior_weights", "leave_one_out", "possible_responses", "calibrate",
-           "calibrate_scenario", "prior_draws", "theory_weights"]
+           "log_marginal_covariance", "posterior_weights", "posterior_standard_errors",
+           "leave_one_out", "possible_responses", "calibrate", "calibrate_scenario",
+           "prior_draws", "theory_weights"]
 
-THEORIES = ("weakness_invites", "cornered_escalates")
 WEIGHTS = ("hardliner", "threat", "trend", "resolve", "red_line", "cost", "inertia", "offramp")
 DRAWS = 1 << 15
 """Prior draws per theory for the Monte Carlo marginal likelihood (fixed, so results are
@@ -57,32 +57,36 @@ SEED = 0
 
 @dataclass(frozen=True)
 class Calibration:
-    """The result of weighing the two theories on a case base.
+    """The result of weighing a scenario's theories on a case base.
 
-    Arrays over theories are ordered as :data:`THEORIES`; arrays over cases as
-    :attr:`case_ids` (the cases scored, in file order).
+    Arrays over theories are ordered as :attr:`theory_ids` (the scenario's order); arrays
+    over cases as :attr:`case_ids` (the cases scored, in file order). The log Bayes factor is
+    the first theory's over the second's (0 with a single theory).
     """
 
+    theory_ids: tuple[str, ...]
     case_ids: tuple[str, ...]
     excluded: tuple[str, ...]  # cases left out: their response is impossible at the rung
-    probabilities: np.ndarray  # (n_cases, 2) prior-predictive probability of each response
-    log_marginal: np.ndarray  # (2,) log marginal likelihood log p(D | H)
-    log_marginal_se: np.ndarray  # (2,) its Monte Carlo standard error
-    log_bayes_factor: float  # weakness_invites over cornered_escalates
+    probabilities: np.ndarray  # (n_cases, T) prior-predictive probability of each response
+    log_marginal: np.ndarray  # (T,) log marginal likelihood log p(D | H)
+    log_marginal_se: np.ndarray  # (T,) its Monte Carlo standard error
+    log_bayes_factor: float  # the first theory over the second
     log_bayes_factor_se: float
-    prior: np.ndarray  # (2,)
-    posterior: np.ndarray  # (2,)
-    posterior_se: float  # Monte Carlo standard error of either posterior weight
+    prior: np.ndarray  # (T,)
+    posterior: np.ndarray  # (T,)
+    posterior_se: np.ndarray  # (T,) Monte Carlo standard error of each posterior weight
     loo_log_bayes_factor: np.ndarray  # (n_cases,) log Bayes factor without each case
     loo_se: np.ndarray  # (n_cases,)
+    loo_log_marginal: np.ndarray  # (n_cases, T) log marginals without each case
     draws: int
     seed: int
     later: tuple[str, ...] = ()  # cases left out: dated after the scenario (not yet known)
 
     @property
     def loo_flips(self) -> np.ndarray:
-        """True for each case whose removal changes the sign of the log Bayes factor."""
-        return np.sign(self.loo_log_bayes_factor) != np.sign(self.log_bayes_factor)
+        """True for each case whose removal changes the theory the cases favour most (the
+        largest marginal likelihood; with two theories, the sign of the log Bayes factor)."""
+        return np.argmax(self.loo_log_marginal, axis=1) != np.argmax(self.log_marginal)
 
 
 def log_choice_probabilities(u: np.ndarray, precision) -> np.ndarray:
@@ -217,34 +221,77 @@ def posterior_weights(prior, log_marginal) -> np.ndarray:
     return post / post.sum()
 
 
-def leave_one_out(case_loglik_a: np.ndarray, case_loglik_b: np.ndarray):
-    """The log Bayes factor and its error with each case dropped, on the same prior draws.
+def log_marginal_covariance(totals: np.ndarray) -> np.ndarray:
+    """Monte Carlo covariance of the log marginal estimates of several theories.
 
     Parameters
     ----------
-    case_loglik_a, case_loglik_b : ndarray, shape (N, n_cases)
-        Per-draw, per-case log likelihoods of the two theories.
+    totals : ndarray, shape (T, N)
+        ``l_kj``, the log likelihood of the cases under theory ``k`` at prior draw ``j``; the
+        theories share draw ``j`` of the numbers they share.
 
     Returns
     -------
-    log_bf, se : ndarray, shape (n_cases,)
-        ``log B_ab^(-i)`` from the totals ``l_j - log p(y_i | theta_j)``.
+    ndarray, shape (T, T)
+        ``cov_j(r_kj, r_mj) / N`` with ``r_kj = exp(l_kj - log p_hat_k)`` (the delta method;
+        its diagonal is the square of :func:`log_marginal_likelihood`'s error). Zero for one draw.
     """
-    tot_a, tot_b = case_loglik_a.sum(axis=1), case_loglik_b.sum(axis=1)
-    rows = [log_bayes_factor(tot_a - case_loglik_a[:, i], tot_b - case_loglik_b[:, i])
-            for i in range(case_loglik_a.shape[1])]
-    return np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
+    n = totals.shape[1]
+    if n < 2:
+        return np.zeros((len(totals), len(totals)))
+    est = np.array([log_marginal_likelihood(t)[0] for t in totals])
+    return np.atleast_2d(np.cov(np.exp(totals - est[:, None]), ddof=1)) / n
+
+
+def posterior_standard_errors(posterior: np.ndarray, covariance: np.ndarray) -> np.ndarray:
+    """Monte Carlo error of each posterior weight, shape ``(T,)``: ``sqrt(g_k' S g_k)`` with
+    ``g_km = p_k (delta_km - p_m)`` the gradient of ``p_k`` in the log marginals and ``S``
+    their covariance (:func:`log_marginal_covariance`). With two theories it is
+    ``p_0 p_1 se(log B_01)`` for both."""
+    grad = posterior[:, None] * (np.eye(len(posterior)) - posterior[None, :])
+    return np.sqrt(np.maximum(np.einsum("km,mn,kn->k", grad, covariance, grad), 0.0))
+
+
+def leave_one_out(case_logliks: list[np.ndarray]):
+    """Log marginals, and the log Bayes factor of the first theory over the second with its
+    error, with each case dropped, on the same prior draws.
+
+    Parameters
+    ----------
+    case_logliks : list of ndarray, shape (N, n_cases)
+        Per-draw, per-case log likelihoods of each theory.
+
+    Returns
+    -------
+    log_marginal : ndarray, shape (n_cases, T)
+        ``log p_hat^(-i)(D | H_k)`` from the totals ``l_j - log p(y_i | theta_j)``.
+    log_bf, se : ndarray, shape (n_cases,)
+        ``log B_01^(-i)`` and its error (0 with a single theory).
+    """
+    totals = [x.sum(axis=1) for x in case_logliks]
+    n_cases = case_logliks[0].shape[1]
+    marg = np.array([[log_marginal_likelihood(t - x[:, i])[0]
+                      for t, x in zip(totals, case_logliks, strict=True)]
+                     for i in range(n_cases)]).reshape(n_cases, len(totals))
+    if len(totals) < 2:
+        return marg, np.zeros(n_cases), np.zeros(n_cases)
+    (a, xa), (b, xb) = list(zip(totals, case_logliks, strict=True))[:2]
+    rows = [log_bayes_factor(a - xa[:, i], b - xb[:, i]) for i in range(n_cases)]
+    return marg, np.array([r[0] for r in rows]), np.array([r[1] for r in rows])
 
 
 def calibrate(theory_weights: dict[str, dict], precision, rung_costs, start_rung: int,
-              cases, prior=(0.5, 0.5), *, draws: int | None = None,
+              cases, prior=None, *, draws: int | None = None,
               seed: int = SEED) -> Calibration:
     """Marginal likelihood of the observed responses under each theory, Bayes factor, posterior.
 
     ``theory_weights[t]`` maps each of :data:`WEIGHTS` to a value or to prior draws of shape
-    ``(N,)``; ``precision`` and ``rung_costs`` likewise (``(N,)``, ``(N, n_rungs)``). With
-    plain numbers the prior is a point and the result is the exact likelihood.
+    ``(N,)``, for one or more theories ``t`` (in the order of the mapping); ``precision`` and
+    ``rung_costs`` likewise (``(N,)``, ``(N, n_rungs)``). With plain numbers the prior is a
+    point and the result is the exact likelihood. ``prior`` defaults to equal weights.
     """
+    theories = tuple(theory_weights)
+    prior = np.ones(len(theories)) if prior is None else np.asarray(prior, dtype=float)
     cases = tuple(cases)
     n_rungs = np.shape(rung_costs)[-1]
     ok = possible_responses(cases, start_rung, n_rungs) if cases else np.zeros(0, bool)
@@ -255,33 +302,35 @@ def calibrate(theory_weights: dict[str, dict], precision, rung_costs, start_rung
             f"the scenario, none has an observed response possible from rung {start_rung} of "
             f"a ladder of {n_rungs} rungs (stepping down from the bottom rung or up from the "
             "top one has probability 0 under every theory). Start the ladder on a rung with "
-            "moves both ways (politics.escalation.start_rung), or use a case file (--cases) "
-            "with other responses or earlier cases.")
+            "moves both ways (politics.escalation.start_rung), or use a case file "
+            "(politics.case_base, --cases) with other responses or earlier cases.")
     ll = [case_log_likelihoods(theory_weights[t], precision, rung_costs, start_rung, kept)
-          for t in THEORIES]
+          for t in theories]
     n = max(x.shape[0] for x in ll)
     ll = [np.broadcast_to(x, (n, len(kept))) for x in ll]
-    totals = [x.sum(axis=1) for x in ll]
+    totals = np.array([x.sum(axis=1) for x in ll])
     marg = [log_marginal_likelihood(t) for t in totals]
-    lbf, lbf_se = log_bayes_factor(*totals)
+    lbf, lbf_se = log_bayes_factor(totals[0], totals[1]) if len(theories) > 1 else (0.0, 0.0)
     post = posterior_weights(prior, [m[0] for m in marg])
-    loo, loo_se = leave_one_out(*ll)
-    if not (np.all(np.isfinite(post)) and np.isfinite(lbf) and np.all(np.isfinite(loo))):
+    loo_marg, loo, loo_se = leave_one_out(ll)
+    if not (np.all(np.isfinite(post)) and np.isfinite(lbf) and np.all(np.isfinite(loo))
+            and np.all(np.isfinite(loo_marg))):
         raise InputError(
             "Cannot calibrate the escalation theories: the likelihood of the case base is not "
             "finite for these weights (a weight, cost or precision too large for the logit "
             "choice). Give politics.escalation.theories, precision and rung costs values of "
             "ordinary size.")
-    prior = np.asarray(prior, dtype=float) / np.sum(prior)
     return Calibration(
-        case_ids=tuple(c.id for c in kept),
+        theory_ids=theories, case_ids=tuple(c.id for c in kept),
         excluded=tuple(c.id for c, k in zip(cases, ok, strict=True) if not k),
         probabilities=np.stack([np.exp(x).mean(axis=0) for x in ll], axis=1),
         log_marginal=np.array([m[0] for m in marg]),
         log_marginal_se=np.array([m[1] for m in marg]),
-        log_bayes_factor=lbf, log_bayes_factor_se=lbf_se, prior=prior, posterior=post,
-        posterior_se=float(post[0] * post[1] * lbf_se),
-        loo_log_bayes_factor=loo, loo_se=loo_se, draws=draws or n, seed=seed)
+        log_bayes_factor=lbf, log_bayes_factor_se=lbf_se, prior=prior / np.sum(prior),
+        posterior=post,
+        posterior_se=posterior_standard_errors(post, log_marginal_covariance(totals)),
+        loo_log_bayes_factor=loo, loo_se=loo_se, loo_log_marginal=loo_marg,
+        draws=draws or n, seed=seed)
 
 
 def prior_draws(s, draws: int = DRAWS, seed: int = SEED):
@@ -303,38 +352,46 @@ def prior_draws(s, draws: int = DRAWS, seed: int = SEED):
     def draw(path, param):
         return param.ppf(streams.uniform(f"calibration/{path}", index, 0)[:, 0])
 
-    weights = {t: {k: draw(f"{base}.theories.{t}.{k}", getattr(esc.theories[t], k))
-                   for k in WEIGHTS} for t in THEORIES}
+    weights = {t: {k: draw(f"{base}.theories.{t}.{k}", getattr(theory, k)) for k in WEIGHTS}
+               for t, theory in esc.theories.items()}
     costs = np.stack([draw(f"{base}.rungs[{r.id}].cost", r.cost) for r in esc.rungs], axis=1)
     return weights, draw(f"{base}.precision", esc.precision), costs
 
 
 def calibrate_scenario(s, cases=None, *, draws: int = DRAWS, seed: int = SEED) -> Calibration:
-    """Calibrate a scenario's two theories on a case base (default: the shipped one)."""
-    from powderkeg.scenario.cases import load_cases
+    """Calibrate a scenario's theories on its case base (``politics.case_base``, else the
+    shipped one) or on ``cases``, using only the cases dated on or before its date."""
+    from powderkeg.scenario.cases import cases_known_on, scenario_case_base
 
     esc = s.politics.escalation
-    cases = tuple(load_cases() if cases is None else cases)
-    later = tuple(c.id for c in cases if c.date > s.date)
+    base = scenario_case_base(s)
+    if cases is not None:
+        base = base.model_copy(update={"file": "given (--cases)", "cases": list(cases)})
+    where = f"Scenario '{s.id}' (dated {s.date})"
+    if not base.cases:
+        raise InputError(f"{where}: the case list {base.file} is empty, so there is nothing to "
+                         "calibrate on. Give a case file with at least one case.")
+    known = cases_known_on(base, s.date, where)
+    later = tuple(c.id for c in base.cases if c.date > s.date)
     weights, precision, costs = prior_draws(s, draws, seed)
     start = [r.id for r in esc.rungs].index(esc.start_rung)
-    prior = (0.5, 0.5) if esc.theory_weights == "calibrated" else tuple(
-        float(esc.theory_weights[t].ppf(0.5)) if esc.theory_weights.get(t) is not None
-        else 0.0 for t in THEORIES)
+    prior = np.ones(len(esc.theories)) if esc.theory_weights == "calibrated" else np.array(
+        [_median_weight(esc.theory_weights, t) for t in esc.theories])
     try:
-        c = calibrate(weights, precision, costs, start,
-                      [x for x in cases if x.date <= s.date], prior, draws=draws, seed=seed)
+        c = calibrate(weights, precision, costs, start, known, prior, draws=draws, seed=seed)
     except InputError as e:
-        raise InputError(f"Scenario '{s.id}' (dated {s.date}, start rung '{esc.start_rung}'): "
-                         f"{e}") from None
+        raise InputError(f"{where}, start rung '{esc.start_rung}': {e}") from None
     return replace(c, later=later)
 
 
-def theory_weights(s) -> tuple[float, float]:
+def _median_weight(weights: dict, theory: str) -> float:
+    """The prior weight of ``theory`` as written (its median); 0 if it is left out."""
+    return float(weights[theory].ppf(0.5)) if weights.get(theory) is not None else 0.0
+
+
+def theory_weights(s) -> tuple[float, ...]:
     """The probability of each theory a run draws from: as written, or calibrated."""
     esc = s.politics.escalation
     if esc.theory_weights == "calibrated":
         return tuple(float(x) for x in calibrate_scenario(s).posterior)
-    w = [float(esc.theory_weights[t].ppf(0.5)) if t in esc.theory_weights else 0.0
-         for t in THEORIES]
-    return w[0], w[1]
+    return tuple(_median_weight(esc.theory_weights, t) for t in esc.theories)

@@ -2,11 +2,13 @@
 
 Every ``decision_period_days`` the period's battlefield record (ground and objectives lost,
 losses, symbolic blows, red lines crossed) feeds, in this order: blame and influence
-(:mod:`~powderkeg.model.politics`), personnel moves, the regime's mutiny or coup hazard and
-the successor of a successful coup, a mobilisation decision, the breakdown of a ceasefire,
-off-ramp acceptance by both sides and the leader's escalation choice
-(:mod:`~powderkeg.model.escalation`), then the opponent's response by policy. Each decision
-draws from its own named random stream (``politics/<decision>``). Daily couplings back into
+(:mod:`~powderkeg.model.politics`), the scenario's personnel moves in their order, the
+regime's mutiny or coup hazard and the successor of a successful coup, a mobilisation
+decision, the breakdown of a ceasefire, a ceasefire by off-ramp (both sides accept an offer
+the opponent left open) or by a mediator's offer, the leader's escalation choice
+(:func:`leader_escalation_step`, :mod:`~powderkeg.model.escalation`), then the opponent's
+response by policy. Each decision draws from its own named random stream
+(``politics/<decision>``; a personnel move's is ``politics/<move id>``). Daily couplings back into
 the theater: mobilised reinforcements, the opponent's effectiveness (infrastructure strikes,
 Western weapons), forces pulled home during a crisis, and a ceasefire that stops the
 fighting while it holds.
@@ -26,25 +28,33 @@ from powderkeg.model.escalation import (
     update_resolve,
     utilities,
 )
-from powderkeg.model.kremlin_params import CeasefireWorld, MobilizationWorld, PoliticsWorld
+from powderkeg.model.kremlin_params import (
+    CeasefireWorld,
+    MediationWorld,
+    MobilizationWorld,
+    PoliticsWorld,
+)
 from powderkeg.model.politics import (
-    EVENT_INDEX,
     coup_hazard,
     draw_index,
     hardliner_pressure,
     shift_influence,
 )
 from powderkeg.model.record import PeriodRecord
+from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS
 
 __all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
-           "successor", "mobilization_probability",
-           "opponent_accepts_probability"]
+           "MEDIATION_DECISIONS", "successor", "mobilization_probability",
+           "leader_accepts_probability", "opponent_accepts_probability",
+           "leader_escalation_step"]
 
 
-DECISIONS = ("dismiss_minister", "dismiss_chief", "promote_hardliner", "coup_attempt",
-             "plotter", "coup_success", "redeploy", "successor", "takes_power",
-             "purge_after_failure", "purge", "purge_target", "mobilization",
-             "ceasefire_breakdown", "leader_accepts", "opponent_accepts", "rung", "response")
+MEDIATION_DECISIONS = ("mediation_offer", "mediation_leader", "mediation_opponent")
+DECISIONS = tuple(x for x in MECHANISM_DECISIONS if x not in MEDIATION_DECISIONS)
+"""Streams drawn every period (``politics/<name>``); personnel moves add their ids, a
+mediation section :data:`MEDIATION_DECISIONS`."""
+
+
 @dataclass(frozen=True)
 class PoliticsState:
     influence: np.ndarray  # (R, K)
@@ -94,14 +104,14 @@ def init_politics(pm, pw: PoliticsWorld, front, forces, objectives_held, n_secto
         opponent_gain=np.ones(n), ceasefire=np.zeros(n, dtype=bool),
         redeployed=np.zeros((n, n_sectors)), redeploy_until=np.full(n, np.inf),
         mob_from=np.full(n, np.inf), mob_to=np.full(n, np.inf), mob_rate=zeros.copy(),
-        event_day=np.full((n, len(EVENT_INDEX)), -1), period_front=front.copy(),
+        event_day=np.full((n, len(pm.event_ids)), -1), period_front=front.copy(),
         period_forces=forces[..., pm.side].sum(axis=1), period_losses=zeros.copy(),
         period_held=objectives_held.copy(),
     )
 
 
-def _event(ps_event_day, name, mask, day):
-    j = EVENT_INDEX[name]
+def _event(pm, ps_event_day, name, mask, day):
+    j = pm.event(name)
     new = mask & (ps_event_day[:, j] < 0)
     ps_event_day[:, j] = np.where(new, day, ps_event_day[:, j])
 
@@ -131,7 +141,8 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     Returns the new politics state, the forces after crises and the period's
     :class:`~powderkeg.model.record.PeriodRecord`.
     """
-    u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in DECISIONS}
+    names = DECISIONS + pm.move_ids + (MEDIATION_DECISIONS if pw.mediation is not None else ())
+    u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
     forces = forces.copy()
     ev = ps.event_day.copy()
     score, trend_km = _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector)
@@ -140,7 +151,7 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     setbacks = ps.setbacks * pw.blame.setback_memory + np.maximum(score.sum(axis=1), 0)
     influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
                                 pw.blame.influence_shift)
-    influence, blame, moves = _personnel(pm, pw, ps, influence, blame, u, ev, day)
+    influence, blame, moves = _personnel(pm, pw, ps, influence, blame.copy(), u, ev, day)
     regime = _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
     influence, blame, setbacks, forces = regime["influence"], regime["blame"], \
         regime["setbacks"], regime["forces"]
@@ -150,7 +161,7 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     threat = np.minimum(1.0, setbacks / pw.threat_scale)
     pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
     mob, blame, mob_p, called = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day)
-    ps, broke = _ceasefire_breakdown(pw, ps, u, ev, day)
+    ps, broke = _ceasefire_breakdown(pm, pw, ps, u, ev, day)
     rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried, \
         choice = _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day)
     opp = 1 - pm.side
@@ -165,7 +176,7 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
         period_front=front.copy(), period_forces=forces[..., pm.side].sum(axis=1),
         period_losses=losses[..., pm.side].sum(axis=1), period_held=held.copy())
     record = PeriodRecord(
-        **moves, coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
+        moves=moves, coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
         plotter=regime["plotter"], coup_success=regime["success"],
         successor=regime["successor"], mobilization_probability=mob_p, mobilized=called,
         ceasefire_broke_down=broke, **choice)
@@ -181,28 +192,24 @@ def _move_influence(influence, source_mask, target_weight, share):
 
 
 def _personnel(pm, pw, ps, influence, blame, u, ev, day):
-    mil = pm.military
-    per = pw.personnel
-    k = influence.shape[1]
-    milmask = np.zeros((len(blame), k))
-    milmask[:, mil] = 1
-    hard_w = influence * pm.hardliners * ps.alive
-    # a hardliner's post over the regular forces answers the blame on their command
-    first = ev[:, EVENT_INDEX["hardliner_promoted"]] < 0
-    promoted = first & per.promote_hardliner.fires(blame[:, mil], u["promote_hardliner"])
-    _event(ev, "hardliner_promoted", promoted, day)
-    gain = np.where(promoted, per.promotion_gain, 0.0)
-    first = ev[:, EVENT_INDEX["defense_minister_dismissed"]] < 0
-    minister = first & per.dismiss_minister.fires(blame[:, mil], u["dismiss_minister"])
-    _event(ev, "defense_minister_dismissed", minister, day)
-    blame[:, mil] = np.where(minister, 0.0, blame[:, mil])
-    first = ev[:, EVENT_INDEX["chief_of_staff_dismissed"]] < 0
-    chief = first & per.dismiss_chief.fires(blame[:, mil], u["dismiss_chief"])
-    _event(ev, "chief_of_staff_dismissed", chief, day)
-    blame[:, mil] = np.where(chief, blame[:, mil] * 0.5, blame[:, mil])
-    influence = _move_influence(influence, milmask, hard_w, gain)
-    return influence, blame, {"promoted": promoted, "dismissed_minister": minister,
-                              "dismissed_chief": chief}
+    """The scenario's personnel moves in their order, each at most once: a move answering the
+    faction ``k`` fires with ``expit(a + b blame_k)``, keeps ``blame_kept`` of ``blame_k`` and
+    moves ``influence_moved`` of ``k``'s influence to the gaining factions, by influence."""
+    made = {}
+    for j, move in enumerate(pw.moves):
+        k = pm.move_faction[j]
+        first = ev[:, pm.event(pm.move_events[j])] < 0
+        fired = first & move.chance.fires(blame[:, k], u[pm.move_ids[j]])
+        _event(pm, ev, pm.move_events[j], fired, day)
+        blame[:, k] = np.where(fired, blame[:, k] * pm.move_blame_kept[j], blame[:, k])
+        if pm.move_gainers[j].any():
+            source = np.zeros(influence.shape)
+            source[:, k] = 1
+            influence = _move_influence(influence, source,
+                                        influence * pm.move_gainers[j] * ps.alive,
+                                        np.where(fired, move.influence_moved, 0.0))
+        made[pm.move_ids[j]] = fired
+    return influence, blame, made
 
 
 def successor(plotter, by_influence, plotter_takes_power, u):
@@ -220,26 +227,26 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
     hazard = coup_hazard(r, setbacks, influence, blame, pw.loyalty, pw.armed * alive,
                          pm.military)
     attempt = u["coup_attempt"] < hazard
-    _event(ev, "coup_attempt", attempt, day)
+    _event(pm, ev, "coup_attempt", attempt, day)
     who = draw_index(pw.armed * (1 - pw.loyalty) * influence * alive + 1e-12, u["plotter"])
     rows = np.arange(len(hazard))
     success = attempt & (u["coup_success"] < expit(r.success_intercept
                                                    + r.success_armed * pw.armed[rows, who]))
     redeploy = attempt & (u["redeploy"] < r.redeploy_probability)
-    _event(ev, "forces_redeployed", redeploy, day)
+    _event(pm, ev, "forces_redeployed", redeploy, day)
     side = pm.side
     pulled = np.where(redeploy[:, None], forces[..., side] * r.redeploy_fraction[:, None], 0.0)
     forces[..., side] -= pulled
     new_leader = successor(who, draw_index(influence * alive, u["successor"]),
                            r.plotter_takes_power, u["takes_power"])
-    _event(ev, "leader_change", success, day)
+    _event(pm, ev, "leader_change", success, day)
     own_theory = pm.faction_theory[new_leader]
     purge = attempt & ~success & (u["purge_after_failure"] < r.purge_after_failure)
     disloyal = influence * (1 - pw.loyalty) * alive
     purge_base = ~purge & (u["purge"] < r.purge_rate * disloyal.sum(axis=1))
     target = np.where(purge, who, draw_index(disloyal + 1e-12, u["purge_target"]))
     purged = purge | purge_base
-    _event(ev, "faction_leader_purged", purged, day)
+    _event(pm, ev, "faction_leader_purged", purged, day)
     broken = np.zeros_like(alive)
     broken[rows[purged], target[purged]] = True
     alive &= ~broken
@@ -276,10 +283,10 @@ def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day):
     if m is None:
         never = np.zeros(len(blame))
         return (ps.mob_from, ps.mob_to, ps.mob_rate), blame, never, never > 0
-    first = ev[:, EVENT_INDEX["mobilization"]] < 0
+    first = ev[:, pm.event("mobilization")] < 0
     chance = np.where(first & ~ps.ceasefire, mobilization_probability(m, threat, pressure), 0.0)
     called = u["mobilization"] < chance
-    _event(ev, "mobilization", called, day)
+    _event(pm, ev, "mobilization", called, day)
     start = day + m.lag_days
     blame = blame.copy()
     blame[:, pm.military] += np.where(called, m.blame_cost, 0.0)
@@ -288,18 +295,62 @@ def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day):
             np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame, chance, called
 
 
-def opponent_accepts_probability(c: CeasefireWorld, trend):
-    """Chance the opponent accepts a ceasefire: ``expit(a + b B)``, ``B`` the leader's trend.
+def opponent_accepts_probability(c: CeasefireWorld, trend, shift=0.0):
+    """Chance the opponent accepts a ceasefire: ``expit(a + b B + s)``, shape ``(R,)``.
 
-    With no ceasefire section, ``a`` is infinite and the opponent always accepts.
+    ``B`` is the leader's battlefield trend and ``s`` a shift of the log-odds (a mediator's
+    offer: ``politics.mediation.opponent_shift``). With no ceasefire section, ``a`` is
+    infinite and the opponent always accepts.
     """
-    return expit(c.accept_intercept + c.accept_trend * trend)
+    return expit(c.accept_intercept + c.accept_trend * trend + shift)
 
 
-def _ceasefire_breakdown(pw, ps, u, ev, day):
+def leader_accepts_probability(w, threat, shift=0.0):
+    """Chance the leader takes an offered way out: ``expit(a_k + b_k T + s)``, shape ``(R,)``.
+
+    ``a_k``, ``b_k`` are the ``accept_intercept``, ``accept_threat`` of the theory ``k`` the
+    leader follows, ``T`` the regime's threat and ``s`` a shift of the log-odds (a mediator's
+    offer: ``politics.mediation.leader_shift``).
+    """
+    return expit(w["accept_intercept"] + w["accept_threat"] * threat + shift)
+
+
+def _mediated_ceasefire(pm, m: MediationWorld, pw, w, features, active, u):
+    """A mediator's offer this period (``u < offer_per_period`` while the war goes on) and
+    whether it holds: every side of ``must_accept`` accepts (:func:`leader_accepts_probability`,
+    :func:`opponent_accepts_probability` with the mediation's shifts)."""
+    offered = active & (u["mediation_offer"] < m.offer_per_period)
+    leader = u["mediation_leader"] < leader_accepts_probability(w, features["T"],
+                                                                m.leader_shift)
+    opponent = u["mediation_opponent"] < opponent_accepts_probability(
+        pw.ceasefire, features["B"], m.opponent_shift)
+    needs_leader, needs_opponent = pm.mediation_needs
+    agreed = offered & (leader | (not needs_leader)) & (opponent | (not needs_opponent))
+    return offered, agreed
+
+
+def _ceasefire_breakdown(pm, pw, ps, u, ev, day):
     broke = ps.ceasefire & (u["ceasefire_breakdown"] < pw.ceasefire.breakdown)
-    _event(ev, "ceasefire_broke_down", broke, day)
+    _event(pm, ev, "ceasefire_broke_down", broke, day)
     return replace(ps, ceasefire=ps.ceasefire & ~broke), broke
+
+
+def _theory_weights(w_by_theory, theory):
+    """Each run's utility weights, those of the theory it follows: term -> ``(R,)``."""
+    return {t: np.choose(theory, [w[t] for w in w_by_theory]) for t in w_by_theory[0]}
+
+
+def leader_escalation_step(rung, cost, w, features, precision, ceasefire, u):
+    """The Kremlin's decision of the period: rung probabilities ``(R, 3)`` and the step taken
+    ``(R,)`` in -1, 0, +1.
+
+    The leader's logit choice ``P(Delta) ∝ exp(lambda U(Delta))``
+    (:func:`~powderkeg.model.escalation.utilities`, McKelvey & Palfrey 1995,
+    doi:10.1006/game.1995.1023) drawn at uniforms ``u``; no step while a ceasefire holds.
+    """
+    probabilities = choice_probabilities(utilities(rung, cost, w, features), precision)
+    step = np.where(ceasefire, 0, choose(probabilities, u))
+    return probabilities, step
 
 
 def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
@@ -311,21 +362,23 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
         "C": np.max(np.where(ps.crossed, ps.credibility, 0.0), axis=1, initial=0.0),
         "O": (ps.offramp_left > 0).astype(float),
     }
-    w0, w1 = pw.w_by_theory
-    w = {t: np.where(ps.theory == 0, w0[t], w1[t]) for t in w0}
+    w = _theory_weights(pw.w_by_theory, ps.theory)
     active = ~ps.ceasefire
     offered = active & (ps.offramp_left > 0)
-    leader = u["leader_accepts"] < expit(w["accept_intercept"] + w["accept_threat"]
-                                         * features["T"])
+    leader = u["leader_accepts"] < leader_accepts_probability(w, features["T"])
     opponent = u["opponent_accepts"] < opponent_accepts_probability(pw.ceasefire,
                                                                     features["B"])
     both = offered & leader & opponent
-    _event(ev, "ceasefire", both, day)
-    ceasefire = ps.ceasefire | both
-    probabilities = choice_probabilities(utilities(ps.rung, pw.rung_cost, w, features),
-                                         pw.precision)
-    step = choose(probabilities, u["rung"])
-    step = np.where(ceasefire, 0, step)
+    if pw.mediation is not None:
+        mediated, agreed = _mediated_ceasefire(pm, pw.mediation, pw, w, features,
+                                               active & ~both, u)
+        _event(pm, ev, "mediation_offered", mediated, day)
+    else:
+        mediated = agreed = np.zeros_like(both)
+    _event(pm, ev, "ceasefire", both | agreed, day)
+    ceasefire = ps.ceasefire | both | agreed
+    probabilities, step = leader_escalation_step(ps.rung, pw.rung_cost, w, features,
+                                                 pw.precision, ceasefire, u["rung"])
     rung = ps.rung + step
     up = step > 0
     entered = up & (rung > ps.max_rung)
@@ -343,6 +396,7 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
     offramp_left = np.where(ceasefire, 0, offramp_left)
     loss_now = np.where(entered, pw.rung_opponent_loss[rows, rung], 0.0)
     choice = {"offer_open": offered, "leader_accepts": leader, "opponent_accepts": opponent,
+              "mediation_offered": mediated, "mediated_ceasefire": agreed,
               "rung_probabilities": probabilities, "rung_step": step, "strong_response": strong}
     return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now,
             carried, choice)

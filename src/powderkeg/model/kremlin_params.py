@@ -1,5 +1,6 @@
-"""The Kremlin half's numbers: the scenario's politics compiled once (:class:`PoliticsModel`)
+"""The politics half's numbers: the scenario's politics compiled once (:class:`PoliticsModel`)
 and sampled per run (:class:`PoliticsWorld`), in typed records, one per scenario section.
+Theories, policies, personnel moves, roles and events are the scenario's, in its order.
 
 Each record's fields are the section's fields; a field the scenario leaves out takes the
 schema's default (:func:`~powderkeg.scenario.base.default_of`), stated once, in the schema.
@@ -13,13 +14,20 @@ import numpy as np
 from scipy.special import expit
 
 from powderkeg.scenario.base import default_of
-from powderkeg.scenario.politics_schema import Politics, Regime, Rung
+from powderkeg.scenario.politics_schema import (
+    Mediation,
+    PersonnelMove,
+    Politics,
+    Regime,
+    Rung,
+    politics_events,
+)
 
-__all__ = ["THEORY_NAMES", "PoliticsModel", "PoliticsWorld", "BlameWorld", "Logistic",
-           "PersonnelWorld", "RegimeWorld", "MobilizationWorld", "CeasefireWorld",
-           "build_politics", "sample_politics", "resolve_prior_share", "never_crossed_red_lines"]
+__all__ = ["PoliticsModel", "PoliticsWorld", "BlameWorld", "Logistic", "MoveWorld",
+           "RegimeWorld", "MobilizationWorld", "CeasefireWorld", "MediationWorld",
+           "build_politics", "sample_politics", "draw_theory", "resolve_prior_share",
+           "never_crossed_red_lines"]
 
-THEORY_NAMES = ("weakness_invites", "cornered_escalates")
 _TERMS = ("hardliner", "threat", "trend", "resolve", "red_line", "cost", "inertia", "offramp",
           "accept_intercept", "accept_threat")
 
@@ -29,17 +37,28 @@ class PoliticsModel:
     side: int
     period: int
     faction_ids: tuple[str, ...]
-    military: int  # index of the military-command faction
-    hardliners: np.ndarray  # (K,) bool
+    military: int  # index of the faction of politics.blame.command_role
     sector_faction: np.ndarray  # (S,) faction blamed for each sector
     symbolic_links: np.ndarray
     rung_ids: tuple[str, ...]
     start_rung: int
     red_line_links: np.ndarray  # (L, E) bool
     red_line_on_strong: np.ndarray  # (L,) bool
-    theory_weights: tuple[float, float]
+    theory_ids: tuple[str, ...]  # the scenario's theories, in its order
+    theory_weights: tuple[float, ...]  # probability a run draws each
     policy: str
     faction_theory: np.ndarray  # (K,) theory index of each faction's leader in power, -1: none
+    event_ids: tuple[str, ...]  # columns of PoliticsState.event_day (politics_events)
+    move_ids: tuple[str, ...]  # personnel moves in decision order; stream politics/<id>
+    move_events: tuple[str, ...]
+    move_faction: np.ndarray  # (M,) faction whose blame drives each move
+    move_gainers: np.ndarray  # (M, K) bool: factions that gain influence from each move
+    move_blame_kept: np.ndarray  # (M,)
+    mediation_needs: tuple[bool, bool]  # (modelled side, opponent) must accept a mediation
+
+    def event(self, name: str) -> int:
+        """Column of event ``name`` in ``event_day``."""
+        return self.event_ids.index(name)
 
 
 @dataclass(frozen=True)
@@ -62,6 +81,16 @@ class CeasefireWorld:
     accept_intercept: np.ndarray  # (R,)
     accept_trend: np.ndarray
     breakdown: np.ndarray
+
+
+@dataclass(frozen=True)
+class MediationWorld:
+    """Per-run numbers of a third party's ceasefire offer (``politics.mediation``), each
+    ``(R,)``."""
+
+    offer_per_period: np.ndarray
+    leader_shift: np.ndarray
+    opponent_shift: np.ndarray
 
 
 @dataclass(frozen=True)
@@ -92,14 +121,12 @@ class Logistic:
 
 
 @dataclass(frozen=True)
-class PersonnelWorld:
-    """Per-run numbers of ``politics.personnel``; ``x`` of each is the blame on the military
-    command."""
+class MoveWorld:
+    """Per-run numbers of one personnel move: its chance (``x``: the blame on the faction it
+    answers) and the share of that faction's influence it moves."""
 
-    dismiss_minister: Logistic
-    dismiss_chief: Logistic
-    promote_hardliner: Logistic
-    promotion_gain: np.ndarray  # (R,)
+    chance: Logistic
+    influence_moved: np.ndarray  # (R,)
 
 
 @dataclass(frozen=True)
@@ -131,15 +158,16 @@ class PoliticsWorld:
     loyalty: np.ndarray
     armed: np.ndarray
     leader_hawkishness: np.ndarray  # (R,)
-    theory: np.ndarray  # (R,) index into THEORY_NAMES, drawn on day 0
-    w_by_theory: tuple[dict, dict]  # per theory: term -> (R,) weight
+    theory: np.ndarray  # (R,) index into PoliticsModel.theory_ids, drawn on day 0
+    w_by_theory: tuple[dict, ...]  # per theory: term -> (R,) weight
     precision: np.ndarray
     blame: BlameWorld
-    personnel: PersonnelWorld
+    moves: tuple[MoveWorld, ...]  # PoliticsModel.move_ids' order
     regime: RegimeWorld
     rung_cost: np.ndarray  # (R, n_rungs)
     mobilization: MobilizationWorld | None
     ceasefire: CeasefireWorld
+    mediation: MediationWorld | None
     rung_opponent_eff: np.ndarray  # cumulative product up the ladder
     rung_opponent_loss: np.ndarray
     credibility0: np.ndarray  # (R, L)
@@ -160,7 +188,8 @@ def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | N
     if p is None:
         return None
     factions = [f.id for f in p.factions]
-    military = next(i for i, f in enumerate(p.factions) if f.role == "military_command")
+    role_of = [f.role for f in p.factions]
+    military = role_of.index(p.blame.command_role)
     sector_faction = np.full(len(sector_ids), military)
     for i, f in enumerate(p.factions):
         for sec in f.commands:
@@ -170,19 +199,42 @@ def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | N
     for i, r in enumerate(lines):
         red[i, [link_ids.index(x) for x in r.links]] = True
     rungs = tuple(r.id for r in p.escalation.rungs)
+    theories = tuple(p.escalation.theories)
+    moves = list(p.personnel.items())
+    must = set(p.mediation.must_accept or s.sides) if p.mediation is not None else set()
     return PoliticsModel(
         side=list(s.sides).index(p.side), period=p.decision_period_days,
         faction_ids=tuple(factions), military=military,
-        hardliners=np.array([f.role == "hardliner" for f in p.factions]),
         sector_faction=sector_faction,
         symbolic_links=np.array([link_ids.index(x) for x in p.blame.symbolic_links], dtype=int),
         rung_ids=rungs, start_rung=rungs.index(p.escalation.start_rung),
         red_line_links=red, red_line_on_strong=np.array([r.on_strong_response for r in lines],
                                                         dtype=bool),
-        theory_weights=theory_weights, policy=p.policy,
-        faction_theory=np.array([THEORY_NAMES.index(f.escalation_theory)
+        theory_ids=theories, theory_weights=theory_weights, policy=p.policy,
+        faction_theory=np.array([theories.index(f.escalation_theory)
                                  if f.escalation_theory else -1 for f in p.factions]),
+        event_ids=politics_events(p), move_ids=tuple(k for k, _ in moves),
+        move_events=tuple(m.event for _, m in moves),
+        move_faction=np.array([role_of.index(m.role) for _, m in moves], dtype=int),
+        move_gainers=np.array([[m.influence_to is not None and r == m.influence_to
+                                for r in role_of] for _, m in moves],
+                              dtype=bool).reshape(len(moves), len(factions)),
+        move_blame_kept=np.array([m.blame_kept for _, m in moves], dtype=float),
+        mediation_needs=(p.side in must, any(x in must for x in s.sides if x != p.side)),
     )
+
+
+def draw_theory(weights, u) -> np.ndarray:
+    """The theory each run follows, index ``k`` with probability ``w_k / sum_j w_j``, shape
+    ``(R,)``: by inversion, ``k = #{j : W_j <= u}`` with ``W`` the cumulative normalised
+    weights (for two theories, ``k = [u >= w_0 / (w_0 + w_1)]``).
+
+    >>> draw_theory((1.0, 1.0, 2.0), np.array([0.1, 0.3, 0.6])).tolist()
+    [0, 1, 2]
+    """
+    cum = np.cumsum(np.asarray(weights, dtype=float))
+    cum = cum / cum[-1]
+    return np.minimum(np.searchsorted(cum, u, side="right"), len(cum) - 1)
 
 
 def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld:
@@ -191,28 +243,28 @@ def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld
     fac = [f"{pre}.factions[{f}]" for f in pm.faction_ids]
     infl = stack([f + ".influence" for f in fac])
     infl = infl / np.maximum(infl.sum(axis=1, keepdims=True), 1e-12)
-    w0, w1 = pm.theory_weights
-    theory = (theory_u >= w0 / (w0 + w1)).astype(int)
     th = f"{pre}.escalation.theories"
-    w_by_theory = tuple({t: col(f"{th}.{name}.{t}") for t in _TERMS} for name in THEORY_NAMES)
+    w_by_theory = tuple({t: col(f"{th}.{name}.{t}") for t in _TERMS} for name in pm.theory_ids)
     rungs = [f"{pre}.escalation.rungs[{r}]" for r in pm.rung_ids]
     per = f"{pre}.personnel"
-    personnel = PersonnelWorld(
-        **{n: Logistic(col(f"{per}.{n}.intercept"), col(f"{per}.{n}.slope"))
-           for n in ("dismiss_minister", "dismiss_chief", "promote_hardliner")},
-        promotion_gain=col(f"{per}.promotion_gain"))
+    moves = tuple(MoveWorld(Logistic(col(f"{per}.{m}.intercept"), col(f"{per}.{m}.slope")),
+                            col(f"{per}.{m}.influence_moved",
+                                default_of(PersonnelMove, "influence_moved")))
+                  for m in pm.move_ids)
     reg = f"{pre}.regime"
     lines = [f"{pre}.escalation.red_lines[{r.id}]" for r in s.politics.escalation.red_lines]
     weight = col(f"{pre}.responses.resolve_prior_weight")
-    prior_strong = resolve_prior_share()
+    prior_strong = resolve_prior_share(s)
+    med = f"{pre}.mediation"
     return PoliticsWorld(
         influence=infl, hawkishness=stack([f + ".hawkishness" for f in fac]),
         loyalty=stack([f + ".loyalty" for f in fac]),
         armed=stack([f + ".armed_strength" for f in fac]),
-        leader_hawkishness=col(f"{pre}.leader.hawkishness"), theory=theory,
+        leader_hawkishness=col(f"{pre}.leader.hawkishness"),
+        theory=draw_theory(pm.theory_weights, theory_u),
         w_by_theory=w_by_theory,
         precision=col(f"{pre}.escalation.precision"),
-        blame=_gather(BlameWorld, f"{pre}.blame", col), personnel=personnel,
+        blame=_gather(BlameWorld, f"{pre}.blame", col), moves=moves,
         regime=_gather(RegimeWorld, reg, col, Regime),
         rung_cost=stack([r + ".cost" for r in rungs]),
         mobilization=None if s.politics.mobilization is None else _gather(
@@ -222,13 +274,15 @@ def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld
             accept_intercept=col(f"{pre}.ceasefire.accept_intercept", np.inf),
             accept_trend=col(f"{pre}.ceasefire.accept_trend", 0.0),
             breakdown=col(f"{pre}.ceasefire.breakdown_per_period", 0.0)),
+        mediation=None if s.politics.mediation is None else _gather(
+            MediationWorld, med, col, Mediation),
         rung_opponent_eff=np.cumprod(stack([r + ".opponent_effectiveness" for r in rungs],
                                            default_of(Rung, "opponent_effectiveness")), axis=1),
         rung_opponent_loss=stack([r + ".opponent_losses" for r in rungs],
                                  default_of(Rung, "opponent_losses")),
         credibility0=stack([r + ".credibility" for r in lines]),
         credibility_loss=stack([r + ".loss_when_ignored" for r in lines]),
-        strong_probability=col(f"{pre}.responses.strong_probability.{pm.policy}"),
+        strong_probability=col(f"{pre}.policies.{pm.policy}.strong_probability"),
         strong_gain=col(f"{pre}.responses.strong_effectiveness_gain"),
         strong_cap=col(f"{pre}.responses.strong_effectiveness_cap"),
         offramp_periods=col(f"{pre}.responses.offramp_periods"),
@@ -240,12 +294,14 @@ def sample_politics(s, pm: PoliticsModel, col, stack, theory_u) -> PoliticsWorld
     )
 
 
-def resolve_prior_share() -> float:
-    """Share of historical cases in which the opponent acted strongly (the case base)."""
-    from powderkeg.scenario.cases import load_cases
+def resolve_prior_share(s) -> float:
+    """Share of the scenario's historical cases known on its date in which the opponent acted
+    strongly (the prior mean of perceived resolve)."""
+    from powderkeg.scenario.cases import cases_known_on, scenario_case_base
 
-    cases = load_cases()
+    cases = cases_known_on(scenario_case_base(s), s.date, f"Scenario '{s.id}'")
     return float(np.mean([c.opponent_strength for c in cases]))
+
 
 def _gather(record, prefix: str, col, section=None):
     """A record of per-run values, field ``f`` read at ``<prefix>.<f>`` (schema default if

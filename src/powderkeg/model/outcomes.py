@@ -51,9 +51,7 @@ def _holds(model, world, state, o) -> np.ndarray:
     if o.kind == "rung_reached":
         return state.politics.rung >= model.politics.rung_ids.index(o.rung)
     if o.kind == "event_happened":
-        from powderkeg.model.politics import EVENT_INDEX
-
-        return state.politics.event_day[:, EVENT_INDEX[o.event]] >= 0
+        return state.politics.event_day[:, model.politics.event(o.event)] >= 0
     if o.kind == "supply_below":
         dem = [model.demand_ids.index(x) for x in o.demands]
         need = state.need[:, dem].sum(axis=1)

@@ -22,12 +22,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import expit
 
-from powderkeg.scenario.politics_schema import EVENTS
-
-__all__ = ["fragmentation", "shift_influence", "hardliner_pressure", "EVENT_INDEX",
-           "coup_hazard", "draw_index"]
-
-EVENT_INDEX = {name: i for i, name in enumerate(EVENTS)}  # the schema's list, in its order
+__all__ = ["fragmentation", "shift_influence", "hardliner_pressure", "coup_hazard",
+           "draw_index"]
 
 
 def fragmentation(influence: np.ndarray) -> np.ndarray:

@@ -19,9 +19,7 @@ __all__ = ["DayRecord", "PeriodRecord"]
 class PeriodRecord:
     """The Kremlin's decisions of a decision period, each with a leading run axis ``R``."""
 
-    promoted: np.ndarray  # (R,) bool: a hardliner got a post over the regular forces
-    dismissed_minister: np.ndarray  # (R,) bool
-    dismissed_chief: np.ndarray  # (R,) bool
+    moves: dict[str, np.ndarray]  # personnel move id -> (R,) bool: made this period
     coup_hazard: np.ndarray  # (R,) probability of an attempt this period
     coup_attempt: np.ndarray  # (R,) bool
     plotter: np.ndarray  # (R,) faction index of the would-be plotters (drawn every period)
@@ -33,6 +31,8 @@ class PeriodRecord:
     offer_open: np.ndarray  # (R,) bool: an off-ramp was on the table
     leader_accepts: np.ndarray  # (R,) bool (meaningful where an offer was open)
     opponent_accepts: np.ndarray  # (R,) bool
+    mediation_offered: np.ndarray  # (R,) bool: a mediator offered a ceasefire
+    mediated_ceasefire: np.ndarray  # (R,) bool: the sides it needs accepted it
     rung_probabilities: np.ndarray  # (R, 3) chance of stepping down, holding, up
     rung_step: np.ndarray  # (R,) -1, 0 or +1
     strong_response: np.ndarray  # (R,) bool: the opponent answered a step up strongly

@@ -119,10 +119,8 @@ class _Ctx:
         """The escalation theory the leader follows (in ``politics_state``, else on day 0)."""
         if self.world.politics is None:
             return None
-        from powderkeg.model.kremlin_params import THEORY_NAMES
-
         held = self.world.politics if politics_state is None else politics_state
-        return THEORY_NAMES[int(held.theory[0])]
+        return self.model.politics.theory_ids[int(held.theory[0])]
 
 
 # --------------------------------------------------------------------------- links
@@ -399,39 +397,39 @@ def _blame_events(ctx, prev, cur) -> list[dict]:
     return out
 
 
-def _political_events(ctx, prev, cur) -> list[dict]:
-    from powderkeg.model.politics import EVENT_INDEX
+def _personnel_event(ctx, day, leader, j, p0, p1) -> dict:
+    """A personnel move the leader made, told from the scenario's declaration of it."""
+    pm = ctx.model.politics
+    move = ctx.s.politics.personnel[pm.move_ids[j]]
+    target = ctx.faction_name(int(pm.move_faction[j]))
+    kept = pm.move_blame_kept[j]
+    effect = ("that blame is wiped" if kept == 0 else "that blame is left" if kept == 1
+              else f"{_pct(kept)} of that blame is left")
+    gainers = np.flatnonzero(pm.move_gainers[j])
+    if len(gainers):
+        sh0, sh1 = p0.influence[0, gainers].sum(), p1.influence[0, gainers].sum()
+        effect += (f"; influence moved from {target} to "
+                   f"{'; '.join(ctx.faction_name(k) for k in gainers)}, their share "
+                   f"{_pct(sh0)} -> {_pct(sh1)} over the period")
+    return ctx.national(day, leader, target, pm.move_events[j],
+                        move.name or pm.move_events[j].replace("_", " "),
+                        f"personnel rule ({pm.move_ids[j]}): the leader answered the blame on "
+                        f"{target}; {effect}")
 
+
+def _political_events(ctx, prev, cur) -> list[dict]:
     m, s = ctx.model, ctx.s
     pm, p0, p1 = m.politics, prev.politics, cur.politics
     me, them = _side(m, pm.side), _side(m, 1 - pm.side)
     day = cur.day
-    new = {name for name, j in EVENT_INDEX.items()
+    new = {name for j, name in enumerate(pm.event_ids)
            if p0.event_day[0, j] < 0 and p1.event_day[0, j] >= 0}
     mil = ctx.faction_name(pm.military)
     out = []
     leader_before = ctx.leader(p0)
-    if "defense_minister_dismissed" in new:
-        out.append(ctx.national(
-            day, leader_before, mil, "defense_minister_dismissed",
-            "dismissed the defence minister",
-            f"personnel rule: the leader answered the blame on {mil} by dismissing the defence "
-            "minister; that blame is wiped"))
-    if "chief_of_staff_dismissed" in new:
-        out.append(ctx.national(
-            day, leader_before, mil, "chief_of_staff_dismissed",
-            "dismissed the chief of the General Staff",
-            f"personnel rule: the leader answered the blame on {mil} by dismissing the chief of "
-            "the General Staff; that blame is halved"))
-    if "hardliner_promoted" in new:
-        hard = np.flatnonzero(pm.hardliners)
-        names = "; ".join(ctx.faction_name(k) for k in hard)
-        sh0, sh1 = p0.influence[0, hard].sum(), p1.influence[0, hard].sum()
-        out.append(ctx.national(
-            day, leader_before, names, "hardliner_promoted",
-            "promoted a hardliner over the regular forces",
-            f"personnel rule: influence moved from {mil} to the hardliners; their share "
-            f"{_pct(sh0)} -> {_pct(sh1)} over the period"))
+    for j, event in enumerate(pm.move_events):
+        if event in new:
+            out.append(_personnel_event(ctx, day, leader_before, j, p0, p1))
     rec = cur.record.politics
     if "coup_attempt" in new:
         plotter = ctx.faction_name(int(rec.plotter[0]))
@@ -480,12 +478,24 @@ def _political_events(ctx, prev, cur) -> list[dict]:
         out.append(ctx.national(
             day, me, them, "ceasefire_broke_down", "the ceasefire broke down",
             "ceasefire rule: the period's breakdown hazard fired; the fighting resumes"))
-    if p1.ceasefire[0] and not p0.ceasefire[0]:
+    mediator = s.politics.mediation.mediator if s.politics.mediation is not None else ""
+    offered = rec is not None and bool(rec.mediation_offered[0])
+    if p1.ceasefire[0] and not p0.ceasefire[0] and rec is not None \
+            and rec.mediated_ceasefire[0]:
+        out.append(ctx.national(
+            day, me, them, "ceasefire", f"accepted an offer of {mediator}: a ceasefire",
+            f"mediation rule: {mediator} offered a ceasefire (its hazard fired) and every side "
+            "it needs accepted; the fronts freeze and fires stop"))
+    elif p1.ceasefire[0] and not p0.ceasefire[0]:
         out.append(ctx.national(
             day, me, them, "ceasefire", "accepted the off-ramp, and so did the opponent: a "
             "ceasefire",
             f"escalation rule: the {ctx.theory(p1)} theory's acceptance chance fired on an "
             "open offer and the opponent accepted; the fronts freeze and fires stop"))
+    elif offered:
+        out.append(ctx.national(
+            day, mediator, me, "mediation_offered", "offered a ceasefire, refused",
+            "mediation rule: the offer's hazard fired, but a side it needs did not accept"))
     return out
 
 
@@ -608,7 +618,8 @@ def story_markdown(model, world, events: list[dict], *, run: int, seed: int, day
     ctx = _Ctx(model, world)
     if world.politics is not None:
         th = ctx.theory()
-        note = s.politics.escalation.theories[th].note
+        theory = s.politics.escalation.theories[th]
+        note = theory.note or theory.description or theory.name
         lines += [f"**Escalation theory drawn:** {th}" + (f" ({note})" if note else "")
                   + f". **Response policy:** {s.politics.policy}.", ""]
     if state0 is not None:

@@ -71,13 +71,17 @@ def _is_number(x: Any) -> bool:
 
 
 def _merge(base: Any, over: Any) -> Any:
-    """Deep merge: mappings key by key, lists of items with ids item by item, else replace.
+    """Deep merge: mappings key by key, lists of items with ids item by item (the override
+    may also write such a list as a mapping keyed by id), else replace.
 
     A number written as a mapping (``{value: ...}`` or ``{dist: ...}``) replaces the base's
     number whole, so its old distribution and source do not leak into the new value.
     """
     if _is_number(over):
         return copy.deepcopy(over)
+    if _id_items(base) and isinstance(over, dict) and all(isinstance(v, dict)
+                                                          for v in over.values()):
+        over = [{"id": k, **v} for k, v in over.items()]  # a mapping keyed by id, item by item
     if isinstance(base, dict) and isinstance(over, dict):
         out = dict(base)
         for k, v in over.items():
@@ -94,6 +98,12 @@ def _merge(base: Any, over: Any) -> Any:
                 out.append(item)
         return out
     return copy.deepcopy(over)
+
+
+def _id_items(x: Any) -> bool:
+    """A non-empty list of mappings, each with a string ``id``."""
+    return isinstance(x, list) and bool(x) and all(
+        isinstance(i, dict) and isinstance(i.get("id"), str) for i in x)
 
 
 def _chain(ref: str, base_dir: Path | None) -> list[tuple[dict, str]]:
@@ -118,6 +128,7 @@ def _chain(ref: str, base_dir: Path | None) -> list[tuple[dict, str]]:
                              "extend a built-in.")
         seen.add(key)
         doc = _parse(text, name)
+        _anchor_case_base(doc, name)
         chain.append((doc, name))
         parent = doc.pop("extends", None)
         if parent is None:
@@ -134,6 +145,33 @@ def _chain(ref: str, base_dir: Path | None) -> list[tuple[dict, str]]:
         ref = parent
 
 
+def _anchor_case_base(doc: dict, name: str) -> None:
+    """Make a case file named in ``politics.case_base`` relative to the scenario file that
+    names it (a built-in's: relative to the built-in folder)."""
+    politics = doc.get("politics")
+    if not isinstance(politics, dict) or not isinstance(politics.get("case_base"), str):
+        return
+    here = (Path(str(resources.files(_BUILTIN).joinpath(f"{name}.yaml"))).parent
+            if name in builtin_ids() else Path(name).parent)
+    politics["case_base"] = {"path": str((here / politics["case_base"]).resolve()),
+                             "file": politics["case_base"], "named_in": name}
+
+
+def _read_case_base(doc: dict) -> None:
+    """Replace a named case file in ``politics.case_base`` by its contents, so the scenario
+    carries its evidence (into results, resumed jobs and workers)."""
+    from powderkeg.scenario.cases import case_base_document
+
+    politics = doc.get("politics")
+    named = politics.get("case_base") if isinstance(politics, dict) else None
+    if isinstance(named, dict) and "path" in named:
+        try:
+            politics["case_base"] = case_base_document(named["path"], named["file"])
+        except InputError as e:
+            raise InputError(f"Scenario file {named['named_in']}, politics.case_base: {e}") \
+                from None
+
+
 def _extends_path(chain: list[tuple[dict, str]], parents: list[str]) -> str:
     """``Scenario file a.yaml extends 'b.yaml', which extends 'c.yaml'``, shortened if long."""
     steps = [f"'{p}'" for p in parents]
@@ -148,6 +186,7 @@ def resolve_document(ref: str, base_dir: Path | None = None) -> tuple[dict, str]
     doc = chain[-1][0]
     for over, _ in reversed(chain[:-1]):
         doc = _merge(doc, over)
+    _read_case_base(doc)
     return doc, chain[0][1]
 
 
@@ -217,5 +256,9 @@ def with_policy(scenario: Scenario, policy: str | None) -> Scenario:
     if scenario.politics is None:
         raise InputError(f"Scenario '{scenario.id}' has no politics section, so a response "
                          "policy has nothing to act on. Leave out --policy or add politics.")
+    if policy not in scenario.politics.policies:
+        raise InputError(f"Unknown response policy '{policy}' for scenario '{scenario.id}': its "
+                         f"politics.policies are {', '.join(scenario.politics.policies)}. Give "
+                         "one of them, or declare the policy in the scenario.")
     politics = scenario.politics.model_copy(update={"policy": policy})
     return scenario.model_copy(update={"politics": politics})

@@ -65,14 +65,15 @@ def provenance_counts(scenario: Scenario) -> Counter:
 
 
 def citations(obj, path: str = "") -> Iterator[tuple[str, str]]:
-    """``(place, key)`` for every ``[KEY]`` in a ``source`` or ``note`` outside ``sources``."""
+    """``(place, key)`` for every ``[KEY]`` in a ``source`` or ``note`` outside ``sources``
+    (and outside ``politics.case_base``, whose cases cite the case base's own sources)."""
     if isinstance(obj, BaseModel):
         for name in type(obj).model_fields:
             value = getattr(obj, name)
             place = f"{path}.{name}" if path else name
             if name in ("source", "note") and isinstance(value, str):
                 yield from ((place, key) for key in CITATION.findall(value))
-            elif not (path == "" and name == "sources"):
+            elif not (path == "" and name == "sources") and name != "case_base":
                 yield from citations(value, place)
     elif isinstance(obj, dict):
         for key, value in obj.items():

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS, politics_events
 from powderkeg.scenario.provenance import citations
 from powderkeg.scenario.schema import Scenario
 
@@ -108,14 +109,18 @@ def _politics_problems(p, sides, sectors, links):
     out = []
     out += _dupes("faction", "politics.factions", [f.id for f in p.factions])
     out += _dupes("rung", "politics.escalation.rungs", [r.id for r in p.escalation.rungs])
+    out += _dupes("role", "politics.roles", [r.id for r in p.roles])
     if p.side not in sides:
         out.append(("politics.side", f"unknown side '{p.side}'; use one of {sorted(sides)}"))
-    if not any(f.role == "military_command" for f in p.factions):
-        out.append(("politics.factions", "one faction needs role: military_command"))
+    out += _role_problems(p)
     for i, f in enumerate(p.factions):
         for sec in f.commands:
             if sec not in sectors:
                 out.append((f"politics.factions[{i}].commands", f"unknown sector '{sec}'"))
+        if f.escalation_theory is not None and f.escalation_theory not in p.escalation.theories:
+            out.append((f"politics.factions[{i}].escalation_theory",
+                        f"unknown theory '{f.escalation_theory}'; declare it in "
+                        f"politics.escalation.theories ({', '.join(p.escalation.theories)})"))
     for name in p.initial_blame:
         if name not in {f.id for f in p.factions}:
             out.append((f"politics.initial_blame.{name}", "unknown faction"))
@@ -125,19 +130,51 @@ def _politics_problems(p, sides, sectors, links):
     esc = p.escalation
     if esc.start_rung not in {r.id for r in esc.rungs}:
         out.append(("politics.escalation.start_rung", f"unknown rung '{esc.start_rung}'"))
-    for theory in ("weakness_invites", "cornered_escalates"):
-        if theory not in esc.theories:
-            out.append(("politics.escalation.theories", f"missing the weights of '{theory}'"))
-    if isinstance(esc.theory_weights, dict) and sum(
-            float(w.ppf(0.5)) for w in esc.theory_weights.values()) <= 0:
-        out.append(("politics.escalation.theory_weights", "weights must not all be zero"))
+    if isinstance(esc.theory_weights, dict):
+        for name in esc.theory_weights:
+            if name not in esc.theories:
+                out.append((f"politics.escalation.theory_weights.{name}",
+                            f"unknown theory; the theories are {', '.join(esc.theories)}"))
+        if sum(float(w.ppf(0.5)) for w in esc.theory_weights.values()) <= 0:
+            out.append(("politics.escalation.theory_weights", "weights must not all be zero"))
     for i, r in enumerate(esc.red_lines):
         for name in r.links:
             if name not in links:
                 out.append((f"politics.escalation.red_lines[{i}].links", f"unknown link '{name}'"))
-    for policy in ("match_strength", "offer_offramp", "mixed"):
-        if policy not in p.responses.strong_probability:
-            out.append(("politics.responses.strong_probability", f"missing '{policy}'"))
+    if p.policy not in p.policies:
+        out.append(("politics.policy", f"unknown policy '{p.policy}'; declare it in "
+                                       f"politics.policies ({', '.join(p.policies)})"))
+    if p.mediation is not None:
+        for name in p.mediation.must_accept:
+            if name not in sides:
+                out.append(("politics.mediation.must_accept",
+                            f"unknown side '{name}'; use one of {sorted(sides)}"))
+    return out
+
+
+def _role_problems(p):
+    """Roles: declared ones (if any) cover every faction's; the roles the mechanisms act on
+    (the blamed command, each personnel move's) are held by a faction."""
+    out = []
+    held = {f.role for f in p.factions}
+    if p.roles:
+        declared = {r.id for r in p.roles}
+        for i, f in enumerate(p.factions):
+            if f.role not in declared:
+                out.append((f"politics.factions[{i}].role", f"role '{f.role}' is not in "
+                            f"politics.roles ({', '.join(sorted(declared))})"))
+    if p.blame.command_role not in held:
+        out.append(("politics.factions", f"one faction needs role: {p.blame.command_role} "
+                                         "(politics.blame.command_role)"))
+    for key, move in p.personnel.items():
+        if key in MECHANISM_DECISIONS:
+            out.append((f"politics.personnel[{key}]", f"the id '{key}' is the name of a "
+                        "mechanism's decision; give the move another id"))
+        for field in ("role", "influence_to"):
+            role = getattr(move, field)
+            if role is not None and role not in held:
+                out.append((f"politics.personnel[{key}].{field}",
+                            f"no faction has role '{role}'"))
     return out
 
 
@@ -167,6 +204,9 @@ def _outcome_problems(s, sides, sectors, links, demands):
                     out.append((f"{p}.links", f"unknown link '{name}'"))
         elif o.kind in ("rung_reached", "event_happened") and s.politics is None:
             out.append((p, f"a '{o.kind}' outcome needs a politics section"))
+        elif o.kind == "event_happened" and o.event not in politics_events(s.politics):
+            out.append((f"{p}.event", f"unknown event '{o.event}'; the scenario's politics "
+                        f"records {', '.join(politics_events(s.politics))}"))
         elif o.kind == "rung_reached" and o.rung not in {r.id for r in
                                                          s.politics.escalation.rungs}:
             out.append((f"{p}.rung", f"unknown rung '{o.rung}'"))

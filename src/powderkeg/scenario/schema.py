@@ -15,7 +15,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from powderkeg.scenario.base import Id, Strict
 from powderkeg.scenario.params import NonNegative, Positive, Probability, bounded
-from powderkeg.scenario.politics_schema import EVENTS, Politics
+from powderkeg.scenario.politics_schema import Politics
 
 __all__ = ["Scenario", "Source", "Silence", "Outcome", "OUTCOME_KINDS", "MODES"]
 
@@ -316,10 +316,12 @@ class RungReached(_Outcome):
 
 
 class EventHappened(_Outcome):
-    """A political event of the regime model happens."""
+    """A political event happens: one the scenario's politics declares (a personnel move's
+    event) or one of its mechanisms' (:func:`~powderkeg.scenario.politics_schema.
+    politics_events`)."""
 
     kind: Literal["event_happened"]
-    event: Literal[EVENTS]
+    event: Id
 
 
 Outcome = Annotated[
