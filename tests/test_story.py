@@ -255,3 +255,20 @@ def test_the_step_records_what_it_decided(autumn):
             p = rec.politics.rung_probabilities
             np.testing.assert_allclose(p.sum(axis=1), 1.0)
             assert np.array_equal(cur.politics.rung - prev.politics.rung, rec.politics.rung_step)
+
+
+def test_the_story_tells_the_personnel_moves_the_period_records_made():
+    """Every move the period's record made is told on its day, under its declared event."""
+    def edit(doc):
+        for move in doc["politics"]["personnel"]:
+            move["intercept"] = 20.0  # each move is made at the first decision
+    scenario = autumn_variant(edit)
+    tr = trace(scenario, 0, SEED, 30)
+    events = {move_id: m.event for move_id, m in scenario.politics.personnel.items()}
+    made = sorted((cur.day, events[move]) for cur in tr.states[1:]
+                  if cur.record.politics is not None
+                  for move, fired in cur.record.politics.moves.items() if fired[0])
+    told = sorted((ev["day"], ev["event_type"]) for ev in story_events(tr.model, tr.world,
+                                                                        tr.states)
+                  if ev["event_type"] in events.values())
+    assert len(made) == len(events) and told == made

@@ -418,29 +418,34 @@ def _personnel_event(ctx, day, leader, j, p0, p1) -> dict:
 
 
 def _political_events(ctx, prev, cur) -> list[dict]:
+    """The day's political events: the Kremlin's decisions on a decision day, told from the
+    period's record (every personnel move, attempt and call-up, not only the first), and the
+    purges and redeployments the state shows."""
+    rec = cur.record.politics if cur.record is not None else None
+    out = _decision_events(ctx, prev, cur, rec) if rec is not None else []
+    return out + _purge_and_redeployment_events(ctx, prev, cur, rec)
+
+
+def _decision_events(ctx, prev, cur, rec) -> list[dict]:
     m, s = ctx.model, ctx.s
     pm, p0, p1 = m.politics, prev.politics, cur.politics
     me, them = _side(m, pm.side), _side(m, 1 - pm.side)
     day = cur.day
-    new = {name for j, name in enumerate(pm.event_ids)
-           if p0.event_day[0, j] < 0 and p1.event_day[0, j] >= 0}
     mil = ctx.faction_name(pm.military)
     out = []
     leader_before = ctx.leader(p0)
-    for j, event in enumerate(pm.move_events):
-        if event in new:
+    for j, move in enumerate(pm.move_ids):
+        if rec.moves[move][0]:
             out.append(_personnel_event(ctx, day, leader_before, j, p0, p1))
-    rec = cur.record.politics
-    if "coup_attempt" in new:
+    if rec.coup_attempt[0]:
         plotter = ctx.faction_name(int(rec.plotter[0]))
         out.append(ctx.national(
             day, plotter, leader_before, "coup_attempt", "an armed mutiny or coup attempt",
             f"regime rule: the period's mutiny-or-coup hazard ({_pct(rec.coup_hazard[0])}) "
             f"fired; the plotters: {plotter}"))
-    f0, f1 = int(p0.leader_faction[0]), int(p1.leader_faction[0])
-    if "leader_change" in new or f1 != f0:
+    if rec.coup_success[0]:
         out.append(ctx.national(
-            day, ctx.faction_name(f1), leader_before, "leader_change",
+            day, ctx.faction_name(int(rec.successor[0])), leader_before, "leader_change",
             f"took power, replacing {leader_before}",
             "regime rule: the attempt succeeded; the successor is "
             + ("the plotters' leader" if rec.successor[0] == rec.plotter[0]
@@ -448,14 +453,49 @@ def _political_events(ctx, prev, cur) -> list[dict]:
             + f"; leader hawkishness {p0.leader_hawkishness[0]:.2f} -> "
             f"{p1.leader_hawkishness[0]:.2f}; escalation theory "
             f"{ctx.theory(p0)} -> {ctx.theory(p1)}; blame and setbacks reset"))
+    if rec.mobilized[0]:
+        size = p1.mob_rate[0] * (p1.mob_to[0] - p1.mob_from[0])
+        out.append(ctx.national(
+            day, leader_before, "", "mobilization", f"ordered a call-up of {size:,.0f}",
+            f"mobilisation rule: the period's call-up chance "
+            f"({_pct(rec.mobilization_probability[0])}) fired; arrivals days "
+            f"{p1.mob_from[0]:.0f}-{p1.mob_to[0]:.0f}; blame on {mil} for it"))
+    if rec.ceasefire_broke_down[0]:
+        out.append(ctx.national(
+            day, me, them, "ceasefire_broke_down", "the ceasefire broke down",
+            "ceasefire rule: the period's breakdown hazard fired; the fighting resumes"))
+    mediator = s.politics.mediation.mediator if s.politics.mediation is not None else ""
+    if rec.mediated_ceasefire[0]:
+        out.append(ctx.national(
+            day, me, them, "ceasefire", f"accepted an offer of {mediator}: a ceasefire",
+            f"mediation rule: {mediator} offered a ceasefire (its hazard fired) and every side "
+            "it needs accepted; the fronts freeze and fires stop"))
+    elif rec.offer_open[0] and rec.leader_accepts[0] and rec.opponent_accepts[0]:
+        out.append(ctx.national(
+            day, me, them, "ceasefire", "accepted the off-ramp, and so did the opponent: a "
+            "ceasefire",
+            f"escalation rule: the {ctx.theory(p1)} theory's acceptance chance fired on an "
+            "open offer and the opponent accepted; the fronts freeze and fires stop"))
+    elif rec.mediation_offered[0]:
+        out.append(ctx.national(
+            day, mediator, me, "mediation_offered", "offered a ceasefire, refused",
+            "mediation rule: the offer's hazard fired, but a side it needs did not accept"))
+    return out
+
+
+def _purge_and_redeployment_events(ctx, prev, cur, rec) -> list[dict]:
+    m, s = ctx.model, ctx.s
+    pm, p0, p1 = m.politics, prev.politics, cur.politics
+    me, day = _side(m, pm.side), cur.day
+    failed = rec is not None and rec.coup_attempt[0] and not rec.coup_success[0]
+    out = []
     for k in np.flatnonzero(p0.alive[0] & ~p1.alive[0]):
         fac = s.politics.factions[k]
         out.append(ctx.national(
             day, ctx.leader(p1), fac.name, "faction_leader_purged",
             f"purged the leadership of {fac.name} ({fac.leader})",
             "regime rule: "
-            + ("a purge after the failed attempt" if "coup_attempt" in new
-               and "leader_change" not in new else "a purge of a disloyal faction")
+            + ("a purge after the failed attempt" if failed else "a purge of a disloyal faction")
             + f"; its influence {_pct(p0.influence[0, k])} passed to the others"))
     pulled = p1.redeployed[0].sum() - p0.redeployed[0].sum()
     if pulled > 0:
@@ -467,35 +507,6 @@ def _political_events(ctx, prev, cur) -> list[dict]:
         out.append(ctx.national(
             day, me, "", "forces_returned", f"{-pulled:,.0f} troops returned to the theater",
             "regime rule: forces pulled home in the crisis came back when their time was up"))
-    if "mobilization" in new:
-        size = p1.mob_rate[0] * (p1.mob_to[0] - p1.mob_from[0])
-        out.append(ctx.national(
-            day, leader_before, "", "mobilization", f"ordered a call-up of {size:,.0f}",
-            f"mobilisation rule: the period's call-up chance "
-            f"({_pct(rec.mobilization_probability[0])}) fired; arrivals days "
-            f"{p1.mob_from[0]:.0f}-{p1.mob_to[0]:.0f}; blame on {mil} for it"))
-    if p0.ceasefire[0] and not p1.ceasefire[0]:
-        out.append(ctx.national(
-            day, me, them, "ceasefire_broke_down", "the ceasefire broke down",
-            "ceasefire rule: the period's breakdown hazard fired; the fighting resumes"))
-    mediator = s.politics.mediation.mediator if s.politics.mediation is not None else ""
-    offered = rec is not None and bool(rec.mediation_offered[0])
-    if p1.ceasefire[0] and not p0.ceasefire[0] and rec is not None \
-            and rec.mediated_ceasefire[0]:
-        out.append(ctx.national(
-            day, me, them, "ceasefire", f"accepted an offer of {mediator}: a ceasefire",
-            f"mediation rule: {mediator} offered a ceasefire (its hazard fired) and every side "
-            "it needs accepted; the fronts freeze and fires stop"))
-    elif p1.ceasefire[0] and not p0.ceasefire[0]:
-        out.append(ctx.national(
-            day, me, them, "ceasefire", "accepted the off-ramp, and so did the opponent: a "
-            "ceasefire",
-            f"escalation rule: the {ctx.theory(p1)} theory's acceptance chance fired on an "
-            "open offer and the opponent accepted; the fronts freeze and fires stop"))
-    elif offered:
-        out.append(ctx.national(
-            day, mediator, me, "mediation_offered", "offered a ceasefire, refused",
-            "mediation rule: the offer's hazard fired, but a side it needs did not accept"))
     return out
 
 
