@@ -111,8 +111,9 @@ def run(
     scenario: Annotated[str, typer.Argument(
         help="A built-in scenario id (see `powderkeg scenarios`) or a YAML file.")] = "autumn-2022",
     runs: Annotated[int, typer.Option(min=1, help="Number of simulated futures.")] = 10_000,
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
-                                      "scenario date.")] = 365,
+    days: Annotated[Optional[int], typer.Option(
+        min=1, max=3650, help="Horizon in days after the scenario date (default: the "
+                              "scenario's `days`, else 365).", show_default=False)] = None,
     seed: SeedOpt = 0,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Folder for the results (must be new or empty; default: a new folder "
@@ -151,6 +152,7 @@ def run(
                          "`powderkeg resume WORK_DIR` with a folder that `powderkeg runs` "
                          "lists).")
     s = with_policy(load_scenario(scenario), policy)
+    days = days or s.days or 365
     target = out_dir or default_out_dir(s.id, seed)
     request = RunRequest(runs, days, seed, str(target), record_every or record_interval(runs, days),
                          chunk or default_chunk(runs), with_report)

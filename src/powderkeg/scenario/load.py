@@ -29,6 +29,9 @@ _BUILTIN = "powderkeg.scenario.builtin"
 MAX_EXTENDS = 100
 #: The longest horizon a run may ask for (``--days``); a scenario's date must leave room for it.
 MAX_HORIZON_DAYS = 3650
+#: A built-in file ``<scenario>-observations.yaml`` holds that scenario's observations (for
+#: ``powderkeg fit``), not a scenario of its own.
+OBSERVATIONS_SUFFIX = "-observations.yaml"
 _TAGS = {"fixed", "uniform", "normal", "lognormal", "beta", "triangular", "choice",
          *OUTCOME_KINDS, "str", "constrained-str", "Place", "list[str]"}
 
@@ -36,7 +39,7 @@ _TAGS = {"fixed", "uniform", "normal", "lognormal", "beta", "triangular", "choic
 def builtin_ids() -> list[str]:
     """The ids of the scenarios shipped with powderkeg."""
     return sorted(p.name[:-5] for p in resources.files(_BUILTIN).iterdir()
-                  if p.name.endswith(".yaml"))
+                  if p.name.endswith(".yaml") and not p.name.endswith(OBSERVATIONS_SUFFIX))
 
 
 def _read_text(ref: str, base_dir: Path | None) -> tuple[str, str]:

@@ -417,6 +417,9 @@ class Scenario(Strict):
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]*$", description="lower-case name, e.g. autumn-2022")
     title: str
     date: dt.date = Field(description="Knowledge cut-off and day 0 of every run.")
+    days: int | None = Field(
+        None, ge=1, le=3650, description="Horizon of `powderkeg run` when --days is not "
+        "given (default 365); a hindcast sets it to reach its observations' cut-off.")
     description: str = ""
     sources: dict[str, SourceEntry] = Field(
         {}, description="Source keys cited as [KEY] in numbers: a string, or {text, published, "
