@@ -272,6 +272,12 @@ def _explain(errors: list[tuple[str, str]], name: str) -> InputError:
                       f"--observations {name}`.")
 
 
+def _untagged(loc: tuple) -> tuple:
+    """An error's location without the kind tag pydantic inserts after a list index."""
+    return tuple(x for i, x in enumerate(loc)
+                 if not (x in OBSERVATION_KINDS and i > 0 and isinstance(loc[i - 1], int)))
+
+
 def load_observations(path: str | Path, scenario: Scenario) -> Observations:
     """Read and check the observations file at ``path`` against ``scenario``.
 
@@ -294,8 +300,8 @@ def load_observations(path: str | Path, scenario: Scenario) -> Observations:
     try:
         obs = Observations.model_validate(doc)
     except ValidationError as e:
-        raise _explain([(_place(err["loc"], doc), error_message(err)) for err in e.errors()],
-                       str(path)) from None
+        raise _explain([(_place(_untagged(err["loc"]), doc), error_message(err))
+                        for err in e.errors()], str(path)) from None
     problems = observation_problems(obs, scenario)
     if problems:
         raise _explain(problems, str(path))
