@@ -174,3 +174,16 @@ def test_bad_fit_requests_are_clear_errors(args, words):
 def test_a_fit_refuses_a_scenario_without_observations():
     result = CliRunner().invoke(app, ["fit", "autumn-2022", "--quiet"])
     assert result.exit_code == 2 and "names no observations file" in result.output
+
+
+def test_a_replayed_run_draws_the_same_posterior_row(recovered, hindcast, tmp_path):
+    """`story --posterior` tells run i of `run --posterior`: the replay draws the same world."""
+    from powderkeg.engine.replay import trace
+
+    folder, _ = write_fit(recovered, tmp_path / "fit", ["test"])
+    s = with_posterior(hindcast, folder)
+    ds = simulate(s, 10, 3, seed=2, workers=1)
+    tr = trace(s, 7, 2, 3)
+    advance = ds.parameter_value.sel(parameter="model.combat.advance_km_per_day").values[7]
+    assert tr.world.advance_km[0] == advance
+    assert np.array_equal(tr.final.front[0].astype(np.float32), ds.front_km.isel(day=-1).values[7])

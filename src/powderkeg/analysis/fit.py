@@ -7,7 +7,7 @@ Three steps, each a plain function of the one before:
    designed-parameter path (``simulate(..., param_uniforms=...)``); each observation is read
    off the runs (:mod:`powderkeg.analysis.observe`) and points whose implausibility exceeds 3
    are ruled out (:mod:`powderkeg.analysis.history_matching`); the next wave samples around
-   the points that remain.
+   the points that remain, each by its current importance weight.
 2. :func:`posterior`: importance weights over every point of every wave, within the space
    not ruled out, and a resampled, equally weighted posterior sample.
 3. :func:`predictive`: runs that draw the fitted parameters from that sample by the seed
@@ -191,15 +191,14 @@ def history_match(job: Fit, engine: dict, progress=None) -> Fit:
                 "a fit.", ResultWarning, stacklevel=2)
             break
         if index < st.waves:
-            kernel = hm.kernel_around(wave.u[wave.nroy])
+            w = _weights(job)
+            kernel = hm.kernel_around(job.points[w > 0], w[w > 0])
             u = hm.kernel_design(kernel, st.points, st.seed, index + 1)
     return job
 
 
-def posterior(job: Fit) -> Fit:
-    """Importance weights over every point of every wave and the resampled posterior sample."""
-    from powderkeg.engine.worker import model_for
-
+def _weights(job: Fit) -> np.ndarray:
+    """Importance weights of every point of the waves so far (see the module)."""
     u = job.points
     counts = np.array([len(w.u) for w in job.waves], dtype=float)
     log_q = np.stack([hm.log_proposal(w.kernel, u) for w in job.waves], axis=1)
@@ -207,10 +206,17 @@ def posterior(job: Fit) -> Fit:
     lik = np.concatenate([w.log_lik for w in job.waves])
     keep = (np.ones(len(u), dtype=bool) if job.nroy_empty
             else np.concatenate([w.nroy for w in job.waves]))
-    job.weights = hm.importance_weights(lik, log_mix, keep)
+    return hm.importance_weights(lik, log_mix, keep)
+
+
+def posterior(job: Fit) -> Fit:
+    """Importance weights over every point of every wave and the resampled posterior sample."""
+    from powderkeg.engine.worker import model_for
+
+    job.weights = _weights(job)
     job.ess = hm.effective_sample_size(job.weights)
     rows = hm.systematic_resample(job.weights, job.settings.posterior_size, job.settings.seed)
-    job.sample_u = u[rows]
+    job.sample_u = job.points[rows]
     model = model_for(job.scenario)
     params = [model.world_params[model.world_paths.index(p)] for p in job.paths]
     job.sample_values = np.stack([p.ppf(job.sample_u[:, j]) for j, p in enumerate(params)], 1)

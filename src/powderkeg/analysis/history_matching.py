@@ -24,9 +24,10 @@ The posterior within the not-ruled-out-yet (NROY) space is an importance sample 
 point of every wave: ``w_i = 1[u_i in NROY] L(u_i) / q(u_i)``, with ``L`` a synthetic
 likelihood (Wood 2010: normal with the variances above; a true/false observation right with
 probability ``c p + (1 - c)(1 - p)`` for confidence ``c``) and ``q`` the deterministic mixture
-of the waves' proposals (Owen and Zhou 2000), each wave after the first sampling a Gaussian
-kernel around the previous wave's NROY points in normal-score space with twice their
-covariance (Beaumont, Cornuet, Marin and Robert 2009).
+of the waves' proposals (Owen and Zhou 2000). Each wave after the first samples a Gaussian
+kernel around the NROY points found so far, each chosen with its current importance weight,
+in normal-score space with twice their weighted covariance (Beaumont, Cornuet, Marin and
+Robert 2009; adaptive multiple importance sampling, Cornuet, Marin, Mira and Robert 2012).
 
 References
 ----------
@@ -47,6 +48,9 @@ A. Owen, Y. Zhou (2000), "Safe and effective importance sampling", JASA 95(449):
 doi:10.1080/01621459.2000.10473909.
 M. A. Beaumont, J.-M. Cornuet, J.-M. Marin, C. P. Robert (2009), "Adaptive approximate
 Bayesian computation", Biometrika 96(4):983-990, doi:10.1093/biomet/asp052.
+J.-M. Cornuet, J.-M. Marin, A. Mira, C. P. Robert (2012), "Adaptive multiple importance
+sampling", Scandinavian Journal of Statistics 39(4):798-812,
+doi:10.1111/j.1467-9469.2011.00756.x.
 """
 
 from __future__ import annotations
@@ -114,7 +118,7 @@ def log_likelihood(z, var_obs, mean, var_ens, binary, confidence, discrepancy) -
     """
     var = var_obs * (1 + discrepancy ** 2) + var_ens
     normal = -0.5 * (np.log(2 * np.pi * var) + (z - mean) ** 2 / var)
-    right = np.where(z > 0.5, mean, 1 - mean)
+    right = np.where(binary, np.where(z > 0.5, mean, 1 - mean), 0.5)
     bern = np.log(confidence * right + (1 - confidence) * (1 - right))
     return np.where(binary, bern, normal).sum(axis=1)
 
@@ -129,30 +133,34 @@ def first_design(n: int, d: int, seed: int) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Kernel:
-    """A wave's proposal: normal kernels ``N(centres_j, cov)`` in normal-score space."""
+    """A wave's proposal: a mixture of ``N(centres_j, cov)`` with ``weights_j``, in normal
+    scores."""
 
-    centres: np.ndarray  # (m, D) normal scores of the previous wave's NROY points
+    centres: np.ndarray  # (m, D) normal scores of the points not ruled out so far
+    weights: np.ndarray  # (m,) their importance weights, summing to 1
     cov: np.ndarray  # (D, D)
 
 
-def kernel_around(u: np.ndarray) -> Kernel:
-    """The kernel around the points ``u`` (m, D): twice their covariance in normal scores.
+def kernel_around(u: np.ndarray, w: np.ndarray) -> Kernel:
+    """The kernel around the points ``u`` (m, D) weighted ``w``: twice their weighted
+    covariance in normal scores (Beaumont et al. 2009).
 
-    With fewer points than dimensions only the variances are kept; a floor of 1e-4 keeps the
-    kernel proper when every point shares a coordinate.
+    With an effective sample smaller than the dimension only the variances are kept; a floor
+    of 1e-4 keeps the kernel proper when every point shares a coordinate.
     """
-    z = ndtri(u)
+    z, w = ndtri(u), np.asarray(w, dtype=float) / np.sum(w)
     d = z.shape[1]
-    cov = np.atleast_2d(np.cov(z, rowvar=False)) if len(z) > 1 else np.eye(d)
-    if len(z) <= d:
+    cov = (np.atleast_2d(np.cov(z, rowvar=False, aweights=w)) if len(z) > 1
+           else np.eye(d))
+    if effective_sample_size(w) <= d:
         cov = np.diag(np.diag(cov))
-    return Kernel(z, 2 * cov + 1e-4 * np.eye(d))
+    return Kernel(z, w, 2 * cov + 1e-4 * np.eye(d))
 
 
 def kernel_design(kernel: Kernel, n: int, seed: int, wave: int) -> np.ndarray:
     """``n`` points drawn from ``kernel``, mapped back to quantile space, shape ``(n, D)``."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, wave]))
-    pick = rng.integers(len(kernel.centres), size=n)
+    pick = rng.choice(len(kernel.centres), size=n, p=kernel.weights)
     chol = np.linalg.cholesky(kernel.cov)
     z = kernel.centres[pick] + rng.standard_normal((n, kernel.cov.shape[0])) @ chol.T
     return np.clip(ndtr(z), _EDGE, 1 - _EDGE)
@@ -174,7 +182,9 @@ def log_proposal(kernel: Kernel | None, u: np.ndarray) -> np.ndarray:
     log_det = 2 * np.log(np.diag(chol)).sum()
     log_k = -0.5 * (quad + log_det + d * np.log(2 * np.pi))
     log_phi = (-0.5 * (z ** 2 + np.log(2 * np.pi))).sum(axis=1)
-    return logsumexp(log_k, axis=1) - np.log(len(kernel.centres)) - log_phi
+    with np.errstate(divide="ignore"):
+        log_w = np.log(kernel.weights)
+    return logsumexp(log_k + log_w, axis=1) - log_phi
 
 
 def importance_weights(log_lik: np.ndarray, log_q: np.ndarray, keep: np.ndarray) -> np.ndarray:

@@ -22,6 +22,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter, ScalarFormatter
 
 from powderkeg.analysis import history_matching as hm
 from powderkeg.analysis.fit import Fit, summary
@@ -44,6 +46,8 @@ def implausibility_figure(doc: dict, job: Fit) -> Figure:
     ax.axhline(hm.CUTOFF, color="#333333", linestyle="--", linewidth=1,
                label=f"cut-off {hm.CUTOFF:g}")
     ax.set_yscale("log")
+    ax.yaxis.set_major_formatter(ScalarFormatter())
+    ax.yaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel("share of the wave's points (sorted)")
     ax.set_ylabel(f"{doc['settings']['implausibility']} implausibility")
     ax.legend(frameon=False, fontsize="small")
@@ -107,9 +111,14 @@ def observations_figure(doc: dict) -> Figure:
                     markersize=4)
     ax.set_yticks(y, [f"{r['id']} ({r['date']})" for r in rows])
     ax.axvline(0, color="#999999", linewidth=0.8)
-    ax.set_xlabel("observed value minus posterior predictive median, in predictive sds "
-                  "(bars: 90% intervals; blue fitted, orange held out)")
+    ax.set_xlabel("observed minus posterior predictive median, in predictive sds")
     ax.grid(axis="y", visible=False)
+    keys = [Line2D([], [], color=colour(0), linewidth=3, alpha=0.6),
+            Line2D([], [], color=colour(1), linewidth=3, alpha=0.6),
+            Line2D([], [], color="#333333", marker="o", linestyle="", markersize=4),
+            Line2D([], [], color=colour(1), marker="o", linestyle="", markersize=4)]
+    fig.legend(keys, ["fitted: 90% interval", "held out: 90% interval", "observed, inside",
+                      "observed, outside"], loc="outside lower center", ncols=4, frameon=False)
     cov = doc["coverage"]
     held = cov["held_out"]
     text = (f"held-out coverage {held['covered']}/{held['observations']}"

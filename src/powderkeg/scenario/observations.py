@@ -96,20 +96,25 @@ class FrontObservation(_Observation):
     km: Measure
 
 
-class HeldObservation(_Observation):
-    """Whether ``side`` held ``objective`` of ``sector`` on ``date``."""
+class _TrueOrFalse(_Observation):
+    """An observation that is true or false, right with probability ``confidence``."""
 
-    kind: Literal["held"]
     date: dt.date
-    sector: Id
-    objective: Id
-    side: Id
-    value: bool
     confidence: float = Field(DEFAULT_CONFIDENCE, gt=0.5, le=1)
 
     @property
     def binary(self) -> bool:
         return True
+
+
+class HeldObservation(_TrueOrFalse):
+    """Whether ``side`` held ``objective`` of ``sector`` on ``date``."""
+
+    kind: Literal["held"]
+    sector: Id
+    objective: Id
+    side: Id
+    value: bool
 
 
 class LinkObservation(_Observation):
@@ -132,18 +137,12 @@ class LinkObservation(_Observation):
         return self.closed is not None
 
 
-class EventObservation(_Observation):
+class EventObservation(_TrueOrFalse):
     """Whether the scenario's outcome ``outcome`` had happened by ``date``."""
 
     kind: Literal["event"]
-    date: dt.date
     outcome: Id
     happened: bool
-    confidence: float = Field(DEFAULT_CONFIDENCE, gt=0.5, le=1)
-
-    @property
-    def binary(self) -> bool:
-        return True
 
 
 class CountObservation(_Observation):
