@@ -187,3 +187,15 @@ def test_a_replayed_run_draws_the_same_posterior_row(recovered, hindcast, tmp_pa
     advance = ds.parameter_value.sel(parameter="model.combat.advance_km_per_day").values[7]
     assert tr.world.advance_km[0] == advance
     assert np.array_equal(tr.final.front[0].astype(np.float32), ds.front_km.isel(day=-1).values[7])
+
+
+def test_a_scenario_key_names_the_fit_relative_to_its_file(recovered, tmp_path):
+    folder, _ = write_fit(recovered, tmp_path / "fits" / "one", ["test"])
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(f"extends: {SCENARIO}\nid: hindcast-fitted\nposterior: fits/one\n")
+    s = load_scenario(str(variant))
+    assert Path(s.posterior) == folder
+    direct = simulate(with_posterior(load_scenario(str(SCENARIO)), folder), 8, 2, seed=4,
+                      workers=1)
+    keyed = simulate(s, 8, 2, seed=4, workers=1)
+    assert np.array_equal(direct.parameter_value.values, keyed.parameter_value.values)
