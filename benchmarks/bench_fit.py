@@ -63,10 +63,12 @@ def main() -> None:
     ap.add_argument("--runs-per-point", type=int, default=FitSettings.runs_per_point)
     ap.add_argument("--waves", type=int, default=FitSettings.waves)
     ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--case-base", action="store_true", help="also weigh by the case base")
     args = ap.parse_args()
     s = load_scenario("autumn-2022")
     obs = synthetic_observations(s)
-    settings = FitSettings(args.waves, args.points, args.runs_per_point)
+    settings = FitSettings(args.waves, args.points, args.runs_per_point,
+                           case_base=args.case_base)
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught, make_executor(args.workers) as ex:
         warnings.simplefilter("always")
@@ -77,7 +79,8 @@ def main() -> None:
         "scenario": s.id, "days": DAYS, "observations": len(obs.observations),
         "parameters": len(job.paths), "waves": len(job.waves), "runs": runs,
         "seconds": round(seconds, 1), "run_days_per_second": round(runs * DAYS / seconds),
-        "workers": args.workers, "effective_sample_size": round(job.ess, 1),
+        "workers": args.workers, "case_base": args.case_base,
+        "effective_sample_size": round(job.ess, 1),
         "not_ruled_out": [int(w.nroy.sum()) for w in job.waves],
         "warnings": [str(w.message)[:100] for w in caught]}, indent=1))
 

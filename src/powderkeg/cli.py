@@ -1141,6 +1141,9 @@ def fit_command(
     = None,
     discrepancy: Annotated[float, typer.Option(
         min=0.0, help="Model discrepancy sd as a multiple of each observation's sd.")] = 0.5,
+    case_base: Annotated[bool, typer.Option(
+        "--case-base", help="Also weigh each point by how likely it makes the escalation case "
+                            "base (the episodes `powderkeg calibrate` scores).")] = False,
     seed: SeedOpt = 0,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Fit folder (must be new or empty; default: a new folder under "
@@ -1166,7 +1169,8 @@ def fit_command(
     target = out_dir or default_out_dir(f"fit-{s.id}", seed)
     check_out_dir(target)
     settings = FitSettings(waves, points, runs_per_point, discrepancy, seed=seed,
-                           holdout_after=holdout_after.date() if holdout_after else None)
+                           holdout_after=holdout_after.date() if holdout_after else None,
+                           case_base=case_base)
     with JobProgress(err.file, quiet) as bar, make_executor(workers) as ex:
         job = fit(s, obs, settings, param, {"executor": ex}, bar)
         bar.phase(f"writing the fit to {target}")

@@ -10,6 +10,8 @@ Three steps, each a plain function of the one before:
    the points that remain, each by its current importance weight.
 2. :func:`posterior`: importance weights over every point of every wave, within the space
    not ruled out, and a resampled, equally weighted posterior sample.
+   With ``case_base`` the likelihood also counts the escalation case base
+   (:mod:`powderkeg.analysis.case_evidence`).
 3. :func:`predictive`: runs that draw the fitted parameters from that sample by the seed
    rule (exactly the runs ``powderkeg run --posterior`` makes), and how well they reproduce
    each observation, including any held out of the fit (its coverage).
@@ -59,6 +61,7 @@ class FitSettings:
     predictive_runs: int = 400
     seed: int = 0
     holdout_after: dt.date | None = None
+    case_base: bool = False  # also weigh points by the escalation case base's likelihood
 
 
 @dataclass(frozen=True)
@@ -166,6 +169,10 @@ def _wave(job: Fit, index: int, u, log_q, kernel, first_run, engine, progress) -
     mean, var_ens = hm.ensemble(sims, binary)
     imp = hm.implausibility(z, var_obs, mean, var_ens, job.settings.discrepancy)
     lik = hm.log_likelihood(z, var_obs, mean, var_ens, binary, conf, job.settings.discrepancy)
+    if job.settings.case_base:
+        from powderkeg.analysis.case_evidence import case_base_log_likelihood
+
+        lik = lik + case_base_log_likelihood(job.scenario, job.paths, _values_at(job, u))
     return Wave(index, u, log_q, mean, imp, hm.ranked_implausibility(imp), lik, kernel,
                 sims.shape[0] * sims.shape[1])
 
@@ -197,6 +204,15 @@ def history_match(job: Fit, engine: dict, progress=None) -> Fit:
     return job
 
 
+def _values_at(job: Fit, u: np.ndarray) -> np.ndarray:
+    """The fitted parameters' values at prior quantiles ``u`` (n, D)."""
+    from powderkeg.engine.worker import model_for
+
+    model = model_for(job.scenario)
+    params = [model.world_params[model.world_paths.index(p)] for p in job.paths]
+    return np.stack([p.ppf(u[:, j]) for j, p in enumerate(params)], axis=1)
+
+
 def _weights(job: Fit) -> np.ndarray:
     """Importance weights of every point of the waves so far (see the module)."""
     u = job.points
@@ -211,15 +227,12 @@ def _weights(job: Fit) -> np.ndarray:
 
 def posterior(job: Fit) -> Fit:
     """Importance weights over every point of every wave and the resampled posterior sample."""
-    from powderkeg.engine.worker import model_for
 
     job.weights = _weights(job)
     job.ess = hm.effective_sample_size(job.weights)
     rows = hm.systematic_resample(job.weights, job.settings.posterior_size, job.settings.seed)
     job.sample_u = job.points[rows]
-    model = model_for(job.scenario)
-    params = [model.world_params[model.world_paths.index(p)] for p in job.paths]
-    job.sample_values = np.stack([p.ppf(job.sample_u[:, j]) for j, p in enumerate(params)], 1)
+    job.sample_values = _values_at(job, job.sample_u)
     if job.ess < 30:
         warnings.warn(f"The posterior rests on an effective sample of {job.ess:.0f} points, so "
                       "its quantiles are rough. Run more waves or points (--waves, --points).",
@@ -283,6 +296,9 @@ def fit(scenario: Scenario, obs: Observations, settings: FitSettings,
     or before it are fitted; the later ones are predicted.
     """
     scenario = scenario.model_copy(update={"posterior": None})  # fit against the prior
+    if settings.case_base and scenario.politics is None:
+        raise InputError(f"Scenario '{scenario.id}' has no politics section, so the escalation "
+                         "case base says nothing about it. Leave out --case-base.")
     everything = targets(obs, scenario.date)
     fitted_obs = obs.until(settings.holdout_after) if settings.holdout_after else obs
     if not fitted_obs.observations:
@@ -342,7 +358,7 @@ def summary(job: Fit) -> dict:
                      "runs_per_point": st.runs_per_point, "discrepancy": st.discrepancy,
                      "cutoff": hm.CUTOFF, "implausibility": ("maximum" if hm.summary_rank(
                          len(job.fitted)) == 1 else "second maximum"),
-                     "posterior_size": st.posterior_size,
+                     "posterior_size": st.posterior_size, "case_base": st.case_base,
                      "predictive_runs": st.predictive_runs},
         "runs": sum(w.runs for w in job.waves) + st.predictive_runs,
         "waves": waves, "nroy_empty": job.nroy_empty,
