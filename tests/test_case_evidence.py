@@ -8,7 +8,7 @@ from typer.testing import CliRunner
 from powderkeg.analysis.case_evidence import case_base_log_likelihood
 from powderkeg.cli import app
 from powderkeg.model.calibration import calibrate, calibrate_scenario, prior_draws
-from powderkeg.scenario.cases import load_cases
+from powderkeg.scenario.cases import cases_known_on, scenario_case_base
 
 RESOLVE = "politics.escalation.theories.weakness_invites.resolve"
 
@@ -24,12 +24,13 @@ def test_a_fitted_weight_is_fixed_at_the_point_and_the_rest_integrated(autumn):
     weights, precision, costs = prior_draws(autumn, 512)
     esc = autumn.politics.escalation
     start = [r.id for r in esc.rungs].index(esc.start_rung)
-    cases = [c for c in load_cases() if c.date <= autumn.date]
+    cases = cases_known_on(scenario_case_base(autumn), autumn.date, "autumn-2022")
     got = case_base_log_likelihood(autumn, [RESOLVE], np.array([[0.2], [2.5]]), draws=512)
     for value, ll in zip((0.2, 2.5), got, strict=True):
         fixed = {**weights, "weakness_invites": {**weights["weakness_invites"],
                                                  "resolve": value}}
-        cal = calibrate(fixed, precision, costs, start, cases, (0.5, 0.5))
+        cal = calibrate(fixed, precision, costs, start, cases, calibrate_scenario(
+            autumn, draws=512).prior)
         assert ll == pytest.approx(logsumexp(cal.log_marginal + np.log(cal.prior)), rel=1e-9)
     assert got[0] != pytest.approx(got[1])  # the case base tells the two apart
 

@@ -169,3 +169,11 @@ def test_each_kind_is_read_off_the_recorded_series(hindcast):
                           ds.strikes_to_date.sel(day=22, link=["bridge", "road"]).sum("link"))
     assert np.allclose(ds.losses_to_date.isel(day=-1).values, ds.losses.sum("sector").values)
     assert set(observation_days(obs, hindcast.date)) >= {10, 17, 20, 22, 27}
+
+
+def test_the_shipped_hindcast_names_its_observations_and_they_are_valid():
+    s = load_scenario("summer-2022")
+    assert Path(s.observations).name == "summer-2022-observations.yaml"
+    obs = observations_of(s)
+    assert obs.scenario == "summer-2022" and obs.cutoff.isoformat() == "2022-10-12"
+    assert {o.kind for o in obs.observations} == {"front", "held", "link", "event", "count"}

@@ -1199,8 +1199,12 @@ def _print_fit(doc: dict, folder: Path, scenario: str) -> None:
         params.add_column(col, justify=just, overflow="fold")
     for r in doc["parameters"]:
         cell = [f"{q[1]:.3g} ({q[0]:.3g}-{q[2]:.3g})" for q in (r["prior"], r["posterior"])]
-        params.add_row(escape(r["path"]), *cell, "learnt" if r["learnt"] else "")
+        params.add_row(escape(r["path"]), *cell,
+                       {True: "learnt", False: "", None: "?"}[r["learnt"]])
     out.print(params)
+    if any(r["learnt"] is None for r in doc["parameters"]):
+        out.print("?: too few effective points to say whether the fit learnt it.",
+                  markup=False)
     obs = Table(title="Observations: observed vs posterior predictive (90% interval)",
                 title_justify="left")
     for col in ("observation", "date", "observed", "posterior", "covered", ""):

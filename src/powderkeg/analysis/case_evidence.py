@@ -25,7 +25,6 @@ from scipy.special import logsumexp
 
 from powderkeg.model.calibration import (
     SEED,
-    THEORIES,
     WEIGHTS,
     case_log_likelihoods,
     possible_responses,
@@ -41,19 +40,23 @@ _BASE = "politics.escalation"
 
 
 def _cases(s: Scenario, start: int):
-    from powderkeg.scenario.cases import load_cases
+    """The scenario's case base (``politics.case_base``), cases known on its date whose
+    response is possible from the starting rung."""
+    from powderkeg.scenario.cases import cases_known_on, scenario_case_base
 
-    known = [c for c in load_cases() if c.date <= s.date]
+    known = list(cases_known_on(scenario_case_base(s), s.date, f"Scenario '{s.id}'"))
     ok = possible_responses(known, start, len(s.politics.escalation.rungs)) if known else []
     return [c for c, k in zip(known, ok, strict=True) if k]
 
 
 def _theory_prior(s: Scenario) -> np.ndarray:
+    """The theories' prior weights as written (equal when they are ``calibrated``: the case
+    base set those, and it must be counted once)."""
     esc = s.politics.escalation
-    if esc.theory_weights == "calibrated":  # the case base already set them: count it once
-        return np.array([0.5, 0.5])
-    w = np.array([float(esc.theory_weights[t].ppf(0.5)) if t in esc.theory_weights else 0.0
-                  for t in THEORIES])
+    if esc.theory_weights == "calibrated":
+        return np.full(len(esc.theories), 1 / len(esc.theories))
+    w = np.array([float(esc.theory_weights[t].ppf(0.5)) if esc.theory_weights.get(t)
+                  is not None else 0.0 for t in esc.theories])
     return w / w.sum()
 
 
@@ -82,7 +85,7 @@ def case_base_log_likelihood(s: Scenario, paths: Sequence[str], values: np.ndarr
     cost = np.stack([at_points(f"{_BASE}.rungs[{r.id}].cost", costs[:, i])
                      for i, r in enumerate(esc.rungs)], axis=1)
     log_theory = []
-    for t in THEORIES:
+    for t in esc.theories:
         w = {k: at_points(f"{_BASE}.theories.{t}.{k}", weights[t][k]) for k in WEIGHTS}
         total = case_log_likelihoods(w, lam, cost, start, cases).sum(axis=1).reshape(n, draws)
         log_theory.append(logsumexp(total, axis=1) - np.log(draws))

@@ -36,7 +36,7 @@ from powderkeg.scenario.schema import Scenario
 
 __all__ = ["FitSettings", "Wave", "Fit", "STRUCTURAL", "is_structural", "fit_parameters",
            "history_match", "posterior", "predictive", "fit", "NOMINAL", "LEARNT_SHRINK",
-           "LEARNT_SHIFT"]
+           "LEARNT_SHIFT", "LEARNT_MIN_ESS"]
 
 #: Path prefixes of the structural parameters: combat and the advance law, logistics (damage,
 #: repair), the withdrawal rule, fires and deep strikes, the politics (personnel, escalation).
@@ -47,8 +47,10 @@ NOMINAL = 0.90
 #: A parameter is *learnt* when its posterior 90% interval, in prior quantiles, is at least
 #: this much narrower than the prior's (0.05 to 0.95) ...
 LEARNT_SHRINK = 0.25
-#: ... or its posterior median moved at least this far from the prior median (0.5).
+#: ... or its posterior median moved at least this far from the prior median (0.5); and only
+#: with an effective sample of at least this many points (else ``learnt`` is None: unknown).
 LEARNT_SHIFT = 0.2
+LEARNT_MIN_ESS = 30
 
 
 @dataclass(frozen=True)
@@ -315,7 +317,8 @@ def fit(scenario: Scenario, obs: Observations, settings: FitSettings,
 
 def parameter_rows(job: Fit) -> list[dict]:
     """Prior vs posterior 5%, 50%, 95% quantiles of each fitted parameter, and whether the
-    fit learnt it (:data:`LEARNT_SHRINK`, :data:`LEARNT_SHIFT`, in prior quantiles)."""
+    fit learnt it (:data:`LEARNT_SHRINK`, :data:`LEARNT_SHIFT`, in prior quantiles; None
+    below :data:`LEARNT_MIN_ESS` effective points, where a narrow posterior means nothing)."""
     from powderkeg.engine.worker import model_for
 
     model = model_for(job.scenario)
@@ -330,7 +333,8 @@ def parameter_rows(job: Fit) -> list[dict]:
             "posterior": [float(x) for x in np.quantile(job.sample_values[:, j], qs)],
             "posterior_quantiles": [float(u_lo), float(u_mid), float(u_hi)],
             "shrinkage": float(shrink),
-            "learnt": bool(shrink >= LEARNT_SHRINK or abs(u_mid - 0.5) >= LEARNT_SHIFT)})
+            "learnt": (bool(shrink >= LEARNT_SHRINK or abs(u_mid - 0.5) >= LEARNT_SHIFT)
+                       if job.ess >= LEARNT_MIN_ESS else None)})
     return rows
 
 

@@ -67,7 +67,8 @@ def parameters_figure(doc: dict) -> Figure:
     lo, mid, hi = np.array([r["posterior_quantiles"] for r in rows]).T
     ax.hlines(y - 0.15, lo, hi, color=colour(0), linewidth=3, label="posterior 90%")
     ax.plot(mid, y - 0.15, "o", color=colour(0), markersize=4, label="posterior median")
-    ax.set_yticks(y, [r["path"] + (" (learnt)" if r["learnt"] else "") for r in rows])
+    ax.set_yticks(y, [r["path"] + {True: " (learnt)", False: "", None: " (?)"}[r["learnt"]]
+                      for r in rows])
     ax.set_xlim(0, 1)
     ax.set_xlabel("prior quantile (0.5 = prior median)")
     ax.grid(axis="y", visible=False)

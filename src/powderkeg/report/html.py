@@ -139,6 +139,11 @@ def theory_table(split: TheorySplit) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+def _learnt(flag: bool | None) -> str:
+    return {True: "learnt", False: "stayed at its prior",
+            None: "too few effective points to say"}[flag]
+
+
 def posterior_table(fit: dict) -> str:
     """Each fitted parameter's prior and posterior median and 90% interval (``fit.json``)."""
     def cell(q):
@@ -147,7 +152,7 @@ def posterior_table(fit: dict) -> str:
 
     rows = "".join(
         f"<tr><td><code>{escape(r['path'])}</code></td>{cell(r['prior'])}"
-        f"{cell(r['posterior'])}<td>{'learnt' if r['learnt'] else 'stayed at its prior'}</td>"
+        f"{cell(r['posterior'])}<td>{_learnt(r['learnt'])}</td>"
         "</tr>" for r in fit["parameters"])
     return (f"<p>Structural parameters fitted to {fit['observations_fitted']} observations "
             f"of <code>{escape(fit['scenario'])}</code> (effective sample "

@@ -185,8 +185,8 @@ def _anchor_paths(doc: dict, name: str) -> dict:
     for key in PATH_KEYS:
         value = doc.get(key)
         if isinstance(value, str) and not Path(value).is_absolute():
-            base = (Path(str(resources.files(_BUILTIN))) if name in builtin_ids()
-                    else Path(name).parent)
+            base = (Path(str(resources.files(_BUILTIN).joinpath(f"{name}.yaml"))).parent
+                    if name in builtin_ids() else Path(name).parent)
             doc[key] = str(base / value)
     return doc
 
