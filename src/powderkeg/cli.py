@@ -101,6 +101,10 @@ ChunkOpt = Annotated[Optional[int], typer.Option(
                            "results do not depend on it.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", help="No progress on standard error (errors only); for logs.")]
+PosteriorOpt = Annotated[Optional[Path], typer.Option(
+    "--posterior", metavar="FIT_DIR", help="Draw the fitted structural parameters from the "
+    "posterior of this fit folder (written by `powderkeg fit`); run i's draw depends only on "
+    "(seed, i).")]
 SeedOpt = Annotated[int, typer.Option(
     min=0, max=MAX_SEED, help="Seed, 0 to 2**64 - 1; run i depends only on (seed, i).")]
 
@@ -136,6 +140,7 @@ def run(
     with_report: Annotated[bool, typer.Option(
         "--report", help="Also write the HTML report (and its figures) into the results "
                          "folder.")] = False,
+    posterior: PosteriorOpt = None,
 ) -> None:
     """Simulate a scenario and report how likely each outcome is by the horizon.
 
@@ -146,12 +151,13 @@ def run(
     from powderkeg.results import default_out_dir
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.load import with_policy
+    from powderkeg.scenario.posterior import with_posterior
 
     if resume and out_dir is None:
         raise InputError("--resume needs the --out folder of the job to finish (or use "
                          "`powderkeg resume WORK_DIR` with a folder that `powderkeg runs` "
                          "lists).")
-    s = with_policy(load_scenario(scenario), policy)
+    s = with_posterior(with_policy(load_scenario(scenario), policy), posterior)
     days = days or s.days or 365
     target = out_dir or default_out_dir(s.id, seed)
     request = RunRequest(runs, days, seed, str(target), record_every or record_interval(runs, days),
@@ -320,15 +326,16 @@ def _theory_table(s, summary, runs) -> Table:
 
 
 def _write_report(results: Path, html: Path | None = None, borders: Path | None = None,
-                  progress=None) -> Path:
+                  progress=None, posterior: Path | None = None) -> Path:
     from powderkeg.engine.progress import JobProgress
     from powderkeg.report import build_report
 
     if progress is None:
         with JobProgress(err.file) as bar:
-            return _write_report(results, html, borders, bar)
+            return _write_report(results, html, borders, bar, posterior)
     progress.phase("report")
-    return build_report(results, html, progress=progress.step, borders=borders)
+    return build_report(results, html, progress=progress.step, borders=borders,
+                        posterior=posterior)
 
 
 @app.command()
@@ -341,9 +348,12 @@ def report(
     borders: Annotated[Optional[Path], typer.Option(
         help="A GeoJSON file of country or region polygons to draw under the map (default: "
              "the shipped Natural Earth borders).")] = None,
+    posterior: Annotated[Optional[Path], typer.Option(
+        "--posterior", metavar="FIT_DIR", help="Show this fit's prior and posterior parameters "
+        "(default: the fit the results drew from, if any).")] = None,
 ) -> None:
     """Write a self-contained HTML report (and each figure as PNG and SVG) for a results folder."""
-    out.print(f"Report written to {_write_report(results, html, borders)}")
+    out.print(f"Report written to {_write_report(results, html, borders, posterior=posterior)}")
 
 
 @app.command()
@@ -352,6 +362,9 @@ def validate(
     file: Annotated[Path, typer.Argument(help="Scenario YAML file to check.")],
     strict: Annotated[bool, typer.Option(
         "--strict", help="Exit with code 2 if any sense-check warning is printed.")] = False,
+    observations: Annotated[Optional[Path], typer.Option(
+        "--observations", metavar="FILE", help="Also check this observations file (default: "
+        "the one the scenario names, if any).")] = None,
 ) -> None:
     """Check a scenario file; print a one-line summary or say what is wrong and where.
 
@@ -382,6 +395,14 @@ def validate(
               f"{len(s.nodes)} nodes, {len(s.links)} links, {len(s.outcomes)} outcomes; "
               f"{len(numbers) - assumed} numbers sourced, {assumed} assumptions.",
               markup=False, soft_wrap=True)
+    if observations is not None or s.observations is not None:
+        from powderkeg.scenario.observations import observations_of
+
+        obs = observations_of(s, observations)
+        kinds = ", ".join(f"{n} {k}" for k, n in Counter(o.kind for o in obs.observations).items())
+        out.print(f"{observations or s.observations}: {len(obs.observations)} valid "
+                  f"observations up to {obs.cutoff} ({kinds}), {len(obs.sources)} sources.",
+                  markup=False, soft_wrap=True)
 
 
 @app.command()
@@ -652,6 +673,7 @@ def story(
         min=1, help="With --find: how many runs (0, 1, ...) to search.")] = 10_000,
     out_file: Annotated[Optional[Path], typer.Option(
         "--out", help="Write the story to this file instead of standard output.")] = None,
+    posterior: PosteriorOpt = None,
 ) -> None:
     """Tell one run's story: a dated log of the events of the run, each naming its rule."""
     from powderkeg.engine.replay import check_run, find_run, trace
@@ -664,7 +686,9 @@ def story(
                          "first run in which that outcome happens).")
     if run is not None:
         check_run(run)
-    s = with_policy(load_scenario(scenario), policy)
+    from powderkeg.scenario.posterior import with_posterior
+
+    s = with_posterior(with_policy(load_scenario(scenario), policy), posterior)
     if find is not None:
         from powderkeg.engine.progress import JobProgress
 
@@ -723,6 +747,9 @@ def compare_command(
     quiet: QuietOpt = False,
     as_json: Annotated[bool, typer.Option(
         "--json", help="Print one JSON document on standard output instead of the table.")] = False,
+    posterior: Annotated[Optional[Path], typer.Option(
+        "--posterior", metavar="FIT_DIR", help="Both A and B draw the fitted parameters from "
+        "this fit's posterior (run i of each the same draw).")] = None,
 ) -> None:
     """Compare two scenarios or policies on the same runs: B - A for every outcome."""
     from powderkeg.analysis.compare import compare, parse_spec
@@ -735,7 +762,10 @@ def compare_command(
 
     check_runs(runs)
     specs = [parse_spec(x) for x in (a, b)]
-    scenarios = [with_policy(load_scenario(ref), policy) for ref, policy in specs]
+    from powderkeg.scenario.posterior import with_posterior
+
+    scenarios = [with_posterior(with_policy(load_scenario(ref), policy), posterior)
+                 for ref, policy in specs]
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
         bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
                   2 * runs * days)
@@ -878,6 +908,9 @@ def sensitivity_command(
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Folder for a tornado chart per outcome (PNG and SVG) and "
                       "sensitivity.json.")] = None,
+    posterior: Annotated[Optional[Path], typer.Option(
+        "--posterior", metavar="FIT_DIR", help="Fitted parameters range over this fit's "
+        "posterior marginals instead of their priors.")] = None,
 ) -> None:
     """Rank the uncertain parameters by their influence on each outcome (SALib)."""
     from powderkeg.analysis.sensitivity import DUMMY, plan, sensitivity
@@ -885,8 +918,9 @@ def sensitivity_command(
     from powderkeg.engine.job import claim_work
     from powderkeg.engine.progress import JobProgress
     from powderkeg.scenario import load_scenario
+    from powderkeg.scenario.posterior import with_posterior
 
-    s = load_scenario(scenario)
+    s = with_posterior(load_scenario(scenario), posterior)
     n = samples or {"sobol": 64, "morris": 20}[method.value]
     cost = plan(s, outcome, method.value, n, param, common_chance=not independent)
     total = cost["runs"]
@@ -1084,6 +1118,110 @@ def _print_backtest(doc: dict, target: Path) -> None:
 
 def _span(ci, sign: str = "") -> str:
     return f"{ci[0]:{sign}.3f} to {ci[1]:{sign}.3f}"
+
+
+@app.command("fit")
+@_user_errors
+def fit_command(
+    scenario: ScenarioArg,
+    observations: Annotated[Optional[Path], typer.Option(
+        "--observations", metavar="FILE", help="Observations file (default: the one the "
+                                               "scenario names).")] = None,
+    waves: Annotated[int, typer.Option(min=1, max=20, help="History-matching waves.")] = 3,
+    points: Annotated[int, typer.Option(min=8, help="Design points per wave.")] = 128,
+    runs_per_point: Annotated[int, typer.Option(
+        "--runs-per-point", min=2, help="Replicate runs per design point.")] = 8,
+    param: Annotated[Optional[list[str]], typer.Option(
+        "--params", help="Fit only structural parameters whose path contains this text; "
+                         "repeat for several (default: every uncertain structural one).")]
+    = None,
+    holdout_after: Annotated[Optional[dt.datetime], typer.Option(
+        "--holdout-after", formats=["%Y-%m-%d"], metavar="DATE", help="Fit only the "
+        "observations dated up to DATE; predict the later ones and report their coverage.")]
+    = None,
+    discrepancy: Annotated[float, typer.Option(
+        min=0.0, help="Model discrepancy sd as a multiple of each observation's sd.")] = 0.5,
+    case_base: Annotated[bool, typer.Option(
+        "--case-base", help="Also weigh each point by how likely it makes the escalation case "
+                            "base (the episodes `powderkeg calibrate` scores).")] = False,
+    seed: SeedOpt = 0,
+    out_dir: Annotated[Optional[Path], typer.Option(
+        "--out", help="Fit folder (must be new or empty; default: a new folder under "
+                      "runs/).")] = None,
+    workers: WorkersOpt = 2,
+    quiet: QuietOpt = False,
+    as_json: Annotated[bool, typer.Option(
+        "--json", help="Print the fit's summary as one JSON document instead of tables.")]
+    = False,
+) -> None:
+    """Fit the uncertain structural parameters to observations by history matching in waves,
+    then sample their posterior (docs/design/012-history-matching.md)."""
+    from powderkeg.analysis.fit import FitSettings, fit
+    from powderkeg.engine.executors import make_executor
+    from powderkeg.engine.progress import JobProgress
+    from powderkeg.report.fit import write_fit
+    from powderkeg.results import check_out_dir, default_out_dir
+    from powderkeg.scenario import load_scenario
+    from powderkeg.scenario.observations import observations_of
+
+    s = load_scenario(scenario)
+    obs = observations_of(s, observations)
+    target = out_dir or default_out_dir(f"fit-{s.id}", seed)
+    check_out_dir(target)
+    settings = FitSettings(waves, points, runs_per_point, discrepancy, seed=seed,
+                           holdout_after=holdout_after.date() if holdout_after else None,
+                           case_base=case_base)
+    with JobProgress(err.file, quiet) as bar, make_executor(workers) as ex:
+        job = fit(s, obs, settings, param, {"executor": ex}, bar)
+        bar.phase(f"writing the fit to {target}")
+        folder, doc = write_fit(job, target, ["powderkeg", *sys.argv[1:]])
+    if as_json:
+        sys.stdout.write(json.dumps({**doc, "fit_dir": str(folder)}) + "\n")
+        return
+    _print_fit(doc, folder, scenario)
+
+
+def _print_fit(doc: dict, folder: Path, scenario: str) -> None:
+    waves = Table(title=f"{doc['scenario']}: history matching on {doc['observations_fitted']} "
+                        f"observations, {doc['parameters_fitted']} parameters, "
+                        f"{doc['runs']:,} runs", title_justify="left")
+    for col in ("wave", "points", "not ruled out", "smallest I", "median I"):
+        waves.add_column(col, justify="right")
+    for w in doc["waves"]:
+        waves.add_row(str(w["wave"]), str(w["points"]),
+                      f"{w['not_ruled_out']} ({w['share_not_ruled_out']:.0%})",
+                      f"{w['smallest_implausibility']:.2f}", f"{w['median_implausibility']:.2f}")
+    out.print(waves)
+    params = Table(title=f"Prior vs posterior (median and 90% interval; effective sample "
+                         f"{doc['effective_sample_size']:.0f})", title_justify="left")
+    for col, just in (("parameter", "left"), ("prior", "right"), ("posterior", "right"),
+                      ("", "left")):
+        params.add_column(col, justify=just, overflow="fold")
+    for r in doc["parameters"]:
+        cell = [f"{q[1]:.3g} ({q[0]:.3g}-{q[2]:.3g})" for q in (r["prior"], r["posterior"])]
+        params.add_row(escape(r["path"]), *cell,
+                       {True: "learnt", False: "", None: "?"}[r["learnt"]])
+    out.print(params)
+    if any(r["learnt"] is None for r in doc["parameters"]):
+        out.print("?: too few effective points to say whether the fit learnt it.",
+                  markup=False)
+    obs = Table(title="Observations: observed vs posterior predictive (90% interval)",
+                title_justify="left")
+    for col in ("observation", "date", "observed", "posterior", "covered", ""):
+        obs.add_column(col, justify="left" if col in ("observation", "") else "right")
+    for r in doc["observations"]:
+        p = r["posterior"]
+        pred = (f"P(true) {p['predicted']:.0%}" if r["binary"] else
+                f"{p['predicted']:.3g} ({p['ci90'][0]:.3g}-{p['ci90'][1]:.3g})")
+        obs.add_row(r["id"], r["date"], f"{r['observed']:.3g}", pred,
+                    "yes" if p["covered"] else "no", "" if r["fitted"] else "held out")
+    out.print(obs)
+    held = doc["coverage"]["held_out"]
+    if held["observations"]:
+        out.print(f"Held-out coverage: {held['covered']} of {held['observations']} observations "
+                  f"after {doc['holdout_after']} inside their 90% intervals.", markup=False)
+    out.print(f"Fit written to {folder}; use it with `powderkeg run {scenario} "
+              f"--posterior {folder}`.", markup=False, soft_wrap=True)
 
 
 def main() -> None:

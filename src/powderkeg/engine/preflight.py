@@ -3,9 +3,9 @@
 * :func:`check_seed` and :func:`check_runs`: the seed must be stored in the results'
   attributes (an unsigned 64-bit integer) and run numbers must fit the generator's counter.
 * :func:`estimate`: bytes a job holds in memory and writes to disk, from its shape: per run,
-  the recorded series (``recorded days x (3 sectors + 2 demands + links + factions)`` float32
-  values and one byte for the rung), the event days (float32), the sampled parameters
-  (float64), the losses and the theory label.
+  the recorded series (``recorded days x (3 sectors + 2 demands + links + 2 sides +
+  factions)`` float32 values, two bytes per link for its strikes and one for the rung), the
+  event days (float32), the sampled parameters (float64), the losses and the theory label.
 * :func:`check_output`: the results folder must be creatable and writable, and its disk must
   have room for the results (and the checkpoints) at the estimate.
 * :func:`check_memory`: the driver keeps every chunk and then the assembled dataset, about
@@ -54,14 +54,14 @@ def estimate(model: Model, outcomes: int, runs: int, days: int, every: int,
     >>> from powderkeg.scenario import load_scenario
     >>> from powderkeg.model.build import build_model
     >>> e = estimate(build_model(load_scenario("autumn-2022")), 24, 1_000, 365, 1)
-    >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 131 MB
-    131
+    >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 170 MB
+    170
     """
     from powderkeg.engine.simulate import recorded_days
 
     s, d, links = model.n_sectors, len(model.demand_ids), model.n_links
     factions = len(model.politics.faction_ids) if model.politics is not None else 0
-    per_day = 4 * (3 * s + 2 * d + links + factions) + (1 if factions else 0)
+    per_day = 4 * (3 * s + 2 * d + links + 2 + factions) + 2 * links + (1 if factions else 0)
     n_params = sum(v.is_random for v in model.world_params)
     per_run = (per_day * len(recorded_days(days, every)) + 4 * outcomes
                + 8 * n_params + 4 * 2 * s + 8 + (_THEORY_BYTES if factions else 0))

@@ -70,7 +70,10 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
         "supply_ratio": np.empty((n, t, len(model.demand_ids)), np.float32),
         "stock_days": np.empty((n, t, len(model.demand_ids)), np.float32),
         "link_capacity": np.empty((n, t, model.n_links), np.float32),
+        "strikes_to_date": np.empty((n, t, model.n_links), np.int16),
+        "losses_to_date": np.empty((n, t, 2), np.float32),
     }
+    struck = np.zeros((n, model.n_links), np.int16)
 
     def record(k):
         series["front_km"][:, k] = state.front
@@ -78,6 +81,8 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
         series["supply_ratio"][:, k] = supply_ratio(world, state)
         series["stock_days"][:, k] = state.stock
         series["link_capacity"][:, k] = state.link_frac
+        series["strikes_to_date"][:, k] = struck
+        series["losses_to_date"][:, k] = state.losses.sum(axis=1)
         if state.politics is not None:
             series["escalation_rung"][:, k] = state.politics.rung
             series["influence"][:, k] = state.politics.influence
@@ -90,6 +95,7 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
     record(0)
     for day in range(1, job.days + 1):
         state = step(model, world, state, streams, runs)
+        struck += state.hits
         if day in slot:
             record(slot[day])
         if progress is not None:
@@ -243,6 +249,12 @@ def _dataset(scenario, model, cat, series, event, outcome_ids, parts):
                            {"long_name": "stocks", "units": "days of supply"}),
             "link_capacity": (("run", "day", "link"), series["link_capacity"],
                               {"long_name": "open fraction of intact link capacity"}),
+            "strikes_to_date": (("run", "day", "link"), series["strikes_to_date"],
+                                {"long_name": "hits on the link from day 1 to this day, all "
+                                              "causes"}),
+            "losses_to_date": (("run", "day", "side"), series["losses_to_date"],
+                               {"long_name": "cumulative losses of each side, all sectors",
+                                "units": "persons"}),
         },
         coords={
             "run": cat("runs"), "day": parts[0]["rec_days"],

@@ -23,7 +23,9 @@ from powderkeg.model.geo import (
 )
 from powderkeg.model.kremlin_params import PoliticsModel, build_politics
 from powderkeg.model.logistics import FlowGraph, build_flow_graph
+from powderkeg.model.posterior import PosteriorDraws
 from powderkeg.scenario.params import _Number
+from powderkeg.scenario.posterior import posterior_draws
 from powderkeg.scenario.schema import MODES, Scenario
 from powderkeg.scenario.walk import iter_params
 
@@ -84,6 +86,7 @@ class Model:
     world_paths: tuple[str, ...]  # parameters sampled once per run
     world_params: tuple[_Number, ...]
     politics: PoliticsModel | None
+    posterior: PosteriorDraws | None = None  # fitted parameters' draws (scenario.posterior)
 
     @property
     def n_sectors(self) -> int:
@@ -287,6 +290,7 @@ def build_model(s: Scenario) -> Model:
         world_params=tuple(v for _, v in world),
         politics=build_politics(s, tuple(sectors), tuple(links),
                                 theory_weights(s) if s.politics else None),
+        posterior=posterior_draws(s, tuple(p for p, v in world if v.is_random)),
     )
     from powderkeg.model.sense import raise_for_errors  # sense reads the model built here
 

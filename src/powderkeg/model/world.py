@@ -14,6 +14,7 @@ from scipy.special import ndtri
 
 from powderkeg.model.build import END_KM, Model
 from powderkeg.model.kremlin_params import PoliticsWorld, sample_politics
+from powderkeg.model.posterior import posterior_uniforms
 from powderkeg.model.random import Streams
 from powderkeg.scenario import schema as S
 from powderkeg.scenario.base import default_of
@@ -90,9 +91,11 @@ def sample_parameters(model: Model, streams: Streams, runs: np.ndarray,
 
     A per-event distribution (a link's repair time) is sampled here at its per-run draw: the
     value is the run's common part of that link's repair times (see
-    :func:`powderkeg.model.fires.repair_times`).
+    :func:`powderkeg.model.fires.repair_times`). A model with a posterior draws its fitted
+    parameters from it (:mod:`powderkeg.model.posterior`).
     """
     runs = np.asarray(runs)
+    uniforms = posterior_uniforms(model.posterior, streams, runs, uniforms)
     out = {}
     for path, p in zip(model.world_paths, model.world_params, strict=False):
         if p.is_random:
@@ -106,6 +109,7 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
                  uniforms: dict[str, np.ndarray] | None = None) -> World:
     """Sample the world of each run in ``runs`` (see :func:`sample_parameters`)."""
     v = sample_parameters(model, streams, runs, uniforms)
+    uniforms = posterior_uniforms(model.posterior, streams, np.asarray(runs), uniforms)
     s = model.scenario
     n = len(runs)
 

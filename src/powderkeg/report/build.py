@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from powderkeg.report.html import (
     figure_html,
     interdiction_table,
     outcome_table,
+    posterior_table,
     provenance_section,
     render_page,
     theory_table,
@@ -150,8 +152,21 @@ def _write_text_atomic(path: Path, text: str) -> None:
         raise
 
 
+def fit_summary(fit_dir: str | Path | None) -> dict | None:
+    """The ``fit.json`` of a fit folder, or None without one."""
+    if fit_dir is None:
+        return None
+    path = Path(fit_dir) / "fit.json"
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as e:
+        raise InputError(f"{fit_dir} is not a fit folder of `powderkeg fit`: {path.name} cannot "
+                         f"be read ({e}). Give the folder `powderkeg fit` printed.") from None
+
+
 def build_report(results_dir: Path, out: Path | None = None,
-                 progress: Progress | None = None, borders: Path | None = None) -> Path:
+                 progress: Progress | None = None, borders: Path | None = None,
+                 posterior: Path | None = None) -> Path:
     """Write an HTML report of a results folder and return its path.
 
     Parameters
@@ -166,6 +181,9 @@ def build_report(results_dir: Path, out: Path | None = None,
     borders
         A GeoJSON file of country or region polygons to draw under the map (default: the
         shipped Natural Earth borders; see :func:`powderkeg.report.borders.load_borders`).
+    posterior
+        A fit folder whose prior and posterior parameters to show (default: the one the
+        results' scenario drew from, if any).
 
     Every file is written under a temporary name and renamed into place, so an interrupted
     build leaves the previous files intact. The page embeds its images and needs no network.
@@ -187,6 +205,10 @@ def build_report(results_dir: Path, out: Path | None = None,
     theories = _theory_section(inp, folder, step)
     if theories is not None:
         sections.append(theories)
+    fit = fit_summary(posterior or inp.scenario.posterior)
+    if fit is not None:
+        sections.append(Section("posterior", "Fitted parameters: prior and posterior",
+                                posterior_table(fit)))
     sections.append(Section("assumptions", "Assumptions and sources", provenance_section(inp)))
     _write_text_atomic(out, render_page(inp, sections))
     step("page")

@@ -139,6 +139,29 @@ def theory_table(split: TheorySplit) -> str:
             + "".join(rows) + "</tbody></table>")
 
 
+def _learnt(flag: bool | None) -> str:
+    return {True: "learnt", False: "stayed at its prior",
+            None: "too few effective points to say"}[flag]
+
+
+def posterior_table(fit: dict) -> str:
+    """Each fitted parameter's prior and posterior median and 90% interval (``fit.json``)."""
+    def cell(q):
+        return f'<td class="num">{q[1]:.4g}<br><span class="small">{q[0]:.4g} – {q[2]:.4g}' \
+               "</span></td>"
+
+    rows = "".join(
+        f"<tr><td><code>{escape(r['path'])}</code></td>{cell(r['prior'])}"
+        f"{cell(r['posterior'])}<td>{_learnt(r['learnt'])}</td>"
+        "</tr>" for r in fit["parameters"])
+    return (f"<p>Structural parameters fitted to {fit['observations_fitted']} observations "
+            f"of <code>{escape(fit['scenario'])}</code> (effective sample "
+            f"{fit['effective_sample_size']:.0f}); runs draw them from the posterior.</p>"
+            "<table><thead><tr><th>parameter</th><th class=num>prior median (90%)</th>"
+            "<th class=num>posterior median (90%)</th><th>fit</th></tr></thead><tbody>"
+            f"{rows}</tbody></table>")
+
+
 def interdiction_table(inp: ReportInputs, share: np.ndarray) -> str:
     """Links interdicted in at least :data:`INTERDICTED_SHARE` of runs, most often first."""
     links = inp.scenario.links

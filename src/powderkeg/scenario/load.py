@@ -130,7 +130,7 @@ def _chain(ref: str, base_dir: Path | None) -> list[tuple[dict, str]]:
                              f"to {name}. Make one of these files a complete scenario, or "
                              "extend a built-in.")
         seen.add(key)
-        doc = _parse(text, name)
+        doc = _anchor_paths(_parse(text, name), name)
         _anchor_case_base(doc, name)
         chain.append((doc, name))
         parent = doc.pop("extends", None)
@@ -173,6 +173,22 @@ def _read_case_base(doc: dict) -> None:
         except InputError as e:
             raise InputError(f"Scenario file {named['named_in']}, politics.case_base: {e}") \
                 from None
+
+
+#: Keys naming a file or folder relative to the scenario file that names it.
+PATH_KEYS = ("observations", "posterior")
+
+
+def _anchor_paths(doc: dict, name: str) -> dict:
+    """``doc`` with its relative :data:`PATH_KEYS` made relative to the file ``name`` (a
+    built-in's to the built-in folder), so they survive ``extends`` from another folder."""
+    for key in PATH_KEYS:
+        value = doc.get(key)
+        if isinstance(value, str) and not Path(value).is_absolute():
+            base = (Path(str(resources.files(_BUILTIN).joinpath(f"{name}.yaml"))).parent
+                    if name in builtin_ids() else Path(name).parent)
+            doc[key] = str(base / value)
+    return doc
 
 
 def _extends_path(chain: list[tuple[dict, str]], parents: list[str]) -> str:

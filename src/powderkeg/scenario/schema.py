@@ -438,3 +438,9 @@ class Scenario(Strict):
     outcomes: list[Outcome] = []
     silence: list[Silence] = Field(
         [], description="Sense-check warnings the author means, each with a note on why.")
+    observations: str | None = Field(
+        None, description="An observations file (what was seen up to a cut-off, for "
+        "`powderkeg fit`), relative to this file.")
+    posterior: str | None = Field(
+        None, description="A fit folder written by `powderkeg fit`, relative to this file: "
+        "runs draw the fitted parameters from its posterior.")

@@ -1,0 +1,60 @@
+"""Reading the posterior sample of a fit folder, for a scenario that names it.
+
+A fit folder (written by ``powderkeg fit``) holds ``posterior.parquet``: one row per
+equally weighted posterior draw, with a column ``u:PATH`` (the draw's prior quantile) and a
+column ``PATH`` (its value) for every fitted parameter. :func:`posterior_draws` turns it into
+:class:`~powderkeg.model.posterior.PosteriorDraws` after checking that every fitted path is
+an uncertain parameter of the scenario.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from powderkeg.errors import InputError
+from powderkeg.model.posterior import PosteriorDraws
+from powderkeg.scenario.schema import Scenario
+
+__all__ = ["POSTERIOR_FILE", "QUANTILE", "posterior_draws", "with_posterior"]
+
+POSTERIOR_FILE = "posterior.parquet"
+QUANTILE = "u:"  # prefix of the columns holding each draw's prior quantile
+
+
+def posterior_draws(s: Scenario, random_paths: tuple[str, ...]) -> PosteriorDraws | None:
+    """The draws of the fit folder ``s.posterior`` names (``None`` without one).
+
+    Raises :class:`~powderkeg.errors.InputError` for a folder that is not a fit, or whose
+    parameters are not uncertain parameters of ``s``.
+    """
+    if s.posterior is None:
+        return None
+    import pandas as pd
+
+    path = Path(s.posterior) / POSTERIOR_FILE
+    try:
+        table = pd.read_parquet(path)
+    except (OSError, ValueError) as e:
+        raise InputError(f"{s.posterior} is not a fit folder of `powderkeg fit`: reading "
+                         f"{path.name} failed ({str(e).splitlines()[0]}). Give the folder "
+                         "`powderkeg fit` printed.") from None
+    paths = tuple(c[len(QUANTILE):] for c in table.columns if c.startswith(QUANTILE))
+    missing = [p for p in paths if p not in random_paths]
+    if missing or not paths or table.empty:
+        what = (f"fits {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}, which "
+                f"scenario '{s.id}' has not as uncertain parameters" if missing
+                else "has no posterior draws")
+        raise InputError(f"The posterior in {s.posterior} {what}. Use a fit of this scenario "
+                         "(or of one that shares its parameter paths), or fit it with "
+                         f"`powderkeg fit {s.id}`.")
+    u = table[[QUANTILE + p for p in paths]].to_numpy(dtype=float)
+    return PosteriorDraws(paths, np.clip(u, 1e-12, 1 - 1e-12))
+
+
+def with_posterior(s: Scenario, fit_dir: Path | None) -> Scenario:
+    """The scenario drawing its fitted parameters from ``fit_dir`` (``None``: unchanged)."""
+    if fit_dir is None:
+        return s
+    return s.model_copy(update={"posterior": str(Path(fit_dir).resolve())})

@@ -1,0 +1,201 @@
+"""powderkeg fit: parameter recovery on a synthetic hindcast, the held-out check, the posterior
+drawn by the seed rule in `run --posterior`, and bad input."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from powderkeg.analysis.fit import FitSettings, fit, fit_parameters, is_structural
+from powderkeg.cli import app
+from powderkeg.engine.simulate import simulate
+from powderkeg.model.build import build_model
+from powderkeg.report.fit import write_fit
+from powderkeg.scenario import load_scenario
+from powderkeg.scenario.observations import Observations
+from powderkeg.scenario.posterior import QUANTILE, with_posterior
+
+FIT = Path(__file__).parent / "fixtures" / "fit"
+pytestmark = pytest.mark.filterwarnings("ignore:The posterior rests on")
+SCENARIO = FIT / "hindcast.yaml"
+TRUTH = {"fires[rockets].hit_probability": 0.3, "model.combat.advance_km_per_day": 0.6}
+TRUTH_RUN = 1_000_000  # a run number no fit uses: the world that "happened"
+FRONT_DAYS = (5, 10, 15, 20, 25)
+
+
+@pytest.fixture(scope="module")
+def hindcast():
+    return load_scenario(str(SCENARIO))
+
+
+def _synthetic(scenario, sd_km=3.0, sd_strikes=3.0) -> Observations:
+    """Observations of one run at the true parameters, with noise of the stated sds."""
+    import datetime as dt
+
+    day = lambda d: (scenario.date + dt.timedelta(days=d)).isoformat()  # noqa: E731
+    ds = simulate(scenario, 1, 25, seed=11, every=1, run_offset=TRUTH_RUN, workers=1,
+                  param_uniforms={p: np.array([u]) for p, u in TRUTH.items()})
+    rng = np.random.default_rng(2024)
+    obs = [{"id": f"front_d{d}", "kind": "front", "date": day(d), "sector": "front",
+            "km": {"value": float(ds.front_km.sel(day=d, sector="front")[0])
+                   + sd_km * rng.standard_normal(), "sd": sd_km}, "source": "[T]"}
+           for d in FRONT_DAYS]
+    strikes = float(ds.strikes_to_date.sel(day=25, link=["bridge", "road"]).sum())
+    obs.append({"id": "strikes", "kind": "count", "count": "strikes",
+                "links": ["bridge", "road"], "from": day(1), "to": day(25),
+                "value": {"value": strikes + sd_strikes * rng.standard_normal(),
+                          "sd": sd_strikes}, "source": "[T]"})
+    return Observations.model_validate({
+        "scenario": scenario.id, "cutoff": day(25),
+        "sources": {"T": {"text": "simulated", "published": day(25)}}, "observations": obs})
+
+
+@pytest.fixture(scope="module")
+def recovered(hindcast):
+    settings = FitSettings(waves=3, points=48, runs_per_point=4, posterior_size=500,
+                           predictive_runs=100, seed=5)
+    return fit(hindcast, _synthetic(hindcast), settings, engine={"workers": 1})
+
+
+def test_the_structural_parameters_are_found_by_path(hindcast):
+    assert fit_parameters(hindcast) == list(TRUTH)
+    assert fit_parameters(hindcast, ["advance"]) == ["model.combat.advance_km_per_day"]
+    assert is_structural("links[kerch].repair_days") and not is_structural("links[kerch].capacity")
+    assert not is_structural("sectors[bakhmut].front_km")
+
+
+def test_the_fit_recovers_the_true_parameters_within_its_intervals(recovered):
+    """Observations simulated at known values: each lies inside the posterior's 90% interval,
+    and the interval is narrower than the prior's (the observations inform both)."""
+    for j, path in enumerate(recovered.paths):
+        lo, hi = np.quantile(recovered.sample_u[:, j], [0.05, 0.95])
+        assert lo <= TRUTH[path] <= hi, (path, lo, hi)
+        assert hi - lo < 0.9 * 0.75, (path, lo, hi)
+
+
+def test_waves_only_rule_out_points_above_the_cutoff(recovered):
+    for w in recovered.waves:
+        assert np.array_equal(w.nroy, w.implausibility.max(axis=1) <= 3.0)  # 6 observations
+    assert recovered.weights.sum() == pytest.approx(1.0)
+    ruled_out = ~np.concatenate([w.nroy for w in recovered.waves])
+    assert (recovered.weights[ruled_out] == 0).all()
+    assert 1 <= recovered.ess <= len(recovered.weights)
+
+
+def test_the_held_out_observations_are_predicted_not_fitted(hindcast):
+    import datetime as dt
+
+    obs = _synthetic(hindcast)
+    cut = hindcast.date + dt.timedelta(days=15)
+    job = fit(hindcast, obs, FitSettings(waves=1, points=16, runs_per_point=2,
+                                         predictive_runs=50, seed=1, holdout_after=cut),
+              engine={"workers": 1})
+    assert [t.id for t in job.fitted] == ["front_d5", "front_d10", "front_d15"]
+    held = [r for r in job.observations if not r["fitted"]]
+    assert [r["id"] for r in held] == ["front_d20", "front_d25", "strikes"]
+    # the predictive intervals are quantiles of the posterior runs plus observation noise
+    for r in held:
+        lo, hi = r["posterior"]["ci90"]
+        assert r["posterior"]["covered"] == (lo <= r["observed"] <= hi)
+    from powderkeg.analysis.fit import coverage
+
+    c = coverage(job.observations, fitted=False)
+    assert c["observations"] == 3 and c["covered"] == sum(r["posterior"]["covered"] for r in held)
+
+
+def test_run_i_draws_its_posterior_row_by_the_seed_rule(recovered, hindcast, tmp_path):
+    """`run --posterior`: run i takes posterior row floor(M U(seed, "posterior", i)), the
+    same alone, in a batch or in any chunking."""
+    from powderkeg.model.posterior import draw_rows
+    from powderkeg.model.random import Streams
+
+    folder, _ = write_fit(recovered, tmp_path / "fit", ["test"])
+    s = with_posterior(hindcast, folder)
+    assert build_model(s).posterior.paths == tuple(recovered.paths)
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    alone = simulate(s, 3, 2, seed=5, run_offset=40, workers=1)
+    chunked = simulate(s, 60, 2, seed=5, chunk_size=7, workers=1)
+    rows = draw_rows(Streams(5), np.arange(60), len(posterior))
+    for p in recovered.paths:
+        values = chunked.parameter_value.sel(parameter=p).values
+        assert np.array_equal(alone.parameter_value.sel(parameter=p).values, values[40:43])
+        assert np.allclose(values, posterior[p].to_numpy()[rows])
+        assert np.allclose(posterior[QUANTILE + p], recovered.sample_u[:, recovered.paths.index(p)])
+
+
+def test_fit_and_run_from_the_command_line(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "fit"
+    result = runner.invoke(app, ["fit", str(SCENARIO), "--waves", "2", "--points", "16",
+                                 "--runs-per-point", "2", "--out", str(out), "--json",
+                                 "--workers", "1", "--quiet", "--holdout-after", "2022-09-15"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["fit_dir"] == str(out) and len(doc["waves"]) <= 2
+    assert doc["coverage"]["held_out"]["observations"] == 4  # dated after 15 September
+    assert {"posterior.parquet", "points.parquet", "parameters.csv", "observations.csv",
+            "waves.csv", "fit.json"} <= {p.name for p in out.iterdir()}
+    assert (out / "figures" / "parameters.png").exists()
+    run = runner.invoke(app, ["run", str(SCENARIO), "--posterior", str(out), "--runs", "20",
+                              "--days", "10", "--out", str(tmp_path / "runs"), "--quiet",
+                              "--workers", "1", "--report"])
+    assert run.exit_code == 0, run.output
+    html = (tmp_path / "runs" / "report.html").read_text()
+    assert "Fitted parameters: prior and posterior" in html
+    assert "model.combat.advance_km_per_day" in html
+
+
+def test_a_posterior_of_parameters_the_scenario_lacks_is_refused(recovered, tmp_path):
+    folder, _ = write_fit(recovered, tmp_path / "fit", ["test"])
+    result = CliRunner().invoke(app, ["run", "autumn-2022", "--posterior", str(folder),
+                                      "--runs", "5", "--days", "2", "--quiet"])
+    assert result.exit_code == 2
+    assert "fits fires[rockets].hit_probability" in result.output
+    assert "Traceback" not in result.output
+    result = CliRunner().invoke(app, ["run", str(SCENARIO), "--posterior", str(tmp_path),
+                                      "--runs", "5", "--days", "2", "--quiet"])
+    assert result.exit_code == 2 and "is not a fit folder" in result.output
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--params", "nothing_like_this"], "no uncertain structural parameters matching"),
+    (["--holdout-after", "2022-08-30"], "No observation is dated on or before 2022-08-30"),
+    (["--observations", "missing.yaml"], "Cannot read the observations file"),
+])
+def test_bad_fit_requests_are_clear_errors(args, words):
+    result = CliRunner().invoke(app, ["fit", str(SCENARIO), "--quiet", *args])
+    assert result.exit_code == 2, result.output
+    assert words in result.output and "Traceback" not in result.output
+
+
+def test_a_fit_refuses_a_scenario_without_observations():
+    result = CliRunner().invoke(app, ["fit", "autumn-2022", "--quiet"])
+    assert result.exit_code == 2 and "names no observations file" in result.output
+
+
+def test_a_replayed_run_draws_the_same_posterior_row(recovered, hindcast, tmp_path):
+    """`story --posterior` tells run i of `run --posterior`: the replay draws the same world."""
+    from powderkeg.engine.replay import trace
+
+    folder, _ = write_fit(recovered, tmp_path / "fit", ["test"])
+    s = with_posterior(hindcast, folder)
+    ds = simulate(s, 10, 3, seed=2, workers=1)
+    tr = trace(s, 7, 2, 3)
+    advance = ds.parameter_value.sel(parameter="model.combat.advance_km_per_day").values[7]
+    assert tr.world.advance_km[0] == advance
+    assert np.array_equal(tr.final.front[0].astype(np.float32), ds.front_km.isel(day=-1).values[7])
+
+
+def test_a_scenario_key_names_the_fit_relative_to_its_file(recovered, tmp_path):
+    folder, _ = write_fit(recovered, tmp_path / "fits" / "one", ["test"])
+    variant = tmp_path / "variant.yaml"
+    variant.write_text(f"extends: {SCENARIO}\nid: hindcast-fitted\nposterior: fits/one\n")
+    s = load_scenario(str(variant))
+    assert Path(s.posterior) == folder
+    direct = simulate(with_posterior(load_scenario(str(SCENARIO)), folder), 8, 2, seed=4,
+                      workers=1)
+    keyed = simulate(s, 8, 2, seed=4, workers=1)
+    assert np.array_equal(direct.parameter_value.values, keyed.parameter_value.values)
