@@ -1101,7 +1101,7 @@ def serve(
                                       "scenario date.")] = 365,
     seed: SeedOpt = 0,
 ) -> None:
-    """Start a local dashboard: move levers, see the futures change (needs powderkeg[app])."""
+    """Start a local dashboard: move levers and see the futures change (optional extra: app)."""
     from powderkeg.app import require_dash
 
     require_dash()

@@ -254,24 +254,25 @@ def create_app(session: Session) -> Dash:
         session.request(label, v)
         return count + 1
 
+    @app.callback(Output("version", "data"), Input("poll", "n_intervals"),
+                  State("version", "data"))
+    def tick(_n, seen):
+        """Cheap: the page redraws only when something was computed or asked since."""
+        return no_update if session.version == seen else session.version
+
     @app.callback(Output("status", "children"), Output("error", "children"),
                   Output("error", "style"), Output("table", "children"),
                   Output("cumulative", "figure"), Output("fronts", "figure"),
                   Output("supply", "figure"), Output("map", "figure"),
                   Output("theories", "figure"), Output("command", "children"),
-                  Output("version", "data"),
-                  Input("poll", "n_intervals"), Input("requested", "data"),
-                  Input("focus", "value"), Input("scenario", "value"),
-                  State("version", "data"))
-    def render(_n, _req, focus, label, version):
+                  Input("version", "data"), Input("requested", "data"),
+                  Input("focus", "value"), Input("scenario", "value"))
+    def render(_version, _req, focus, label):
         snap = session.snapshot(label)
-        if ctx.triggered_id == "poll" and snap.version == version:
-            return (no_update,) * 11
         error = (snap.error, _ERROR) if snap.error else ("", {"display": "none"})
         if snap.base is None:
             blank = empty_figure(snap.status or "Nothing to show: see the message above.")
-            return (snap.status, *error, "", blank, blank, blank, blank, blank, "",
-                    snap.version)
+            return snap.status, *error, "", blank, blank, blank, blank, blank, ""
         model = session.model(label)
         shown = snap.variant or snap.base
         rows = table_rows(snap.base, snap.variant)
@@ -290,7 +291,7 @@ def create_app(session: Session) -> Dash:
             command += "\n(the reweighted answer estimates what this command simulates)"
         return (snap.status, *error, table_component(rows),
                 cumulative_figure(snap.base, snap.variant, chosen), fronts, supply,
-                map_figure(model, shown), theories, command, snap.version)
+                map_figure(model, shown), theories, command)
 
     @app.callback(Output("browse-run", "options"), Output("browse-run", "value"),
                   Input("browse-outcome", "value"), Input("browse-happened", "value"),
@@ -304,7 +305,8 @@ def create_app(session: Session) -> Dash:
         pick = hit if happened == "yes" else ~hit
         runs = [int(r) for r in ds.run.values[pick][:200]]
         opts = [{"label": f"run {r}", "value": r} for r in runs]
-        return opts, (current if current in runs else (runs[0] if runs else None))
+        chosen = current if current in runs else (runs[0] if runs else None)
+        return opts, no_update if chosen == current else chosen
 
     @app.callback(Output("story-day", "max"), Output("story-day", "value"),
                   Output("story", "children"), Output("story-day-label", "children"),

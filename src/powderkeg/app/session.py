@@ -167,6 +167,12 @@ class Session:
             self.days, self.seed = int(ds.attrs["days"]), int(ds.attrs["seed"])
             self._baselines[self.start] = _Loaded([ds])
 
+    @property
+    def version(self) -> int:
+        """A counter that moves whenever a result is published or a request is made."""
+        with self._lock:
+            return self._version
+
     def _bump(self) -> None:
         with self._lock:
             self._version += 1
