@@ -108,7 +108,7 @@ def test_a_lever_out_of_range_is_the_message_the_cli_gives(tmp_path, monkeypatch
 
 
 def test_controls_map_to_a_variant_and_ignore_levers_of_another_scenario():
-    v = variant_from_controls("mixed", 0.3, [1, -1, 0.5], [{"path": "a"}, {"path": "b"},
+    v = variant_from_controls("mixed", 0.3, [2, 0.5, 1.5], [{"path": "a"}, {"path": "b"},
                                                            {"path": "old"}], {"a", "b"})
     assert v == Variant("mixed", 0.3, {"a": 2.0, "b": 0.5})
 
@@ -246,6 +246,24 @@ def test_session_answers_a_policy_by_rerunning_the_baselines_runs():
     assert "is not valid" in session.snapshot("autumn-2022").error
 
 
+def test_a_results_folder_is_the_baseline_and_its_runs_are_rerun(tiny_file, tmp_path):
+    folder = tmp_path / "results"
+    result = CliRunner().invoke(app, ["run", str(tiny_file), "--runs", "30", "--days", "12",
+                                      "--seed", "5", "--workers", "1", "--out", str(folder),
+                                      "--quiet"])
+    assert result.exit_code == 0, result.output
+    session = Session(str(folder), 400, 365, 0, 50)
+    label = session.start
+    assert label == "results: results" and (session.days, session.seed) == (12, 5)
+    snap = session.snapshot(label)
+    assert snap.base.ds.sizes["run"] == 30 and "30 runs x 12 days, seed 5" in snap.status
+    session.request(label, Variant(scales={"links[road].capacity": 0.5}))
+    session._request["job"].wait(120)
+    snap = session.snapshot(label)
+    assert snap.error is None and "not reweighted: links[road].capacity is a fixed" in snap.status
+    assert np.array_equal(snap.variant.ds.run.values, np.arange(30))
+
+
 # -- the app in chromium ----------------------------------------------------------------------
 
 def _free_port() -> int:
@@ -285,30 +303,38 @@ def server(tmp_path_factory):
         log.close()
 
 
-@pytest.fixture
-def page(server):
+@pytest.fixture(scope="module")
+def browser(server):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=shutil.which("chromium"),
-                                    args=["--no-sandbox", "--disable-gpu"])
-        pg = browser.new_page(viewport={"width": 1400, "height": 1000})
-        pg.outside, pg.failed, pg.errors = [], [], []
+        chromium = p.chromium.launch(executable_path=shutil.which("chromium"),
+                                     args=["--no-sandbox", "--disable-gpu"])
+        yield chromium
+        chromium.close()
 
-        def route(r):
-            if r.request.url.startswith("http://127.0.0.1"):
-                r.continue_()
-            else:
-                pg.outside.append(r.request.url)
-                r.abort()
 
-        pg.route("**/*", route)
-        pg.on("requestfailed", lambda r: pg.failed.append(r.url))
-        pg.on("console", lambda m: m.type in ("error", "warning") and pg.errors.append(m.text))
-        pg.on("pageerror", lambda e: pg.errors.append(str(e)))
-        pg.goto(server)
-        yield pg
-        browser.close()
+@pytest.fixture
+def page(browser, server):
+    """A fresh page of the app whose requests outside 127.0.0.1 are aborted and recorded."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    pg = context.new_page()
+    pg.outside, pg.failed, pg.errors = [], [], []
+
+    def route(r):
+        if r.request.url.startswith("http://127.0.0.1"):
+            r.continue_()
+        else:
+            pg.outside.append(r.request.url)
+            r.abort()
+
+    pg.route("**/*", route)
+    pg.on("requestfailed", lambda r: pg.failed.append(r.url))
+    pg.on("console", lambda m: m.type in ("error", "warning") and pg.errors.append(m.text))
+    pg.on("pageerror", lambda e: pg.errors.append(str(e)))
+    pg.goto(server)
+    yield pg
+    context.close()
 
 
 def _pick(page, dropdown: str, option: str) -> None:

@@ -1084,6 +1084,8 @@ def _print_backtest(doc: dict, target: Path) -> None:
 
 def _span(ci, sign: str = "") -> str:
     return f"{ci[0]:{sign}.3f} to {ci[1]:{sign}.3f}"
+
+
 @app.command()
 @_user_errors
 def serve(

@@ -50,13 +50,13 @@ _ERROR = {"color": "#8b0000", "background": "#fdecea", "padding": "8px",
 def variant_from_controls(policy, theory, lever_values, lever_ids, known_paths) -> Variant:
     """The :class:`Variant` the controls show; levers of another scenario are ignored.
 
-    A lever's slider holds ``log2`` of its factor.
+    A lever's slider holds its factor.
 
-    >>> variant_from_controls("mixed", 0.5, [1.0, 0.0], [{"path": "a"}, {"path": "b"}],
+    >>> variant_from_controls("mixed", 0.5, [2, 1], [{"path": "a"}, {"path": "b"}],
     ...                       {"a", "b"}).scales
     {'a': 2.0, 'b': 1.0}
     """
-    scales = {i["path"]: 2.0 ** float(v) for v, i in zip(lever_values, lever_ids, strict=True)
+    scales = {i["path"]: round(float(v), 4) for v, i in zip(lever_values, lever_ids, strict=True)
               if i["path"] in known_paths and v is not None}
     return Variant(policy=policy or None,
                    cornered_share=None if theory is None else float(theory), scales=scales)
@@ -126,15 +126,15 @@ def step_day(events: list[dict], day: int, direction: int, days: int) -> int:
 
 
 def _lever_row(lever: Lever) -> html.Div:
-    marks = {v: f"×{2 ** v:.2g}" for v in (-1, -0.5, 0, 0.5, 1)}
+    marks = {v: f"×{v:g}" for v in (0.5, 1, 1.5, 2)}
     return html.Div([
         html.Div(lever.path, style={"fontFamily": "monospace", "fontSize": "12px"}),
         html.Div(f"{lever.describe}; {lever.provenance}",
                  style={"fontSize": "11px", "color": "#555"}),
         html.Div(f"influence: |rho| {lever.influence:.2f} with {lever.outcome}",
                  style={"fontSize": "11px", "color": "#777"}),
-        dcc.Slider(id={"type": "lever", "path": lever.path}, min=-1, max=1, step=0.25,
-                   value=0, marks=marks, updatemode="mouseup"),
+        dcc.Slider(id={"type": "lever", "path": lever.path}, min=SCALE_RANGE[0],
+                   max=SCALE_RANGE[1], step=0.05, value=1, marks=marks, updatemode="mouseup"),
     ], style={"marginBottom": "10px"})
 
 
@@ -370,4 +370,8 @@ def _story(model, run: int, session: Session) -> dict:
 def serve(session: Session, host: str, port: int) -> None:
     """Run the server until interrupted (Ctrl-C)."""
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    create_app(session).run(host=host, port=port, debug=False)
+    try:
+        create_app(session).run(host=host, port=port, debug=False)
+    except OSError as e:
+        raise InputError(f"Cannot listen on {host}:{port} ({e.strerror or e}). Another "
+                         "program may be using the port: pick another with --port.") from None
