@@ -54,16 +54,25 @@ def empty_figure(text: str) -> go.Figure:
     return _layout(fig, "", 200)
 
 
-def _dates(date: str, days) -> list[dt.date]:
-    start = dt.date.fromisoformat(str(date))
-    return [start + dt.timedelta(days=int(d)) for d in days]
+_MAX_POINTS = 150  # points per line on a chart: enough for a year at screen resolution
+
+
+def _dates(date: str, days) -> np.ndarray:
+    """Calendar dates of day numbers, as ``datetime64[D]`` (Plotly copies arrays cheaply)."""
+    return np.datetime64(dt.date.fromisoformat(str(date)), "D") + np.asarray(days, int)
+
+
+def _thin(n: int) -> np.ndarray:
+    """Indices of at most :data:`_MAX_POINTS` of ``n`` points, the first and last kept."""
+    return np.unique(np.linspace(0, n - 1, min(n, _MAX_POINTS)).round().astype(int))
 
 
 def cumulative_figure(base: Shown, variant: Shown | None, outcomes: list[str]) -> go.Figure:
     """Cumulative probability of each chosen outcome over time, baseline dotted, variant solid."""
     ds = base.ds
     days = int(ds.attrs["days"])
-    x = _dates(ds.attrs["date"], range(days + 1))
+    keep = _thin(days + 1)
+    x = _dates(ds.attrs["date"], keep)
     ids = [str(o) for o in ds.outcome.values]
     fig = go.Figure()
     for k, oid in enumerate(outcomes):
@@ -72,7 +81,7 @@ def cumulative_figure(base: Shown, variant: Shown | None, outcomes: list[str]) -
                                    (variant, _VARIANT_DASH, "variant")):
             if shown is None:
                 continue
-            y = weighted_cumulative(shown.ds.event_day.values[:, j], shown.weights, days)
+            y = weighted_cumulative(shown.ds.event_day.values[:, j], shown.weights, days)[keep]
             fig.add_trace(go.Scatter(x=x, y=y, mode="lines", name=f"{oid} ({label})",
                                      line={"color": colour(k), "dash": dash}))
     fig.update_yaxes(tickformat=".0%", rangemode="tozero", title="probability by that day")
@@ -87,8 +96,9 @@ def fan_figure(shown: Shown, variable: str, titles: list[str], title: str,
                unit: str) -> go.Figure:
     """Fan chart (median, 50% and 90% bands) of ``variable`` (run, day, item) per item."""
     ds = shown.ds
-    values = ds[variable].values.astype(float)
-    x = _dates(ds.attrs["date"], ds.day.values)
+    keep = _thin(ds.sizes["day"])
+    values = ds[variable].values[:, keep].astype(float)
+    x = _dates(ds.attrs["date"], ds.day.values[keep])
     n = values.shape[2]
     cols = min(3, n)
     rows = -(-n // cols)
