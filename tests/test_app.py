@@ -141,6 +141,37 @@ def test_only_the_scenarios_given_at_start_are_offered(tmp_path, tiny_file):
         session.model("../../etc/passwd")
 
 
+def test_serve_prints_its_address_and_warns_for_another_host(monkeypatch):
+    import powderkeg.app.server as server
+
+    served = []
+    monkeypatch.setattr(server, "serve", lambda session, host, port: served.append((host, port)))
+    runner = CliRunner()
+    local = runner.invoke(app, ["serve", "--port", "8123"], env={"COLUMNS": "200"})
+    assert local.exit_code == 0 and local.stderr == ""
+    assert local.stdout.startswith("powderkeg dashboard on http://127.0.0.1:8123/")
+    wide = runner.invoke(app, ["serve", "--host", "0.0.0.0"], env={"COLUMNS": "200"})
+    assert wide.exit_code == 0 and "warning: listening on 0.0.0.0" in wide.stderr
+    assert served == [("127.0.0.1", 8123), ("0.0.0.0", 8050)]
+
+
+def test_without_dash_serve_names_the_extra_to_install(monkeypatch):
+    import builtins
+
+    from powderkeg.app import require_dash
+
+    real = builtins.__import__
+
+    def no_dash(name, *args, **kwargs):
+        if name == "dash":
+            raise ImportError("No module named 'dash'")
+        return real(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_dash)
+    with pytest.raises(InputError, match=r"pip install 'powderkeg\[app\]'"):
+        require_dash()
+
+
 # -- reweighting -----------------------------------------------------------------------------
 
 def test_weights_of_an_unchanged_variant_are_one_and_give_the_plain_answer():
