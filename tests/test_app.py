@@ -19,7 +19,7 @@ import urllib.request
 import numpy as np
 import pytest
 import yaml
-from conftest import tiny_document
+from conftest import block_import, tiny_document
 from typer.testing import CliRunner
 
 from powderkeg.analysis.reweight import (
@@ -156,18 +156,9 @@ def test_serve_prints_its_address_and_warns_for_another_host(monkeypatch):
 
 
 def test_without_dash_serve_names_the_extra_to_install(monkeypatch):
-    import builtins
-
     from powderkeg.app import require_dash
 
-    real = builtins.__import__
-
-    def no_dash(name, *args, **kwargs):
-        if name == "dash":
-            raise ImportError("No module named 'dash'")
-        return real(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dash)
+    block_import(monkeypatch, "dash")
     with pytest.raises(InputError, match=r"pip install 'powderkeg\[app\]'"):
         require_dash()
 
