@@ -150,8 +150,10 @@ def _put(doc: dict, path: str, value) -> None:
         rest = [t for t in tokens[i + 1:] if t[0]]
         if item_id:
             items = node.setdefault(key, [])
-            node = next((x for x in items if x["id"] == item_id), None) or \
-                items.append({"id": item_id}) or items[-1]
+            found = [x for x in items if x["id"] == item_id]
+            if not found:
+                items.append({"id": item_id})
+            node = found[0] if found else items[-1]
         elif rest:
             node = node.setdefault(key, {})
         else:
