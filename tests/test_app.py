@@ -286,6 +286,24 @@ def test_a_results_folder_is_the_baseline_and_its_runs_are_rerun(tiny_file, tmp_
     assert np.array_equal(snap.variant.ds.run.values, np.arange(30))
 
 
+def test_weighted_views_keep_shares_whole_and_follow_the_weights():
+    import xarray as xr
+
+    from powderkeg.app.views import rung_figure
+    from powderkeg.report.maps import interdiction_share
+
+    rung = np.array([[0, 0, 1], [0, 1, 2], [0, 2, 2]], dtype=np.int8)
+    ds = xr.Dataset({"escalation_rung": (("run", "day"), rung)},
+                    coords={"run": [0, 1, 2], "day": [0, 5, 10]}, attrs={"date": "2022-10-12"})
+    w = np.array([1.0, 2.0, 5.0])
+    fig = rung_figure(Shown(ds, w, "reweighted"), ["a", "b", "c"])
+    total = sum(np.asarray(tr.y, float) for tr in fig.data)
+    assert np.allclose(total, 1)
+    assert np.asarray(fig.data[2].y, float)[-1] == pytest.approx(7 / 8)  # runs 1 and 2
+    cap = np.array([[[1.0], [1.0]], [[1.0], [0.5]], [[0.8], [0.8]]])  # run, day, link
+    assert interdiction_share(cap, w).tolist() == pytest.approx([2 / 8])
+
+
 # -- the app in chromium ----------------------------------------------------------------------
 
 def _free_port() -> int:

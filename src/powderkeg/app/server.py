@@ -31,6 +31,7 @@ from powderkeg.app.views import (
     empty_figure,
     fan_figure,
     map_figure,
+    rung_figure,
     theory_figure,
 )
 from powderkeg.errors import InputError
@@ -193,6 +194,8 @@ def _layout(session: Session) -> html.Div:
                   dcc.Graph(id="cumulative", config={"displaylogo": False})], style=_BOX),
         html.Div([dcc.Graph(id="fronts", config={"displaylogo": False}),
                   dcc.Graph(id="supply", config={"displaylogo": False})], style=_BOX),
+        html.Div([dcc.Graph(id="influence", config={"displaylogo": False}),
+                  dcc.Graph(id="rungs", config={"displaylogo": False})], style=_BOX),
         html.Div([dcc.Graph(id="map", config={"displaylogo": False})], style=_BOX),
         html.Div([dcc.Graph(id="theories", config={"displaylogo": False})], style=_BOX),
         browser,
@@ -263,7 +266,8 @@ def create_app(session: Session) -> Dash:
     @app.callback(Output("status", "children"), Output("error", "children"),
                   Output("error", "style"), Output("table", "children"),
                   Output("cumulative", "figure"), Output("fronts", "figure"),
-                  Output("supply", "figure"), Output("map", "figure"),
+                  Output("supply", "figure"), Output("influence", "figure"),
+                  Output("rungs", "figure"), Output("map", "figure"),
                   Output("theories", "figure"), Output("command", "children"),
                   Input("version", "data"), Input("requested", "data"),
                   Input("focus", "value"), Input("scenario", "value"))
@@ -272,7 +276,7 @@ def create_app(session: Session) -> Dash:
         error = (snap.error, _ERROR) if snap.error else ("", {"display": "none"})
         if snap.base is None:
             blank = empty_figure(snap.status or "Nothing to show: see the message above.")
-            return snap.status, *error, "", blank, blank, blank, blank, blank, ""
+            return snap.status, *error, "", *(blank,) * 7, ""
         model = session.model(label)
         shown = snap.variant or snap.base
         rows = table_rows(snap.base, snap.variant)
@@ -282,8 +286,12 @@ def create_app(session: Session) -> Dash:
         fronts = fan_figure(shown, "front_km", list(m.sector_ids), "Fronts", "km along axis")
         supply = fan_figure(shown, "supply_ratio", list(m.demand_ids), "Supply",
                             "delivered / needed")
-        theories = theory_figure(shown) or empty_figure("This scenario has no politics, so "
-                                                        "no escalation theories.")
+        no_politics = empty_figure("This scenario has no politics section.")
+        theories = theory_figure(shown) or no_politics
+        pm = model.politics
+        influence = no_politics if pm is None else fan_figure(
+            shown, "influence", list(pm.faction_ids), "Faction influence", "share")
+        rungs = no_politics if pm is None else rung_figure(shown, list(pm.rung_ids))
         runs = shown.ds.sizes["run"]
         command = command_line(session.choices[label], runs, session.days, session.seed,
                                snap.document)
@@ -291,7 +299,7 @@ def create_app(session: Session) -> Dash:
             command += "\n(the reweighted answer estimates what this command simulates)"
         return (snap.status, *error, table_component(rows),
                 cumulative_figure(snap.base, snap.variant, chosen), fronts, supply,
-                map_figure(model, shown), theories, command)
+                influence, rungs, map_figure(model, shown), theories, command)
 
     @app.callback(Output("browse-run", "options"), Output("browse-run", "value"),
                   Input("browse-outcome", "value"), Input("browse-happened", "value"),

@@ -26,12 +26,13 @@ from powderkeg.report.maps import (
     circle_lonlat,
     fire_ranges,
     front_points,
+    interdiction_share,
     map_extent,
 )
 from powderkeg.report.style import SIDE_COLOURS, colour
 
-__all__ = ["cumulative_figure", "fan_figure", "theory_figure", "map_figure",
-           "weighted_interdiction", "empty_figure"]
+__all__ = ["cumulative_figure", "fan_figure", "theory_figure", "rung_figure", "map_figure",
+           "empty_figure"]
 
 _SEA, _LAND, _THEATRE, _BORDER, _INTERDICTED = ("#d9e8f3", "#f3f1ec", "#fbf6e4", "#4d4d4d",
                                                "#D55E00")
@@ -122,6 +123,24 @@ def fan_figure(shown: Shown, variable: str, titles: list[str], title: str,
                    max(300, 230 * rows))
 
 
+def rung_figure(shown: Shown, names: list[str]) -> go.Figure | None:
+    """Weighted share of runs on each escalation rung over time (stacked)."""
+    ds = shown.ds
+    if "escalation_rung" not in ds:
+        return None
+    keep = _thin(ds.sizes["day"])
+    rung = ds.escalation_rung.values[:, keep]
+    x = _dates(ds.attrs["date"], ds.day.values[keep])
+    w = shown.weights[:, None]
+    fig = go.Figure()
+    for k, name in enumerate(names):
+        share = (w * (rung == k)).sum(axis=0) / shown.weights.sum()
+        fig.add_trace(go.Scatter(x=x, y=share, mode="lines", stackgroup="rungs", name=name,
+                                 line={"width": 0.5, "color": colour(k)}))
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], title="share of runs")
+    return _layout(fig, f"Escalation rungs over time ({shown.how})")
+
+
 def _rgba(hex_colour: str, alpha: float) -> str:
     h = hex_colour.lstrip("#")
     return f"rgba({int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha})"
@@ -147,18 +166,6 @@ def theory_figure(shown: Shown) -> go.Figure | None:
     fig.update_yaxes(autorange="reversed")
     fig.update_layout(barmode="group")
     return _layout(fig, f"The split by escalation theory ({shown.how})", 26 * len(ids) + 120)
-
-
-def weighted_interdiction(link_capacity: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Weighted share of runs in which each link dropped below its day-0 open fraction.
-
-    The same rule as :func:`powderkeg.report.maps.interdiction_share`, with run weights.
-    """
-    cap = np.asarray(link_capacity, dtype=float)
-    if cap.shape[1] < 2:
-        return np.zeros(cap.shape[2])
-    dropped = (cap[:, 1:, :] < cap[:, :1, :] - 1e-6).any(axis=1)
-    return (w[:, None] * dropped).sum(axis=0) / w.sum()
 
 
 def _rings_trace(rings, fill: str, name: str) -> go.Scatter:
@@ -214,7 +221,7 @@ def map_figure(model: Model, shown: Shown, run_day: tuple | None = None,
     segs = np.stack([a, b], axis=1)
     if run_day is None:
         cap = shown.ds.link_capacity.transpose("run", "day", "link").values
-        share = weighted_interdiction(cap, shown.weights)
+        share = interdiction_share(cap, shown.weights)
         hit = share >= INTERDICTED_SHARE
         label = [f"{lid}: interdicted in {s:.0%} of runs" for lid, s in
                  zip(model.link_ids, share, strict=True)]
