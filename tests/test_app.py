@@ -19,9 +19,9 @@ import urllib.request
 import numpy as np
 import pytest
 import yaml
-from conftest import block_import, tiny_document
 from typer.testing import CliRunner
 
+from conftest import block_import, tiny_document
 from powderkeg.analysis.reweight import (
     effective_sample_size,
     importance_weights,
@@ -147,12 +147,19 @@ def test_serve_prints_its_address_and_warns_for_another_host(monkeypatch):
     served = []
     monkeypatch.setattr(server, "serve", lambda session, host, port: served.append((host, port)))
     runner = CliRunner()
-    local = runner.invoke(app, ["serve", "--port", "8123"], env={"COLUMNS": "200"})
+    one, two = _free_port(), _free_port()
+    local = runner.invoke(app, ["serve", "--port", str(one)], env={"COLUMNS": "200"})
     assert local.exit_code == 0 and local.stderr == ""
-    assert local.stdout.startswith("powderkeg dashboard on http://127.0.0.1:8123/")
-    wide = runner.invoke(app, ["serve", "--host", "0.0.0.0"], env={"COLUMNS": "200"})
+    assert local.stdout.startswith(f"powderkeg dashboard on http://127.0.0.1:{one}/")
+    wide = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--port", str(two)],
+                         env={"COLUMNS": "200"})
     assert wide.exit_code == 0 and "warning: listening on 0.0.0.0" in wide.stderr
-    assert served == [("127.0.0.1", 8123), ("0.0.0.0", 8050)]
+    assert served == [("127.0.0.1", one), ("0.0.0.0", two)]
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        busy = runner.invoke(app, ["serve", "--port", str(taken.getsockname()[1])],
+                             env={"COLUMNS": "200"})
+    assert busy.exit_code == 2 and busy.stdout == ""
+    assert "pick another with --port" in busy.stderr
 
 
 def test_without_dash_serve_names_the_extra_to_install(monkeypatch):

@@ -1107,10 +1107,11 @@ def serve(
     from powderkeg.app import require_dash
 
     require_dash()
-    from powderkeg.app.server import LOCAL_HOSTS
+    from powderkeg.app.server import LOCAL_HOSTS, check_port
     from powderkeg.app.server import serve as run_server
     from powderkeg.app.session import Session
 
+    check_port(host, port)
     session = Session(target, runs, days, seed, quick)
     if host not in LOCAL_HOSTS:
         err.print(f"warning: listening on {host}: anyone who can reach this machine can use "

@@ -10,6 +10,7 @@ stylesheet, font or map tile comes from elsewhere.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 
 import numpy as np
@@ -37,8 +38,8 @@ from powderkeg.app.views import (
 from powderkeg.errors import InputError
 from powderkeg.scenario.politics_schema import POLICIES
 
-__all__ = ["create_app", "variant_from_controls", "table_component", "command_line",
-           "story_lines", "step_day", "LOCAL_HOSTS"]
+__all__ = ["create_app", "serve", "check_port", "variant_from_controls", "table_component",
+           "command_line", "story_lines", "step_day", "LOCAL_HOSTS"]
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 _FOCUS = 4  # outcomes on the cumulative chart at first
@@ -375,11 +376,17 @@ def _story(model, run: int, session: Session) -> dict:
     return {"events": events, "states": states}
 
 
-def serve(session: Session, host: str, port: int) -> None:
-    """Run the server until interrupted (Ctrl-C)."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+def check_port(host: str, port: int) -> None:
+    """Raise :class:`InputError` when the server could not listen on ``host:port``."""
     try:
-        create_app(session).run(host=host, port=port, debug=False)
+        with socket.create_server((host, port)):
+            pass
     except OSError as e:
         raise InputError(f"Cannot listen on {host}:{port} ({e.strerror or e}). Another "
                          "program may be using the port: pick another with --port.") from None
+
+
+def serve(session: Session, host: str, port: int) -> None:
+    """Run the server until interrupted (Ctrl-C)."""
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    create_app(session).run(host=host, port=port, debug=False)
