@@ -19,9 +19,9 @@ import urllib.request
 import numpy as np
 import pytest
 import yaml
+from conftest import block_import, tiny_document
 from typer.testing import CliRunner
 
-from conftest import block_import, tiny_document
 from powderkeg.analysis.reweight import (
     effective_sample_size,
     importance_weights,
@@ -35,7 +35,7 @@ from powderkeg.cli import app
 from powderkeg.engine.simulate import simulate
 from powderkeg.errors import InputError
 from powderkeg.model.build import build_model
-from powderkeg.scenario import load_scenario
+from powderkeg.scenario import builtin_ids, load_scenario
 
 dash = pytest.importorskip("dash", reason="the optional extra 'app' (Dash) is not installed")
 from powderkeg.app.server import (  # noqa: E402 - needs dash
@@ -75,15 +75,20 @@ def test_a_variant_is_an_extends_file_that_validates_with_the_scaled_number(tiny
 
 
 def test_policy_and_theory_levers_write_the_politics_section(autumn, autumn_model):
+    weights = {"weakness_invites": 1.0, "cornered_escalates": 4.0}
     doc = variant_document("autumn-2022", autumn, autumn_model,
-                           Variant(policy="offer_offramp", cornered_share=0.8))
+                           Variant(policy="offer_offramp", theory_weights=weights))
     s = variant_scenario(doc)
     assert s.politics.policy == "offer_offramp"
     w = s.politics.escalation.theory_weights
     assert (w["weakness_invites"].value, w["cornered_escalates"].value) == (pytest.approx(0.2),
                                                                             0.8)
-    assert Variant(policy=autumn.politics.policy, cornered_share=0.5).is_base(autumn,
-                                                                              autumn_model)
+    assert Variant(policy=autumn.politics.policy,
+                   theory_weights={"weakness_invites": 2, "cornered_escalates": 2}).is_base(
+        autumn, autumn_model)
+    with pytest.raises(InputError, match="not all 0"):
+        Variant(theory_weights={"weakness_invites": 0, "cornered_escalates": 0}).theories(
+            autumn_model)
 
 
 def test_a_lever_out_of_range_is_the_message_the_cli_gives(tmp_path, monkeypatch, autumn,
@@ -108,9 +113,13 @@ def test_a_lever_out_of_range_is_the_message_the_cli_gives(tmp_path, monkeypatch
 
 
 def test_controls_map_to_a_variant_and_ignore_levers_of_another_scenario():
-    v = variant_from_controls("mixed", 0.3, [2, 0.5, 1.5], [{"path": "a"}, {"path": "b"},
-                                                           {"path": "old"}], {"a", "b"})
-    assert v == Variant("mixed", 0.3, {"a": 2.0, "b": 0.5})
+    v = variant_from_controls("mixed", [0.3, 0.7], [{"id": "t1"}, {"id": "t2"}],
+                              [2, 0.5, 1.5], [{"path": "a"}, {"path": "b"}, {"path": "old"}],
+                              {"a", "b"}, {"t1", "t2"})
+    assert v == Variant("mixed", {"t1": 0.3, "t2": 0.7}, {"a": 2.0, "b": 0.5})
+    # theory sliders of another scenario leave the theories as they are
+    assert variant_from_controls(None, [1], [{"id": "x"}], [], [], set(), {"t1"}).theory_weights \
+        is None
 
 
 def test_command_line_reproduces_the_variant_or_the_baseline():
@@ -133,7 +142,7 @@ def test_story_stepper_jumps_between_days_with_events():
 def test_only_the_scenarios_given_at_start_are_offered(tmp_path, tiny_file):
     choices, start, results = scenario_choices(str(tiny_file))
     assert start == "file: tiny.yaml" and choices[start] == str(tiny_file.resolve())
-    assert set(choices) == {"autumn-2022", "october-1973", start} and results is None
+    assert set(choices) == {*builtin_ids(), start} and results is None
     with pytest.raises(InputError, match="neither a built-in"):
         scenario_choices(str(tmp_path / "missing.yaml"))
     session = Session(str(tiny_file), 10, 5, 0, 5)

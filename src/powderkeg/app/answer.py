@@ -26,7 +26,7 @@ from powderkeg.analysis.reweight import (
     weighted_difference,
     weighted_probability,
 )
-from powderkeg.app.levers import Variant, theory_share
+from powderkeg.app.levers import Variant, theory_probabilities
 from powderkeg.model.build import Model
 
 __all__ = ["Shown", "reweighting", "table_rows", "rows_csv", "MIN_EFFECTIVE_SHARE",
@@ -74,16 +74,13 @@ def reweighting(ds: xr.Dataset, base_model: Model, v: Variant,
             return None, (f"{path} as {new[path].describe()} reaches values that "
                           f"{old[path].describe()} never drew")
     theory = None
-    share_old, share_new = theory_share(base_model), theory_share(var_model)
-    if not np.isclose(share_old, share_new):
-        if "theory" not in ds or not 0 < share_old < 1:
-            return None, "the baseline's runs do not draw both theories"
+    before, after = theory_probabilities(base_model), theory_probabilities(var_model)
+    if any(not np.isclose(before[t], after[t]) for t in before):
+        if "theory" not in ds or any(after[t] > 0 and before[t] == 0 for t in before):
+            return None, "the baseline's runs never drew a theory the variant weighs"
         theory = ds.theory.values
     values = {p: ds.parameter_value.values[:, stored.index(p)] for p in moved}
-    w = importance_weights(
-        values, old, new, theory,
-        {"weakness_invites": 1 - share_old, "cornered_escalates": share_old},
-        {"weakness_invites": 1 - share_new, "cornered_escalates": share_new})
+    w = importance_weights(values, old, new, theory, before, after)
     n, n_eff = len(w), effective_sample_size(w)
     if n_eff < max(MIN_EFFECTIVE_RUNS, MIN_EFFECTIVE_SHARE * n):
         return None, (f"the weights leave {n_eff:.0f} effective runs of {n}, too few to "

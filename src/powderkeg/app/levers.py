@@ -1,7 +1,7 @@
 """The dashboard's levers and the variant they describe: pure functions, no Dash.
 
-A :class:`Variant` is what the levers say: a response policy, the weight of the
-``cornered_escalates`` theory, and a factor for some sampled numbers. It becomes an
+A :class:`Variant` is what the levers say: a response policy, the weight of each escalation
+theory, and a factor for some sampled numbers. It becomes an
 ``extends:`` document (:func:`variant_document`), which is both what the dashboard simulates
 and what it exports, so the file a user downloads reproduces what the dashboard showed.
 """
@@ -23,7 +23,7 @@ from powderkeg.scenario.provenance import BARE, CONTEXT, kind
 from powderkeg.scenario.schema import Scenario
 
 __all__ = ["Lever", "Variant", "influential_levers", "scaled_number", "variant_document",
-           "variant_scenario", "theory_share", "SCALE_RANGE", "VARIANT_NAME"]
+           "variant_scenario", "theory_probabilities", "SCALE_RANGE", "VARIANT_NAME"]
 
 #: The factors a number's lever may take: ``2**-1`` to ``2**1``.
 SCALE_RANGE = (0.5, 2.0)
@@ -48,15 +48,26 @@ class Variant:
     """What the levers say; ``None`` and an empty ``scales`` leave the base scenario as it is."""
 
     policy: str | None = None
-    cornered_share: float | None = None  # weight of cornered_escalates among the two theories
+    theory_weights: dict[str, float] | None = None  # theory id -> weight (normalised on use)
     scales: dict[str, float] = field(default_factory=dict)  # path -> factor
+
+    def theories(self, model: Model) -> dict[str, float]:
+        """The probability of each theory under this variant (the base's when not set)."""
+        base = theory_probabilities(model)
+        if self.theory_weights is None:
+            return base
+        w = {t: float(self.theory_weights.get(t, 0.0)) for t in base}
+        if any(v < 0 for v in w.values()) or sum(w.values()) <= 0:
+            raise InputError("The theory weights must be 0 or more and not all 0; give at "
+                             "least one theory a weight.")
+        return {t: v / sum(w.values()) for t, v in w.items()}
 
     def is_base(self, base: Scenario, model: Model) -> bool:
         same_policy = self.policy is None or (base.politics is not None
                                               and self.policy == base.politics.policy)
-        same_share = self.cornered_share is None or np.isclose(self.cornered_share,
-                                                               theory_share(model))
-        return same_policy and same_share and all(k == 1 for k in self.scales.values())
+        old, new = theory_probabilities(model), self.theories(model)
+        same_theories = all(np.isclose(old[t], new[t]) for t in old)
+        return same_policy and same_theories and all(k == 1 for k in self.scales.values())
 
 
 def _provenance(p: _Number) -> str:
@@ -128,15 +139,16 @@ def scaled_number(p: _Number, factor: float) -> dict:
     return doc
 
 
-def theory_share(model: Model) -> float:
-    """The weight of ``cornered_escalates`` among the two theories (as the engine draws them).
+def theory_probabilities(model: Model) -> dict[str, float]:
+    """The probability that a run draws each theory, by id (empty without politics).
 
-    Calibrated weights are the calibration's; a scenario without politics gives 0.5.
+    Calibrated weights are the calibration's, as the engine draws them.
     """
-    if model.politics is None:
-        return 0.5
-    w0, w1 = model.politics.theory_weights
-    return float(w1 / (w0 + w1))
+    pm = model.politics
+    if pm is None:
+        return {}
+    w = np.asarray(pm.theory_weights, dtype=float)
+    return {t: float(v) for t, v in zip(pm.theory_ids, w / w.sum(), strict=True)}
 
 
 def _put(doc: dict, path: str, value) -> None:
@@ -169,14 +181,11 @@ def variant_document(base_ref: str, base: Scenario, model: Model, v: Variant) ->
     doc: dict = {"extends": base_ref}
     if v.policy is not None and base.politics is not None and v.policy != base.politics.policy:
         _put(doc, "politics.policy", v.policy)
-    if v.cornered_share is not None and not np.isclose(v.cornered_share, theory_share(model)):
-        if not 0 <= v.cornered_share <= 1:
-            raise InputError(f"The weight of cornered_escalates must be 0 to 1, not "
-                             f"{v.cornered_share:g}.")
+    old, new = theory_probabilities(model), v.theories(model)
+    if any(not np.isclose(old[t], new[t]) for t in old):
         note = "assumption: what-if weight of the theories"
-        _put(doc, "politics.escalation.theory_weights", {
-            "weakness_invites": {"value": 1 - v.cornered_share, "note": note},
-            "cornered_escalates": {"value": v.cornered_share, "note": note}})
+        _put(doc, "politics.escalation.theory_weights",
+             {t: {"value": round(p, 6), "note": note} for t, p in new.items()})
     params = dict(zip(model.world_paths, model.world_params, strict=True))
     for path, factor in sorted(v.scales.items()):
         if path not in params:

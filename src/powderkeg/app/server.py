@@ -24,7 +24,7 @@ from powderkeg.app.levers import (
     Lever,
     Variant,
     influential_levers,
-    theory_share,
+    theory_probabilities,
 )
 from powderkeg.app.session import Session
 from powderkeg.app.views import (
@@ -36,7 +36,6 @@ from powderkeg.app.views import (
     theory_figure,
 )
 from powderkeg.errors import InputError
-from powderkeg.scenario.politics_schema import POLICIES
 
 __all__ = ["create_app", "serve", "check_port", "variant_from_controls", "table_component",
            "command_line", "story_lines", "step_day", "LOCAL_HOSTS"]
@@ -49,19 +48,24 @@ _ERROR = {"color": "#8b0000", "background": "#fdecea", "padding": "8px",
           "borderRadius": "4px", "whiteSpace": "pre-wrap"}
 
 
-def variant_from_controls(policy, theory, lever_values, lever_ids, known_paths) -> Variant:
-    """The :class:`Variant` the controls show; levers of another scenario are ignored.
+def variant_from_controls(policy, theory_values, theory_ids, lever_values, lever_ids,
+                          known_paths, known_theories) -> Variant:
+    """The :class:`Variant` the controls show; controls of another scenario are ignored.
 
-    A lever's slider holds its factor.
+    A lever's slider holds its factor, a theory's its weight.
 
-    >>> variant_from_controls("mixed", 0.5, [2, 1], [{"path": "a"}, {"path": "b"}],
-    ...                       {"a", "b"}).scales
-    {'a': 2.0, 'b': 1.0}
+    >>> v = variant_from_controls("mixed", [1, 3], [{"id": "a"}, {"id": "b"}], [2, 1],
+    ...                           [{"path": "x"}, {"path": "y"}], {"x", "y"}, {"a", "b"})
+    >>> v.scales, v.theory_weights
+    ({'x': 2.0, 'y': 1.0}, {'a': 1.0, 'b': 3.0})
     """
     scales = {i["path"]: round(float(v), 4) for v, i in zip(lever_values, lever_ids, strict=True)
               if i["path"] in known_paths and v is not None}
-    return Variant(policy=policy or None,
-                   cornered_share=None if theory is None else float(theory), scales=scales)
+    weights = {i["id"]: float(v) for v, i in zip(theory_values, theory_ids, strict=True)
+               if i["id"] in known_theories and v is not None}
+    return Variant(policy=policy or None, scales=scales,
+                   theory_weights=weights if weights and set(weights) == known_theories
+                   else None)
 
 
 def _pct(p: float) -> str:
@@ -140,6 +144,15 @@ def _lever_row(lever: Lever) -> html.Div:
     ], style={"marginBottom": "10px"})
 
 
+def _theory_row(theory: str, probability: float) -> html.Div:
+    return html.Div([
+        html.Label(f"Weight of the theory {theory}", style={"fontSize": "13px"}),
+        dcc.Slider(id={"type": "theory", "id": theory}, min=0, max=1, step=0.05,
+                   value=round(probability, 2), updatemode="mouseup",
+                   marks={0: "0", 0.5: "0.5", 1: "1"}),
+    ])
+
+
 def _layout(session: Session) -> html.Div:
     options = [{"label": k, "value": k} for k in session.choices]
     controls = html.Div([
@@ -147,12 +160,8 @@ def _layout(session: Session) -> html.Div:
         html.Label("Scenario"),
         dcc.Dropdown(id="scenario", options=options, value=session.start, clearable=False),
         html.Label("Response policy", style={"marginTop": "8px", "display": "block"}),
-        dcc.Dropdown(id="policy", options=[{"label": p, "value": p} for p in POLICIES],
-                     clearable=False),
-        html.Label("Weight of the cornered_escalates theory",
-                   style={"marginTop": "8px", "display": "block"}),
-        dcc.Slider(id="theory", min=0, max=1, step=0.05, value=0.5, updatemode="mouseup",
-                   marks={0: "0", 0.25: "0.25", 0.5: "0.5", 0.75: "0.75", 1: "1"}),
+        dcc.Dropdown(id="policy", options=[], clearable=False),
+        html.Div(id="theory-levers", style={"marginTop": "8px"}),
         html.H4("Most influential uncertain numbers"),
         html.Div("Factor on each value of the number's distribution, "
                  f"{SCALE_RANGE[0]:g} to {SCALE_RANGE[1]:g}.",
@@ -219,8 +228,8 @@ def create_app(session: Session) -> Dash:
     lock = threading.Lock()
 
     @app.callback(Output("levers", "children"), Output("levers-for", "data"),
-                  Output("policy", "value"), Output("policy", "disabled"),
-                  Output("theory", "value"), Output("theory", "disabled"),
+                  Output("policy", "options"), Output("policy", "value"),
+                  Output("policy", "disabled"), Output("theory-levers", "children"),
                   Output("focus", "options"), Output("focus", "value"),
                   Output("browse-outcome", "options"), Output("browse-outcome", "value"),
                   Input("scenario", "value"), Input("poll", "n_intervals"),
@@ -232,29 +241,35 @@ def create_app(session: Session) -> Dash:
             session.select(label)
             model = session.model(label)
         except InputError:
-            return ([], label, None, True, 0.5, True, [], [], [], None)
+            return ([], label, [], None, True, [], [], [], [], None)
         ds = session.baseline(label)
         if ds is None:
             return ([html.Div("Waiting for the baseline's first runs...")], "",
                     *(no_update,) * 8)
         politics = model.scenario.politics
+        policies = list(politics.policies) if politics else []
         ids = [str(o) for o in ds.outcome.values]
         opts = [{"label": o, "value": o} for o in ids]
         levers = [_lever_row(x) for x in influential_levers(ds, model)]
-        return (levers, label, politics.policy if politics else None, politics is None,
-                theory_share(model), politics is None, opts, ids[:_FOCUS], opts, ids[0])
+        theories = [_theory_row(t, p) for t, p in theory_probabilities(model).items()]
+        return (levers, label, [{"label": p, "value": p} for p in policies],
+                politics.policy if politics else None, politics is None, theories,
+                opts, ids[:_FOCUS], opts, ids[0])
 
     @app.callback(Output("requested", "data"),
-                  Input("policy", "value"), Input("theory", "value"),
+                  Input("policy", "value"), Input({"type": "theory", "id": ALL}, "value"),
                   Input({"type": "lever", "path": ALL}, "value"),
+                  State({"type": "theory", "id": ALL}, "id"),
                   State({"type": "lever", "path": ALL}, "id"), State("scenario", "value"),
                   State("requested", "data"), prevent_initial_call=True)
-    def request(policy, theory, values, ids, label, count):
+    def request(policy, theory_values, values, theory_ids, ids, label, count):
         try:
             model = session.model(label)
+            v = variant_from_controls(policy, theory_values, theory_ids, values, ids,
+                                      set(model.world_paths),
+                                      set(theory_probabilities(model)))
         except InputError:
             return count + 1
-        v = variant_from_controls(policy, theory, values, ids, set(model.world_paths))
         session.request(label, v)
         return count + 1
 
