@@ -117,3 +117,17 @@ def frozen_politics(_autumn=None, hazard: float = 0.05, variant=autumn_variant,
             regime[key] = 0.0
 
     return variant(edit), hazard
+
+
+def block_import(monkeypatch, module: str) -> None:
+    """Make ``import module`` fail as if the package were not installed."""
+    import builtins
+
+    real_import = builtins.__import__
+
+    def blocked(name, *args, **kwargs):
+        if name == module:
+            raise ImportError(f"No module named '{module}'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", blocked)

@@ -13,6 +13,7 @@ import signal
 
 import numpy as np
 import pytest
+from conftest import block_import
 
 from powderkeg.engine.executors import DaskExecutor, InProcess, ProcessPool, make_executor
 from powderkeg.engine.simulate import simulate
@@ -91,16 +92,7 @@ def test_a_pool_worker_killed_mid_job_changes_nothing(autumn, reference):
 
 
 def test_without_dask_the_cluster_options_name_the_extra(monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_distributed(name, *args, **kwargs):
-        if name == "distributed":
-            raise ImportError("No module named 'distributed'")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_distributed)
+    block_import(monkeypatch, "distributed")
     with pytest.raises(InputError, match=r"pip install 'powderkeg\[dask\]'"):
         make_executor(2, cluster="local")
 

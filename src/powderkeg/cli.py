@@ -1224,6 +1224,42 @@ def _print_fit(doc: dict, folder: Path, scenario: str) -> None:
               f"--posterior {folder}`.", markup=False, soft_wrap=True)
 
 
+@app.command()
+@_user_errors
+def serve(
+    target: Annotated[Optional[str], typer.Argument(
+        metavar="[SCENARIO | RESULTS_DIR]", help="A built-in scenario id, a scenario file or a "
+        "results folder written by `powderkeg run` (default: autumn-2022).")] = None,
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8050,
+    host: Annotated[str, typer.Option(help="Address to listen on; anything but 127.0.0.1 "
+                                      "lets other machines in.")] = "127.0.0.1",
+    runs: Annotated[int, typer.Option(min=2, help="Runs of each baseline simulated here.")]
+    = 400,
+    quick: Annotated[int, typer.Option(min=2, help="Runs of a first answer, before the "
+                                       "refinement to --runs.")] = 50,
+    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
+                                      "scenario date.")] = 365,
+    seed: SeedOpt = 0,
+) -> None:
+    """Start a local dashboard: move levers and see the futures change (optional extra: app)."""
+    from powderkeg.app import require_dash
+
+    require_dash()
+    from powderkeg.app.server import LOCAL_HOSTS, check_port
+    from powderkeg.app.server import serve as run_server
+    from powderkeg.app.session import Session
+
+    check_port(host, port)
+    session = Session(target, runs, days, seed, quick)
+    if host not in LOCAL_HOSTS:
+        err.print(f"warning: listening on {host}: anyone who can reach this machine can use "
+                  "the dashboard and make it simulate; it has no login.", markup=False,
+                  soft_wrap=True)
+    shown = f"[{host}]" if ":" in host else host
+    out.print(f"powderkeg dashboard on http://{shown}:{port}/ (Ctrl-C stops it)", markup=False)
+    run_server(session, host, port)
+
+
 def main() -> None:
     app()
 

@@ -40,18 +40,19 @@ _HALO = [pe.withStroke(linewidth=2.6, foreground="white")]
 _INTERDICTED = "#D55E00"
 
 
-def interdiction_share(link_capacity: np.ndarray) -> np.ndarray:
+def interdiction_share(link_capacity: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Share of runs in which each link was interdicted, shape ``(link,)``.
 
     ``link_capacity`` is the open fraction (run, day, link) at the recorded days. A link is
     interdicted in a run when its open fraction drops below its day-0 value on any recorded
-    day after day 0.
+    day after day 0. ``weights`` (run,) weigh the runs (default: equally).
     """
     cap = np.asarray(link_capacity, dtype=float)
     if cap.shape[1] < 2:
         return np.zeros(cap.shape[2])
     dropped = (cap[:, 1:, :] < cap[:, :1, :] - 1e-6).any(axis=1)
-    return dropped.mean(axis=0)
+    w = np.ones(len(cap)) if weights is None else np.asarray(weights, dtype=float)
+    return (w[:, None] * dropped).sum(axis=0) / w.sum()
 
 
 def front_points(inp: ReportInputs, day_index: int = 0) -> np.ndarray:

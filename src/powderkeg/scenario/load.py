@@ -22,7 +22,7 @@ from powderkeg.scenario.schema import OUTCOME_KINDS, Scenario
 from powderkeg.scenario.yamlfile import parse
 
 __all__ = ["load_scenario", "builtin_ids", "resolve_document", "scenario_to_yaml",
-           "with_policy"]
+           "extend_document", "validate_document", "with_policy"]
 
 _BUILTIN = "powderkeg.scenario.builtin"
 #: The longest chain of ``extends`` a scenario may stand on.
@@ -249,7 +249,16 @@ def _date_problems(scenario: Scenario) -> list[tuple[str, str]]:
 
 def load_scenario(ref: str) -> Scenario:
     """Load a built-in id or a YAML file into a validated :class:`Scenario`."""
-    doc, name = resolve_document(str(ref))
+    return validate_document(*resolve_document(str(ref)))
+
+
+def extend_document(base: str, over: dict) -> dict:
+    """The document of scenario ``base`` (resolved) with ``over`` applied as ``extends`` would."""
+    return _merge(resolve_document(base)[0], over)
+
+
+def validate_document(doc: dict, name: str) -> Scenario:
+    """Validate a resolved scenario document; errors name ``name`` as a file's would be named."""
     try:
         scenario = Scenario.model_validate(doc)
     except ValidationError as e:
