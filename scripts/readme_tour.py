@@ -1,7 +1,7 @@
 """Run the README's tour and rewrite the output it shows, so its printed numbers stay true.
 
     .venv/bin/python scripts/readme_tour.py                 # run everything, rewrite README.md
-    .venv/bin/python scripts/readme_tour.py --check         # run, report what differs, exit 1 if any
+    .venv/bin/python scripts/readme_tour.py --check         # report what differs (exit 1 if any)
     .venv/bin/python scripts/readme_tour.py --only compare  # only blocks whose commands match
     .venv/bin/python scripts/readme_tour.py --scale small   # few runs: check the commands work
 
@@ -51,6 +51,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Callable
 
@@ -59,8 +60,10 @@ README = ROOT / "README.md"
 EXAMPLES = ROOT / "examples"
 COLUMNS = 100
 ELISION = "..."
-# option -> value at --scale small (only ever lowered); and options added where accepted
-SMALL = {"--runs": 40, "--samples": 2}
+# --scale small: each option's value where the command accepts it (a value given in the README
+# is only ever lowered). A horizon of 120 days keeps the README's `cumulative[90]` meaningful.
+SMALL = {"--runs": 40, "--samples": 2, "--days": 120}
+# and added where accepted: one worker, so the runs are computed in the command's own process
 SMALL_ADDED = {"--workers": "1"}
 
 _FENCE = re.compile(r"^```(\w*)\s*$")
@@ -108,7 +111,7 @@ class ConsoleBlock:
         made: set[str] = set()
         for c in self.commands:
             words = _words(c.text)
-            made |= {b for a, b in zip(words, words[1:]) if a in ("--out", ">", ">>")}
+            made |= {b for a, b in pairwise(words) if a in ("--out", ">", ">>")}
             made |= {m for line in c.output for m in _FOLDER.findall(line)}
         return made
 
@@ -167,7 +170,7 @@ def _block(language: str, body: list[str], fence_line: int, marker: str | None):
             block.commands.append(Command(line[2:], fence_line + 1 + n, []))
         elif block.commands:
             block.commands[-1].output.append(line)
-    for before, after in zip(block.commands, block.commands[1:]):
+    for before, after in pairwise(block.commands):
         if after.is_exit_code and len(after.output) == 1 and after.output[0].strip().isdigit():
             before.expected_code = int(after.output[0])
     return block
@@ -277,7 +280,7 @@ def scaled(command: str, options: dict[str, set[str]]) -> str:
     parts = _SUBCOMMAND.split(command)
     # parts: [before, sub1, args1, sub2, args2, ...]
     out = [parts[0]]
-    for sub, args in zip(parts[1::2], parts[2::2]):
+    for sub, args in zip(parts[1::2], parts[2::2], strict=True):
         accepted = options.get(sub, set())
         added = []
         for option, value in SMALL.items():
@@ -320,7 +323,8 @@ def shell(workdir: Path) -> Callable[[str], tuple[int, str]]:
 @dataclass
 class Result:
     command: Command
-    ran: str                       # the command line as run
+    line: str                      # the command line as the README will show it
+    ran: str                       # as run (scaled)
     code: int
     shown: list[str]               # the output as the README will show it
     seconds: float
@@ -346,8 +350,13 @@ def select(items: list, only: str | None) -> set[int]:
 
 def tour(text: str, workdir: Path, run: Callable[[str], tuple[int, str]], *,
          small: bool = False, only: str | None = None,
-         log: Callable[[str], None] = lambda s: None) -> tuple[str, list[Result]]:
-    """Run the tour of ``text`` in ``workdir``; return the README rewritten and what each did."""
+         log: Callable[[str], None] = lambda s: None,
+         done: Callable[[str], None] = lambda s: None) -> tuple[str, list[Result]]:
+    """Run the tour of ``text`` in ``workdir``; return the README rewritten and what each did.
+
+    ``done`` gets the README rewritten so far after each block, so a long regeneration that is
+    stopped keeps what it finished.
+    """
     items = parse(text)
     chosen = select(items, only)
     options = command_options() if small else {}
@@ -368,7 +377,7 @@ def tour(text: str, workdir: Path, run: Callable[[str], tuple[int, str]], *,
         for command in item.commands:
             line = _renamed(command.text, renamed)
             if command.is_exit_code:
-                results.append(Result(command, line, 0, [str(last_code)], 0.0))
+                results.append(Result(command, line, line, 0, [str(last_code)], 0.0))
                 continue
             ran = scaled(line, options) if small else line
             _check_inputs(ran, workdir, command)
@@ -377,10 +386,11 @@ def tour(text: str, workdir: Path, run: Callable[[str], tuple[int, str]], *,
             code, printed = run(ran)
             seconds = time.monotonic() - start
             lines = clean(printed)
-            if code != command.expected_code or (code and _USAGE.search(printed)):
+            usage = code != 0 and _USAGE.search(printed)
+            if code != command.expected_code or usage:
+                why = "a usage error" if usage else f"expected {command.expected_code}"
                 raise TourError(f"README line {command.line + 1}: `{ran}` exited with {code}, "
-                                f"expected {command.expected_code}; it printed:\n"
-                                + "\n".join(lines[-40:]))
+                                f"{why}; it printed:\n" + "\n".join(lines[-40:]))
             try:
                 shown = refresh(command.output, lines)
             except TourError as e:
@@ -388,9 +398,10 @@ def tour(text: str, workdir: Path, run: Callable[[str], tuple[int, str]], *,
                                 + "\n".join(lines[:60])) from None
             old, new = folders(command.output), folders(shown)
             if len(old) == len(new):
-                renamed.update((a, b) for a, b in zip(old, new) if a != b)
-            results.append(Result(command, line, code, shown, seconds))
+                renamed.update((a, b) for a, b in zip(old, new, strict=True) if a != b)
+            results.append(Result(command, line, ran, code, shown, seconds))
             last_code = code
+        done(rewrite(text, results, renamed))
     return rewrite(text, results, renamed), results
 
 
@@ -402,7 +413,7 @@ def _renamed(text: str, renamed: dict[str, str]) -> str:
 
 def _check_inputs(command: str, workdir: Path, source: Command) -> None:
     words = _words(command)
-    outputs = {b for a, b in zip(words, words[1:]) if a in ("--out", ">", ">>")}
+    outputs = {b for a, b in pairwise(words) if a in ("--out", ">", ">>")}
     for word in words:
         if (_INPUT_FILE.match(word) and word not in outputs and not word.startswith("/")
                 and not (workdir / word).exists()):
@@ -417,7 +428,7 @@ def rewrite(text: str, results: list[Result], renamed: dict[str, str]) -> str:
     lines = text.split("\n")
     for r in sorted(results, key=lambda r: -r.command.line):
         c = r.command
-        lines[c.line:c.line + 1 + len(c.output)] = [f"$ {r.ran}", *r.shown]
+        lines[c.line:c.line + 1 + len(c.output)] = [f"$ {r.line}", *r.shown]
     return _renamed("\n".join(lines), renamed)
 
 
@@ -442,31 +453,37 @@ def main(argv: list[str] | None = None) -> int:
     text = args.readme.read_text("utf-8")
     small = args.scale == "small"
     start = time.monotonic()
+    writes = not (small or args.check)
     with tempfile.TemporaryDirectory(prefix="readme-tour-") as tmp:
         workdir = Path(tmp)
         shutil.copytree(EXAMPLES, workdir / "examples")
         try:
             new, results = tour(text, workdir, shell(workdir), small=small, only=args.only,
-                                log=lambda s: print(s, file=sys.stderr, flush=True))
+                                log=lambda s: print(s, file=sys.stderr, flush=True),
+                                done=lambda s: _write(args.readme, s) if writes else None)
         except TourError as e:
             print(f"error: {e}", file=sys.stderr)
+            if writes:
+                print(f"{args.readme.name} keeps the blocks finished before it", file=sys.stderr)
             return 2
     for r in results:
         print(f"{r.seconds:7.1f} s  {r.ran}", file=sys.stderr)
     print(f"{len(results)} commands in {time.monotonic() - start:.0f} s", file=sys.stderr)
     diff = differences(text, new)
-    if small:
-        return 0
     if args.check:
         print("\n".join(diff) if diff else "README.md shows what the commands print.")
         return 1 if diff else 0
-    if diff:
-        tmp = args.readme.with_name(f".{args.readme.name}.tour")
-        tmp.write_text(new, "utf-8")
-        os.replace(tmp, args.readme)
+    if writes:
         print(f"{args.readme.name} rewritten ({sum(d.startswith('+') for d in diff) - 1} lines "
               "changed)", file=sys.stderr)
     return 0
+
+
+def _write(path: Path, text: str) -> None:
+    """Replace ``path`` by ``text`` atomically (a reader sees the old file or the new one)."""
+    tmp = path.with_name(f".{path.name}.tour")
+    tmp.write_text(text, "utf-8")
+    os.replace(tmp, path)
 
 
 if __name__ == "__main__":
