@@ -12,7 +12,8 @@ Conventions of README.md (the fewest that cover it):
    error as a terminal shows them, without progress lines (a terminal's bar erases itself).
 2. The commands run in document order, through bash with ``set -o pipefail``, in one fresh
    temporary folder holding a copy of ``examples/``, with the project's ``.venv/bin`` first on
-   PATH and ``COLUMNS=100``.
+   PATH, on a terminal 100 columns wide, or as wide as the block's widest table if that is
+   wider (it was printed on a wider terminal).
 3. ``<!-- tour: not run (REASON) -->`` on the line before a block (blank lines may come
    between) leaves the block out, with the reason; its text stays as written.
 4. Files: a ```yaml block whose top level has ``id: NAME`` is written to ``NAME.yaml`` when
@@ -35,7 +36,8 @@ Conventions of README.md (the fewest that cover it):
 
 ``--scale small`` runs at a reduced scale (``SMALL`` below: fewer runs, fewer design
 samples, one in-process worker) to check that every command, flag and file still works; it
-never writes the README. ``tests/test_readme_tour.py`` uses it.
+never writes the README. ``tests/test_readme_tour.py`` uses it. The horizon (``--days``) is
+kept: it is part of what a command means (a backtest's deadlines, a ``cumulative[90]``).
 """
 
 from __future__ import annotations
@@ -61,8 +63,8 @@ EXAMPLES = ROOT / "examples"
 COLUMNS = 100
 ELISION = "..."
 # --scale small: each option's value where the command accepts it (a value given in the README
-# is only ever lowered). A horizon of 120 days keeps the README's `cumulative[90]` meaningful.
-SMALL = {"--runs": 40, "--samples": 2, "--days": 120}
+# is only ever lowered)
+SMALL = {"--runs": 40, "--samples": 2}
 # and added where accepted: one worker, so the runs are computed in the command's own process
 SMALL_ADDED = {"--workers": "1"}
 
@@ -308,14 +310,19 @@ def clean(text: str) -> list[str]:
     return lines
 
 
-def shell(workdir: Path) -> Callable[[str], tuple[int, str]]:
-    """Run a command line through bash in ``workdir``; return its exit code and what it printed."""
-    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-               COLUMNS=str(COLUMNS), PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb")
+Runner = Callable[[str, int], tuple[int, str]]
 
-    def run(command: str) -> tuple[int, str]:
-        done = subprocess.run(["bash", "-c", f"set -o pipefail\n{command}"], cwd=workdir, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+def shell(workdir: Path) -> Runner:
+    """Run a command line through bash in ``workdir`` on a terminal ``columns`` wide; return
+    its exit code and what it printed."""
+    env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+               PYTHONUNBUFFERED="1", NO_COLOR="1", TERM="dumb")
+
+    def run(command: str, columns: int) -> tuple[int, str]:
+        done = subprocess.run(["bash", "-c", f"set -o pipefail\n{command}"], cwd=workdir,
+                              env=dict(env, COLUMNS=str(columns)), stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
         return done.returncode, done.stdout
     return run
 
@@ -348,7 +355,14 @@ def select(items: list, only: str | None) -> set[int]:
     return {b.line for b in chosen}
 
 
-def tour(text: str, workdir: Path, run: Callable[[str], tuple[int, str]], *,
+def columns(block: ConsoleBlock) -> int:
+    """The terminal width a block was printed at: 100, or its widest table's if wider."""
+    borders = [len(line.rstrip()) for c in block.commands for line in c.output
+               if line[:1] in "┏┌╭└╰"]
+    return max([COLUMNS, *borders])
+
+
+def tour(text: str, workdir: Path, run: Runner, *,
          small: bool = False, only: str | None = None,
          log: Callable[[str], None] = lambda s: None,
          done: Callable[[str], None] = lambda s: None) -> tuple[str, list[Result]]:
@@ -383,7 +397,7 @@ def tour(text: str, workdir: Path, run: Callable[[str], tuple[int, str]], *,
             _check_inputs(ran, workdir, command)
             log(f"$ {ran}")
             start = time.monotonic()
-            code, printed = run(ran)
+            code, printed = run(ran, columns(item))
             seconds = time.monotonic() - start
             lines = clean(printed)
             usage = code != 0 and _USAGE.search(printed)

@@ -38,10 +38,11 @@ def _in_process(workdir: Path):
     """A runner: plain powderkeg commands through the CLI in this process, the rest via bash."""
     shell, runner = tour.shell(workdir), CliRunner()
 
-    def run(command: str) -> tuple[int, str]:
+    def run(command: str, columns: int) -> tuple[int, str]:
         if not _PLAIN.match(command):
-            return shell(command)
+            return shell(command, columns)
         with contextlib.chdir(workdir):
+            cli.out.width = cli.err.width = columns
             result = runner.invoke(cli.app, shlex.split(command)[1:])
         if result.exception is not None and not isinstance(result.exception, SystemExit):
             return 1, result.output + "".join(traceback.format_exception(result.exception))
@@ -51,7 +52,7 @@ def _in_process(workdir: Path):
 
 def test_every_command_of_the_readme_runs_with_the_exit_code_it_shows(tmp_path, monkeypatch):
     for console in (cli.out, cli.err):
-        monkeypatch.setattr(console, "_width", tour.COLUMNS)
+        monkeypatch.setattr(console, "_width", None)  # set per command, restored after
     shutil.copytree(tour.EXAMPLES, tmp_path / "examples")
     text = tour.README.read_text("utf-8")
     _, results = tour.tour(text, tmp_path, _in_process(tmp_path), small=True)
@@ -130,7 +131,8 @@ PRINTED = {
 
 
 def _fake(calls: list[str], printed=PRINTED):
-    def run(command: str) -> tuple[int, str]:
+    def run(command: str, columns: int) -> tuple[int, str]:
+        assert columns == tour.COLUMNS
         calls.append(command)
         return printed[command]
     return run
@@ -210,14 +212,20 @@ def test_refresh_finds_other_lines_by_their_text_without_digits_then_by_their_fi
         "..."]
 
 
+def test_columns_are_those_of_the_widest_table_shown_if_wider_than_100():
+    block = tour.parse("```console\n$ powderkeg x\n" + "┏" + "━" * 118 + "┓\n```\n")[0]
+    assert tour.columns(block) == 120
+    assert tour.columns(tour.parse(README)[3]) == tour.COLUMNS
+
+
 def test_small_scale_lowers_counts_and_adds_options_only_where_a_command_accepts_them():
     options = {"run": {"--runs", "--days", "--workers", "--json"}, "calibrate": {"--draws"},
                "sensitivity": {"--samples", "--days", "--workers"}}
     assert tour.scaled("powderkeg run x.yaml --runs 2000 --json | jq .", options) == (
-        "powderkeg run --days 120 --workers 1 x.yaml --runs 40 --json | jq .")
+        "powderkeg run --workers 1 x.yaml --runs 40 --json | jq .")
     assert tour.scaled("powderkeg run --runs 10 --days 30", options) == (
         "powderkeg run --workers 1 --runs 10 --days 30")
     assert tour.scaled("powderkeg calibrate", options) == "powderkeg calibrate"
     assert tour.scaled("powderkeg sensitivity --method morris", options) == (
-        "powderkeg sensitivity --samples 2 --days 120 --workers 1 --method morris")
+        "powderkeg sensitivity --samples 2 --workers 1 --method morris")
     assert set(tour.command_options()["run"]) >= {"--runs", "--days", "--workers"}
