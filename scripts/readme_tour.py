@@ -24,8 +24,9 @@ Conventions of README.md (the fewest that cover it):
    are the output's first lines, those after the last its last lines; the lines between are
    found again in the new output in order: a table row (``│ cell │ ...``) by its first cell,
    together with the wrapped lines under it, and another line by its text with the digits
-   ignored, else by its first word, else by the most similar line. A line right after a
-   found one (no ``...`` between) is the output's next line.
+   ignored, else by its first word, else (right after a found line) as the next line, else
+   as the most similar line. Where lines shown together are no longer together in the new
+   output, a ``...`` is put between them.
 6. ``$ echo $?`` prints the exit code of the command before it, and that code is the one
    expected of it. Every other command must exit with 0, and a usage error (an unknown
    command or option) is always a failure. A failure stops the script, naming the command and
@@ -213,13 +214,16 @@ def _find(shown: list[str], new: list[list[str]], start: int, end: int, follows:
             if _row_key(new[k][0]) == key:
                 return k
         raise TourError(f"the table row {line.strip()!r} is no longer printed")
-    if follows and start < end:
+    tests = (lambda a: _masked(a) == _masked(line),
+             lambda a: _first_word(line) is not None and _first_word(a) == _first_word(line))
+    if follows and start < end and any(same(new[start][0]) for same in tests):
         return start
-    for same in (lambda a: _masked(a) == _masked(line),
-                 lambda a: _first_word(line) is not None and _first_word(a) == _first_word(line)):
+    for same in tests:
         for k in range(start, end):
             if same(new[k][0]):
                 return k
+    if follows and start < end:
+        return start
     scores = [(difflib.SequenceMatcher(None, line, new[k][0]).ratio(), -k)
               for k in range(start, end)]
     if scores and max(scores)[0] >= 0.5:
@@ -248,7 +252,10 @@ def refresh(shown: list[str], printed: list[str]) -> list[str]:
         if s:
             out.append(ELISION)
         for r, record in enumerate(_records(segment)):
-            k = _find(record, new, position, end, follows=r > 0 or s == 0)
+            follows = r > 0 or s == 0
+            k = _find(record, new, position, end, follows)
+            if follows and k > position and out[-1:] != [ELISION]:
+                out.append(ELISION)  # lines shown together are no longer together
             out.extend(new[k])
             position = k + 1
     if len(segments) > 1:

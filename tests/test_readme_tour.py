@@ -218,6 +218,12 @@ def test_columns_are_those_of_the_widest_table_shown_if_wider_than_100():
     assert tour.columns(tour.parse(README)[3]) == tour.COLUMNS
 
 
+def test_refresh_marks_where_lines_shown_together_have_come_apart():
+    shown = ["Head", "Strikes a", "Outcomes (24): x", "..."]
+    printed = ["Head", "Strikes a", "Strikes b", "Outcomes (26): y", "more"]
+    assert tour.refresh(shown, printed) == ["Head", "Strikes a", "...", "Outcomes (26): y", "..."]
+
+
 def test_small_scale_lowers_counts_and_adds_options_only_where_a_command_accepts_them():
     options = {"run": {"--runs", "--days", "--workers", "--json"}, "calibrate": {"--draws"},
                "sensitivity": {"--samples", "--days", "--workers"}}
