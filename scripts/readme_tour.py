@@ -21,12 +21,12 @@ Conventions of README.md (the fewest that cover it):
    instead. Other yaml blocks are fragments and are not written. A command may name only the
    files these blocks, ``examples/`` or earlier commands provide.
 5. A line ``...`` in an output stands for lines left out. The lines before the first ``...``
-   are the output's first lines, those after the last its last lines; the lines between are
-   found again in the new output in order: a table row (``│ cell │ ...``) by its first cell,
-   together with the wrapped lines under it, and another line by its text with the digits
-   ignored, else by its first word, else (right after a found line) as the next line, else
-   as the most similar line. Where lines shown together are no longer together in the new
-   output, a ``...`` is put between them.
+   are the output's first lines, those after the last its last lines; all are found again
+   in the new output in order (the last segment from the end backwards): a table row
+   (``│ cell │ ...``) by its first cell, together with the wrapped lines under it, and
+   another line by its text with the digits ignored, else by its first word, else (right
+   after a found line) as the next line, else as the most similar line. Where lines shown
+   together are no longer together in the new output, a ``...`` is put between them.
 6. ``$ echo $?`` prints the exit code of the command before it, and that code is the one
    expected of it. Every other command must exit with 0, and a usage error (an unknown
    command or option) is always a failure. A failure stops the script, naming the command and
@@ -231,8 +231,31 @@ def _find(shown: list[str], new: list[list[str]], start: int, end: int, follows:
     raise TourError(f"the line {line.strip()!r} is no longer printed")
 
 
+def _match(segments: list[list[list[str]]], new: list[list[str]], start: int) -> tuple[list, int]:
+    """The records of ``new[start:]`` that stand for the shown ones, segment by segment (the
+    first anchored at ``start``), with ``...`` between segments and where shown records came
+    apart; and the position after the last one found."""
+    items: list = []
+    position = start
+    for s, segment in enumerate(segments):
+        if s:
+            items.append(ELISION)
+        for r, record in enumerate(segment):
+            follows = r > 0 or s == 0
+            k = _find(record, new, position, len(new), follows)
+            if follows and k > position and items[-1:] != [ELISION]:
+                items.append(ELISION)  # lines shown together are no longer together
+            items.append(new[k])
+            position = k + 1
+    return items, position
+
+
 def refresh(shown: list[str], printed: list[str]) -> list[str]:
-    """The shown output rewritten from the printed one, keeping its ``...`` elisions."""
+    """The shown output rewritten from the printed one, keeping its ``...`` elisions.
+
+    The segments before the last ``...`` are matched from the output's start, the last one
+    from its end backwards (its last line is the output's last line).
+    """
     if ELISION not in (s.strip() for s in shown):
         return list(printed)
     segments: list[list[str]] = [[]]
@@ -241,30 +264,15 @@ def refresh(shown: list[str], printed: list[str]) -> list[str]:
             segments.append([])
         else:
             segments[-1].append(line)
+    shown_records = [_records(segment) for segment in segments]
     new = _records(printed)
-    tail = _records(segments[-1])
-    end = len(new) - len(tail)
-    if end < 0:
-        raise TourError("the output is shorter than the lines shown after its last '...'")
-    out: list[str] = []
-    position = 0
-    for s, segment in enumerate(segments[:-1]):
-        if s:
-            out.append(ELISION)
-        for r, record in enumerate(_records(segment)):
-            follows = r > 0 or s == 0
-            k = _find(record, new, position, end, follows)
-            if follows and k > position and out[-1:] != [ELISION]:
-                out.append(ELISION)  # lines shown together are no longer together
-            out.extend(new[k])
-            position = k + 1
-    if len(segments) > 1:
-        out.append(ELISION)
-    for record in new[end:] if tail else []:
-        out.extend(record)
-    if tail and end < position:
-        raise TourError("the lines shown after the last '...' overlap the ones before it")
-    return out
+    items, position = _match(shown_records[:-1], new, 0)
+    tail: list = []
+    if shown_records[-1]:
+        backwards, _ = _match([shown_records[-1][::-1]], new[position:][::-1], 0)
+        tail = backwards[::-1]
+    return [line for item in [*items, ELISION, *tail]
+            for line in ([item] if item == ELISION else item)]
 
 
 def folders(lines: list[str]) -> list[str]:
