@@ -19,7 +19,8 @@ Conventions of README.md (the fewest that cover it):
 4. Files: a ```yaml block whose top level has ``id: NAME`` is written to ``NAME.yaml`` when
    the tour reaches it; ``<!-- tour: file PATH -->`` before a block writes it to ``PATH``
    instead. Other yaml blocks are fragments and are not written. A command may name only the
-   files these blocks, ``examples/`` or earlier commands provide.
+   files these blocks, ``examples/`` or earlier commands provide, or a file of the repository
+   by its path from the root (it is copied with the other files of its folder).
 5. A line ``...`` in an output stands for lines left out. The lines before the first ``...``
    are the output's first lines, those after the last its last lines; all are found again
    in the new output in order (the last segment from the end backwards): a table row
@@ -409,7 +410,7 @@ def tour(text: str, workdir: Path, run: Runner, *,
                 results.append(Result(command, line, line, 0, [str(last_code)], 0.0))
                 continue
             ran = scaled(line, options) if small else line
-            _check_inputs(ran, workdir, command)
+            _provide_inputs(ran, workdir, command)
             log(f"$ {ran}")
             start = time.monotonic()
             code, printed = run(ran, columns(item))
@@ -440,16 +441,19 @@ def _renamed(text: str, renamed: dict[str, str]) -> str:
     return text
 
 
-def _check_inputs(command: str, workdir: Path, source: Command) -> None:
+def _provide_inputs(command: str, workdir: Path, source: Command) -> None:
     words = _words(command)
     outputs = {b for a, b in pairwise(words) if a in ("--out", ">", ">>")}
     for word in words:
         if (_INPUT_FILE.match(word) and word not in outputs and not word.startswith("/")
                 and not (workdir / word).exists()):
+            if (ROOT / word).is_file():  # a file of the repository, with its folder's files
+                shutil.copytree((ROOT / word).parent, (workdir / word).parent, dirs_exist_ok=True)
+                continue
             raise TourError(
                 f"README line {source.line + 1}: `{command}` names {word}, which no earlier "
-                "command, no ```yaml block (with `id:` or `<!-- tour: file PATH -->`) and no "
-                "file in examples/ provides")
+                "command, no ```yaml block (with `id:` or `<!-- tour: file PATH -->`), no "
+                "file in examples/ and no file of the repository provides")
 
 
 def rewrite(text: str, results: list[Result], renamed: dict[str, str]) -> str:
