@@ -215,7 +215,8 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     ``v`` the flow's value, ``C_S`` the ``c_j`` of the demands in ``U`` the source still
     reaches in the residual graph, ``C_U`` those of all of ``U``, ``X`` the fixed
     deliveries. At the level, the demands of ``U`` the source no longer reaches are fixed
-    at ``l c_j``; the others go on to a higher level.
+    at ``l c_j``; the others go on to a higher level. Each solve starts from the last flow
+    that met its sink capacities (a lower level, so still feasible) and augments it.
     """
     d = len(sink_edge)
     cap = base[sink_edge].copy()
@@ -230,6 +231,11 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     active = np.zeros(d, np.bool_)
     amount = np.zeros(d)  # the fixed deliveries
     trial = np.zeros(d)  # the sink capacities of a solve
+    kept = base.copy()  # the last flow that meets its sink capacities (at first: none)
+    kept_cap = np.zeros(d)
+    for j in range(d):
+        kept[sink_edge[j]] = 0.0
+    kept_value = 0.0
     for t in range(tier.max() + 1):
         for j in range(d):
             active[j] = tier[j] == t and cap[j] > 0
@@ -239,16 +245,18 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
                 fixed_sum += amount[j] if fixed[j] else 0.0
                 c_all += cap[j] if active[j] else 0.0
             lam = min(1.0, (most - fixed_sum) / c_all)  # no level above what the network carries
+            met = False
             for _ in range(_MAX_NEWTON):
                 c_in = 0.0
+                resid[:] = kept  # a warm start: the kept flow is feasible at any higher level
                 for j in range(d):
-                    trial[j] = amount[j] if fixed[j] else (lam * cap[j] if active[j] else 0.0)
+                    want = amount[j] if fixed[j] else (lam * cap[j] if active[j] else 0.0)
+                    trial[j] = max(want, kept_cap[j])
+                    resid[sink_edge[j]] += trial[j] - kept_cap[j]
                 target = trial.sum()
-                resid[:] = base
-                for j in range(d):
-                    resid[sink_edge[j]] = trial[j]
-                v = dinic(edge_ptr, heads, rev, resid, source, sink)
+                v = kept_value + dinic(edge_ptr, heads, rev, resid, source, sink)
                 if v >= target - tol(target):
+                    met = True
                     break
                 _reach(edge_ptr, heads, resid, source, sink, seen, queue)
                 for j in range(d):
@@ -257,22 +265,33 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
                 if c_all - c_in <= EPS:
                     break
                 lam = (v - lam * c_in - fixed_sum) / (c_all - c_in)
+            if not met:  # rounding stopped Newton's method: keep the flow as it is
+                for j in range(d):
+                    trial[j] -= resid[sink_edge[j]]
+                    resid[sink_edge[j]] = 0.0
+                    if fixed[j]:
+                        amount[j] = trial[j]
+                v = trial.sum()
+            kept[:] = resid
+            kept_cap[:] = trial
+            kept_value = v
             _reach(edge_ptr, heads, resid, source, sink, seen, queue)
-            full = lam >= 1.0
+            full = met and lam >= 1.0
             some = False
             for j in range(d):
                 some |= active[j] and not seen[demand_node[j]]
             for j in range(d):
                 # blocked: the source no longer reaches it (all of U if none is, or at 1)
                 if active[j] and (full or not some or not seen[demand_node[j]]):
-                    amount[j] = cap[j] if full else lam * cap[j]
+                    amount[j] = trial[j]
                     fixed[j] = True
                     active[j] = False
         for j in range(d):  # the tier is settled: its zero-capacity demands get nothing
             if tier[j] == t:
                 fixed[j] = True
-    for j in range(d):  # the flow is that of the last solve, with these sink capacities
-        base[sink_edge[j]] = trial[j]
+    resid[:] = kept
+    for j in range(d):  # the flow meets these sink capacities: base - resid is its arc flow
+        base[sink_edge[j]] = kept_cap[j]
 
 
 @njit(cache=True, nogil=True)
