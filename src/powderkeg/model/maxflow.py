@@ -211,7 +211,8 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     (``tier`` 0 first), the unfixed demands ``U`` of the tier get ``l c_j`` with the largest
     feasible ``l <= 1`` while fixed demands keep their ``x_j`` and later tiers get nothing.
     Newton's method starts from ``l = (V - X) / C_U``, an upper bound (``V`` the plain maximum
-    flow's value); its step from an infeasible ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with
+    flow's value; with a single tier, the plain flow is the solve at ``l = 1``, and the start
+    is Newton's step from it); its step from an infeasible ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with
     ``v`` the flow's value, ``C_S`` the ``c_j`` of the demands in ``U`` the source still
     reaches in the residual graph, ``C_U`` those of all of ``U``, ``X`` the fixed
     deliveries. At the level, the demands of ``U`` the source no longer reaches are fixed
@@ -236,6 +237,14 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     for j in range(d):
         kept[sink_edge[j]] = 0.0
     kept_value = 0.0
+    first = -1.0  # with a single tier, the plain flow is the solve at l = 1: step from it
+    if tier.max() == 0:
+        _reach(edge_ptr, heads, resid, source, sink, seen, queue)
+        c_in = 0.0
+        for j in range(d):
+            c_in += cap[j] if seen[demand_node[j]] else 0.0
+        if cap.sum() - c_in > EPS:
+            first = (most - c_in) / (cap.sum() - c_in)
     for t in range(tier.max() + 1):
         for j in range(d):
             active[j] = tier[j] == t and cap[j] > 0
@@ -245,6 +254,8 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
                 fixed_sum += amount[j] if fixed[j] else 0.0
                 c_all += cap[j] if active[j] else 0.0
             lam = min(1.0, (most - fixed_sum) / c_all)  # no level above what the network carries
+            if first >= 0.0:
+                lam, first = min(lam, first), -1.0
             met = False
             for _ in range(_MAX_NEWTON):
                 c_in = 0.0
