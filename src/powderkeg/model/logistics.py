@@ -24,9 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order
 
-from powderkeg.model.maxflow import Residual, build_residual, solve_runs
+from powderkeg.model.maxflow import Residual, build_residual, cut_pairs, solve_runs
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
            "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need", "sink_tons",
@@ -245,34 +244,10 @@ def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.n
     runs = arc_cap.shape[0]
     if runs == 0:
         return np.zeros((0, g.link_sum.shape[0]), dtype=bool)
-    cap = per_pair(g, arc_cap.astype(float))
-    flow = per_pair(g, arc_flow)
-    left = cap - flow
-    nn = g.n_nodes
-    offset = (np.arange(runs) * nn)[:, None]
-    tail, head = g.pair_tail[None, :] + offset, g.pair_head[None, :] + offset
-    total = runs * nn + 1
-    hub = total - 1  # joined to every run's source (forward) or sink (backward)
-    hubs = np.full(runs, hub)
-
-    def reached(rows, cols, weight, ends):
-        keep = weight.ravel() > 1e-6
-        r = np.concatenate([rows.ravel()[keep], hubs])
-        c = np.concatenate([cols.ravel()[keep], ends])
-        graph = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(total, total))
-        out = np.zeros(total, dtype=bool)
-        out[breadth_first_order(graph, hub, directed=True, return_predecessors=False)] = True
-        return out[:-1].reshape(runs, nn)
-
-    ends = np.arange(runs) * nn
-    fwd = reached(np.concatenate([tail, head], 1), np.concatenate([head, tail], 1),
-                  np.concatenate([left, flow], 1), ends + g.source)
-    back = reached(np.concatenate([head, tail], 1), np.concatenate([tail, head], 1),
-                   np.concatenate([left, flow], 1), ends + g.sink)
-    rows = np.arange(runs)[:, None]
-    u, v = g.pair_tail[None, :], g.pair_head[None, :]
-    saturated = (left <= 1e-6) & (cap > 0)
-    on_cut = saturated & ((fwd[rows, u] & ~fwd[rows, v]) | (back[rows, v] & ~back[rows, u]))
+    r = g.residual
+    on_cut = cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, g.pair_tail, g.pair_head,
+                       g.source, g.sink, np.ascontiguousarray(per_pair(g, arc_cap.astype(float))),
+                       np.ascontiguousarray(per_pair(g, arc_flow)))
     arc_vital = on_cut[:, g.arc_pair].astype(float)
     return np.asarray(g.link_sum @ arc_vital.T).T > 0
 

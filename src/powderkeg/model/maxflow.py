@@ -174,8 +174,9 @@ def dinic(edge_ptr, heads, rev, resid, source, sink):
 
 
 @njit(cache=True, nogil=True)
-def _reach(edge_ptr, heads, resid, source, sink, seen, queue):
-    """Nodes the source reaches over edges with residual > EPS, not passing the sink."""
+def _reach(edge_ptr, heads, rev, resid, source, stop, seen, queue, eps=EPS, backward=False):
+    """Nodes the source reaches over edges with residual > ``eps``, not passing ``stop``;
+    with ``backward``, the nodes that reach ``source`` instead (over the edges ``rev[e]``)."""
     seen[:] = False
     seen[source] = True
     queue[0] = source
@@ -183,11 +184,11 @@ def _reach(edge_ptr, heads, resid, source, sink, seen, queue):
     while start != end:
         cur = queue[start]
         start += 1
-        if cur == sink:
+        if cur == stop:
             continue
         for e in range(edge_ptr[cur], edge_ptr[cur + 1]):
             v = heads[e]
-            if resid[e] > EPS and not seen[v]:
+            if resid[rev[e] if backward else e] > eps and not seen[v]:
                 seen[v] = True
                 queue[end] = v
                 end += 1
@@ -206,18 +207,18 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
 
     ``base`` (M,) holds every edge's capacity, the sink edges' ``c_j`` included; on return
     the sink edges hold the capacities the flow was solved with (the flow on edge ``e`` is
-    ``base[e] - resid[e]``). If the
-    plain maximum flow meets every ``c_j`` it is returned as it is. Otherwise, tier by tier
-    (``tier`` 0 first), the unfixed demands ``U`` of the tier get ``l c_j`` with the largest
-    feasible ``l <= 1`` while fixed demands keep their ``x_j`` and later tiers get nothing.
-    Newton's method starts from ``l = (V - X) / C_U``, an upper bound (``V`` the plain maximum
-    flow's value; with a single tier, the plain flow is the solve at ``l = 1``, and the start
-    is Newton's step from it); its step from an infeasible ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with
-    ``v`` the flow's value, ``C_S`` the ``c_j`` of the demands in ``U`` the source still
-    reaches in the residual graph, ``C_U`` those of all of ``U``, ``X`` the fixed
-    deliveries. At the level, the demands of ``U`` the source no longer reaches are fixed
-    at ``l c_j``; the others go on to a higher level. Each solve starts from the last flow
-    that met its sink capacities (a lower level, so still feasible) and augments it.
+    ``base[e] - resid[e]``). If the plain maximum flow meets every ``c_j`` it is returned as
+    it is. Otherwise, tier by tier (``tier`` 0 first), the unfixed demands ``U`` of the tier
+    get ``l c_j`` with the largest feasible ``l <= 1`` while fixed demands keep their ``x_j``
+    and later tiers get nothing. Newton's method starts from ``l = (V - X) / C_U``, an upper
+    bound (``V`` the plain maximum flow's value; with a single tier, the plain flow is the
+    solve at ``l = 1``, and the start is Newton's step from it); its step from an infeasible
+    ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with ``v`` the flow's value, ``C_S`` the
+    ``c_j`` of the demands in ``U`` the source still reaches in the residual graph, ``C_U``
+    those of all of ``U``, ``X`` the fixed deliveries. At the level, the demands of ``U`` the
+    source no longer reaches are fixed at ``l c_j``; the others go on to a higher level.
+    Each solve starts from the last flow that met its sink capacities (a lower level, so
+    still feasible) and augments it.
     """
     d = len(sink_edge)
     cap = base[sink_edge].copy()
@@ -239,7 +240,7 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     kept_value = 0.0
     first = -1.0  # with a single tier, the plain flow is the solve at l = 1: step from it
     if tier.max() == 0:
-        _reach(edge_ptr, heads, resid, source, sink, seen, queue)
+        _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
         c_in = 0.0
         for j in range(d):
             c_in += cap[j] if seen[demand_node[j]] else 0.0
@@ -269,7 +270,7 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
                 if v >= target - tol(target):
                     met = True
                     break
-                _reach(edge_ptr, heads, resid, source, sink, seen, queue)
+                _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
                 for j in range(d):
                     if active[j] and seen[demand_node[j]]:
                         c_in += cap[j]
@@ -286,7 +287,7 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
             kept[:] = resid
             kept_cap[:] = trial
             kept_value = v
-            _reach(edge_ptr, heads, resid, source, sink, seen, queue)
+            _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
             full = met and lam >= 1.0
             some = False
             for j in range(d):
@@ -331,4 +332,43 @@ def solve_runs(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, so
         for k in range(p):
             e = pair_edge[k]
             out[r, k] = base[e] - resid[e]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _residual_weights(heads, rev, pair_edge, pair_cap, pair_flow, weight):
+    """Residual capacity of every edge for a flow on node pairs: ``c_p - f_p`` forward,
+    ``f_p`` backward, added up where two pairs are each other's reverse."""
+    weight[:] = 0.0
+    for p in range(len(pair_edge)):
+        e = pair_edge[p]
+        weight[e] += pair_cap[p] - pair_flow[p]
+        weight[rev[e]] += pair_flow[p]
+
+
+@njit(cache=True, nogil=True)
+def cut_pairs(edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sink, pair_cap,
+              pair_flow):
+    """Node pairs on a minimum cut of each run's maximum flow, ``(R, P)`` bool.
+
+    A pair ``u -> v`` is on one when it is saturated (``c - f <= 1e-6``, ``c > 0``) and
+    leaves the set the source reaches in the residual graph (``u`` in it, ``v`` not) or
+    enters the set that reaches the sink (``v`` in it, ``u`` not): both sets bound minimum
+    cuts (max-flow min-cut theorem). ``pair_cap``, ``pair_flow`` ``(R, P)``.
+    """
+    runs, p = pair_cap.shape
+    n = len(edge_ptr) - 1
+    weight = np.empty(len(heads))
+    fwd = np.empty(n, np.bool_)
+    back = np.empty(n, np.bool_)
+    queue = np.empty(n, np.int64)
+    out = np.zeros((runs, p), np.bool_)
+    for r in range(runs):
+        _residual_weights(heads, rev, pair_edge, pair_cap[r], pair_flow[r], weight)
+        _reach(edge_ptr, heads, rev, weight, source, -1, fwd, queue, 1e-6)
+        _reach(edge_ptr, heads, rev, weight, sink, -1, back, queue, 1e-6, True)
+        for k in range(p):
+            u, v = pair_tail[k], pair_head[k]
+            if pair_cap[r, k] > 0 and pair_cap[r, k] - pair_flow[r, k] <= 1e-6:
+                out[r, k] = (fwd[u] and not fwd[v]) or (back[v] and not back[u])
     return out
