@@ -38,7 +38,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-__all__ = ["Residual", "build_residual", "solve_runs", "shared_flow", "dinic", "EPS"]
+__all__ = ["Residual", "build_residual", "solve_runs", "shared_flow", "dinic", "cut_pairs",
+           "warm_up", "EPS"]
 
 EPS = 1e-7  # tons: residual capacities at or below this are treated as saturated
 _MAX_NEWTON = 64  # Newton steps per fair level (each removes at least one cut line)
@@ -372,3 +373,19 @@ def cut_pairs(edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sin
             if pair_cap[r, k] > 0 and pair_cap[r, k] - pair_flow[r, k] <= 1e-6:
                 out[r, k] = (fwd[u] and not fwd[v]) or (back[v] and not back[u])
     return out
+
+
+def warm_up() -> None:
+    """Compile the solver, or load it from Numba's cache, by solving a two-node graph.
+
+    The first call after an install compiles (some seconds of CPU) and writes the cache;
+    later processes load it. Calling it before starting worker processes lets them load the
+    cache instead of each compiling its own.
+    """
+    r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
+    cap = np.array([[1.0]])
+    for shared in (False, True):
+        flow = solve_runs(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node,
+                          r.tier, r.source, r.sink, cap, shared)
+    cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, np.array([0]), np.array([1]), 0, 1, cap,
+              flow)
