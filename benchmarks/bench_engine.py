@@ -9,8 +9,10 @@ Measures, for ``autumn-2022``:
   1,000 / 10,000 / 100,000 runs of 365 days; the executor's start-up is timed apart;
 * optionally (``--overhead``) the cost of one task on the executor: many chunks of one run
   and one day, wall time x workers / tasks, minus the same chunk's time in this process;
-* the max-flow kernel, ``powderkeg.model.logistics.solve_max_flow``, on the scenario's
-  supply graph with day-0 capacities, for 1,000 and 10,000 runs solved as one batch;
+* one day's supply solve per run, on the scenario's supply graph with day-0 capacities and
+  with every link at half capacity: the former solver (every run's graph as one disjoint-union
+  graph for scipy's Dinic), the compiled per-run Dinic of ``powderkeg.model.maxflow``, and the
+  compiled Dinic with the shortage rule (``powderkeg.model.logistics.solve_max_flow``);
 * optionally (``--resolve-rule``) the effect of the re-solve rule of
   ``powderkeg.model.logistics.needs_resolve``: the share of runs whose maximum flow is solved
   again each day, and the time with the rule and without it (every run solved every day).
@@ -83,6 +85,7 @@ def _engine(runs: int, days: int, workers: int, seed: int, kind: int = 0) -> dic
     total = runs * days
     state = {"done": 0, "next": 0.1}
     start = time.perf_counter()
+    cpu0 = os.times()
 
     def progress(n: int) -> None:
         state["done"] += n
@@ -98,7 +101,11 @@ def _engine(runs: int, days: int, workers: int, seed: int, kind: int = 0) -> dic
     ds = simulate(scenario, runs, days, seed, executor=executor, progress=progress)
     wall = time.perf_counter() - start
     executor.close()  # its worker processes end, so RUSAGE_CHILDREN counts them
+    cpu1 = os.times()
+    cpu = sum(getattr(cpu1, k) - getattr(cpu0, k)
+              for k in ("user", "system", "children_user", "children_system"))
     return {
+        "cpu_seconds": cpu, "run_days_per_cpu_s": runs * days / cpu,
         "runs": runs, "days": days, "workers": workers, "seed": seed,
         "executor": EXECUTORS[kind], "startup_seconds": startup,
         "seconds": wall, "run_days_per_s": runs * days / wall,
@@ -134,44 +141,72 @@ def _overhead(workers: int, kind: int, tasks: int) -> dict:
 
 
 def _kernel_inputs(runs: int, seed: int):
-    """The scenario's supply graph and every run's day-0 arc capacities, as the engine sees them."""
+    """The scenario's Russian supply graph and every run's day-0 arc capacities (the engine's)."""
     import numpy as np
 
     from powderkeg.model.build import build_model
-    from powderkeg.model.network import arc_capacities, node_control
     from powderkeg.model.random import Streams
+    from powderkeg.model.step import init_state
     from powderkeg.model.world import sample_world
     from powderkeg.scenario import load_scenario
 
     model = build_model(load_scenario(SCENARIO))
     side = next(i for i, g in enumerate(model.flow_graphs) if g is not None)
-    g = model.flow_graphs[side]
-    world = sample_world(model, Streams(seed), np.arange(runs))
-    control = node_control(model, world.front0)
-    cap = arc_capacities(model, g, side, control, world.capacity * world.at_start,
-                         world.source_tons[:, model.source_side == side],
-                         world.demand_tons[:, model.demand_side == side])
-    return g, cap
+    ids, streams = np.arange(runs), Streams(seed)
+    state = init_state(model, sample_world(model, streams, ids), streams, ids)
+    return model.flow_graphs[side], state.arc_cap[side].astype(np.int64)
+
+
+def _scipy_batch(g, cap):
+    """The former solver: every run's graph as one disjoint-union graph for scipy's Dinic."""
+    import numpy as np
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import maximum_flow
+
+    from powderkeg.model.logistics import INF_CAPACITY, per_pair
+
+    runs, nn = cap.shape[0], g.n_nodes
+    pair_cap = per_pair(g, cap.astype(float)).astype(np.int64)
+    offset = (np.arange(runs, dtype=np.int64) * nn)[:, None]
+    total = runs * nn + 2
+    rows = np.concatenate([(g.pair_tail[None, :] + offset).ravel(), np.full(runs, total - 2),
+                           (offset + g.sink).ravel()])
+    cols = np.concatenate([(g.pair_head[None, :] + offset).ravel(), (offset + g.source).ravel(),
+                           np.full(runs, total - 1)])
+    data = np.concatenate([pair_cap.ravel(), np.full(2 * runs, INF_CAPACITY, dtype=np.int64)])
+    graph = sp.csr_matrix((data.astype(np.int32), (rows, cols)), shape=(total, total))
+    return maximum_flow(graph, total - 2, total - 1, method="dinic").flow_value
 
 
 def _kernel(runs: int, seed: int, repeats: int = 5) -> dict:
+    """Time per run of one day's supply solve: the former scipy batch graph, the compiled
+    Dinic, and the compiled Dinic with the shortage rule; at day-0 capacities and with every
+    link at half capacity (a shortage in most runs)."""
+    import numpy as np
+
     from powderkeg.model.logistics import solve_max_flow
 
     g, cap = _kernel_inputs(runs, seed)
-    solve_max_flow(g, cap[: min(runs, 100)])  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        solve_max_flow(g, cap)
-        times.append(time.perf_counter() - t)
-    best = min(times)
-    return {
-        "runs": runs, "graph_nodes": int(g.n_nodes), "graph_arcs": int(g.n_arcs),
-        "graph_node_pairs": int(len(g.pair_tail)), "repeats": repeats,
-        "best_seconds": best, "median_seconds": sorted(times)[len(times) // 2],
-        "runs_per_s": runs / best,
-        "peak_rss_self_mb": _peak_mb(resource.RUSAGE_SELF),
-    }
+    short = cap.copy()
+    short[:, g.link_arcs] //= 2
+    solvers = {"scipy_batch": _scipy_batch,
+               "compiled": lambda g, c: solve_max_flow(g, c, shared=False),
+               "compiled_shared": solve_max_flow}
+    out = {"runs": runs, "graph_nodes": int(g.n_nodes), "graph_arcs": int(g.n_arcs),
+           "graph_node_pairs": int(len(g.pair_tail)), "repeats": repeats}
+    for case, c in (("day0", cap), ("half_links", short)):
+        plain = solve_max_flow(g, c, shared=False)
+        out[f"{case}_short_share"] = float(np.mean(
+            plain[:, g.sink_arcs].sum(1) < c[:, g.sink_arcs].sum(1) - 1e-6))
+        for name, solve in solvers.items():
+            solve(g, c[: min(runs, 100)])  # warm-up (and compilation, if not cached)
+            times = []
+            for _ in range(repeats):
+                t = time.process_time()
+                solve(g, c)
+                times.append(time.process_time() - t)
+            out[f"{case}_{name}_us_per_run"] = min(times) / runs * 1e6
+    return out
 
 
 def _resolve_rule(runs: int, days: int, seed: int, always: bool) -> dict:
@@ -292,13 +327,15 @@ def _environment() -> dict:
 def _engine_table(rows: list[dict]) -> str:
     head = (f"{'executor':>8} {'start s':>7} "
             f"{'runs':>9} {'days':>5} {'workers':>7} {'seconds':>9} {'run-days/s':>11} "
+            f"{'CPU s':>8} {'per CPU s':>10} "
             f"{'peak MB driver':>14} {'peak MB worker':>14} {'dataset MB':>10} {'load':>5}")
     lines = [head, "-" * len(head)]
     for r in rows:
         child, load = r["peak_rss_children_mb"], r.get("load_average_1min_after")
         lines.append(f"{r['executor']:>8} {r['startup_seconds']:>7.1f} "
                      f"{r['runs']:>9,} {r['days']:>5} {r['workers']:>7} {r['seconds']:>9.1f} "
-                     f"{r['run_days_per_s']:>11,.0f} {r['peak_rss_self_mb']:>14,.0f} "
+                     f"{r['run_days_per_s']:>11,.0f} {r['cpu_seconds']:>8.1f} "
+                     f"{r['run_days_per_cpu_s']:>10,.0f} {r['peak_rss_self_mb']:>14,.0f} "
                      f"{(f'{child:,.0f}' if child else '-'):>14} {r['dataset_mb']:>10,.1f} "
                      f"{(f'{load:.1f}' if load is not None else '-'):>5}")
     return "\n".join(lines)
@@ -308,13 +345,17 @@ def _kernel_table(rows: list[dict]) -> str:
     if not rows:
         return ""
     g = rows[0]
-    lines = [f"max-flow kernel (solve_max_flow, day-0 capacities; one copy of the graph has "
-             f"{g['graph_nodes']} nodes, {g['graph_node_pairs']} node pairs, "
-             f"{g['graph_arcs']} arcs):"]
+    lines = [f"supply solve, CPU microseconds per run (best of {g['repeats']}; one copy of the "
+             f"graph has {g['graph_nodes']} nodes, {g['graph_node_pairs']} node pairs, "
+             f"{g['graph_arcs']} arcs):",
+             f"  {'runs':>7} {'capacities':>11} {'short':>6} {'scipy batch':>12} "
+             f"{'compiled':>9} {'+ shortage rule':>16}"]
     for r in rows:
-        lines.append(f"  {r['runs']:>7,} runs in one batch: {r['best_seconds'] * 1e3:8.1f} ms "
-                     f"(best of {r['repeats']}), {r['runs_per_s']:>9,.0f} runs/s, "
-                     f"peak {r['peak_rss_self_mb']:,.0f} MB")
+        for case in ("day0", "half_links"):
+            lines.append(f"  {r['runs']:>7,} {case:>11} {r[f'{case}_short_share']:>6.0%} "
+                         f"{r[f'{case}_scipy_batch_us_per_run']:>12.1f} "
+                         f"{r[f'{case}_compiled_us_per_run']:>9.1f} "
+                         f"{r[f'{case}_compiled_shared_us_per_run']:>16.1f}")
     return "\n".join(lines)
 
 

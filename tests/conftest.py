@@ -8,6 +8,14 @@ from powderkeg.model.build import build_model
 from powderkeg.scenario import load_scenario
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_solver():
+    """Compile the supply solver (or load Numba's cache) once, before any test's workers."""
+    from powderkeg.model.maxflow import warm_up
+
+    warm_up()
+
+
 @pytest.fixture(scope="session")
 def autumn():
     return load_scenario("autumn-2022")

@@ -97,7 +97,10 @@ def test_the_kerch_bridge_out_makes_the_withdrawal_much_more_likely(base):
 def test_rails_through_melitopol_cut_starve_the_south(base):
     edit = _cut("novooleksiivka_melitopol_rail", "melitopol_tokmak_rail")
     diff, (low, high) = _effect(base, edit, "crimea_supply_below_half")
-    assert low > 0.03, (diff, low, high)
+    # several percentage points, the paired interval excluding zero (shortage is shared
+    # max-min fairly, so the south's demands go under half together less often than when the
+    # solver starved one of them)
+    assert diff >= 0.03 and low > 0, (diff, low, high)
     change, (low, high) = _supply_effect(base, _run(autumn_variant(edit)), ["zaporizhzhia"])
     assert high < -0.05, (change, low, high)
 

@@ -21,6 +21,7 @@ from powderkeg.engine.checkpoint import WorkFolder
 from powderkeg.engine.executors import Executor, make_executor
 from powderkeg.engine.worker import Chunk, model_for
 from powderkeg.model.build import Model
+from powderkeg.model.maxflow import warm_up
 from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.step import init_state, step, supply_ratio
 from powderkeg.model.world import sample_parameters, sample_world
@@ -162,6 +163,7 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
     if work_dir is not None:
         work = WorkFolder(work_dir).claim()
         work.pin(manifest(scenario, ids, days, seed, every, chunk_size, given))
+    warm_up()  # compiled (or loaded from the cache) here, so workers load the cache
     parts = _gather(scenario, chunks, executor, workers, progress, work)
     return _assemble(scenario, model_for(scenario), parts, runs, days, seed, every)
 

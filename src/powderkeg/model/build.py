@@ -251,7 +251,8 @@ def build_model(s: Scenario) -> Model:
         tiers = [[[nodes[n] for n in tier] for tier in demands[j].depots] for j in mine_d]
         graphs.append(build_flow_graph(
             len(s.nodes), link_from, link_to, [x.directed for x in s.links],
-            [nodes[s.supply.sources[q].node] for q in mine_q], tiers))
+            [nodes[s.supply.sources[q].node] for q in mine_q], tiers,
+            [demands[j].priority for j in mine_d]))
 
     posture = np.array([[sec.posture.get(x, "defend") == "attack" for x in sides]
                         for sec in s.sectors])

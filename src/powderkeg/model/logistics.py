@@ -7,9 +7,9 @@ tons delivered to a demand are the flow on its sink arc in a maximum flow (Ford 
 1956), the method Harris & Ross (1955, RAND RM-1573) applied to the Soviet rail net. Needs
 follow the forces a demand feeds; roads carry what the side's trucks can haul.
 
-All runs of a batch are solved at once as one graph made of one disjoint copy per run
-(Dinic's algorithm in :func:`scipy.sparse.csgraph.maximum_flow`); a component's flow does
-not depend on the other components, so a run's supply is the same alone or in any batch.
+Each run is solved alone by a compiled Dinic's algorithm (:mod:`powderkeg.model.maxflow`),
+so a run's supply is the same alone or in any batch. When supply falls short, it is shared by
+a declared rule: demands of a higher ``priority`` first, max-min fair within a priority.
 
 References
 ----------
@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import breadth_first_order, maximum_flow
+
+from powderkeg.model.maxflow import Residual, build_residual, cut_pairs, solve_runs
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
            "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need", "sink_tons",
@@ -57,16 +58,19 @@ class FlowGraph:
     depot_node: np.ndarray  # (K,) network node of each depot arc
     depot_tier: np.ndarray  # (K,)
     sink_arcs: np.ndarray  # (D,)
+    residual: Residual  # the compiled solver's layout, with each demand's service tier
 
     @property
     def n_arcs(self) -> int:
         return len(self.arc_pair)
 
 
-def build_flow_graph(n_nodes, link_from, link_to, link_directed, source_nodes, demand_tiers):
+def build_flow_graph(n_nodes, link_from, link_to, link_directed, source_nodes, demand_tiers,
+                     priority=None):
     """Assemble a :class:`FlowGraph` for ``n_nodes`` network nodes.
 
-    ``demand_tiers[j]`` is a list of tiers, each a list of node indices, for local demand j.
+    ``demand_tiers[j]`` is a list of tiers, each a list of node indices, for local demand j;
+    ``priority[j]`` its integer priority in a shortage (higher first; default all equal).
     """
     d = len(demand_tiers)
     src, snk = n_nodes + d, n_nodes + d + 1
@@ -108,13 +112,15 @@ def build_flow_graph(n_nodes, link_from, link_to, link_directed, source_nodes, d
     link_sum = sp.csr_matrix((np.ones(len(link_arcs)), (link_of_arc, link_arcs)),
                              shape=(len(link_from), n_arcs))
     ia = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
+    residual = build_residual(nn, uniq // nn, uniq % nn, arc_pair[sink_arcs], src, snk,
+                              np.zeros(d, int) if priority is None else priority)
     return FlowGraph(
         n_nodes=nn, source=src, sink=snk, pair_tail=uniq // nn, pair_head=uniq % nn,
         arc_pair=arc_pair, pair_sum=pair_sum, link_arcs=ia(link_arcs),
         link_of_arc=ia(link_of_arc), link_sum=link_sum, source_arcs=ia(source_arcs),
         depot_arcs=ia(depot_arcs),
         depot_demand=ia(depot_demand), depot_node=ia(depot_node), depot_tier=ia(depot_tier),
-        sink_arcs=ia(sink_arcs),
+        sink_arcs=ia(sink_arcs), residual=residual,
     )
 
 
@@ -128,33 +134,24 @@ def per_link(g: FlowGraph, arc_values: np.ndarray) -> np.ndarray:
     return np.asarray(g.link_sum @ arc_values.T).T
 
 
-def solve_max_flow(g: FlowGraph, arc_cap: np.ndarray) -> np.ndarray:
-    """Maximum flow of every run at once; returns the flow on each arc, shape ``(R, A)``.
+def solve_max_flow(g: FlowGraph, arc_cap: np.ndarray, shared: bool = True) -> np.ndarray:
+    """Maximum flow of every run, each solved alone; the flow on each arc, shape ``(R, A)``.
 
-    ``arc_cap`` holds non-negative integer capacities, shape ``(R, A)``. Arcs sharing a node
-    pair share that pair's net flow in proportion to their capacities.
+    ``arc_cap`` holds non-negative whole-ton capacities, shape ``(R, A)``. With ``shared``
+    (the model's rule), a shortage is shared by the demands' priorities and max-min fairness
+    (:func:`powderkeg.model.maxflow.shared_flow`); without it, the flow is Dinic's, the same
+    as :func:`scipy.sparse.csgraph.maximum_flow` returns. Arcs sharing a node pair share
+    that pair's net flow in proportion to their capacities.
     """
     runs = arc_cap.shape[0]
     if runs == 0:
         return np.zeros_like(arc_cap, dtype=float)
     cap = np.asarray(arc_cap, dtype=np.int64)
-    pair_cap = per_pair(g, cap.astype(float)).astype(np.int64)
-    nn, p = g.n_nodes, len(g.pair_tail)
-    offset = (np.arange(runs, dtype=np.int64) * nn)[:, None]
-    total = runs * nn + 2
-    big_s, big_t = total - 2, total - 1
-    rows = np.concatenate([(g.pair_tail[None, :] + offset).ravel(),
-                           np.full(runs, big_s), (offset + g.sink).ravel()])
-    cols = np.concatenate([(g.pair_head[None, :] + offset).ravel(),
-                           (offset + g.source).ravel(), np.full(runs, big_t)])
-    data = np.concatenate([pair_cap.ravel(), np.full(2 * runs, INF_CAPACITY, dtype=np.int64)])
-    graph = sp.csr_matrix((data.astype(np.int32), (rows, cols)), shape=(total, total))
-    flow = maximum_flow(graph, big_s, big_t, method="dinic").flow
-    flow_keys = np.repeat(np.arange(total, dtype=np.int64), np.diff(flow.indptr)) * total
-    flow_keys += flow.indices
-    wanted = rows[: runs * p] * total + cols[: runs * p]
-    pair_flow = np.asarray(flow.data)[np.searchsorted(flow_keys, wanted)].reshape(runs, p)
-    pair_flow = np.maximum(pair_flow, 0).astype(float)
+    pair_cap = per_pair(g, cap.astype(float))
+    r = g.residual
+    pair_flow = solve_runs(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node,
+                           r.tier, r.source, r.sink, np.ascontiguousarray(pair_cap), shared)
+    pair_flow = np.maximum(pair_flow, 0.0)
     share = np.divide(cap, pair_cap[:, g.arc_pair], out=np.zeros(cap.shape),
                       where=pair_cap[:, g.arc_pair] > 0)
     return pair_flow[:, g.arc_pair] * share
@@ -165,14 +162,18 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
 
     A flow stays maximal when every capacity still covers its arc's flow and no saturated
     arc gained capacity: the cut of arcs saturated before keeps its value and bounds the flow
-    (max-flow min-cut theorem). Only the other runs need solving again.
+    (max-flow min-cut theorem). It also still follows the shortage rule when no demand's
+    sink capacity changed: the residual graph then has the same arcs or fewer, so no
+    residual path appears that would let a demand gain at another's expense. Only the other
+    runs need solving again.
     """
     old_pair = per_pair(g, old_cap.astype(float))
     new_pair = per_pair(g, new_cap.astype(float))
     flow_pair = per_pair(g, old_flow)
     broken = new_pair < flow_pair - 1e-6
     opened = (new_pair > old_pair) & (flow_pair >= old_pair - 1e-6)
-    return (broken | opened).any(axis=1)
+    sinks = (old_cap[:, g.sink_arcs] != new_cap[:, g.sink_arcs]).any(axis=1)
+    return (broken | opened).any(axis=1) | sinks
 
 
 NEED_STEP = 0.02  # needs are planned in steps of 2% of the day-0 need
@@ -243,34 +244,10 @@ def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.n
     runs = arc_cap.shape[0]
     if runs == 0:
         return np.zeros((0, g.link_sum.shape[0]), dtype=bool)
-    cap = per_pair(g, arc_cap.astype(float))
-    flow = per_pair(g, arc_flow)
-    left = cap - flow
-    nn = g.n_nodes
-    offset = (np.arange(runs) * nn)[:, None]
-    tail, head = g.pair_tail[None, :] + offset, g.pair_head[None, :] + offset
-    total = runs * nn + 1
-    hub = total - 1  # joined to every run's source (forward) or sink (backward)
-    hubs = np.full(runs, hub)
-
-    def reached(rows, cols, weight, ends):
-        keep = weight.ravel() > 1e-6
-        r = np.concatenate([rows.ravel()[keep], hubs])
-        c = np.concatenate([cols.ravel()[keep], ends])
-        graph = sp.csr_matrix((np.ones(len(r)), (r, c)), shape=(total, total))
-        out = np.zeros(total, dtype=bool)
-        out[breadth_first_order(graph, hub, directed=True, return_predecessors=False)] = True
-        return out[:-1].reshape(runs, nn)
-
-    ends = np.arange(runs) * nn
-    fwd = reached(np.concatenate([tail, head], 1), np.concatenate([head, tail], 1),
-                  np.concatenate([left, flow], 1), ends + g.source)
-    back = reached(np.concatenate([head, tail], 1), np.concatenate([tail, head], 1),
-                   np.concatenate([left, flow], 1), ends + g.sink)
-    rows = np.arange(runs)[:, None]
-    u, v = g.pair_tail[None, :], g.pair_head[None, :]
-    saturated = (left <= 1e-6) & (cap > 0)
-    on_cut = saturated & ((fwd[rows, u] & ~fwd[rows, v]) | (back[rows, v] & ~back[rows, u]))
+    r = g.residual
+    on_cut = cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, g.pair_tail, g.pair_head,
+                       g.source, g.sink, np.ascontiguousarray(per_pair(g, arc_cap.astype(float))),
+                       np.ascontiguousarray(per_pair(g, arc_flow)))
     arc_vital = on_cut[:, g.arc_pair].astype(float)
     return np.asarray(g.link_sum @ arc_vital.T).T > 0
 

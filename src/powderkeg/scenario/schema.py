@@ -131,6 +131,9 @@ class Demand(Strict):
     tons_per_day: Positive
     initial_stock_days: NonNegative = 5.0
     max_stock_days: Positive = 15.0
+    priority: int = Field(0, description="In a shortage, demands of a higher priority are "
+                          "served first; within a priority, supply is shared max-min fairly "
+                          "in delivered over needed.")
 
     @model_validator(mode="before")
     @classmethod

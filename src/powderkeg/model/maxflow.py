@@ -1,0 +1,391 @@
+"""A per-run maximum flow compiled with Numba, and shortage shared by a declared rule.
+
+Each run's supply graph is solved on its own (no disjoint-union batch graph), by Dinic's
+algorithm (Dinitz 1970) on a residual graph whose arcs out of each node are sorted by head,
+with a reverse arc for every arc: the same layout, level graph and depth-first search as
+:func:`scipy.sparse.csgraph.maximum_flow` (``method="dinic"``), so on whole-ton capacities
+it returns the same arc flows as scipy's solver (``tests/test_maxflow.py`` checks this).
+Capacities are floats: whole tons are exact in float64, and the shortage rule needs
+fractional ones.
+
+**The shortage rule** (:func:`shared_flow`). When the network cannot meet every demand's
+sink capacity ``c_j``, demands are served tier by tier (a higher ``priority`` first); within
+a tier, deliveries ``x_j`` are max-min fair in ``x_j / c_j`` (the lexicographically optimal
+flow of Megiddo 1974; for a polymatroid, Fujishige 1980): the smallest served fraction is as
+large as possible, then the next, and so on. The deliverable vectors of a one-source,
+many-sink network form a polymatroid, so the fair allocation is also a maximum flow.
+Each fair level is found by Newton's method on the parametric maximum flow ``v(l)`` with
+sink capacities ``l c_j`` (concave, piecewise linear in ``l``; Gallo, Grigoriadis & Tarjan
+1989 study the parametric flow): from ``l = 1``, each infeasible solve's minimum cut gives
+the next ``l`` where that cut's line meets the target, in finitely many steps. Demands the
+source can no longer reach in the residual graph are blocked and fixed at the level.
+
+References
+----------
+E. A. Dinitz (1970), "Algorithm for solution of a problem of maximum flow in a network with
+power estimation", Soviet Math. Doklady 11:1277-1280. N. Megiddo (1974), "Optimal flows in
+networks with multiple sources and sinks", Mathematical Programming 7:97-107,
+doi:10.1007/BF01585506. S. Fujishige (1980), "Lexicographically optimal base of a polymatroid
+with respect to a weight vector", Mathematics of Operations Research 5(2):186-196,
+doi:10.1287/moor.5.2.186. G. Gallo, M. D. Grigoriadis, R. E. Tarjan (1989), "A fast parametric
+maximum flow algorithm and applications", SIAM J. Computing 18(1):30-55, doi:10.1137/0218003.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+__all__ = ["Residual", "build_residual", "solve_runs", "shared_flow", "dinic", "cut_pairs",
+           "warm_up", "EPS"]
+
+EPS = 1e-7  # tons: residual capacities at or below this are treated as saturated
+_MAX_NEWTON = 64  # Newton steps per fair level (each removes at least one cut line)
+
+
+@dataclass(frozen=True)
+class Residual:
+    """The residual graph's static layout for one side's supply graph.
+
+    ``edge_ptr`` (N+1,): edges out of node ``u`` are ``edge_ptr[u] .. edge_ptr[u+1]-1``,
+    sorted by head; ``heads`` and ``rev`` (M,): head and reverse edge of each edge;
+    ``pair_edge`` (P,): the edge that carries node pair ``p``'s capacity; ``sink_edge`` (D,):
+    the edge of each demand's sink arc; ``demand_node`` (D,); ``tier`` (D,): the rank in which
+    each demand is served (0 first).
+    """
+
+    edge_ptr: np.ndarray
+    heads: np.ndarray
+    rev: np.ndarray
+    pair_edge: np.ndarray
+    sink_edge: np.ndarray
+    demand_node: np.ndarray
+    tier: np.ndarray
+    source: int
+    sink: int
+
+
+def build_residual(n_nodes, pair_tail, pair_head, sink_pairs, source, sink, priority):
+    """The :class:`Residual` of a graph of node pairs ``pair_tail -> pair_head``.
+
+    ``sink_pairs`` (D,) are the pairs of the demands' sink arcs, ``priority`` (D,) their
+    integer priorities (higher is served first).
+    """
+    tail, head = np.asarray(pair_tail, np.int64), np.asarray(pair_head, np.int64)
+    keys = tail * n_nodes + head
+    back = head * n_nodes + tail
+    extra = np.setdiff1d(back, keys)  # reverse edges that are not pairs themselves
+    all_keys = np.concatenate([keys, extra])
+    order = np.argsort(all_keys, kind="stable")
+    sorted_keys = all_keys[order]
+    heads = sorted_keys % n_nodes
+    tails = sorted_keys // n_nodes
+    edge_ptr = np.searchsorted(tails, np.arange(n_nodes + 1)).astype(np.int64)
+    rev = np.searchsorted(sorted_keys, heads * n_nodes + tails).astype(np.int64)
+    pair_edge = np.searchsorted(sorted_keys, keys).astype(np.int64)
+    sink_pairs = np.asarray(sink_pairs, np.int64)
+    levels = np.unique(-np.asarray(priority, np.int64), return_inverse=True)[1]
+    return Residual(edge_ptr=edge_ptr, heads=heads.astype(np.int64), rev=rev,
+                    pair_edge=pair_edge, sink_edge=pair_edge[sink_pairs],
+                    demand_node=tail[sink_pairs], tier=levels.astype(np.int64).reshape(-1),
+                    source=int(source), sink=int(sink))
+
+
+@njit(cache=True, nogil=True)
+def _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
+    """Breadth-first levels from ``source`` over edges with residual > EPS; True if the
+    sink is reached (the search stops when it takes the sink from the queue)."""
+    levels[:] = -1
+    queue[0] = source
+    start, end = 0, 1
+    levels[source] = 0
+    while start != end:
+        cur = queue[start]
+        start += 1
+        if cur == sink:
+            return True
+        for e in range(edge_ptr[cur], edge_ptr[cur + 1]):
+            v = heads[e]
+            if resid[e] > EPS and levels[v] == -1:
+                levels[v] = levels[cur] + 1
+                queue[end] = v
+                end += 1
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _augment(edge_ptr, heads, rev, resid, levels, progress, stack_node, stack_flow, source,
+             sink):
+    """One augmenting path in the level graph by depth-first search from ``progress``
+    (each node's next edge to try); pushes its bottleneck and returns it (0: none left)."""
+    top = 0
+    stack_node[0] = source
+    stack_flow[0] = np.inf
+    while True:
+        cur = stack_node[top]
+        e = progress[cur]
+        if e < edge_ptr[cur + 1]:
+            v = heads[e]
+            if resid[e] > EPS and levels[v] == levels[cur] + 1:
+                push = min(stack_flow[top], resid[e])
+                if v == sink:
+                    while top > -1:
+                        e = progress[stack_node[top]]
+                        resid[e] -= push
+                        resid[rev[e]] += push
+                        top -= 1
+                    return push
+                top += 1
+                stack_node[top] = v
+                stack_flow[top] = push
+                continue
+        while progress[cur] >= edge_ptr[cur + 1] - 1:
+            top -= 1
+            if top < 0:
+                return 0.0
+            cur = stack_node[top]
+        progress[cur] += 1
+
+
+@njit(cache=True, nogil=True)
+def dinic(edge_ptr, heads, rev, resid, source, sink):
+    """Dinic's maximum flow (Dinitz 1970); ``resid`` (M,) capacities in, residuals out.
+
+    Returns the flow's value. The flow on edge ``e`` is its capacity minus ``resid[e]``.
+    Blocking flows are found as in scipy's ``maximum_flow(method="dinic")``.
+    """
+    n = len(edge_ptr) - 1
+    levels = np.empty(n, np.int64)
+    queue = np.empty(n, np.int64)
+    progress = np.empty(n, np.int64)
+    stack_node = np.empty(n + 1, np.int64)
+    stack_flow = np.empty(n + 1)
+    value = 0.0
+    while _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
+        progress[:] = edge_ptr[:-1]
+        while True:
+            push = _augment(edge_ptr, heads, rev, resid, levels, progress, stack_node,
+                            stack_flow, source, sink)
+            if push == 0.0:
+                break
+            value += push
+    return value
+
+
+@njit(cache=True, nogil=True)
+def _reach(edge_ptr, heads, rev, resid, source, stop, seen, queue, eps=EPS, backward=False):
+    """Nodes the source reaches over edges with residual > ``eps``, not passing ``stop``;
+    with ``backward``, the nodes that reach ``source`` instead (over the edges ``rev[e]``)."""
+    seen[:] = False
+    seen[source] = True
+    queue[0] = source
+    start, end = 0, 1
+    while start != end:
+        cur = queue[start]
+        start += 1
+        if cur == stop:
+            continue
+        for e in range(edge_ptr[cur], edge_ptr[cur + 1]):
+            v = heads[e]
+            if resid[rev[e] if backward else e] > eps and not seen[v]:
+                seen[v] = True
+                queue[end] = v
+                end += 1
+
+
+@njit(cache=True, nogil=True)
+def tol(target):
+    """Tolerance on a flow's value of ``target`` tons: ``1e-9`` relative, ``EPS`` at least."""
+    return max(EPS, 1e-9 * target)
+
+
+@njit(cache=True, nogil=True)
+def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
+                resid):
+    """A maximum flow whose deliveries follow the shortage rule; ``resid`` (M,) out.
+
+    ``base`` (M,) holds every edge's capacity, the sink edges' ``c_j`` included; on return
+    the sink edges hold the capacities the flow was solved with (the flow on edge ``e`` is
+    ``base[e] - resid[e]``). If the plain maximum flow meets every ``c_j`` it is returned as
+    it is. Otherwise, tier by tier (``tier`` 0 first), the unfixed demands ``U`` of the tier
+    get ``l c_j`` with the largest feasible ``l <= 1`` while fixed demands keep their ``x_j``
+    and later tiers get nothing. Newton's method starts from ``l = (V - X) / C_U``, an upper
+    bound (``V`` the plain maximum flow's value; with a single tier, the plain flow is the
+    solve at ``l = 1``, and the start is Newton's step from it); its step from an infeasible
+    ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with ``v`` the flow's value, ``C_S`` the
+    ``c_j`` of the demands in ``U`` the source still reaches in the residual graph, ``C_U``
+    those of all of ``U``, ``X`` the fixed deliveries. At the level, the demands of ``U`` the
+    source no longer reaches are fixed at ``l c_j``; the others go on to a higher level.
+    Each solve starts from the last flow that met its sink capacities (a lower level, so
+    still feasible) and augments it.
+    """
+    d = len(sink_edge)
+    cap = base[sink_edge].copy()
+    resid[:] = base
+    most = dinic(edge_ptr, heads, rev, resid, source, sink)
+    if most >= cap.sum() - tol(cap.sum()):
+        return
+    n = len(edge_ptr) - 1
+    seen = np.empty(n, np.bool_)
+    queue = np.empty(n, np.int64)
+    fixed = np.zeros(d, np.bool_)
+    active = np.zeros(d, np.bool_)
+    amount = np.zeros(d)  # the fixed deliveries
+    trial = np.zeros(d)  # the sink capacities of a solve
+    kept = base.copy()  # the last flow that meets its sink capacities (at first: none)
+    kept_cap = np.zeros(d)
+    for j in range(d):
+        kept[sink_edge[j]] = 0.0
+    kept_value = 0.0
+    first = -1.0  # with a single tier, the plain flow is the solve at l = 1: step from it
+    if tier.max() == 0:
+        _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
+        c_in = 0.0
+        for j in range(d):
+            c_in += cap[j] if seen[demand_node[j]] else 0.0
+        if cap.sum() - c_in > EPS:
+            first = (most - c_in) / (cap.sum() - c_in)
+    for t in range(tier.max() + 1):
+        for j in range(d):
+            active[j] = tier[j] == t and cap[j] > 0
+        while active.any():
+            fixed_sum, c_all = 0.0, 0.0
+            for j in range(d):
+                fixed_sum += amount[j] if fixed[j] else 0.0
+                c_all += cap[j] if active[j] else 0.0
+            lam = min(1.0, (most - fixed_sum) / c_all)  # no level above what the network carries
+            if first >= 0.0:
+                lam, first = min(lam, first), -1.0
+            met = False
+            for _ in range(_MAX_NEWTON):
+                c_in = 0.0
+                resid[:] = kept  # a warm start: the kept flow is feasible at any higher level
+                for j in range(d):
+                    want = amount[j] if fixed[j] else (lam * cap[j] if active[j] else 0.0)
+                    trial[j] = max(want, kept_cap[j])
+                    resid[sink_edge[j]] += trial[j] - kept_cap[j]
+                target = trial.sum()
+                v = kept_value + dinic(edge_ptr, heads, rev, resid, source, sink)
+                if v >= target - tol(target):
+                    met = True
+                    break
+                _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
+                for j in range(d):
+                    if active[j] and seen[demand_node[j]]:
+                        c_in += cap[j]
+                if c_all - c_in <= EPS:
+                    break
+                lam = (v - lam * c_in - fixed_sum) / (c_all - c_in)
+            if not met:  # rounding stopped Newton's method: keep the flow as it is
+                for j in range(d):
+                    trial[j] -= resid[sink_edge[j]]
+                    resid[sink_edge[j]] = 0.0
+                    if fixed[j]:
+                        amount[j] = trial[j]
+                v = trial.sum()
+            kept[:] = resid
+            kept_cap[:] = trial
+            kept_value = v
+            _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
+            full = met and lam >= 1.0
+            some = False
+            for j in range(d):
+                some |= active[j] and not seen[demand_node[j]]
+            for j in range(d):
+                # blocked: the source no longer reaches it (all of U if none is, or at 1)
+                if active[j] and (full or not some or not seen[demand_node[j]]):
+                    amount[j] = trial[j]
+                    fixed[j] = True
+                    active[j] = False
+        for j in range(d):  # the tier is settled: its zero-capacity demands get nothing
+            if tier[j] == t:
+                fixed[j] = True
+    resid[:] = kept
+    for j in range(d):  # the flow meets these sink capacities: base - resid is its arc flow
+        base[sink_edge[j]] = kept_cap[j]
+
+
+@njit(cache=True, nogil=True)
+def solve_runs(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
+               pair_cap, shared):
+    """Net flow on every node pair of every run, ``(R, P)``, from capacities ``(R, P)``.
+
+    With ``shared`` the deliveries follow :func:`shared_flow`'s rule, else they are the
+    plain maximum flow's. Each run is solved alone, so its flow does not depend on the batch.
+    """
+    runs, p = pair_cap.shape
+    m = len(heads)
+    out = np.zeros((runs, p))
+    base = np.zeros(m)
+    resid = np.empty(m)
+    for r in range(runs):
+        base[:] = 0.0
+        for k in range(p):
+            base[pair_edge[k]] = pair_cap[r, k]
+        if shared:
+            shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
+                        resid)
+        else:
+            resid[:] = base
+            dinic(edge_ptr, heads, rev, resid, source, sink)
+        for k in range(p):
+            e = pair_edge[k]
+            out[r, k] = base[e] - resid[e]
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _residual_weights(heads, rev, pair_edge, pair_cap, pair_flow, weight):
+    """Residual capacity of every edge for a flow on node pairs: ``c_p - f_p`` forward,
+    ``f_p`` backward, added up where two pairs are each other's reverse."""
+    weight[:] = 0.0
+    for p in range(len(pair_edge)):
+        e = pair_edge[p]
+        weight[e] += pair_cap[p] - pair_flow[p]
+        weight[rev[e]] += pair_flow[p]
+
+
+@njit(cache=True, nogil=True)
+def cut_pairs(edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sink, pair_cap,
+              pair_flow):
+    """Node pairs on a minimum cut of each run's maximum flow, ``(R, P)`` bool.
+
+    A pair ``u -> v`` is on one when it is saturated (``c - f <= 1e-6``, ``c > 0``) and
+    leaves the set the source reaches in the residual graph (``u`` in it, ``v`` not) or
+    enters the set that reaches the sink (``v`` in it, ``u`` not): both sets bound minimum
+    cuts (max-flow min-cut theorem). ``pair_cap``, ``pair_flow`` ``(R, P)``.
+    """
+    runs, p = pair_cap.shape
+    n = len(edge_ptr) - 1
+    weight = np.empty(len(heads))
+    fwd = np.empty(n, np.bool_)
+    back = np.empty(n, np.bool_)
+    queue = np.empty(n, np.int64)
+    out = np.zeros((runs, p), np.bool_)
+    for r in range(runs):
+        _residual_weights(heads, rev, pair_edge, pair_cap[r], pair_flow[r], weight)
+        _reach(edge_ptr, heads, rev, weight, source, -1, fwd, queue, 1e-6)
+        _reach(edge_ptr, heads, rev, weight, sink, -1, back, queue, 1e-6, True)
+        for k in range(p):
+            u, v = pair_tail[k], pair_head[k]
+            if pair_cap[r, k] > 0 and pair_cap[r, k] - pair_flow[r, k] <= 1e-6:
+                out[r, k] = (fwd[u] and not fwd[v]) or (back[v] and not back[u])
+    return out
+
+
+def warm_up() -> None:
+    """Compile the solver, or load it from Numba's cache, by solving a two-node graph.
+
+    The first call after an install compiles (some seconds of CPU) and writes the cache;
+    later processes load it. Calling it before starting worker processes lets them load the
+    cache instead of each compiling its own.
+    """
+    r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
+    cap = np.array([[1.0]])
+    for shared in (False, True):
+        flow = solve_runs(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node,
+                          r.tier, r.source, r.sink, cap, shared)
+    cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, np.array([0]), np.array([1]), 0, 1, cap,
+              flow)
