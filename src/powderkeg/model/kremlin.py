@@ -117,7 +117,9 @@ def _event(pm, ps_event_day, name, mask, day):
 
 
 def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
-    """Blame per faction and the setback score of the period just ended."""
+    """Blame per faction of the period just ended, its trend in km, and what caused it: the
+    km each sector lost ``(R, S)``, the objectives lost ``(R, O)``, the own losses as a share
+    of the force ``(R,)`` and the symbolic blows ``(R,)``, for the period's record."""
     sign = 1.0 if pm.side == 1 else -1.0
     moved = sign * (front - ps.period_front)
     lost_km, gained_km = np.maximum(moved, 0), np.maximum(-moved, 0)
@@ -132,7 +134,9 @@ def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
     share = own_losses / np.maximum(ps.period_forces, 1.0)
     score[:, pm.military] += b.per_loss_share * share + b.per_symbolic_hit * ps.symbolic
     trend = gained_km.sum(axis=1) - lost_km.sum(axis=1)
-    return score, trend
+    causes = {"km_lost": lost_km, "objectives_lost": ps.period_held & ~held,
+              "loss_share": share, "symbolic_hits": ps.symbolic.copy()}
+    return score, trend, causes
 
 
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
@@ -145,7 +149,8 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
     forces = forces.copy()
     ev = ps.event_day.copy()
-    score, trend_km = _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector)
+    score, trend_km, causes = _period_blame(pm, pw, ps, front, forces, losses, held,
+                                            obj_sector)
     blame = np.maximum(ps.blame * (1 - pw.blame.decay[:, None]) + score, 0.0) * ps.alive
     credit = np.maximum(-score, 0.0)
     setbacks = ps.setbacks * pw.blame.setback_memory + np.maximum(score.sum(axis=1), 0)
@@ -179,7 +184,7 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
         moves=moves, coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
         plotter=regime["plotter"], coup_success=regime["success"],
         successor=regime["successor"], mobilization_probability=mob_p, mobilized=called,
-        ceasefire_broke_down=broke, **choice)
+        ceasefire_broke_down=broke, blame_score=score, **causes, **choice)
     return new, forces, record
 
 

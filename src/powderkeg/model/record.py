@@ -19,6 +19,11 @@ __all__ = ["DayRecord", "PeriodRecord"]
 class PeriodRecord:
     """The Kremlin's decisions of a decision period, each with a leading run axis ``R``."""
 
+    blame_score: np.ndarray  # (R, K) blame each faction drew in the period just ended
+    km_lost: np.ndarray  # (R, S) km each sector lost in it (what its faction is blamed for)
+    objectives_lost: np.ndarray  # (R, O) bool: objectives lost in it
+    loss_share: np.ndarray  # (R,) own losses in it as a share of the force
+    symbolic_hits: np.ndarray  # (R,) symbolic blows in it (hits on symbolic links)
     moves: dict[str, np.ndarray]  # personnel move id -> (R,) bool: made this period
     coup_hazard: np.ndarray  # (R,) probability of an attempt this period
     coup_attempt: np.ndarray  # (R,) bool

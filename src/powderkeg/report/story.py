@@ -34,7 +34,7 @@ import numpy as np
 from powderkeg.errors import InputError
 from powderkeg.model.geo import point_at_km
 from powderkeg.model.network import link_usable, node_control
-from powderkeg.model.step import objectives_held, supply_ratio
+from powderkeg.model.step import supply_ratio
 
 __all__ = ["CSV_COLUMNS", "NATIONAL", "SUPPLY_THRESHOLD", "BLAME_STEP", "day_events",
            "initial_events", "story_events", "write_csv", "events_csv",
@@ -354,40 +354,37 @@ def _rung_events(ctx, prev, cur) -> list[dict]:
     return out
 
 
-def _blame_causes(ctx, prev, cur, k) -> list[str]:
-    m, w = ctx.model, ctx.world
-    pm, p0 = m.politics, prev.politics
-    sign = 1.0 if pm.side == 1 else -1.0
-    lost = np.maximum(sign * (cur.front[0] - p0.period_front[0]), 0.0)
+def _blame_causes(ctx, rec, k) -> list[str]:
+    """What faction ``k`` was blamed for in the period, from the period's record."""
+    m = ctx.model
+    pm = m.politics
     mine = pm.sector_faction == k
+    lost = rec.km_lost[0]
     causes = []
     ground = [f"{m.sector_ids[s]} {lost[s]:.0f} km" for s in np.flatnonzero(mine & (lost >= 0.5))]
     if ground:
         causes.append(f"ground lost ({', '.join(ground)})")
-    held = objectives_held(m, w, cur.front, pm.side)[0]
-    gone = np.flatnonzero(p0.period_held[0] & ~held & mine[m.objective_sector])
+    gone = np.flatnonzero(rec.objectives_lost[0] & mine[m.objective_sector])
     if len(gone):
         causes.append(f"objectives lost ({', '.join(m.objective_ids[o][1] for o in gone)})")
     if k == pm.military:
-        own = cur.losses[0, :, pm.side].sum() - p0.period_losses[0]
-        share = own / max(float(p0.period_forces[0]), 1.0)
-        if share > 0:
-            causes.append(f"losses ({share:.1%} of the force)")
-        symbolic = p0.symbolic[0] + int((cur.hits[0, pm.symbolic_links] > 0).sum())
-        if symbolic:
-            causes.append(f"symbolic blows ({symbolic:.0f})")
+        if rec.loss_share[0] > 0:
+            causes.append(f"losses ({rec.loss_share[0]:.1%} of the force)")
+        if rec.symbolic_hits[0]:
+            causes.append(f"symbolic blows ({rec.symbolic_hits[0]:.0f})")
     return causes
 
 
 def _blame_events(ctx, prev, cur) -> list[dict]:
     m = ctx.model
     pm, p0, p1 = m.politics, prev.politics, cur.politics
-    if cur.day % pm.period != 0:
+    rec = cur.record.politics if cur.record is not None else None
+    if rec is None:  # blame is passed at the period's decision
         return []
     out = []
     me = _side(m, pm.side)
-    for k in np.flatnonzero(p1.blame[0] - p0.blame[0] > BLAME_STEP):
-        causes = _blame_causes(ctx, prev, cur, k) or ["the period's setbacks"]
+    for k in np.flatnonzero(rec.blame_score[0] > BLAME_STEP):
+        causes = _blame_causes(ctx, rec, k) or ["the period's setbacks"]
         heads = _and([c.split(" (")[0] for c in causes])
         out.append(ctx.national(
             cur.day, me, ctx.faction_name(k), "blame_passed",
