@@ -114,6 +114,22 @@ def test_a_scenario_may_bring_its_own_borders(sinai_results, tmp_path):
     assert "Borders: sinai-1973.geojson" in report.read_text("utf-8")
 
 
+def test_a_scenario_file_may_name_its_borders_beside_it(tmp_path):
+    """``borders: FILE`` in a scenario is read relative to that file and draws its maps."""
+    (tmp_path / "land.geojson").write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Land", "iso_a3": "LLL"},
+         "geometry": {"type": "Polygon", "coordinates": _square(28.0, 27.0, 36.0, 34.0)}}]}))
+    (tmp_path / "variant.yaml").write_text(f"extends: {SINAI}\nid: sinai-bordered\n"
+                                           "borders: land.geojson\n")
+    scenario = load_scenario(str(tmp_path / "variant.yaml"))
+    assert Path(scenario.borders) == tmp_path / "land.geojson"
+    folder = tmp_path / "results"
+    write_results(simulate(scenario, 5, 5, seed=1), scenario_to_yaml(scenario), folder, ["test"])
+    borders = map_borders(load_inputs(folder))
+    assert [r.country for r in borders.regions] == ["LLL"]
+    assert borders.credit == "Borders: land.geojson"
+
+
 @pytest.mark.parametrize("text, expected", [
     ("{not json", "not valid JSON"),
     ('{"type": "Feature"}', "not a GeoJSON FeatureCollection"),

@@ -18,7 +18,6 @@ from plotly.subplots import make_subplots
 from powderkeg.analysis.reweight import weighted_cumulative, weighted_quantiles
 from powderkeg.app.answer import Shown
 from powderkeg.model.build import Model
-from powderkeg.report.borders import load_borders
 from powderkeg.report.figures import QUANTILES
 from powderkeg.report.inputs import ReportInputs
 from powderkeg.report.maps import (
@@ -27,6 +26,7 @@ from powderkeg.report.maps import (
     fire_ranges,
     front_points,
     interdiction_share,
+    map_borders,
     map_extent,
 )
 from powderkeg.report.style import SIDE_COLOURS, colour
@@ -197,7 +197,7 @@ def map_figure(model: Model, shown: Shown, run_day: tuple | None = None,
     """
     inp = ReportInputs(Path("."), shown.ds, model.scenario, model, {}, {})
     box = map_extent(inp)
-    borders = load_borders(borders_file, box)
+    borders = map_borders(inp, borders_file)
     cos0 = float(np.cos(np.radians((box[2] + box[3]) / 2)))
     fig = go.Figure()
     inside = [r for r in borders.regions if any(

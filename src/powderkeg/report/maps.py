@@ -98,8 +98,9 @@ def map_extent(inp: ReportInputs) -> tuple[float, float, float, float]:
 
 
 def map_borders(inp: ReportInputs, path=None) -> Borders:
-    """The borders under the map of ``inp``: the file at ``path``, else the shipped ones."""
-    return load_borders(path, map_extent(inp))
+    """The borders under the map of ``inp``: the file at ``path``, else the one the scenario
+    names (``borders:``), else the shipped ones."""
+    return load_borders(path or inp.scenario.borders, map_extent(inp))
 
 
 def _theatre_countries(borders: Borders, inp: ReportInputs) -> set[str]:

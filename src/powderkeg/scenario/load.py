@@ -176,7 +176,7 @@ def _read_case_base(doc: dict) -> None:
 
 
 #: Keys naming a file or folder relative to the scenario file that names it.
-PATH_KEYS = ("observations", "posterior")
+PATH_KEYS = ("observations", "posterior", "borders")
 
 
 def _anchor_paths(doc: dict, name: str) -> dict:

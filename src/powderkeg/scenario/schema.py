@@ -447,3 +447,7 @@ class Scenario(Strict):
     posterior: str | None = Field(
         None, description="A fit folder written by `powderkeg fit`, relative to this file: "
         "runs draw the fitted parameters from its posterior.")
+    borders: str | None = Field(
+        None, description="A GeoJSON file of borders (country or region polygons) to draw "
+        "this scenario's maps on, relative to this file; without it maps use the shipped "
+        "Natural Earth borders.")
