@@ -199,3 +199,23 @@ def test_a_scenario_key_names_the_fit_relative_to_its_file(recovered, tmp_path):
                       workers=1)
     keyed = simulate(s, 8, 2, seed=4, workers=1)
     assert np.array_equal(direct.parameter_value.values, keyed.parameter_value.values)
+
+
+def test_a_posterior_on_few_effective_points_is_warned_of_when_used(recovered, tmp_path):
+    import warnings
+
+    from powderkeg.analysis.fit import LEARNT_MIN_ESS
+    from powderkeg.errors import ResultWarning
+
+    folder, _ = write_fit(recovered, tmp_path / "fit", ["test"])
+    doc = json.loads((folder / "fit.json").read_text("utf-8"))
+    scenario = load_scenario(str(SCENARIO))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ResultWarning)
+        doc["effective_sample_size"] = LEARNT_MIN_ESS
+        (folder / "fit.json").write_text(json.dumps(doc), "utf-8")
+        with_posterior(scenario, folder)  # at the threshold: no warning
+    doc["effective_sample_size"] = 2.0
+    (folder / "fit.json").write_text(json.dumps(doc), "utf-8")
+    with pytest.warns(ResultWarning, match="effective sample of 2 points"):
+        with_posterior(scenario, folder)

@@ -235,7 +235,7 @@ def posterior(job: Fit) -> Fit:
     rows = hm.systematic_resample(job.weights, job.settings.posterior_size, job.settings.seed)
     job.sample_u = job.points[rows]
     job.sample_values = _values_at(job, job.sample_u)
-    if job.ess < 30:
+    if job.ess < LEARNT_MIN_ESS:
         warnings.warn(f"The posterior rests on an effective sample of {job.ess:.0f} points, so "
                       "its quantiles are rough. Run more waves or points (--waves, --points).",
                       ResultWarning, stacklevel=2)

@@ -54,7 +54,33 @@ def posterior_draws(s: Scenario, random_paths: tuple[str, ...]) -> PosteriorDraw
 
 
 def with_posterior(s: Scenario, fit_dir: Path | None) -> Scenario:
-    """The scenario drawing its fitted parameters from ``fit_dir`` (``None``: unchanged)."""
+    """The scenario drawing its fitted parameters from ``fit_dir`` (``None``: unchanged).
+
+    Warns (:class:`~powderkeg.errors.ResultWarning`) when the fit's posterior rests on fewer
+    than :data:`~powderkeg.analysis.fit.LEARNT_MIN_ESS` effective points: its runs then
+    draw nearly the same parameters, and their intervals leave out the parameters'
+    uncertainty."""
     if fit_dir is None:
         return s
+    _warn_if_thin(Path(fit_dir))
     return s.model_copy(update={"posterior": str(Path(fit_dir).resolve())})
+
+
+def _warn_if_thin(fit_dir: Path) -> None:
+    import json
+    import warnings
+
+    from powderkeg.analysis.fit import LEARNT_MIN_ESS
+    from powderkeg.errors import ResultWarning
+
+    try:
+        ess = float(json.loads((fit_dir / "fit.json").read_text("utf-8"))
+                    ["effective_sample_size"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # not a fit folder: posterior_draws says so when the runs start
+    if ess < LEARNT_MIN_ESS:
+        warnings.warn(f"The posterior in {fit_dir} rests on an effective sample of {ess:.0f} "
+                      f"points (below {LEARNT_MIN_ESS}): the runs draw nearly the same fitted "
+                      "parameters, so their intervals leave out those parameters' "
+                      "uncertainty. Fit again with more waves or points per wave.",
+                      ResultWarning, stacklevel=2)
