@@ -83,6 +83,14 @@ def test_run_stops_at_the_scenario_horizon_unless_told_otherwise(tmp_path):
     assert load_scenario("autumn-2022").days is None
 
 
+def test_compare_keeps_the_scenario_horizon_too():
+    """`compare` (like `story` and `sensitivity`, which share its rule) reads A's `days`."""
+    result = CliRunner().invoke(app, ["compare", SID, SID, "--runs", "4", "--workers", "1",
+                                      "--quiet", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["days"] == 44
+
+
 def test_structural_parameters_are_autumn_2022s_path_for_path_and_value_for_value(
         summer, autumn):
     ours, theirs = _structural(summer), _structural(autumn)

@@ -99,6 +99,16 @@ SchedulerOpt = Annotated[Optional[str], typer.Option(
 ChunkOpt = Annotated[Optional[int], typer.Option(
     "--chunk", min=1, help="Runs per task (default: about 1/16 of the job, 250 to 500); "
                            "results do not depend on it.")]
+HorizonOpt = Annotated[Optional[int], typer.Option(
+    "--days", min=1, max=3650, help="Horizon in days after the scenario date (default: the "
+    "scenario's `days`, else 365).", show_default=False)]
+
+
+def _horizon(days: int | None, s) -> int:
+    """The horizon asked for, else the scenario's own ``days``, else a year."""
+    return days or s.days or 365
+
+
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", help="No progress on standard error (errors only); for logs.")]
 PosteriorOpt = Annotated[Optional[Path], typer.Option(
@@ -115,9 +125,7 @@ def run(
     scenario: Annotated[str, typer.Argument(
         help="A built-in scenario id (see `powderkeg scenarios`) or a YAML file.")] = "autumn-2022",
     runs: Annotated[int, typer.Option(min=1, help="Number of simulated futures.")] = 10_000,
-    days: Annotated[Optional[int], typer.Option(
-        min=1, max=3650, help="Horizon in days after the scenario date (default: the "
-                              "scenario's `days`, else 365).", show_default=False)] = None,
+    days: HorizonOpt = None,
     seed: SeedOpt = 0,
     out_dir: Annotated[Optional[Path], typer.Option(
         "--out", help="Folder for the results (must be new or empty; default: a new folder "
@@ -158,7 +166,7 @@ def run(
                          "`powderkeg resume WORK_DIR` with a folder that `powderkeg runs` "
                          "lists).")
     s = with_posterior(with_policy(load_scenario(scenario), policy), posterior)
-    days = days or s.days or 365
+    days = _horizon(days, s)
     target = out_dir or default_out_dir(s.id, seed)
     request = RunRequest(runs, days, seed, str(target), record_every or record_interval(runs, days),
                          chunk or default_chunk(runs), with_report)
@@ -666,8 +674,7 @@ def story(
         "--find", metavar="OUTCOME", help="Tell the first run in which this outcome happens "
                                           "(an outcome id, see `powderkeg show`).")] = None,
     seed: SeedOpt = 0,
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
-                                      "scenario date.")] = 365,
+    days: HorizonOpt = None,
     fmt: Annotated[StoryFormat, typer.Option(
         "--format", help="md: a dated story in Markdown; csv: one row per event with the "
                          "columns event_date, actor1, actor2, event_type, location, latitude, "
@@ -693,6 +700,7 @@ def story(
     from powderkeg.scenario.posterior import with_posterior
 
     s = with_posterior(with_policy(load_scenario(scenario), policy), posterior)
+    days = _horizon(days, s)
     if find is not None:
         from powderkeg.engine.progress import JobProgress
 
@@ -741,8 +749,7 @@ def compare_command(
     b: Annotated[str, typer.Argument(help="The variant, written like A.")],
     runs: Annotated[int, typer.Option(min=1, help="Runs of each; run i of A and run i of B "
                                       "share their random numbers.")] = 2_000,
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
-                                      "scenario date.")] = 365,
+    days: HorizonOpt = None,
     seed: SeedOpt = 0,
     workers: WorkersOpt = 2,
     cluster: ClusterOpt = None,
@@ -770,6 +777,7 @@ def compare_command(
 
     scenarios = [with_posterior(with_policy(load_scenario(ref), policy), posterior)
                  for ref, policy in specs]
+    days = _horizon(days, scenarios[0])
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
         bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
                   2 * runs * days)
@@ -887,8 +895,7 @@ def sensitivity_command(
     samples: Annotated[Optional[int], typer.Option(
         min=2, help="Sobol' base samples N (a power of 2; default 64) or Morris trajectories "
                     "(default 20).")] = None,
-    days: Annotated[int, typer.Option(min=1, max=3650, help="Horizon in days after the "
-                                      "scenario date.")] = 365,
+    days: HorizonOpt = None,
     seed: SeedOpt = 0,
     param: Annotated[Optional[list[str]], typer.Option(
         help="Only parameters whose path contains this text; repeat for several "
@@ -925,6 +932,7 @@ def sensitivity_command(
     from powderkeg.scenario.posterior import with_posterior
 
     s = with_posterior(load_scenario(scenario), posterior)
+    days = _horizon(days, s)
     n = samples or {"sobol": 64, "morris": 20}[method.value]
     cost = plan(s, outcome, method.value, n, param, common_chance=not independent)
     total = cost["runs"]
