@@ -34,10 +34,11 @@ def posterior_draws(s: Scenario, random_paths: tuple[str, ...]) -> PosteriorDraw
     import pandas as pd
 
     path = Path(s.posterior) / POSTERIOR_FILE
+    shown = _as_given(Path(s.posterior))
     try:
         table = pd.read_parquet(path)
     except (OSError, ValueError) as e:
-        raise InputError(f"{s.posterior} is not a fit folder of `powderkeg fit`: reading "
+        raise InputError(f"{shown} is not a fit folder of `powderkeg fit`: reading "
                          f"{path.name} failed ({str(e).splitlines()[0]}). Give the folder "
                          "`powderkeg fit` printed.") from None
     paths = tuple(c[len(QUANTILE):] for c in table.columns if c.startswith(QUANTILE))
@@ -46,11 +47,19 @@ def posterior_draws(s: Scenario, random_paths: tuple[str, ...]) -> PosteriorDraw
         what = (f"fits {', '.join(missing[:4])}{' ...' if len(missing) > 4 else ''}, which "
                 f"scenario '{s.id}' has not as uncertain parameters" if missing
                 else "has no posterior draws")
-        raise InputError(f"The posterior in {s.posterior} {what}. Use a fit of this scenario "
+        raise InputError(f"The posterior in {shown} {what}. Use a fit of this scenario "
                          "(or of one that shares its parameter paths), or fit it with "
                          f"`powderkeg fit {s.id}`.")
     u = table[[QUANTILE + p for p in paths]].to_numpy(dtype=float)
     return PosteriorDraws(paths, np.clip(u, 1e-12, 1 - 1e-12))
+
+
+def _as_given(folder: Path) -> Path:
+    """``folder`` as the user most likely gave it: relative to the working folder if inside."""
+    try:
+        return folder.relative_to(Path.cwd())
+    except ValueError:
+        return folder
 
 
 def with_posterior(s: Scenario, fit_dir: Path | None) -> Scenario:
