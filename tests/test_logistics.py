@@ -174,7 +174,7 @@ def test_need_follows_the_forces_and_refills_are_allowed_on_the_sink_arc():
     from powderkeg.model.logistics import demand_need, sink_tons
 
     need = demand_need(np.array([[2000.0, 500.0]]), np.array([[30_000.0, 1.0]]),
-                       np.array([[20_000.0, 1.0]]))
+                       np.array([[20_000.0, 1.0]]), 1.0)
     np.testing.assert_allclose(need, [[3000.0, 500.0]])
     sink = sink_tons(need, np.array([[15.0, 0.0]]), np.array([[15.0, 15.0]]), 0.5)
     np.testing.assert_allclose(sink, [[3000.0, 500.0 * 1.5]])  # full stocks take no refill

@@ -29,7 +29,7 @@ from powderkeg.scenario.posterior import posterior_draws
 from powderkeg.scenario.schema import MODES, Scenario
 from powderkeg.scenario.walk import iter_params
 
-__all__ = ["Model", "build_model", "KM_STEP"]
+__all__ = ["Model", "build_model", "posture_schedule", "KM_STEP"]
 
 KM_STEP = 1.0  # resolution of the link-to-front distance table
 END_KM = 0.1  # places at an axis' end sit this far inside it, so the front can pass them
@@ -56,7 +56,8 @@ class Model:
     sector_length: np.ndarray  # (S,) km
     link_front_km: np.ndarray  # (S, E, K) distance of each link to the front at km k*KM_STEP
     link_km: np.ndarray  # (E,) straight-line length
-    posture_attack: np.ndarray  # (S, 2) bool
+    posture_days: np.ndarray  # (C,) days on which some sector's posture changes, ascending
+    posture_attack: np.ndarray  # (C + 1, S, 2) bool: who attacks before, and from, each day
     objective_ids: tuple[tuple[str, str], ...]  # (sector, objective)
     objective_sector: np.ndarray  # (O,)
     objective_path: tuple[str | None, ...]  # param path of a km given as a number
@@ -174,6 +175,28 @@ def _bridgehead_depot_problem(s: Scenario, node_sector, node_km, river_km, bh_si
     return None
 
 
+def posture_schedule(s: Scenario) -> tuple[np.ndarray, np.ndarray]:
+    """The days posture changes and who attacks in each period between them.
+
+    Returns ``days`` ``(C,)``, the ascending days (from the scenario's date) on which some
+    sector's ``posture_changes`` take effect, and ``attack`` ``(C + 1, S, 2)`` bool: row 0 is
+    day 0's posture, row ``c`` holds from ``days[c - 1]`` on. Sides not named keep theirs.
+    """
+    days = sorted({(c.from_ - s.date).days for sec in s.sectors for c in sec.posture_changes})
+    rows = []
+    for day in [0, *days]:
+        row = []
+        for sec in s.sectors:
+            now = dict(sec.posture)
+            for change in sec.posture_changes:
+                if (change.from_ - s.date).days <= day:
+                    now.update(change.posture)
+            row.append([now.get(x, "defend") == "attack" for x in s.sides])
+        rows.append(row)
+    return np.asarray(days, dtype=int), np.asarray(rows, dtype=bool).reshape(
+        len(rows), len(s.sectors), 2)
+
+
 def build_model(s: Scenario) -> Model:
     """Compile a validated scenario into index arrays and static geometry.
 
@@ -254,8 +277,7 @@ def build_model(s: Scenario) -> Model:
             [nodes[s.supply.sources[q].node] for q in mine_q], tiers,
             [demands[j].priority for j in mine_d]))
 
-    posture = np.array([[sec.posture.get(x, "defend") == "attack" for x in sides]
-                        for sec in s.sectors])
+    posture_days, posture = posture_schedule(s)
     repair = tuple(x.repair_days or getattr(s.model.logistics.repair_days, x.mode)
                    for x in s.links)
     repair_path = tuple(f"links[{x.id}].repair_days" if x.repair_days else
@@ -271,7 +293,7 @@ def build_model(s: Scenario) -> Model:
         link_front_km=_front_distance_table(axes, lengths, lines, line_km,
                                             _link_points(lat, lon, link_from, link_to)),
         link_km=haversine_km(lat[link_from], lon[link_from], lat[link_to], lon[link_to]),
-        posture_attack=posture,
+        posture_days=posture_days, posture_attack=posture,
         objective_ids=obj[0], objective_sector=obj[1], objective_path=obj[2],
         objective_fixed_km=obj[3], river_ids=riv[0], river_sector=riv[1], river_path=riv[2],
         river_fixed_km=riv[3], bridgehead_side=bh_side, bridgehead_river=bh_river,

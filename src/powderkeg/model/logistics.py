@@ -28,7 +28,8 @@ import scipy.sparse as sp
 from powderkeg.model.maxflow import Residual, build_residual, cut_pairs, solve_runs
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
-           "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need", "sink_tons",
+           "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need",
+           "posture_need_factor", "sink_tons",
            "truck_road_capacity", "vital_links"]
 
 INF_CAPACITY = 1 << 28
@@ -179,17 +180,31 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
 NEED_STEP = 0.02  # needs are planned in steps of 2% of the day-0 need
 
 
-def demand_need(base_tons, forces, forces0):
-    """Tons a day each demand needs: ``base * round(forces / forces0, NEED_STEP)``, ``(R, D)``.
+def demand_need(base_tons, forces, forces0, posture_factor):
+    """Tons a day each demand needs, ``(R, D)``:
+    ``base * round(forces / forces0, NEED_STEP) * posture_factor``.
 
-    ``base_tons`` is the need at the day-0 forces and posture (attackers fire more, which the
-    scenario's figure includes); ``forces`` and ``forces0`` are the personnel the demand feeds
-    today and on day 0 (a demand that feeds no sector passes ones). Mobilised men add load;
-    forces pulled home remove it. The ratio is planned in steps of ``NEED_STEP``, so a day's
-    attrition does not change the need (nor force the day's flow to be solved again).
+    ``base_tons`` is the need at the day-0 forces and posture (the scenario's figure);
+    ``forces`` and ``forces0`` are the personnel the demand feeds today and on day 0 (a demand
+    that feeds no sector passes ones). Mobilised men add load; forces pulled home remove it.
+    The ratio is planned in steps of ``NEED_STEP``, so a day's attrition does not change the
+    need (nor force the day's flow to be solved again). ``posture_factor`` is the need of
+    today's posture over day 0's (:func:`posture_need_factor`), one when it is unchanged.
     """
     ratio = forces / np.maximum(forces0, 1e-9)
-    return base_tons * np.round(ratio / NEED_STEP) * NEED_STEP
+    return base_tons * np.round(ratio / NEED_STEP) * NEED_STEP * posture_factor
+
+
+def posture_need_factor(attack_factor, attacking, attacking0):
+    """``k ** (a - a0)`` per demand, ``(R, D)``: the need of today's posture over day 0's.
+
+    ``a`` and ``a0`` (``(D,)`` bool) say whether the demand's side attacks in its sector
+    today and on day 0; ``k`` ``(R,)`` is ``model.logistics.attack_need_factor``, an
+    attacker's need over the same force's on the defensive (attackers fire more). Exactly
+    one where the posture is unchanged.
+    """
+    change = attacking.astype(int) - attacking0.astype(int)
+    return np.where(change == 0, 1.0, attack_factor[:, None] ** change[None, :])
 
 
 def sink_tons(need, stock, max_stock, refill_days_per_day):

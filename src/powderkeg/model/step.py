@@ -27,6 +27,7 @@ from powderkeg.model.logistics import (
     demand_need,
     needs_resolve,
     per_link,
+    posture_need_factor,
     sink_tons,
     solve_max_flow,
     stock_update,
@@ -52,10 +53,12 @@ from powderkeg.model.theater import (
     effectiveness,
     fortification,
     move_front,
+    posture_on,
 )
 from powderkeg.model.world import World
 
 __all__ = ["init_state", "step", "supply_ratio", "delivered_over_need", "forces_fed",
+           "demand_attacking",
            "sector_supply_ratio", "objectives_held", "crisis_returns", "opponent_multiplier",
            "withdrawal_cause", "ORDERED", "PUSHED"]
 
@@ -77,6 +80,14 @@ def forces_fed(model: Model, forces: np.ndarray) -> np.ndarray:
     out = np.ones((forces.shape[0], len(model.demand_ids)))
     has = model.demand_sector >= 0
     out[:, has] = forces[:, model.demand_sector[has], model.demand_side[has]]
+    return out
+
+
+def demand_attacking(model: Model, posture_attack: np.ndarray) -> np.ndarray:
+    """Whether each demand's side attacks in its sector, ``(D,)`` bool (False for none)."""
+    has = model.demand_sector >= 0
+    out = np.zeros(len(model.demand_ids), dtype=bool)
+    out[has] = posture_attack[model.demand_sector[has], model.demand_side[has]]
     return out
 
 
@@ -211,14 +222,14 @@ def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
     return replace(state, forces=state.forces - kills, losses=state.losses + kills), hits
 
 
-def _combat(model, world, state, streams, runs, day, ratio_today, opponent_mult):
+def _combat(model, world, state, streams, runs, day, posture, ratio_today, opponent_mult):
     mult = sector_supply_ratio(model, supply_effectiveness(
         state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
     eff = effectiveness(world, mult) * opponent_mult
-    ratios = attack_ratios(state.forces, eff, fortification(world, model.posture_attack))
+    ratios = attack_ratios(state.forces, eff, fortification(world, posture))
     z = streams.normal("combat", runs, day, 3 * model.n_sectors).reshape(len(runs), -1, 3)
-    forces, lost = attrition(world, model.posture_attack, state.forces, eff, z[..., :2])
-    front = move_front(model, world, state.front, ratios, z[..., 2])
+    forces, lost = attrition(world, posture, state.forces, eff, z[..., :2])
+    front = move_front(model, world, posture, state.front, ratios, z[..., 2])
     u = streams.uniform("withdrawal", runs, day, model.n_sectors)
     front, ordered, untenable = bridgehead_decision(
         model, world, front, ratios, sector_supply_ratio(model, ratio_today), state.untenable, u)
@@ -247,8 +258,11 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
         state, ps = crisis_returns(pm, state, ps, day)
     control = node_control(model, state.front)
     state, strikes = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
+    posture = posture_on(model, day)
     need = demand_need(world.demand_tons, forces_fed(model, state.forces),
-                       forces_fed(model, world.forces0))
+                       forces_fed(model, world.forces0), posture_need_factor(
+                           world.attack_need, demand_attacking(model, posture),
+                           demand_attacking(model, posture_on(model, 0))))
     state = _logistics(model, world, replace(state, need=need), control,
                        world.capacity * state.link_frac)
     ratio_today = supply_ratio(world, state)
@@ -256,7 +270,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     state, on_forces = _fires_on_forces(model, world, state, streams, runs, day, ceasefire)
     front, forces, lost, untenable, ordered, ratios = _combat(
-        model, world, state, streams, runs, day, ratio_today, opponent_mult)
+        model, world, state, streams, runs, day, posture, ratio_today, opponent_mult)
     record = DayRecord(strikes=strikes, force_hits=on_forces,
                        attack_ratios=np.stack(ratios, axis=-1),
                        supply_ratio=sector_supply_ratio(model, ratio_today),

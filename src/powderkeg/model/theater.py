@@ -29,8 +29,17 @@ import numpy as np
 
 from powderkeg.model.lanchester import helmbold_day
 
-__all__ = ["effectiveness", "fortification", "attack_ratios", "attrition", "advance_rate",
-           "move_front", "bridgehead_decision"]
+__all__ = ["posture_on", "effectiveness", "fortification", "attack_ratios", "attrition",
+           "advance_rate", "move_front", "bridgehead_decision"]
+
+
+def posture_on(model, day):
+    """Who attacks in each sector on ``day``, shape ``(S, 2)`` bool.
+
+    The row of ``model.posture_attack`` in force: the last change on or before ``day``
+    (:func:`~powderkeg.model.build.posture_schedule`), day 0's posture before any.
+    """
+    return model.posture_attack[np.searchsorted(model.posture_days, day, side="right")]
 
 
 def effectiveness(world, supply_mult):
@@ -39,7 +48,10 @@ def effectiveness(world, supply_mult):
 
 
 def fortification(world, posture_attack):
-    """Fortification of each side, 1 for a side on the attack, shape ``(R, S, 2)``."""
+    """Fortification of each side, 1 for a side on the attack, shape ``(R, S, 2)``.
+
+    ``posture_attack`` ``(S, 2)`` is the day's posture (:func:`posture_on`).
+    """
     return np.where(posture_attack[None, :, :], 1.0, world.fortification)
 
 
@@ -84,16 +96,17 @@ def advance_rate(forward, backward, threshold, v_max, creep=0.0, attacking=(True
     return rate(forward, attacking[0]) - rate(backward, attacking[1])
 
 
-def move_front(model, world, front, ratios, noise_z):
+def move_front(model, world, posture_attack, front, ratios, noise_z):
     """The front after one day, with river lines applied, shape ``(R, S)``.
 
     ``ratios`` are the attack ratios ``(rho_A, rho_B)`` of :func:`attack_ratios`; crossing a
-    river needs the advancing side's ratio to reach the crossing ratio.
+    river needs the advancing side's ratio to reach the crossing ratio. ``posture_attack``
+    ``(S, 2)`` is the day's posture (:func:`posture_on`): only an attacker creeps.
     """
     sigma = world.noise[:, None]
     v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None],
                      world.creep_km[:, None],
-                     (model.posture_attack[None, :, 0], model.posture_attack[None, :, 1]))
+                     (posture_attack[None, :, 0], posture_attack[None, :, 1]))
     new = front + v * np.exp(sigma * noise_z - sigma**2 / 2)
     for i, s in enumerate(model.river_sector):
         r = world.river_km[:, i]

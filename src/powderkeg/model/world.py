@@ -61,6 +61,7 @@ class World:
     refill_days: np.ndarray  # (R,) days of stock rebuilt per day at most
     truck_ton_km: np.ndarray  # (R, 2) per side, inf without a fleet limit
     road_km_factor: np.ndarray  # (R,)
+    attack_need: np.ndarray  # (R,) an attacker's need over the same force's defending
     creep_km: np.ndarray  # (R,) attritional creep below the advance threshold
     fire_missions: np.ndarray  # (R, F) strikes on links expected per day
     fire_force_missions: np.ndarray  # (R, F) strikes on forces expected per day
@@ -181,6 +182,8 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         truck_ton_km=stack([f"supply.truck_ton_km_per_day.{side}" for side in model.sides],
                            np.inf),
         road_km_factor=col(f"{lg}.road_km_factor", default_of(S.Logistics, "road_km_factor")),
+        attack_need=col(f"{lg}.attack_need_factor",
+                        default_of(S.Logistics, "attack_need_factor")),
         fire_missions=sorties * stack([p + ".interdiction_share" for p in fires]),
         fire_force_missions=sorties * stack([p + ".attrition_share" for p in fires],
                                             default_of(S.Fires, "attrition_share")),

@@ -6,6 +6,7 @@ straight to it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 
 from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS, politics_events
@@ -17,6 +18,27 @@ __all__ = ["reference_problems"]
 def _dupes(kind: str, path: str, ids: list[str]) -> list[tuple[str, str]]:
     return [(path, f"{kind} id '{i}' is used more than once") for i, n in Counter(ids).items()
             if n > 1]
+
+
+def _posture_change_problems(s: Scenario, p: str, sec) -> list[tuple[str, str]]:
+    """Problems of a sector's ``posture_changes``: sides, order, and days in the window."""
+    out, last = [], s.date
+    end = s.date + dt.timedelta(days=s.days) if s.days else None
+    for j, change in enumerate(sec.posture_changes):
+        place = f"{p}.posture_changes[{j}]"
+        for side in change.posture:
+            if side not in s.sides:
+                out.append((f"{place}.posture.{side}", f"unknown side; use {sorted(s.sides)}"))
+        if change.from_ <= last:
+            out.append((f"{place}.from", f"{change.from_} must be after "
+                        + (f"the scenario's date {s.date}: give day 0's posture under posture"
+                           if j == 0 else f"the change before it ({last}): list changes in "
+                           "date order, one per day")))
+        elif end is not None and change.from_ > end:
+            out.append((f"{place}.from", f"{change.from_} is after the scenario's last day {end} "
+                        f"(date plus days: {s.days}); no run reaches it"))
+        last = max(last, change.from_)
+    return out
 
 
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
@@ -67,6 +89,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
                 need(side in sides, f"{p}.{field}.{side}", f"unknown side; use {sorted(sides)}")
         for side in sides:
             need(side in sec.forces, f"{p}.forces", f"missing the forces of '{side}'")
+        out += _posture_change_problems(s, p, sec)
         if sec.bridgehead:
             need(sec.bridgehead.side in sides, f"{p}.bridgehead.side", "unknown side")
             need(sec.bridgehead.river in {r.id for r in sec.rivers}, f"{p}.bridgehead.river",

@@ -90,6 +90,23 @@ class Bridgehead(Strict):
     river: Id
 
 
+Posture = Literal["attack", "defend"]
+
+
+class PostureChange(Strict):
+    """From day ``from`` on, the sector's sides named in ``posture`` take that posture.
+
+    A hindcast gives an offensive's onset as a dated input (a decision that was taken), with
+    its ``source``; the sides it leaves out keep the posture they had.
+    """
+
+    from_: dt.date = Field(alias="from", description="The first day of the new posture "
+                           "(after the scenario's date, within its days).")
+    posture: dict[Id, Posture] = Field(min_length=1, description="The new posture per side.")
+    source: str | None = None
+    note: str | None = None
+
+
 class Sector(Strict):
     """A front: an axis from the first side's rear into the second side's, and the forces on it."""
 
@@ -106,7 +123,10 @@ class Sector(Strict):
     reinforcements_per_day: dict[Id, NonNegative] = {}
     fortification: dict[Id, Positive] = Field({}, description="Defensive multiplier per side.")
     morale: dict[Id, Positive] = {}
-    posture: dict[Id, Literal["attack", "defend"]] = {}
+    posture: dict[Id, Posture] = Field({}, description="Posture per side on day 0 "
+                                       "(default defend).")
+    posture_changes: list[PostureChange] = Field(
+        [], description="Dated changes of posture, in date order.")
     bridgehead: Bridgehead | None = None
     source: str | None = None
     note: str | None = None
@@ -241,6 +261,9 @@ class Logistics(Strict):
         0.5, description="Days of stock a demand can rebuild in a day beyond its need.")
     road_km_factor: bounded(1.0) = Field(
         1.0, description="Road km per straight-line km, for truck haulage.")
+    attack_need_factor: Positive = Field(
+        1.0, description="A demand's need while its side attacks in its sector over its need "
+        "while it defends (default 1: the same tons per soldier).")
 
 
 class Withdrawal(Strict):
