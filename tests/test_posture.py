@@ -139,3 +139,17 @@ def test_a_posture_change_must_name_a_side_and_a_known_posture():
         doc["sectors"][0]["posture_changes"] = [change]
         with pytest.raises(ValueError):
             Scenario.model_validate(doc)
+
+
+def test_a_posture_change_may_cite_what_was_published_by_the_scenarios_last_day():
+    from powderkeg.scenario.provenance import late_citations
+
+    doc = tiny_document(days=30)  # 2022-10-12 to 2022-11-11
+    doc["sources"] = {"in": {"text": "a report of the onset", "published": "2022-10-18"},
+                      "out": {"text": "a later history", "published": "2022-11-12"}}
+    doc["sectors"][0]["posture_changes"] = [
+        {"from": ON, "posture": {"blue": "attack"}, "source": "[in] [out]"}]
+    doc["sectors"][0]["note"] = "[in]"  # the same source is late for the day-0 state
+    late = {(p, k) for p, k, _ in late_citations(Scenario.model_validate(doc))}
+    assert late == {("sectors[front].posture_changes[0].source", "out"),
+                    ("sectors[front].note", "in")}

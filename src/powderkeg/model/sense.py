@@ -19,6 +19,7 @@ Every finding names its place in the file as the loader does (``sectors[2]
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -355,11 +356,17 @@ def late_citation(m: Model, d: _Day0) -> list[tuple[str, str]]:
     """
     from powderkeg.scenario.provenance import late_citations
 
-    date = m.scenario.date
+    s = m.scenario
+
+    def limit(place):
+        if ".posture_changes[" in place:
+            return f"last day {s.date + dt.timedelta(days=s.days or 0)}"
+        return f"date {s.date}"
+
     return [(place, f"cites [{key}], published {published}, which may be after the scenario's "
-                    f"date {date}; cite a source from before it, or mark [{key}] "
+                    f"{limit(place)}; cite a source from before it, or mark [{key}] "
                     "documents_earlier with a note if it records an earlier fact")
-            for place, key, published in late_citations(m.scenario)]
+            for place, key, published in late_citations(s)]
 
 
 #: Checks whose findings are warnings; ``silence`` entries may hide them.

@@ -16,10 +16,15 @@ A citation is *late* when it names a source (``[KEY]`` in any ``source`` or ``no
 scenario) that is not known to be published on or before the scenario's date, i.e. whose
 publication period ends after it or which has no date, and that is not marked
 ``documents_earlier: true`` (a later compilation of a fact that stood before the date).
+A sector's ``posture_changes`` are dated inputs of a hindcast (an offensive's onset is a
+decision that was taken, reported once it began): their citations are late only when the
+source may be published after the scenario's last day (its date plus ``days``; the date
+itself when ``days`` is not given).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Iterator
@@ -89,8 +94,10 @@ def late_citations(scenario: Scenario) -> list[tuple[str, str, str]]:
     ``published`` is the source's date as written, or ``"undated"``.
     """
     out = []
+    last = scenario.date + dt.timedelta(days=scenario.days or 0)
     for place, key in citations(scenario):
         src = scenario.sources.get(key)
-        if src is not None and src.after(scenario.date) and not src.documents_earlier:
+        date = last if ".posture_changes[" in place else scenario.date
+        if src is not None and src.after(date) and not src.documents_earlier:
             out.append((place, key, src.published or "undated"))
     return out
