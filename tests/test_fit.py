@@ -85,6 +85,31 @@ def test_waves_only_rule_out_points_above_the_cutoff(recovered):
     assert 1 <= recovered.ess <= len(recovered.weights)
 
 
+def test_the_observation_hardest_to_match_is_named_first(hindcast):
+    """Blue attacks at 2:1 and never falls back, so a front at km 0 on day 25 (sd 0.5) is the
+    observation no point matches well: the fit's diagnosis names it first, with the largest
+    median implausibility, and each share is that of the points above the cut-off."""
+    from powderkeg.analysis.fit import hardest_observations
+
+    obs = _synthetic(hindcast)
+    impossible = obs.observations[-2].model_copy(update={"id": "behind_the_start"})
+    impossible = impossible.model_copy(update={"km": impossible.km.model_copy(
+        update={"value": 0.0, "sd": 0.5})})
+    obs = obs.model_copy(update={"observations": [*obs.observations, impossible]})
+    job = fit(hindcast, obs, FitSettings(waves=1, points=16, runs_per_point=2,
+                                         predictive_runs=20, seed=3), engine={"workers": 1})
+    hard = hardest_observations(job.observations)
+    assert hard[0]["id"] == "behind_the_start"
+    medians = {r["id"]: r["implausibility"]["median_wave1"] for r in job.observations}
+    assert max(medians, key=medians.get) == "behind_the_start"
+    imp = job.waves[0].implausibility
+    ids = [t.id for t in job.fitted]
+    for r in job.observations:
+        k = ids.index(r["id"])
+        assert r["implausibility"]["share_above_cutoff"] == pytest.approx((imp[:, k] > 3).mean())
+        assert r["implausibility"]["smallest_wave1"] == pytest.approx(imp[:, k].min())
+
+
 def test_the_held_out_observations_are_predicted_not_fitted(hindcast):
     import datetime as dt
 

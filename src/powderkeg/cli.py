@@ -1193,6 +1193,23 @@ def fit_command(
     _print_fit(doc, folder, scenario)
 
 
+def _print_hardest(doc: dict) -> None:
+    from powderkeg.analysis.fit import hardest_observations
+
+    hard = hardest_observations(doc["observations"])
+    if not hard:
+        return
+    table = Table(title=f"Observations that rule points out (implausibility above "
+                        f"{doc['settings']['cutoff']:g})", title_justify="left")
+    for col in ("observation", "median I, wave 1", "smallest", "points ruled out"):
+        table.add_column(col, justify="left" if col == "observation" else "right")
+    for r in hard:
+        i = r["implausibility"]
+        table.add_row(r["id"], f"{i['median_wave1']:.2f}", f"{i['smallest_wave1']:.2f}",
+                      f"{i['share_above_cutoff']:.0%}")
+    out.print(table)
+
+
 def _print_fit(doc: dict, folder: Path, scenario: str) -> None:
     waves = Table(title=f"{doc['scenario']}: history matching on {doc['observations_fitted']} "
                         f"observations, {doc['parameters_fitted']} parameters, "
@@ -1228,6 +1245,7 @@ def _print_fit(doc: dict, folder: Path, scenario: str) -> None:
         obs.add_row(r["id"], r["date"], f"{r['observed']:.3g}", pred,
                     "yes" if p["covered"] else "no", "" if r["fitted"] else "held out")
     out.print(obs)
+    _print_hardest(doc)
     held = doc["coverage"]["held_out"]
     if held["observations"]:
         out.print(f"Held-out coverage: {held['covered']} of {held['observations']} observations "

@@ -35,8 +35,8 @@ from powderkeg.scenario.observations import Observations
 from powderkeg.scenario.schema import Scenario
 
 __all__ = ["FitSettings", "Wave", "Fit", "STRUCTURAL", "is_structural", "fit_parameters",
-           "history_match", "posterior", "predictive", "fit", "NOMINAL", "LEARNT_SHRINK",
-           "LEARNT_SHIFT", "LEARNT_MIN_ESS"]
+           "history_match", "posterior", "predictive", "fit", "observation_implausibility",
+           "hardest_observations", "NOMINAL", "LEARNT_SHRINK", "LEARNT_SHIFT", "LEARNT_MIN_ESS"]
 
 #: Path prefixes of the structural parameters: combat and the advance law, logistics (damage,
 #: repair), the withdrawal rule, fires and deep strikes, the politics (personnel, escalation).
@@ -286,6 +286,10 @@ def predictive(job: Fit, engine: dict, progress=None) -> Fit:
             row["prior"] = _predictive_row(t, job.prior_sims[:, prior_ids.index(t.id)], noise,
                                            st.discrepancy)
         job.observations.append(row)
+    hardness = observation_implausibility(job)
+    for row in job.observations:
+        if row["fitted"]:
+            row["implausibility"] = hardness[row["id"]]
     return job
 
 
@@ -336,6 +340,26 @@ def parameter_rows(job: Fit) -> list[dict]:
             "learnt": (bool(shrink >= LEARNT_SHRINK or abs(u_mid - 0.5) >= LEARNT_SHIFT)
                        if job.ess >= LEARNT_MIN_ESS else None)})
     return rows
+
+
+def observation_implausibility(job: Fit) -> dict[str, dict]:
+    """How hard each fitted observation is to match, by id: the median and the smallest of its
+    implausibility over wave 1's points (the prior's design), and the share of all points
+    whose implausibility for it alone is above the cut-off. The observations with a large
+    share are those that rule the space out (the diagnosis of a fit that rules out all)."""
+    first = job.waves[0].implausibility
+    every = np.concatenate([w.implausibility for w in job.waves])
+    return {t.id: {"median_wave1": float(np.median(first[:, k])),
+                   "smallest_wave1": float(first[:, k].min()),
+                   "share_above_cutoff": float((every[:, k] > hm.CUTOFF).mean())}
+            for k, t in enumerate(job.fitted)}
+
+
+def hardest_observations(rows: list[dict]) -> list[dict]:
+    """The fitted observation rows that rule some point out, most often first."""
+    hard = [r for r in rows if r.get("implausibility", {}).get("share_above_cutoff", 0) > 0]
+    return sorted(hard, key=lambda r: (-r["implausibility"]["share_above_cutoff"],
+                                       -r["implausibility"]["median_wave1"]))
 
 
 def coverage(rows: list[dict], fitted: bool) -> dict:

@@ -141,6 +141,9 @@ def _observation_table(rows: list[dict]) -> pd.DataFrame:
             out[f"{which}_ci90_high"] = p.get("ci90", [None, None])[1]
             out[f"{which}_probability_of_observed"] = p.get("probability_of_observed")
             out[f"{which}_covered"] = p.get("covered")
+        hard = r.get("implausibility", {})
+        for key in ("median_wave1", "smallest_wave1", "share_above_cutoff"):
+            out[f"implausibility_{key}"] = hard.get(key)
         flat.append(out)
     return pd.DataFrame(flat)
 
