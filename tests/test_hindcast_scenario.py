@@ -216,3 +216,21 @@ def test_the_observations_cover_what_the_window_is_for(summer, observations):
     assert {"antonivskyi_road_bridge", "antonivka_rail_bridge", "kakhovka_dam_crossing"} <= {
         o["link"] for o in obs if o["kind"] == "link"}
     assert {o["count"] for o in obs if o["kind"] == "count"} == {"strikes", "losses"}
+
+
+def test_the_offensives_begin_on_their_dates_with_sources_of_the_window(summer):
+    """Kharkiv and Lyman are quiet on 29 Aug and attacked from their onsets; Kherson attacks
+    from day 0. Each onset cites sources published inside the window, none after it."""
+    model = build_model(summer)
+    sectors = {s.id: s for s in summer.sectors}
+    onsets = {"kharkiv_oskil": dt.date(2022, 9, 6), "luhansk": dt.date(2022, 9, 13)}
+    from powderkeg.model.theater import posture_on
+
+    for sid, day in onsets.items():
+        (change,) = sectors[sid].posture_changes
+        assert change.from_ == day and change.posture == {"ukraine": "attack"}
+        k, s = (day - START).days, model.sector_ids.index(sid)
+        assert not posture_on(model, k - 1)[s].any() and posture_on(model, k)[s, 0]
+        for key in CITATION.findall(change.source):
+            assert not summer.sources[key].after(CUTOFF), key
+    assert posture_on(model, 0)[model.sector_ids.index("kherson_west"), 0]
