@@ -37,3 +37,14 @@ def test_simulated_outcome_interval_covers_the_closed_form_probability():
         covered.append(res["ci95"][0] <= truth <= res["ci95"][1])
     # 160 replicates of a 95% interval: coverage within 0.90..0.99 unless something is off
     assert 0.90 <= np.mean(covered) <= 0.99
+
+
+def test_wilson_contains_the_observed_share_exactly_at_the_ends():
+    """The Wilson interval always contains x/n; at 0 and n rounding must not push it out
+    (a reliability diagram's error bars are the distances to it and cannot be negative)."""
+    n = np.arange(1, 200)
+    for x in (np.zeros_like(n), n, n // 3):
+        low, high = wilson_interval(x, n)
+        assert np.all(low <= x / n) and np.all(x / n <= high)
+        assert np.all(low >= 0) and np.all(high <= 1)
+    assert np.all(wilson_interval(np.zeros_like(n), n)[0] == 0.0)

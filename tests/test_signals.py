@@ -21,7 +21,9 @@ import pytest
 
 from powderkeg.results import work_dir_for
 
-PROMPTLY_S = 60.0  # generous: a stop takes well under 2 s alone, and much longer on a loaded machine; this only catches a hang
+# generous: a stop takes well under 2 s alone, and much longer on a loaded machine; this only
+# catches a hang
+PROMPTLY_S = 60.0
 
 
 def descendants(pid: int) -> set[int]:

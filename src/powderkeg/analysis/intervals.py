@@ -31,10 +31,14 @@ def jeffreys_interval(successes, trials, level: float = 0.95):
 
 
 def wilson_interval(successes, trials, level: float = 0.95):
-    """Wilson score interval ``(p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)``."""
+    """Wilson score interval ``(p + z^2/2n +- z sqrt(p(1-p)/n + z^2/4n^2)) / (1 + z^2/n)``.
+
+    Clipped to ``[0, 1]``: at ``x = 0`` the exact lower end is 0 (and at ``x = n`` the upper
+    end 1), which rounding would put a hair above ``p`` (below it).
+    """
     x, n = np.asarray(successes, float), np.asarray(trials, float)
     z = stats.norm.ppf(1 - (1 - level) / 2)
     p = x / n
     centre = (p + z**2 / (2 * n)) / (1 + z**2 / n)
     half = z * np.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / (1 + z**2 / n)
-    return centre - half, centre + half
+    return np.clip(centre - half, 0.0, p), np.clip(centre + half, p, 1.0)
