@@ -19,7 +19,6 @@ Every finding names its place in the file as the loader does (``sectors[2]
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass
 
@@ -354,14 +353,13 @@ def late_citation(m: Model, d: _Day0) -> list[tuple[str, str]]:
     See :func:`~powderkeg.scenario.provenance.late_citations`; a later compilation of an
     earlier fact is marked ``documents_earlier`` and not reported.
     """
-    from powderkeg.scenario.provenance import late_citations
+    from powderkeg.scenario.provenance import citation_date, late_citations
 
     s = m.scenario
 
     def limit(place):
-        if ".posture_changes[" in place:
-            return f"last day {s.date + dt.timedelta(days=s.days or 0)}"
-        return f"date {s.date}"
+        day = citation_date(s, place)
+        return f"last day {day}" if day != s.date else f"date {day}"
 
     return [(place, f"cites [{key}], published {published}, which may be after the scenario's "
                     f"{limit(place)}; cite a source from before it, or mark [{key}] "

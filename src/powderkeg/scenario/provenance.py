@@ -35,7 +35,7 @@ from powderkeg.scenario.schema import Scenario
 from powderkeg.scenario.walk import iter_params
 
 __all__ = ["SOURCED", "CONTEXT", "BARE", "KINDS", "kind", "is_assumption", "provenance",
-           "provenance_counts", "citations", "late_citations", "CITATION"]
+           "provenance_counts", "citations", "citation_date", "late_citations", "CITATION"]
 
 SOURCED, CONTEXT, BARE = "sourced", "assumption citing a source", "bare assumption"
 KINDS = (SOURCED, CONTEXT, BARE)
@@ -88,16 +88,23 @@ def citations(obj, path: str = "") -> Iterator[tuple[str, str]]:
             yield from citations(item, f"{path}[{getattr(item, 'id', i)}]")
 
 
+def citation_date(scenario: Scenario, place: str) -> dt.date:
+    """The last day a source cited at ``place`` may be published on: the scenario's date, or
+    for a posture change its last day (see the module)."""
+    if ".posture_changes[" in place:
+        return scenario.date + dt.timedelta(days=scenario.days or 0)
+    return scenario.date
+
+
 def late_citations(scenario: Scenario) -> list[tuple[str, str, str]]:
     """``(place, key, published)`` for each citation of a source that may postdate the scenario.
 
     ``published`` is the source's date as written, or ``"undated"``.
     """
     out = []
-    last = scenario.date + dt.timedelta(days=scenario.days or 0)
     for place, key in citations(scenario):
         src = scenario.sources.get(key)
-        date = last if ".posture_changes[" in place else scenario.date
-        if src is not None and src.after(date) and not src.documents_earlier:
+        if (src is not None and src.after(citation_date(scenario, place))
+                and not src.documents_earlier):
             out.append((place, key, src.published or "undated"))
     return out
