@@ -115,6 +115,10 @@ PosteriorOpt = Annotated[Optional[Path], typer.Option(
     "--posterior", metavar="FIT_DIR", help="Draw the fitted structural parameters from the "
     "posterior of this fit folder (written by `powderkeg fit`); run i's draw depends only on "
     "(seed, i).")]
+DecisionsOpt = Annotated[Optional[Path], typer.Option(
+    "--decisions", metavar="FILE", help="Fix the leader's or the opponent's choices on given "
+    "decision days: a YAML file with a list `decisions` of {day or period, decision, value} "
+    "(see the README); the model plays the rest.")]
 SeedOpt = Annotated[int, typer.Option(
     min=0, max=MAX_SEED, help="Seed, 0 to 2**64 - 1; run i depends only on (seed, i).")]
 
@@ -685,6 +689,7 @@ def story(
     out_file: Annotated[Optional[Path], typer.Option(
         "--out", help="Write the story to this file instead of standard output.")] = None,
     posterior: PosteriorOpt = None,
+    decisions: DecisionsOpt = None,
 ) -> None:
     """Tell one run's story: a dated log of the events of the run, each naming its rule."""
     from powderkeg.engine.replay import check_run, find_run, trace
@@ -697,9 +702,11 @@ def story(
                          "first run in which that outcome happens).")
     if run is not None:
         check_run(run)
+    from powderkeg.scenario.decisions import with_decisions
     from powderkeg.scenario.posterior import with_posterior
 
-    s = with_posterior(with_policy(load_scenario(scenario), policy), posterior)
+    s = with_decisions(with_posterior(with_policy(load_scenario(scenario), policy), posterior),
+                       decisions)
     days = _horizon(days, s)
     if find is not None:
         from powderkeg.engine.progress import JobProgress
@@ -746,7 +753,8 @@ def compare_command(
         help="Baseline: SCENARIO or SCENARIO:POLICY, e.g. autumn-2022:match_strength "
              "(a built-in id or a YAML file; POLICY is one of the scenario's "
              "politics.policies, for autumn-2022 match_strength, offer_offramp or mixed).")],
-    b: Annotated[str, typer.Argument(help="The variant, written like A.")],
+    b: Annotated[Optional[str], typer.Argument(
+        help="The variant, written like A (default with --decisions: A itself).")] = None,
     runs: Annotated[int, typer.Option(min=1, help="Runs of each; run i of A and run i of B "
                                       "share their random numbers.")] = 2_000,
     days: HorizonOpt = None,
@@ -761,6 +769,10 @@ def compare_command(
     posterior: Annotated[Optional[Path], typer.Option(
         "--posterior", metavar="FIT_DIR", help="Both A and B draw the fitted parameters from "
         "this fit's posterior (run i of each the same draw).")] = None,
+    decisions: Annotated[Optional[Path], typer.Option(
+        "--decisions", metavar="FILE", help="B plays these fixed choices (a decisions file, "
+        "as for `story`), the model the rest: a player's sequence against the model's "
+        "policy.")] = None,
 ) -> None:
     """Compare two scenarios or policies on the same runs: B - A for every outcome."""
     from powderkeg.analysis.compare import compare, parse_spec
@@ -769,14 +781,20 @@ def compare_command(
     from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
     from powderkeg.scenario import load_scenario
+    from powderkeg.scenario.decisions import with_decisions
     from powderkeg.scenario.load import with_policy
 
     check_runs(runs)
+    if b is None and decisions is None:
+        raise InputError("Give the variant B to compare with A, or --decisions FILE to compare "
+                         "a sequence of fixed choices with the model's own policy.")
+    b = a if b is None else b
     specs = [parse_spec(x) for x in (a, b)]
     from powderkeg.scenario.posterior import with_posterior
 
     scenarios = [with_posterior(with_policy(load_scenario(ref), policy), posterior)
                  for ref, policy in specs]
+    scenarios[1] = with_decisions(scenarios[1], decisions)
     days = _horizon(days, scenarios[0])
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
         bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
@@ -788,6 +806,7 @@ def compare_command(
         raise InputError(f"'{a}' and '{b}' have no outcome id in common, so there is nothing "
                          "to compare. Compare variants of one scenario (see `extends:`).")
     labels = [f"{s.id}" + (f":{s.politics.policy}" if s.politics else "") for s in scenarios]
+    labels[1] += "+decisions" if decisions is not None else ""
     if as_json:
         doc = {"a": labels[0], "b": labels[1], "runs": runs, "days": days, "seed": seed,
                "outcomes": rows}

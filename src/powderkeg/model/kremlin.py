@@ -8,7 +8,10 @@ decision, the breakdown of a ceasefire, a ceasefire by off-ramp (both sides acce
 the opponent left open) or by a mediator's offer, the leader's escalation choice
 (:func:`leader_escalation_step`, :mod:`~powderkeg.model.escalation`), then the opponent's
 response by policy. Each decision draws from its own named random stream
-(``politics/<decision>``; a personnel move's is ``politics/<move id>``). Daily couplings back into
+(``politics/<decision>``; a personnel move's is ``politics/<move id>``). A player may fix any
+of the sides' choices on a decision day (``politics.decisions``, :func:`fixed_choice`); the
+period's record keeps every choice with the model's chances and its own pick beside the one
+taken. Daily couplings back into
 the theater: mobilised reinforcements, the opponent's effectiveness (infrastructure strikes,
 Western weapons), forces pulled home during a crisis, and a ceasefire that stops the
 fighting while it holds.
@@ -40,13 +43,17 @@ from powderkeg.model.politics import (
     hardliner_pressure,
     shift_influence,
 )
-from powderkeg.model.record import PeriodRecord
+from powderkeg.model.record import Choice, PeriodRecord
 from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS
 
 __all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
            "MEDIATION_DECISIONS", "successor", "mobilization_probability",
            "leader_accepts_probability", "opponent_accepts_probability",
-           "leader_escalation_step"]
+           "leader_escalation_step", "fixed_choice"]
+
+_YES_NO = ("no", "yes")
+_STEP_OPTIONS = ("down", "hold", "up")  # the rung's, as STEPS -1, 0, +1
+_HOLD = 1  # index of holding among the rung's options
 
 
 MEDIATION_DECISIONS = ("mediation_offer", "mediation_leader", "mediation_opponent")
@@ -149,6 +156,8 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
     forces = forces.copy()
     ev = ps.event_day.copy()
+    fixed = pm.decisions.get(day, {})
+    choices: dict[str, Choice] = {}
     score, trend_km, causes = _period_blame(pm, pw, ps, front, forces, losses, held,
                                             obj_sector)
     blame = np.maximum(ps.blame * (1 - pw.blame.decay[:, None]) + score, 0.0) * ps.alive
@@ -156,7 +165,8 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     setbacks = ps.setbacks * pw.blame.setback_memory + np.maximum(score.sum(axis=1), 0)
     influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
                                 pw.blame.influence_shift)
-    influence, blame, moves = _personnel(pm, pw, ps, influence, blame.copy(), u, ev, day)
+    influence, blame, moves = _personnel(pm, pw, ps, influence, blame.copy(), u, ev, day,
+                                         fixed, choices)
     regime = _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
     influence, blame, setbacks, forces = regime["influence"], regime["blame"], \
         regime["setbacks"], regime["forces"]
@@ -165,10 +175,12 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
                  redeployed=regime["redeployed"], redeploy_until=regime["until"])
     threat = np.minimum(1.0, setbacks / pw.threat_scale)
     pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
-    mob, blame, mob_p, called = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day)
+    mob, blame, mob_p, called = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day,
+                                              fixed, choices)
     ps, broke = _ceasefire_breakdown(pm, pw, ps, u, ev, day)
     rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried, \
-        choice = _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day)
+        choice = _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed,
+                             choices)
     opp = 1 - pm.side
     forces[..., opp] *= (1 - loss_now)[:, None]
     new = replace(
@@ -184,8 +196,38 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
         moves=moves, coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
         plotter=regime["plotter"], coup_success=regime["success"],
         successor=regime["successor"], mobilization_probability=mob_p, mobilized=called,
-        ceasefire_broke_down=broke, blame_score=score, **causes, **choice)
+        ceasefire_broke_down=broke, blame_score=score, **causes, **choice, choices=choices)
     return new, forces, record
+
+
+def fixed_choice(fixed, name, options, probabilities, model, open_, fallback=None) -> Choice:
+    """The period's decision ``name``: the player's value ``fixed[name]`` where the decision
+    is open, else the model's own pick; the one place a fixed decision replaces the model's.
+
+    ``probabilities`` ``(R, n)`` are the model's chances of ``options``, ``model`` ``(R,)``
+    the index its own draw picked and a fixed value the index of an option
+    (:func:`~powderkeg.scenario.decisions.compiled_decisions`). With ``fallback``, a fixed
+    option the model gives no chance (a step off the ladder) becomes that option (holding).
+    """
+    index = fixed.get(name)
+    on = open_ & (index is not None)
+    if index is None:
+        taken = model
+    else:
+        if fallback is not None:
+            index = np.where(probabilities[:, index] > 0, index, fallback)
+        taken = np.where(on, index, model)
+    return Choice(options, probabilities, model, taken, open_, on)
+
+
+def _yes_no(fixed, choices, name, p, model, open_, options=_YES_NO) -> np.ndarray:
+    """A two-way decision with chance ``p`` ``(R,)`` of its second option, whose own draw
+    said ``model``: recorded in ``choices``, and returned as taken (the second option)."""
+    p = np.broadcast_to(np.asarray(p, dtype=float), model.shape)
+    c = fixed_choice(fixed, name, options, np.stack([1 - p, p], axis=1), model.astype(int),
+                     open_)
+    choices[name] = c
+    return c.taken == 1
 
 
 def _move_influence(influence, source_mask, target_weight, share):
@@ -196,7 +238,7 @@ def _move_influence(influence, source_mask, target_weight, share):
     return influence - taken + taken.sum(axis=1, keepdims=True) * dist
 
 
-def _personnel(pm, pw, ps, influence, blame, u, ev, day):
+def _personnel(pm, pw, ps, influence, blame, u, ev, day, fixed, choices):
     """The scenario's personnel moves in their order, each at most once: a move answering the
     faction ``k`` fires with ``expit(a + b blame_k)``, keeps ``blame_kept`` of ``blame_k`` and
     moves ``influence_moved`` of ``k``'s influence to the gaining factions, by influence."""
@@ -204,7 +246,9 @@ def _personnel(pm, pw, ps, influence, blame, u, ev, day):
     for j, move in enumerate(pw.moves):
         k = pm.move_faction[j]
         first = ev[:, pm.event(pm.move_events[j])] < 0
-        fired = first & move.chance.fires(blame[:, k], u[pm.move_ids[j]])
+        p = move.chance.probability(blame[:, k])
+        fired = _yes_no(fixed, choices, pm.move_ids[j], np.where(first, p, 0.0),
+                        first & (u[pm.move_ids[j]] < p), first)
         _event(pm, ev, pm.move_events[j], fired, day)
         blame[:, k] = np.where(fired, blame[:, k] * pm.move_blame_kept[j], blame[:, k])
         if pm.move_gainers[j].any():
@@ -282,7 +326,7 @@ def mobilization_probability(m: MobilizationWorld, threat, pressure):
     return expit(m.intercept + m.threat * threat + m.hardliner * pressure)
 
 
-def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day):
+def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day, fixed, choices):
     """A call-up at most once: arrivals after the lag, blame at home for the military command."""
     m = pw.mobilization
     if m is None:
@@ -290,7 +334,8 @@ def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day):
         return (ps.mob_from, ps.mob_to, ps.mob_rate), blame, never, never > 0
     first = ev[:, pm.event("mobilization")] < 0
     chance = np.where(first & ~ps.ceasefire, mobilization_probability(m, threat, pressure), 0.0)
-    called = u["mobilization"] < chance
+    called = _yes_no(fixed, choices, "mobilize", chance, u["mobilization"] < chance,
+                     first & ~ps.ceasefire)
     _event(pm, ev, "mobilization", called, day)
     start = day + m.lag_days
     blame = blame.copy()
@@ -320,15 +365,17 @@ def leader_accepts_probability(w, threat, shift=0.0):
     return expit(w["accept_intercept"] + w["accept_threat"] * threat + shift)
 
 
-def _mediated_ceasefire(pm, m: MediationWorld, pw, w, features, active, u):
+def _mediated_ceasefire(pm, m: MediationWorld, pw, w, features, active, u, fixed, choices):
     """A mediator's offer this period (``u < offer_per_period`` while the war goes on) and
     whether it holds: every side of ``must_accept`` accepts (:func:`leader_accepts_probability`,
     :func:`opponent_accepts_probability` with the mediation's shifts)."""
     offered = active & (u["mediation_offer"] < m.offer_per_period)
-    leader = u["mediation_leader"] < leader_accepts_probability(w, features["T"],
-                                                                m.leader_shift)
-    opponent = u["mediation_opponent"] < opponent_accepts_probability(
-        pw.ceasefire, features["B"], m.opponent_shift)
+    p_leader = leader_accepts_probability(w, features["T"], m.leader_shift)
+    leader = _yes_no(fixed, choices, "accept_mediation", p_leader,
+                     u["mediation_leader"] < p_leader, offered)
+    p_opponent = opponent_accepts_probability(pw.ceasefire, features["B"], m.opponent_shift)
+    opponent = _yes_no(fixed, choices, "opponent_accepts_mediation", p_opponent,
+                       u["mediation_opponent"] < p_opponent, offered)
     needs_leader, needs_opponent = pm.mediation_needs
     agreed = offered & (leader | (not needs_leader)) & (opponent | (not needs_opponent))
     return offered, agreed
@@ -358,7 +405,7 @@ def leader_escalation_step(rung, cost, w, features, precision, ceasefire, u):
     return probabilities, step
 
 
-def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
+def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed, choices):
     features = {
         "H": pressure,
         "T": threat,
@@ -370,26 +417,34 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day):
     w = _theory_weights(pw.w_by_theory, ps.theory)
     active = ~ps.ceasefire
     offered = active & (ps.offramp_left > 0)
-    leader = u["leader_accepts"] < leader_accepts_probability(w, features["T"])
-    opponent = u["opponent_accepts"] < opponent_accepts_probability(pw.ceasefire,
-                                                                    features["B"])
+    p_leader = leader_accepts_probability(w, features["T"])
+    leader = _yes_no(fixed, choices, "accept_offramp", p_leader,
+                     u["leader_accepts"] < p_leader, offered)
+    p_opponent = opponent_accepts_probability(pw.ceasefire, features["B"])
+    opponent = _yes_no(fixed, choices, "opponent_accepts", p_opponent,
+                       u["opponent_accepts"] < p_opponent, offered)
     both = offered & leader & opponent
     if pw.mediation is not None:
         mediated, agreed = _mediated_ceasefire(pm, pw.mediation, pw, w, features,
-                                               active & ~both, u)
+                                               active & ~both, u, fixed, choices)
         _event(pm, ev, "mediation_offered", mediated, day)
     else:
         mediated = agreed = np.zeros_like(both)
     _event(pm, ev, "ceasefire", both | agreed, day)
     ceasefire = ps.ceasefire | both | agreed
-    probabilities, step = leader_escalation_step(ps.rung, pw.rung_cost, w, features,
-                                                 pw.precision, ceasefire, u["rung"])
+    probabilities, own = leader_escalation_step(ps.rung, pw.rung_cost, w, features,
+                                                pw.precision, ceasefire, u["rung"])
+    rung_choice = fixed_choice(fixed, "rung", _STEP_OPTIONS, probabilities, own + 1,
+                               ~ceasefire, fallback=_HOLD)
+    choices["rung"] = rung_choice
+    step = rung_choice.taken - 1
     rung = ps.rung + step
     up = step > 0
     entered = up & (rung > ps.max_rung)
     rows = np.arange(len(rung))
     max_rung = np.maximum(ps.max_rung, rung)
-    strong = up & (u["response"] < pw.strong_probability)
+    strong = _yes_no(fixed, choices, "response", np.where(up, pw.strong_probability, 0.0),
+                     up & (u["response"] < pw.strong_probability), up, ("weak", "strong"))
     resolve = update_resolve(ps.resolve_a, ps.resolve_b, up, strong)
     # a strong response crosses its red lines now; the leader weighs them at the next decision
     carried = strong[:, None] & pm.red_line_on_strong[None, :]

@@ -14,6 +14,7 @@ import numpy as np
 from scipy.special import expit
 
 from powderkeg.scenario.base import default_of
+from powderkeg.scenario.decisions import compiled_decisions
 from powderkeg.scenario.politics_schema import (
     Mediation,
     PersonnelMove,
@@ -55,6 +56,7 @@ class PoliticsModel:
     move_gainers: np.ndarray  # (M, K) bool: factions that gain influence from each move
     move_blame_kept: np.ndarray  # (M,)
     mediation_needs: tuple[bool, bool]  # (modelled side, opponent) must accept a mediation
+    decisions: dict[int, dict[str, int | bool]]  # day -> decision -> a player's fixed value
 
     def event(self, name: str) -> int:
         """Column of event ``name`` in ``event_day``."""
@@ -115,9 +117,9 @@ class Logistic:
     intercept: np.ndarray
     slope: np.ndarray
 
-    def fires(self, x, u) -> np.ndarray:
-        """Whether the event happens at uniforms ``u``: ``u < expit(intercept + slope x)``."""
-        return u < expit(self.intercept + self.slope * x)
+    def probability(self, x) -> np.ndarray:
+        """``expit(intercept + slope x)``, shape ``(R,)``."""
+        return expit(self.intercept + self.slope * x)
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,7 @@ def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | N
                               dtype=bool).reshape(len(moves), len(factions)),
         move_blame_kept=np.array([m.blame_kept for _, m in moves], dtype=float),
         mediation_needs=(p.side in must, any(x in must for x in s.sides if x != p.side)),
+        decisions=compiled_decisions(p),
     )
 
 

@@ -12,7 +12,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DayRecord", "PeriodRecord"]
+__all__ = ["DayRecord", "PeriodRecord", "Choice"]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """One decision of a period: the model's chances of its options, the option the model's
+    own draw picked, and the one taken (a player's fixed choice where one applied).
+
+    Options are ``("down", "hold", "up")`` for the rung, ``("weak", "strong")`` for the
+    opponent's response and ``("no", "yes")`` for the rest.
+    """
+
+    options: tuple[str, ...]
+    probabilities: np.ndarray  # (R, n_options), rows summing to one
+    model: np.ndarray  # (R,) index of the option the model's own draw picked
+    taken: np.ndarray  # (R,) index of the option taken
+    open: np.ndarray  # (R,) bool: the decision was there to take (an offer open, a move left)
+    fixed: np.ndarray  # (R,) bool: a player's choice replaced the model's
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class PeriodRecord:
     rung_probabilities: np.ndarray  # (R, 3) chance of stepping down, holding, up
     rung_step: np.ndarray  # (R,) -1, 0 or +1
     strong_response: np.ndarray  # (R,) bool: the opponent answered a step up strongly
+    choices: dict[str, Choice]  # decision (scenario.decisions' names) -> the period's choice
 
 
 @dataclass(frozen=True)

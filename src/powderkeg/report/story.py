@@ -10,7 +10,8 @@ rule of the model that produced it:
 * supply to a demand falling below half its need, and recovering;
 * politics: a step on the escalation ladder and the opponent's answer, personnel moves,
   blame passed to a faction at a decision period, a mutiny or coup attempt, a purge, a new
-  leader, forces pulled home and back, a ceasefire.
+  leader, forces pulled home and back, a ceasefire;
+* a choice a player fixed (``politics.decisions``), with the model's own choice and chances.
 
 Events are plain dicts (``day``, ``date``, ``actor1``, ``actor2``, ``event_type``,
 ``location``, ``latitude``, ``longitude``, ``notes`` and a short ``summary``) so that they
@@ -35,6 +36,7 @@ from powderkeg.errors import InputError
 from powderkeg.model.geo import point_at_km
 from powderkeg.model.network import link_usable, node_control
 from powderkeg.model.step import supply_ratio
+from powderkeg.scenario.decisions import OPPONENT_DECISIONS
 
 __all__ = ["CSV_COLUMNS", "NATIONAL", "SUPPLY_THRESHOLD", "BLAME_STEP", "day_events",
            "initial_events", "story_events", "write_csv", "events_csv",
@@ -423,13 +425,35 @@ def _political_events(ctx, prev, cur) -> list[dict]:
     return out + _purge_and_redeployment_events(ctx, prev, cur, rec)
 
 
+_FIXED_RUNG = {"down": "step down", "hold": "hold", "up": "step up"}
+
+
+def _fixed_events(ctx, day, rec) -> list[dict]:
+    """The period's choices a player fixed, each with what the model would have chosen."""
+    pm = ctx.model.politics
+    out = []
+    for name, c in rec.choices.items():
+        if not c.fixed[0]:
+            continue
+        taken, own = c.options[int(c.taken[0])], c.options[int(c.model[0])]
+        what = _FIXED_RUNG[taken] if name == "rung" else f"{name.replace('_', ' ')}: {taken}"
+        chances = ", ".join(f"{o} {_pct(p)}" for o, p in
+                            zip(c.options, c.probabilities[0], strict=True))
+        side = 1 - pm.side if name in OPPONENT_DECISIONS else pm.side
+        out.append(ctx.national(day, _side(ctx.model, side), "", "decision_fixed",
+                                f"fixed by the player: {what}",
+                                f"decisions rule: the model's own choice was {own} (chances "
+                                f"{chances}); the player's choice replaced it"))
+    return out
+
+
 def _decision_events(ctx, prev, cur, rec) -> list[dict]:
     m, s = ctx.model, ctx.s
     pm, p0, p1 = m.politics, prev.politics, cur.politics
     me, them = _side(m, pm.side), _side(m, 1 - pm.side)
     day = cur.day
     mil = ctx.faction_name(pm.military)
-    out = []
+    out = _fixed_events(ctx, day, rec)
     leader_before = ctx.leader(p0)
     for j, move in enumerate(pm.move_ids):
         if rec.moves[move][0]:

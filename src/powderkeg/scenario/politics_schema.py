@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from powderkeg.scenario.base import Id, Strict
+from powderkeg.scenario.decisions import Decision, decision_problems
 from powderkeg.scenario.params import NonNegative, Param, Positive, Probability
 
 __all__ = ["Politics", "MECHANISM_EVENTS", "MECHANISM_DECISIONS", "politics_events",
@@ -346,6 +347,16 @@ class Politics(Strict):
     ceasefire: Ceasefire | None = Field(
         None, description="Default: the opponent accepts every ceasefire and it holds.")
     mediation: Mediation | None = Field(None, description="Default: no third party offers.")
+    decisions: list[Decision] = Field([], description="Choices fixed by a player, each "
+                                      "{day or period, decision, value}; the model plays "
+                                      "the rest (default: none).")
+
+    @model_validator(mode="after")
+    def _decisions_fit(self):
+        problems = decision_problems(self, self.decisions)
+        if problems:
+            raise ValueError("decisions" + "; decisions".join(problems))
+        return self
 
     @model_validator(mode="before")
     @classmethod
