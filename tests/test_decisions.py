@@ -131,7 +131,7 @@ def test_a_sequence_in_the_scenario_file_is_the_same_as_a_decisions_file(small, 
      "decisions[1]: 'rung' is fixed twice on day 14"),
 ])
 def test_a_decision_that_does_not_fit_the_scenario_is_named(small, tmp_path, decisions, message):
-    with pytest.raises(InputError, match="does not fit scenario 'politics-small'") as e:
+    with pytest.raises(InputError, match="file .* do not fit scenario 'politics-small'") as e:
         with_decisions(small, _write(tmp_path, decisions))
     assert message in str(e.value)
 
@@ -170,3 +170,28 @@ def test_the_story_and_compare_commands_take_a_decisions_file(tmp_path):
     doc = yaml.safe_load(r.output)
     assert doc["b"].endswith("+decisions") and doc["runs"] == 12
     assert all(len(row["ci95"]) == 2 for row in doc["outcomes"])
+
+
+def test_a_run_played_period_by_period_is_the_replay_of_its_decisions(small):
+    from powderkeg.engine.replay import Playthrough
+    from powderkeg.model.build import build_model
+    from powderkeg.scenario.decisions import fixed_scenario
+
+    play = Playthrough(build_model(small), RUN, SEED, DAYS)
+    assert play.day == PERIOD - 1 and play.decision_day == PERIOD
+    preview = play.preview().record.politics
+    own = int(preview.choices["rung"].model[0])
+    play.decide({"rung": 2 if own != 2 else 0, "response": 1})
+    assert play.day == 2 * PERIOD - 1
+    play.decide({})  # the model plays this one
+    play.decide({"sack_army_chief": 1, "accept_offramp": 0})
+    play.decide({})
+    assert play.decision_day is None and play.day == DAYS
+    fixed = fixed_scenario(small, play.decisions(), "the test")
+    again = list(replay(fixed, RUN, SEED, DAYS))
+    for a, b in zip(play.states, again, strict=True):
+        assert np.array_equal(a.front, b.front) and np.array_equal(a.politics.rung,
+                                                                   b.politics.rung)
+        assert np.array_equal(a.politics.event_day, b.politics.event_day)
+    assert [d.decision for d in play.decisions()] == ["rung", "response", "sack_army_chief",
+                                                      "accept_offramp"]

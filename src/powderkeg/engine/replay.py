@@ -11,7 +11,7 @@ a batch does not.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -21,10 +21,11 @@ from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.state import State
 from powderkeg.model.step import init_state, step
 from powderkeg.model.world import World, sample_world
+from powderkeg.scenario.decisions import Decision, decision_of
 from powderkeg.scenario.schema import Scenario
 
 __all__ = ["replay", "replay_world", "check_run", "trace", "RunTrace", "find_run", "MAX_RUN",
-           "DEFAULT_FIND_RUNS", "FIND_CHUNK"]
+           "DEFAULT_FIND_RUNS", "FIND_CHUNK", "Playthrough"]
 
 MAX_RUN = (1 << 32) - 1  # the generator's counter holds run numbers below 2**32
 DEFAULT_FIND_RUNS = 10_000
@@ -108,6 +109,82 @@ def trace(scenario: Scenario, run: int, seed: int, days: int,
     model = build_model(s)
     states = tuple(replay(s, run, seed, days, model=model))
     return RunTrace(s, model, replay_world(model, run, seed), int(run), seed, int(days), states)
+
+
+class Playthrough:
+    """One run played period by period: the model plays every day, and on each decision day a
+    player may fix some of the period's choices (decision -> option index, as
+    :func:`~powderkeg.scenario.decisions.compiled_decisions` numbers them).
+
+    The run stops on the eve of each decision day; :meth:`preview` steps that day with the
+    model's own choices (its record holds every choice with the model's chances),
+    :meth:`decide` steps it with the player's and plays on to the next eve. The states are
+    those of :func:`replay` with the same choices fixed in ``politics.decisions``: the random
+    draws are keyed by ``(seed, stream, run, day)``, so :meth:`decisions` replayed on any
+    batch gives this run back as its run ``run``.
+    """
+
+    def __init__(self, model: Model, run: int, seed: int, days: int) -> None:
+        if model.politics is None:
+            raise InputError(f"Scenario '{model.scenario.id}' has no politics section: there "
+                             "is no side's decision to play.")
+        self.model, self.run, self.seed, self.days = model, check_run(run), seed, \
+            _check_days(days)
+        self.runs = np.array([self.run], dtype=np.int64)
+        self.streams = Streams(seed)
+        self.world = sample_world(model, self.streams, self.runs)
+        self.states = [init_state(model, self.world, self.streams, self.runs)]
+        self.fixed: dict[int, dict[str, int]] = {}
+        self._preview: State | None = None
+        self._advance(self._eve())
+
+    @property
+    def day(self) -> int:
+        return self.states[-1].day
+
+    @property
+    def decision_day(self) -> int | None:
+        """The next decision day within the horizon, ``None`` when the run is over."""
+        period = self.model.politics.period
+        d = (self.day // period + 1) * period
+        return d if d <= self.days else None
+
+    def _eve(self) -> int:
+        return self.days if self.decision_day is None else self.decision_day - 1
+
+    def _step(self, model: Model) -> State:
+        return step(model, self.world, self.states[-1], self.streams, self.runs)
+
+    def _advance(self, to: int) -> None:
+        while self.day < to:
+            self.states.append(self._step(self.model))
+
+    def _fixing(self, day: int, fixed: dict[str, int]) -> Model:
+        pm = replace(self.model.politics, decisions={day: dict(fixed)} if fixed else {})
+        return replace(self.model, politics=pm)
+
+    def preview(self) -> State:
+        """The decision day as the model alone would play it (cached)."""
+        if self.decision_day is None:
+            raise InputError("The run is over: there is no decision left to take.")
+        if self._preview is None or self._preview.day != self.decision_day:
+            self._preview = self._step(self._fixing(self.decision_day, {}))
+        return self._preview
+
+    def decide(self, fixed: dict[str, int]) -> None:
+        """Step the decision day with the choices ``fixed`` and play on to the next eve."""
+        day = self.decision_day
+        if day is None:
+            raise InputError("The run is over: there is no decision left to take.")
+        self.states.append(self._step(self._fixing(day, fixed)))
+        if fixed:
+            self.fixed[day] = dict(fixed)
+        self._advance(self._eve())
+
+    def decisions(self) -> list[Decision]:
+        """The choices fixed so far, as ``politics.decisions``."""
+        return [decision_of(day, name, index) for day, fixed in sorted(self.fixed.items())
+                for name, index in fixed.items()]
 
 
 def find_run(scenario: Scenario, outcome_id: str, seed: int, days: int, *,

@@ -24,7 +24,7 @@ from powderkeg.scenario.base import Id, Strict
 
 __all__ = ["Decision", "LEADER_DECISIONS", "OPPONENT_DECISIONS",
            "decision_problems", "decision_day", "load_decisions", "with_decisions",
-           "compiled_decisions"]
+           "fixed_scenario", "compiled_decisions", "decision_of"]
 
 LEADER_DECISIONS = ("rung", "mobilize", "accept_offramp", "accept_mediation")
 """The leader's decisions beside the scenario's personnel moves (named by their ids)."""
@@ -108,6 +108,13 @@ def compiled_decisions(politics) -> dict[int, dict[str, int]]:
     return out
 
 
+def decision_of(day: int, name: str, index: int) -> Decision:
+    """The :class:`Decision` fixing option ``index`` (as :func:`compiled_decisions` numbers
+    them) of decision ``name`` on ``day``."""
+    named = _NAMED_VALUES.get(name)
+    return Decision(day=day, decision=name, value=named[index] if named else bool(index))
+
+
 class _DecisionFile(Strict):
     decisions: list[Decision] = Field(min_length=1)
 
@@ -140,17 +147,21 @@ def load_decisions(path: Path) -> list[Decision]:
                          "{day or period, decision, value}.") from None
 
 
+def fixed_scenario(scenario, decisions: list[Decision], where: str):
+    """The scenario playing ``decisions``; errors name ``where`` they come from."""
+    if scenario.politics is None:
+        raise InputError(f"Scenario '{scenario.id}' has no politics section, so the decisions "
+                         f"of {where} have nothing to fix. Leave them out.")
+    problems = decision_problems(scenario.politics, decisions)
+    if problems:
+        raise InputError(f"The decisions of {where} do not fit scenario '{scenario.id}': "
+                         + "; ".join(f"decisions{p}" for p in problems) + ".")
+    politics = scenario.politics.model_copy(update={"decisions": list(decisions)})
+    return scenario.model_copy(update={"politics": politics})
+
+
 def with_decisions(scenario, path: Path | None):
     """The scenario with the decisions of file ``path`` fixed (``None``: unchanged)."""
     if path is None:
         return scenario
-    decisions = load_decisions(path)
-    if scenario.politics is None:
-        raise InputError(f"Scenario '{scenario.id}' has no politics section, so the decisions "
-                         f"of {path} have nothing to fix. Leave out --decisions.")
-    problems = decision_problems(scenario.politics, decisions)
-    if problems:
-        raise InputError(f"The decisions file {path} does not fit scenario '{scenario.id}': "
-                         + "; ".join(f"decisions{p}" for p in problems) + ".")
-    politics = scenario.politics.model_copy(update={"decisions": decisions})
-    return scenario.model_copy(update={"politics": politics})
+    return fixed_scenario(scenario, load_decisions(path), f"the decisions file {path}")
