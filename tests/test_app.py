@@ -474,3 +474,67 @@ def test_the_story_stepper_moves_through_a_run(page):
     assert int(label.rsplit("day ", 1)[1]) > 0
     assert "--- this day ---" in page.inner_text("#story")
     assert page.errors == []
+
+
+# -- play one side, ask, SVG export -----------------------------------------------------------
+
+def _play_choice(page, name: str, option: str) -> None:
+    page.click(f"[id='{{\"name\":\"{name}\",\"type\":\"play-choice\"}}']")
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_play_one_side_steps_the_periods_and_replays_the_choices(page):
+    _pick(page, "scenario", "autumn-2022")
+    _table(page)
+    page.click("#play-start")
+    page.wait_for_selector("#play-choice-table", timeout=120_000)
+    assert "day 13" in page.inner_text("#play-status")
+    row = page.locator("#play-choice-table tr", has_text="rung")
+    chances = row.locator(".play-chances").inner_text()  # "down 11.7%, hold 72.0%, up 16.4%"
+    shares = [float(part.rsplit(" ", 1)[1].rstrip("%")) for part in chances.split(", ")]
+    assert [part.split(" ")[0] for part in chances.split(", ")] == ["down", "hold", "up"]
+    assert sum(shares) == pytest.approx(100, abs=0.2)
+    own = row.locator("td").nth(2).inner_text()
+    mine = "down" if own != "down" else "up"
+    _play_choice(page, "rung", mine)
+    page.click("#play-decide")
+    page.wait_for_function("document.querySelector('#play-status')?.innerText"
+                           ".includes('day 27')", timeout=120_000)
+    story = page.inner_text("#play-story")
+    assert f"fixed by the player: step {mine}" in story
+    assert f"the model's own choice was {own}" in story
+    page.click("#play-decide")  # the model's choices for the second period
+    page.wait_for_function("document.querySelector('#play-status')?.innerText"
+                           ".includes('is over')", timeout=120_000)
+    page.click("#play-finish")
+    page.wait_for_selector("#play-outcome-table", timeout=240_000)
+    assert "your choices - model's policy" in page.inner_text("#play-outcome-table")
+    assert "common random numbers" in page.inner_text("#play-replay-status")
+    assert page.outside == [] and page.failed == [] and page.errors == []
+
+
+def test_the_ask_panel_answers_a_conditional_with_its_warning(page):
+    _pick(page, "scenario", "autumn-2022")
+    _table(page)
+    page.wait_for_selector("#ask-table", timeout=120_000)
+    text = page.inner_text("#ask-answer")
+    assert "happened" in text and "did not" in text and "95% interval" in text
+    assert "under weakness_invites:" in text or "under cornered_escalates:" in text
+    assert "association among the model's futures" in text
+    assert "powderkeg compare autumn-2022 VARIANT.yaml --runs 16 --days 30 --seed 0" in text
+    assert page.errors == []
+
+
+def test_a_figure_downloads_as_svg(page, tmp_path):
+    _pick(page, "scenario", "autumn-2022")
+    _table(page)
+    page.wait_for_selector("#cumulative .js-plotly-plot .main-svg", timeout=60_000)
+    with page.expect_download(timeout=60_000) as got:
+        page.click("#export-svg")
+    download = got.value
+    assert download.suggested_filename == "powderkeg-cumulative.svg"
+    path = tmp_path / download.suggested_filename
+    download.save_as(path)
+    text = path.read_text("utf-8")
+    assert text.lstrip().startswith("<svg") and "Cumulative probability" in text
+    assert page.outside == [] and page.errors == []

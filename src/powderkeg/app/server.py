@@ -26,6 +26,13 @@ from powderkeg.app.levers import (
     influential_levers,
     theory_probabilities,
 )
+from powderkeg.app.panels import (
+    ask_layout,
+    play_layout,
+    register_panels,
+    run_map,
+    svg_control,
+)
 from powderkeg.app.session import Session
 from powderkeg.app.views import (
     cumulative_figure,
@@ -72,12 +79,14 @@ def _pct(p: float) -> str:
     return f"{p:.1%}"
 
 
-def table_component(rows: list[dict]) -> html.Table:
+def table_component(rows: list[dict], table_id: str = "outcome-table",
+                    names: tuple[str, str] = ("baseline", "variant")) -> html.Table:
     """The outcome table: baseline and variant with 95% intervals, and the paired difference."""
-    head = ["outcome", "baseline", "95% interval"]
+    base, var = names
+    head = ["outcome", base, "95% interval"]
     has_variant = any("variant" in r for r in rows)
     if has_variant:
-        head += ["variant", "95% interval", "variant - baseline", "paired 95% interval"]
+        head += [var, "95% interval", f"{var} - {base}", "paired 95% interval"]
     body = []
     for r in rows:
         b = r["baseline"]
@@ -96,7 +105,7 @@ def table_component(rows: list[dict]) -> html.Table:
                             **{"data-outcome": r["id"]}))
     return html.Table([html.Thead(html.Tr([html.Th(h, style={"padding": "2px 8px"})
                                            for h in head])), html.Tbody(body)],
-                      id="outcome-table", style={"borderCollapse": "collapse",
+                      id=table_id, style={"borderCollapse": "collapse",
                                                  "fontSize": "13px"})
 
 
@@ -175,6 +184,7 @@ def _layout(session: Session) -> html.Div:
         html.Div("Reproduce on the command line:", style={"marginTop": "8px"}),
         html.Pre(id="command", style={"whiteSpace": "pre-wrap", "fontSize": "11px",
                                       "background": "#f4f4f4", "padding": "6px"}),
+        svg_control(),
     ], style={**_BOX, "width": "330px", "flex": "none"})
     browser = html.Div([
         html.H3("Run browser"),
@@ -208,7 +218,9 @@ def _layout(session: Session) -> html.Div:
                   dcc.Graph(id="rungs", config={"displaylogo": False})], style=_BOX),
         html.Div([dcc.Graph(id="map", config={"displaylogo": False})], style=_BOX),
         html.Div([dcc.Graph(id="theories", config={"displaylogo": False})], style=_BOX),
+        ask_layout(),
         browser,
+        play_layout(),
     ], style={"flex": "1", "minWidth": 0})
     return html.Div([
         html.H2("powderkeg", style={"margin": "4px 0 10px 0"}),
@@ -226,6 +238,7 @@ def create_app(session: Session) -> Dash:
     app.layout = _layout(session)
     story_cache: dict = {}
     lock = threading.Lock()
+    register_panels(app, session, run_map(session))
 
     @app.callback(Output("levers", "children"), Output("levers-for", "data"),
                   Output("policy", "options"), Output("policy", "value"),

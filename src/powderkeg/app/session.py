@@ -162,6 +162,8 @@ class Session:
         self._models: dict[str, tuple[Model | None, str | None]] = {}
         self._baselines: dict[str, Job | _Loaded] = {}
         self._request: dict = {}
+        self.play = None  # the game being played (:class:`~powderkeg.app.play.Play`)
+        self._play_job: Job | None = None
         if results is not None:
             ds = load_results(results)
             self.days, self.seed = int(ds.attrs["days"]), int(ds.attrs["seed"])
@@ -245,6 +247,34 @@ class Session:
         self._request["job"] = Job(var_model.scenario, ids, self.days, self.seed,
                                    (self.quick, n), self._bump)
         self._bump()
+
+    def replay_play(self) -> None:
+        """Replay the player's choices on the baseline's runs, with its seed (common random
+        numbers), first on the quick runs and then on all."""
+        if self._play_job is not None:
+            self._play_job.cancel()
+        ids = np.arange(self.runs, dtype=np.int64)
+        self._play_job = Job(self.play.scenario(), ids, self.days, self.seed,
+                             (self.quick, self.runs), self._bump)
+        self._bump()
+
+    def play_comparison(self) -> tuple[Shown, Shown, str] | None:
+        """The baseline and the player's sequence on the same runs, and how far it got."""
+        job = self._play_job
+        base = None if self.play is None else self.baseline(self.play.label)
+        if job is None or base is None:
+            return None
+        if job.error is not None:
+            raise InputError(job.error)
+        ds = job.latest
+        if ds is None:
+            return None
+        n = min(ds.sizes["run"], base.sizes["run"])
+        more = "" if job.done else f" Refining to {job.steps[-1]:,} runs..."
+        status = (f"Your choices against the model's policy on the same {n:,} runs (seed "
+                  f"{self.seed}, common random numbers), in {job.seconds[-1]:.1f} s.{more}")
+        return (Shown(base.isel(run=slice(0, n)), np.ones(n), "model's policy"),
+                Shown(ds.isel(run=slice(0, n)), np.ones(n), "your choices"), status)
 
     def snapshot(self, label: str) -> Snapshot:
         """The baseline and the variant as far as they are computed, and what is going on."""
