@@ -164,4 +164,4 @@ def with_decisions(scenario, path: Path | None):
     """The scenario with the decisions of file ``path`` fixed (``None``: unchanged)."""
     if path is None:
         return scenario
-    return fixed_scenario(scenario, load_decisions(path), f"the decisions file {path}")
+    return fixed_scenario(scenario, load_decisions(path), f"the file {path}")
