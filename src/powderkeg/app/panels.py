@@ -82,7 +82,8 @@ def play_layout() -> html.Div:
                  style={"display": "flex", "gap": "8px", "margin": "6px 0"}),
         html.Div(id="play-story", style={"fontSize": "12px", "whiteSpace": "pre-wrap",
                                          "maxHeight": "220px", "overflowY": "auto"}),
-        dcc.Graph(id="play-map", config={"displaylogo": False}),
+        dcc.Graph(id="play-map", config={"displaylogo": False},
+                  figure=empty_figure("Start a game: the map follows its run.")),
         html.Div(id="play-replay-status", style={"fontSize": "13px", "margin": "4px 0"}),
         html.Div(id="play-table"),
     ], style=_BOX)
@@ -155,7 +156,8 @@ def ask_component(doc: dict, compare_command: str) -> html.Div:
                  "happen would do. For that, write a variant in which it happens and run: "
                  f"{compare_command}")
     return html.Div([
-        html.Div(f"P({then}{follow} | {given}), by day {doc['by']}",
+        html.Div(f"P({then}{follow} | {given}), by day {doc['by']}, in the baseline's "
+                 f"{doc['given']['runs'] + doc['not_given']['runs']:,} runs",
                  style={"fontWeight": "bold", "fontSize": "13px"}),
         html.Table([html.Thead(head), html.Tbody(body)], id="ask-table",
                    style={"borderCollapse": "collapse", "fontSize": "13px"}),
