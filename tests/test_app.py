@@ -510,6 +510,7 @@ def test_play_one_side_steps_the_periods_and_replays_the_choices(page):
     page.wait_for_selector("#play-outcome-table", timeout=240_000)
     assert "your choices - model's policy" in page.inner_text("#play-outcome-table")
     assert "common random numbers" in page.inner_text("#play-replay-status")
+    assert "--decisions decisions.yaml" in page.inner_text("#play-command")
     assert page.outside == [] and page.failed == [] and page.errors == []
 
 

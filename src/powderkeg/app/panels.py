@@ -248,8 +248,20 @@ def register_panels(app, session, shown_map) -> None:
         base, mine, status = got
         from powderkeg.app.server import table_component
 
-        return status, table_component(table_rows(base, mine), "play-outcome-table",
-                                       ("model's policy", "your choices"))
+        game = session.play
+        ref = session.choices[game.label]
+        common = f"--days {session.days} --seed {session.seed} --decisions decisions.yaml"
+        commands = html.Pre(
+            f"powderkeg compare {ref} --runs {session.runs} {common}\n"
+            f"powderkeg story {ref} --run {game.playthrough.run} {common}",
+            id="play-command", style={"whiteSpace": "pre-wrap", "fontSize": "11px",
+                                      "background": "#f4f4f4", "padding": "6px"})
+        return status, html.Div([
+            table_component(table_rows(base, mine), "play-outcome-table",
+                            ("model's policy", "your choices")),
+            html.Div("Reproduce on the command line (the decisions saved as decisions.yaml "
+                     "with \"Decisions YAML\"):", style={**_SMALL, "marginTop": "6px"}),
+            commands])
 
     @app.callback(Output("play-download", "data"), Input("play-export", "n_clicks"),
                   prevent_initial_call=True)

@@ -15,7 +15,6 @@ off-ramp) and ``opponent_accepts_mediation``. The other yes/no decisions take ``
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, ValidationError, model_validator
 
@@ -42,7 +41,7 @@ class Decision(Strict):
     decision: Id = Field(description="rung, mobilize, accept_offramp, accept_mediation, "
                          "response, opponent_accepts, opponent_accepts_mediation, or a "
                          "personnel move's id.")
-    value: bool | Literal["down", "hold", "up", "weak", "strong"] = Field(
+    value: bool | str = Field(
         description="down/hold/up for rung, weak/strong for response, else true/false.")
     note: str | None = None
 
