@@ -239,13 +239,16 @@ class Session:
                 return
         self._start_rerun(label, var_model)
 
-    def _start_rerun(self, label: str, var_model: Model) -> None:
+    def _baseline_ids(self, label: str) -> np.ndarray:
+        """The run numbers of a label's baseline, all of them even while it is refining."""
         base_job = self._baselines[label]
-        n = len(getattr(base_job, "run_ids", ())) or base_job.latest.sizes["run"]
-        ids = (base_job.run_ids if hasattr(base_job, "run_ids")
-               else base_job.latest.run.values.astype(np.int64))
+        return (base_job.run_ids if hasattr(base_job, "run_ids")
+                else base_job.latest.run.values.astype(np.int64))
+
+    def _start_rerun(self, label: str, var_model: Model) -> None:
+        ids = self._baseline_ids(label)
         self._request["job"] = Job(var_model.scenario, ids, self.days, self.seed,
-                                   (self.quick, n), self._bump)
+                                   (self.quick, len(ids)), self._bump)
         self._bump()
 
     def replay_play(self) -> None:
@@ -253,9 +256,10 @@ class Session:
         numbers), first on the quick runs and then on all."""
         if self._play_job is not None:
             self._play_job.cancel()
-        ids = np.arange(self.runs, dtype=np.int64)
+        self.select(self.play.label)
+        ids = self._baseline_ids(self.play.label)
         self._play_job = Job(self.play.scenario(), ids, self.days, self.seed,
-                             (self.quick, self.runs), self._bump)
+                             (self.quick, len(ids)), self._bump)
         self._bump()
 
     def play_comparison(self) -> tuple[Shown, Shown, str] | None:
