@@ -80,6 +80,10 @@ class Model:
     source_local: np.ndarray  # (Q,)
     fire_side: np.ndarray  # (F,)
     fire_exempt: np.ndarray  # (F, E) links each fire system may not strike
+    fire_air: np.ndarray  # (F,) bool: air-delivered (air defences scale its hits)
+    fire_force_sectors: np.ndarray  # (F, S) bool: sectors whose forces it may strike
+    air_defence_side: np.ndarray  # (A,)
+    air_defence_sectors: np.ndarray  # (A, S) bool: sectors each air defence covers
     deep_side: np.ndarray  # (G,)
     deep_targets: tuple[np.ndarray, ...]
     link_repair: tuple[_Number, ...]  # repair-time distribution of each link
@@ -306,6 +310,13 @@ def build_model(s: Scenario) -> Model:
         fire_side=np.array([side_ix[f.side] for f in s.fires], dtype=int),
         fire_exempt=np.array([[x.id in f.exempt_links for x in s.links] for f in s.fires],
                              dtype=bool).reshape(len(s.fires), len(s.links)),
+        fire_air=np.array([f.air_delivered for f in s.fires], dtype=bool),
+        fire_force_sectors=np.array([[not f.force_sectors or x in f.force_sectors
+                                      for x in sectors] for f in s.fires],
+                                    dtype=bool).reshape(len(s.fires), len(sectors)),
+        air_defence_side=np.array([side_ix[a.side] for a in s.air_defences], dtype=int),
+        air_defence_sectors=np.array([[x in a.sectors for x in sectors] for a in s.air_defences],
+                                     dtype=bool).reshape(len(s.air_defences), len(sectors)),
         deep_side=np.array([side_ix[g.side] for g in s.deep_strikes], dtype=int),
         deep_targets=tuple(np.array([links[t] for t in g.targets]) for g in s.deep_strikes),
         link_repair=repair, link_repair_path=repair_path,

@@ -9,10 +9,12 @@ the tons it carries; any other link, whose loss the network would route around
 today, a ``redundancy_weight`` share of them; links carrying nothing keep a small weight by
 capacity. A doctrine may favour the links nearest to named sectors. A mission hits with the
 system's probability and escapes interception with the complement of the interception
-probability. A mission against forces picks a sector in proportion to the enemy personnel
-there and, if it hits, puts ``kills_per_hit`` of them out of action. Deep strikes
-(sabotage, drones) reach named high-value links beyond rocket
-range, at a low daily rate. A hit removes a fraction of the link's open capacity and adds
+probability. A mission against forces picks a sector (among its ``force_sectors``) in
+proportion to the enemy personnel there and, if it hits, puts ``kills_per_hit`` of them out
+of action. An air-delivered system's chance to hit is multiplied by the ``factor`` of every
+enemy air defence covering its target (a missile umbrella over a sector's forces and the
+links near its front). Deep strikes (sabotage, drones) reach named high-value links beyond
+rocket range, at a low daily rate. A hit removes a fraction of the link's open capacity and adds
 repair work, drawn from the link's repair-time distribution; the work progresses only on days
 the link is not struck, restoring capacity a step each day.
 
@@ -36,7 +38,8 @@ from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.random import Streams
 
 __all__ = ["Repair", "REPAIR_STEPS", "poisson_capped", "front_distance", "links_in_reach",
-           "target_weights", "fire_hits", "force_hits", "deep_strike_hits", "apply_hits",
+           "target_weights", "cover_multiplier", "air_cover_links", "air_cover",
+           "fire_hits", "force_hits", "deep_strike_hits", "apply_hits",
            "repair_times", "apply_repairs"]
 
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
@@ -77,6 +80,57 @@ def target_weights(link_flow, open_cap, damage, vital, redundancy, favour):
     return damage * worth * favour
 
 
+def cover_multiplier(factor: np.ndarray, covers: np.ndarray) -> np.ndarray:
+    """Multiplier on an air-delivered mission's chance to hit each target, ``(R, T)``.
+
+    ``m_t = prod_a factor_a ** covers_at`` over the air defences ``a`` (``factor`` ``(R, A)``,
+    ``covers`` bool ``(R, A, T)``): a sortie must get through every umbrella over its
+    target, each letting through its own share independently. So the expected hits of
+    missions against covered targets are the uncovered ones' times ``m_t``. Example: two
+    defences of factors 0.5 and 0.8 over a target give 0.4; none gives 1.
+    """
+    return np.prod(np.where(covers, factor[:, :, None], 1.0), axis=1)
+
+
+def _covered_by_enemy(model, world, covers) -> np.ndarray:
+    """``(R, F, T)`` multiplier of each fire system given each air defence's ``covers``
+    ``(R, A, T)``: the other side's defences scale an air-delivered system, else 1."""
+    out = np.ones((covers.shape[0], len(model.fire_side), covers.shape[2]))
+    for f in np.flatnonzero(model.fire_air):
+        theirs = model.air_defence_side != model.fire_side[f]
+        out[:, f] = cover_multiplier(world.air_defence_factor[:, theirs], covers[:, theirs])
+    return out
+
+
+def air_cover_links(model: Model, world, dist, nearest) -> np.ndarray:
+    """Air-defence multiplier of each fire system's chance to hit each link, ``(R, F, E)``.
+
+    An air defence covers a link whose nearest front line (``nearest``, ``(R, E)``) is one
+    of its sectors' and within its ``depth_km`` (``dist``, km ``(R, E)``, from
+    :func:`front_distance`). Fires strike only the enemy's links, so a defence scales
+    strikes on its own side's links only (:func:`cover_multiplier`).
+    """
+    covers = (model.air_defence_sectors[:, nearest].transpose(1, 0, 2)
+              & (dist[:, None, :] <= world.air_defence_depth[:, :, None]))
+    return _covered_by_enemy(model, world, covers)
+
+
+def air_cover(model: Model, world, front: np.ndarray):
+    """Today's air-defence multipliers ``(links (R, F, E), forces (R, F, S))``, or ``None``
+    for a scenario without air defences or air-delivered fires.
+
+    A defence covers its side's forces in its sectors and the links near their fronts
+    (:func:`air_cover_links`).
+    """
+    if not (len(model.air_defence_side) and model.fire_air.any()):
+        return None
+    dist, nearest = front_distance(model, front)
+    on_forces = np.broadcast_to(model.air_defence_sectors,
+                                (len(front),) + model.air_defence_sectors.shape)
+    return (air_cover_links(model, world, dist, nearest),
+            _covered_by_enemy(model, world, on_forces))
+
+
 def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
     """Index drawn with probability proportional to the weights whose row-wise cumulative sums
     are ``cum``, by inversion at ``u``."""
@@ -105,6 +159,8 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
     hits = np.zeros((len(model.scenario.fires),) + open_cap.shape, dtype=int)
     rows = np.arange(len(runs))
     dist, nearest = front_distance(model, front)
+    cover = (air_cover_links(model, world, dist, nearest)
+             if len(model.air_defence_side) and model.fire_air.any() else None)
     for f, fire in enumerate(model.scenario.fires):
         target_side = 1 - model.fire_side[f]
         ok = (dist <= world.fire_reach[:, f, None]) & usable_by_side[target_side]
@@ -122,20 +178,23 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
         cum = np.cumsum(weight, axis=1)
         u_t = streams.uniform(f"fires/{fire.id}/target", runs[flying], day, cap)
         u_h = streams.uniform(f"fires/{fire.id}/hit", runs[flying], day, cap)
+        chance = world.fire_success[flying, f]
         for k in range(cap):
-            strike = (cum[:, -1] > 0) & (n[flying] > k) & (u_h[:, k] < world.fire_success[
-                flying, f])
             target = _pick(cum, u_t[:, k])
+            p = chance if cover is None else chance * cover[flying, f, target]
+            strike = (cum[:, -1] > 0) & (n[flying] > k) & (u_h[:, k] < p)
             np.add.at(hits[f], (rows[flying][strike], target[strike]), 1)
     return hits
 
 
-def force_hits(model, world, streams: Streams, runs, day, forces) -> np.ndarray:
+def force_hits(model, world, streams: Streams, runs, day, forces, cover=None) -> np.ndarray:
     """Hits on the enemy's forces in each sector today by each fire system, ``(F, R, S)``.
 
     A system flies ``Poisson(launchers * missions * attrition_share)`` missions (capped at its
-    ``max_missions_per_day``); each picks a sector in proportion to the enemy personnel there
-    (``forces`` ``(R, S, 2)``) and hits with the system's probability, not intercepted.
+    ``max_missions_per_day``); each picks one of its ``force_sectors`` in proportion to the
+    enemy personnel there (``forces`` ``(R, S, 2)``) and hits with the system's probability,
+    not intercepted, times
+    the air-defence ``cover`` of that sector (``(R, F, S)``, :func:`air_cover`; none: 1).
     """
     fires = model.scenario.fires
     hits = np.zeros((len(fires), len(runs), model.n_sectors), dtype=int)
@@ -144,15 +203,16 @@ def force_hits(model, world, streams: Streams, runs, day, forces) -> np.ndarray:
         if not (world.fire_force_missions[:, f] > 0).any():
             continue
         cap = fire.max_missions_per_day
-        enemy = forces[..., 1 - model.fire_side[f]]
+        enemy = np.where(model.fire_force_sectors[f], forces[..., 1 - model.fire_side[f]], 0.0)
         cum = np.cumsum(enemy, axis=1)
         n = poisson_capped(streams.uniform(f"fires/{fire.id}/force_missions", runs, day)[:, 0],
                            world.fire_force_missions[:, f], cap)
         u_t = streams.uniform(f"fires/{fire.id}/force_target", runs, day, cap)
         u_h = streams.uniform(f"fires/{fire.id}/force_hit", runs, day, cap)
         for k in range(cap):
-            strike = (cum[:, -1] > 0) & (n > k) & (u_h[:, k] < world.fire_success[:, f])
             target = _pick(cum, u_t[:, k])
+            p = world.fire_success[:, f] * (1.0 if cover is None else cover[rows, f, target])
+            strike = (cum[:, -1] > 0) & (n > k) & (u_h[:, k] < p)
             np.add.at(hits[f], (rows[strike], target[strike]), 1)
     return hits
 

@@ -70,6 +70,8 @@ class World:
     fire_success: np.ndarray  # (R, F) hit and not intercepted
     fire_redundancy: np.ndarray  # (R, F) weight of links whose loss would not cut the flow
     fire_favour: np.ndarray  # (R, F, S) targeting multiplier by nearest sector
+    air_defence_factor: np.ndarray  # (R, A) multiplier on covered air-delivered hits
+    air_defence_depth: np.ndarray  # (R, A) km from the covered fronts its links are covered
     deep_rate: np.ndarray  # (R, G)
     deep_success: np.ndarray  # (R, G)
     politics: PoliticsWorld | None
@@ -139,6 +141,7 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
     link = [f"links[{x.id}]" for x in s.links]
     fires = [f"fires[{f.id}]" for f in s.fires]
     deep = [f"deep_strikes[{g.id}]" for g in s.deep_strikes]
+    air = [f"air_defences[{a.id}]" for a in s.air_defences]
     dem = [f"supply.demands[{d.id}]" for d in s.supply.demands]
     c, lg, w = "model.combat", "model.logistics", "model.withdrawal"
     damage_by_mode = stack([f"{lg}.damage_fraction.{m}" for m in MODES])
@@ -199,6 +202,8 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         fire_favour=np.stack([stack([f"{p}.favour_sectors.{x.id}" for x in s.sectors], 1.0)
                               for p in fires] or [np.ones((n, len(s.sectors)))],
                              axis=1)[:, :len(fires)],
+        air_defence_factor=stack([p + ".factor" for p in air]),
+        air_defence_depth=stack([p + ".depth_km" for p in air]),
         deep_rate=stack([p + ".rate_per_day" for p in deep]),
         deep_success=stack([p + ".success_probability" for p in deep]),
         politics=None if model.politics is None else sample_politics(

@@ -5,6 +5,7 @@ batches of one run, as :func:`powderkeg.engine.replay.replay` yields them) and n
 rule of the model that produced it:
 
 * a link hit by long-range fires or a deep strike, and a link repaired;
+* the enemy's forces in a sector hit by fires (with the air-defence multiplier of the hits);
 * the front passing an objective (who took it);
 * a bridgehead given up, with the supply and force ratios behind it;
 * supply to a demand falling below half its need, and recovering;
@@ -182,11 +183,14 @@ def _link_events(ctx, prev, cur) -> list[dict]:
         n_fires = len(s.fires)
         for f in np.flatnonzero(by_system[:n_fires]):
             side, name = int(m.fire_side[f]), s.fires[f].id
+            cover = cur.record.air_cover
             out.append(ctx.event(
                 cur.day, _side(m, side), _side(m, 1 - side), "long_range_fires", place, lat,
                 lon, f"long-range fires ({name}) hit {m.link_ids[e]} ({place}{tags})",
                 f"fires rule: long-range fires ({name}) hit {m.link_ids[e]} "
-                f"{_times(int(by_system[f]))} within reach of the front; {effect}"))
+                f"{_times(int(by_system[f]))} within reach of the front"
+                f"{_under_cover(ctx, side, None if cover is None else cover[0][0, f, e])}; "
+                f"{effect}"))
         for g in np.flatnonzero(by_system[n_fires:]):
             side, name = int(m.deep_side[g]), s.deep_strikes[g].id
             out.append(ctx.event(
@@ -194,6 +198,35 @@ def _link_events(ctx, prev, cur) -> list[dict]:
                 f"a deep strike ({name}) hit {m.link_ids[e]} ({place}{tags})",
                 f"deep-strike rule: a strike beyond rocket range ({name}) hit {m.link_ids[e]}; "
                 f"{effect}"))
+    return out
+
+
+def _under_cover(ctx, side: int, factor) -> str:
+    """The air-defence multiplier the step recorded for a strike, if it had one."""
+    if factor is None or factor >= 1.0:
+        return ""
+    return (f", under {_side(ctx.model, 1 - side)}'s air defence (air-defence rule: its "
+            f"chance to hit x{factor:.2f})")
+
+
+def _force_events(ctx, prev, cur) -> list[dict]:
+    """Hits on the enemy's forces in each sector by each fire system, from the day's record."""
+    m, s, w = ctx.model, ctx.s, ctx.world
+    rec = cur.record
+    out = []
+    if rec is None:
+        return out
+    for f, sec in zip(*np.nonzero(rec.force_hits[0]), strict=True):
+        side, name, n = int(m.fire_side[f]), s.fires[f].id, int(rec.force_hits[0, f, sec])
+        lat, lon = point_at_km(m.sector_axes[sec], prev.front[0, sec])
+        cover = None if rec.air_cover is None else rec.air_cover[1][0, f, sec]
+        out.append(ctx.event(
+            cur.day, _side(m, side), _side(m, 1 - side), "fires_on_forces",
+            ctx.sector_name(sec), lat, lon,
+            f"fires ({name}) hit {_side(m, 1 - side)}'s forces in {ctx.sector_name(sec)}",
+            f"fires rule: missions of {name} against the enemy's forces hit "
+            f"{_times(n)}{_under_cover(ctx, side, cover)}; {w.fire_kills[0, f]:.0f} out of "
+            "action a hit"))
     return out
 
 
@@ -554,6 +587,7 @@ def day_events(model, world, prev, cur, *, _below_since=None) -> list[dict]:
     _one_run(cur)
     ctx = _Ctx(model, world)
     out = _link_events(ctx, prev, cur)
+    out += _force_events(ctx, prev, cur)
     out += _supply_events(ctx, prev, cur, _below_since)
     out += _objective_events(ctx, prev, cur)
     out += _withdrawal_events(ctx, prev, cur)
@@ -626,6 +660,11 @@ def _parameters(model, world, state0) -> list[str]:
                      f"{fire.max_missions_per_day} of each a day; reach "
                      f"{w.fire_reach[0, f]:.0f} km from the front, "
                      f"{_pct(w.fire_success[0, f])} hit")
+    for a, umbrella in enumerate(s.air_defences):
+        lines.append(f"air defence {umbrella.id} ({_side(model, model.air_defence_side[a])}) "
+                     f"over {_and(list(umbrella.sectors))}: the other side's air-delivered "
+                     f"fires hit x{w.air_defence_factor[0, a]:.2f} there and on links within "
+                     f"{w.air_defence_depth[0, a]:.0f} km of the front")
     for g, deep in enumerate(s.deep_strikes):
         lines.append(f"deep strikes {deep.id} ({_side(model, model.deep_side[g])}): "
                      f"{w.deep_rate[0, g]:.4f} a day, {_pct(w.deep_success[0, g])} succeed")

@@ -108,6 +108,12 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
         need(f.side in sides, f"fires[{i}].side", "unknown side")
         for t in f.exempt_links:
             need(t in links, f"fires[{i}].exempt_links", f"unknown link '{t}'")
+        for sec in f.force_sectors:
+            need(sec in sectors, f"fires[{i}].force_sectors", f"unknown sector '{sec}'")
+    for i, a in enumerate(s.air_defences):
+        need(a.side in sides, f"air_defences[{i}].side", "unknown side")
+        for sec in a.sectors:
+            need(sec in sectors, f"air_defences[{i}].sectors", f"unknown sector '{sec}'")
     for i, d in enumerate(s.deep_strikes):
         need(d.side in sides, f"deep_strikes[{i}].side", "unknown side")
         for t in d.targets:

@@ -187,6 +187,9 @@ class Fires(Strict):
     kills_per_hit: NonNegative = Field(
         0.0, description="Enemy personnel put out of action by a mission against forces that "
         "hits.")
+    force_sectors: list[Id] = Field(
+        [], description="Sectors whose enemy forces its missions against forces may strike "
+        "(default: every sector).")
     max_missions_per_day: int = Field(
         8, ge=1, le=1000, description="Most missions of each kind flown in a day (the daily "
         "Poisson draw is capped here).")
@@ -200,6 +203,28 @@ class Fires(Strict):
         "relative to one whose loss would (most-vital-arc targeting).")
     favour_sectors: dict[Id, Positive] = Field(
         {}, description="Targeting multiplier for links nearest to these sectors' fronts.")
+    air_delivered: bool = Field(
+        False, description="Aircraft or drones: the enemy's air defences (air_defences) "
+        "scale its chance to hit what they cover.")
+    source: str | None = None
+    note: str | None = None
+
+
+class AirDefence(Strict):
+    """A side's air defence over some of its sectors (a missile umbrella): the other side's
+    air-delivered fire systems hit what it covers with their chance times ``factor``."""
+
+    id: Id
+    side: Id
+    sectors: list[Id] = Field(
+        min_length=1, description="Sectors it covers: its side's forces there, and its "
+        "side's links within depth_km of their front lines.")
+    depth_km: NonNegative = Field(
+        description="How far from the covered sectors' front lines its side's links are "
+        "covered, km.")
+    factor: Probability = Field(
+        description="Multiplier on the chance that an air-delivered mission against a "
+        "covered target hits: 1 no effect, 0 none gets through.")
     source: str | None = None
     note: str | None = None
 
@@ -458,6 +483,8 @@ class Scenario(Strict):
     sectors: list[Sector] = Field(min_length=1)
     supply: Supply = Supply()
     fires: list[Fires] = []
+    air_defences: list[AirDefence] = Field(
+        [], description="Air defences that scale the other side's air-delivered fires.")
     deep_strikes: list[DeepStrike] = []
     model: ModelParams
     politics: Politics | None = Field(None, description="The Kremlin half; optional.")
