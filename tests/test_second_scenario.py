@@ -3,12 +3,15 @@
 The guards of ``tests/test_builtin.py`` (every number sourced or noted, no late citation,
 every source dated or saying why not, found by its file name, valid without warnings, a small
 run completes) run over every built-in, this one included. The tests here check what is
-particular to it: it keeps its cut-off, and each of its declared outcomes can both happen and
-fail to happen.
+particular to it: it keeps its cut-off, its politics rests on Egypt's own cases dated before
+it, a mediated ceasefire freezes the fronts, and each of its declared outcomes can both happen
+and fail to happen.
 """
 
 import datetime as dt
+import re
 
+import numpy as np
 import pytest
 
 from powderkeg.engine.simulate import simulate
@@ -36,11 +39,33 @@ def test_every_dated_source_it_cites_was_published_by_the_cut_off(october):
             assert src.documents_earlier and src.note, key
 
 
-def test_it_has_no_politics_section(october):
-    """The politics schema's two fixed escalation theories and fixed faction roles model the
-    Kremlin of 2022; the 1973 war's superpower-brokered ceasefire cannot be written in it,
-    so the scenario leaves politics out (see the README section)."""
-    assert october.politics is None
+def test_its_politics_is_egypts_with_its_own_cases_before_its_date(october):
+    """The politics half is Egypt's leadership under two theories of its war aims, with the
+    Security Council and the superpowers as a mediator; its case base is Egypt's own, every
+    case dated before the scenario and citing sources published by its date (or later
+    reprints of earlier reports, marked so)."""
+    p = october.politics
+    assert p.side == "arab" and list(p.escalation.theories) == ["limited_aims", "honour_first"]
+    assert list(p.policies) == ["us_resupply", "us_restraint"] and p.mediation is not None
+    cases = p.case_base.cases
+    assert p.case_base.file.endswith("egypt-1973-cases.yaml") and len(cases) >= 5
+    assert all(c.date < october.date for c in cases)
+    for c in cases:
+        for key in re.findall(r"\[([A-Z]+\d+)\]", c.source):
+            src = p.case_base.sources[key]
+            assert not src.after(october.date) or src.documents_earlier, (c.id, key)
+
+
+def test_a_mediated_ceasefire_freezes_the_fronts(october):
+    """In the runs where the mediator's offer is taken, no front moves after that day."""
+    ds = simulate(october, runs=60, days=120, seed=1, every=1)
+    day = ds.event_day.sel(outcome="ceasefire").values
+    held = np.isfinite(day)
+    assert held.any() and (~held).any()
+    for r in np.flatnonzero(held)[:10]:
+        d = int(day[r])
+        front = ds.front_km.isel(run=r).sel(day=slice(d, d + 3)).values
+        assert np.allclose(front, front[0]), (r, d)
 
 
 def test_each_outcome_can_happen_and_can_fail_to(october):
