@@ -4,7 +4,9 @@ Known answers: an umbrella of factor 1 changes nothing, draw for draw; one that 
 target scales the expected hits by its factor (the capped Poisson's mean times the hit
 chance times the factor, within the estimate's interval); a link beyond its depth and a
 system that is not air-delivered are not covered; two umbrellas multiply. Missions against
-forces strike only their ``force_sectors``; the story tells the multiplier the step recorded.
+forces strike only their ``force_sectors``; counter-battery hits divide the struck side's
+effectiveness by ``1 + hits / hits_to_halve_fire_support``; the story tells the multipliers
+the step recorded.
 """
 
 import numpy as np
@@ -125,28 +127,56 @@ def test_missions_against_forces_strike_only_their_force_sectors():
     assert hits[f, :, golan].sum() == 0 and hits[f].sum() > 0
 
 
-def test_an_unknown_force_sector_is_refused(tmp_path):
-    fires = _drones()
-    fires[0]["force_sectors"] = ["nowhere"]
+@pytest.mark.parametrize("change, place, what", [
+    ({"force_sectors": ["nowhere"]}, "fires[0].force_sectors", "unknown sector 'nowhere'"),
+    ({"hits_to_halve_fire_support": 0}, "fires[0] (drones).hits_to_halve_fire_support",
+     "must be above 0"),
+], ids=["force_sector", "hits_to_halve"])
+def test_a_bad_fire_system_is_refused_naming_its_place(tmp_path, change, place, what):
     path = tmp_path / "drones.yaml"
-    path.write_text(yaml.safe_dump(tiny_document(fires=fires)))
+    path.write_text(yaml.safe_dump(tiny_document(fires=[{**_drones()[0], **change}])))
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "fires[0].force_sectors" in result.stderr and "unknown sector 'nowhere'" in \
-        result.stderr, result.stderr
+    assert place in result.stderr and what in result.stderr, result.stderr
 
 
 def test_the_story_says_the_multiplier_the_step_used():
-    """Each hit on forces under the umbrella is told with the factor the step recorded."""
+    """Each hit on forces under the umbrella is told with the factor the step recorded, and
+    with the fire support it left the struck side."""
     from powderkeg.engine.replay import replay, replay_world
     from powderkeg.report.story import story_events
 
     sector = tiny_document()["sectors"][0]
     sector["forces"] = {"blue": 1000, "red": 100_000}
-    s = tiny_scenario(fires=_drones(), deep_strikes=[], sectors=[sector],
+    fires = _drones()
+    fires[0]["hits_to_halve_fire_support"] = 2.0
+    s = tiny_scenario(fires=fires, deep_strikes=[], sectors=[sector],
                       air_defences=[_umbrella(0.4)])
     events = story_events(build_model(s), replay_world(build_model(s), 3, 2),
                           replay(s, 3, 2, 10))
     on_forces = [e for e in events if e["event_type"] == "fires_on_forces"]
     assert on_forces and all("air-defence rule: its chance to hit x0.40" in e["notes"]
                              for e in on_forces)
+    once = [e for e in on_forces if "hit once" in e["notes"]]
+    assert once and all("Red's combat effectiveness there x0.67 today" in e["notes"]
+                        for e in once)
+
+
+def test_counter_battery_hits_divide_the_struck_sides_effectiveness():
+    """Every day the drones fly 4 missions and all hit (hit chance 1, cap 4), none killing:
+    with two hits halving fire support, red's effectiveness is 1 / (1 + 4/2) = 1/3 of the
+    open sky's on day one, so blue's losses that day are a third (square law, no noise)."""
+    def war(halve):
+        fires = _drones(missions=1000.0)
+        fires[0].update(hit_probability=1.0, kills_per_hit=0.0, max_missions_per_day=4,
+                        air_delivered=False)
+        if halve is not None:
+            fires[0]["hits_to_halve_fire_support"] = halve
+        sector = tiny_document()["sectors"][0]
+        sector.update(forces={"blue": 1000, "red": 1000}, posture={"red": "attack"})
+        s = tiny_scenario(fires=fires, deep_strikes=[], sectors=[sector])
+        return simulate(s, 5, 1, seed=0, every=1)
+
+    plain, silenced = war(None), war(2.0)
+    blue = lambda ds: ds.losses.sel(side="blue").values  # noqa: E731
+    np.testing.assert_allclose(blue(silenced), blue(plain) / 3.0, rtol=1e-6)  # float32

@@ -11,12 +11,14 @@ capacity. A doctrine may favour the links nearest to named sectors. A mission hi
 system's probability and escapes interception with the complement of the interception
 probability. A mission against forces picks a sector (among its ``force_sectors``) in
 proportion to the enemy personnel there and, if it hits, puts ``kills_per_hit`` of them out
-of action. An air-delivered system's chance to hit is multiplied by the ``factor`` of every
-enemy air defence covering its target (a missile umbrella over a sector's forces and the
-links near its front). Deep strikes (sabotage, drones) reach named high-value links beyond
-rocket range, at a low daily rate. A hit removes a fraction of the link's open capacity and adds
-repair work, drawn from the link's repair-time distribution; the work progresses only on days
-the link is not struck, restoring capacity a step each day.
+of action and, where the system has ``hits_to_halve_fire_support``, lowers the struck side's
+combat effectiveness there for the day (counter-battery). An air-delivered system's chance
+to hit is multiplied by the ``factor`` of every enemy air defence covering its target (a
+missile umbrella over a sector's forces and the links near its front). Deep strikes
+(sabotage, drones) reach named high-value links beyond rocket range, at a low daily rate. A
+hit removes a fraction of the link's open capacity and adds repair work, drawn from the
+link's repair-time distribution; the work progresses only on days the link is not struck,
+restoring capacity a step each day.
 
 This is a bookkeeping of interdiction in the spirit of the RAND interdiction studies rather
 than a published model; its parameters are all in the scenario.
@@ -39,7 +41,7 @@ from powderkeg.model.random import Streams
 
 __all__ = ["Repair", "REPAIR_STEPS", "poisson_capped", "front_distance", "links_in_reach",
            "target_weights", "cover_multiplier", "air_cover_links", "air_cover",
-           "fire_hits", "force_hits", "deep_strike_hits", "apply_hits",
+           "fire_hits", "force_hits", "fire_support", "deep_strike_hits", "apply_hits",
            "repair_times", "apply_repairs"]
 
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
@@ -215,6 +217,24 @@ def force_hits(model, world, streams: Streams, runs, day, forces, cover=None) ->
             strike = (cum[:, -1] > 0) & (n > k) & (u_h[:, k] < p)
             np.add.at(hits[f], (rows[strike], target[strike]), 1)
     return hits
+
+
+def fire_support(model: Model, world, hits: np.ndarray):
+    """Multiplier of each side's combat effectiveness in each sector today from the hits on
+    its forces, ``(R, S, 2)``, or ``None`` when no fire system silences fire support.
+
+    ``m = 1 / (1 + sum_f h_f / H_f)`` for the side struck by system ``f``, with ``h_f`` its
+    hits on that sector's forces today (``hits`` ``(R, F, S)``) and ``H_f`` its
+    ``hits_to_halve_fire_support``: ``H_f`` hits halve the side's effectiveness for the day
+    (its guns and their crews silenced) and no number of hits takes it to zero. Example: 2
+    hits of a system with ``H = 2`` give 0.5, 6 hits give 0.25.
+    """
+    if np.isinf(world.fire_halving).all():
+        return None
+    load = np.zeros((hits.shape[0], hits.shape[2], 2))
+    for f in range(hits.shape[1]):
+        load[..., 1 - model.fire_side[f]] += hits[:, f] / world.fire_halving[:, f, None]
+    return 1.0 / (1.0 + load)
 
 
 def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) -> np.ndarray:

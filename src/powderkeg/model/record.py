@@ -74,4 +74,7 @@ class DayRecord:
     # today's air-defence multipliers of each fire system's chance to hit, (links (R, F, E),
     # forces (R, F, S)); None in a scenario without air defences or air-delivered fires
     air_cover: tuple[np.ndarray, np.ndarray] | None = None
+    # (R, S, 2) multiplier of each side's combat effectiveness today from counter-battery hits
+    # on its forces; None on a day no fire system silenced any
+    fire_support: np.ndarray | None = None
     politics: PeriodRecord | None = None  # on decision days of a scenario with politics

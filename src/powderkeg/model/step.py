@@ -20,6 +20,7 @@ from powderkeg.model.fires import (
     apply_repairs,
     deep_strike_hits,
     fire_hits,
+    fire_support,
     force_hits,
     repair_times,
 )
@@ -210,21 +211,22 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
 
 
 def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
-    """Personnel put out of action by fires on forces today; hits ``(R, F, S)`` and today's
-    air-defence cover (:func:`~powderkeg.model.fires.air_cover`)."""
+    """Personnel put out of action by fires on forces today; hits ``(R, F, S)``, today's
+    air-defence cover (:func:`~powderkeg.model.fires.air_cover`) and the fire support left
+    (:func:`~powderkeg.model.fires.fire_support`, ``None`` if untouched)."""
     cover = air_cover(model, world, state.front)
     hits = force_hits(model, world, streams, runs, day, state.forces,
                       None if cover is None else cover[1]).transpose(1, 0, 2)
     hits[ceasefire] = 0
     if not hits.any():
-        return state, hits, cover
+        return state, hits, cover, None
     kills = np.zeros_like(state.forces)
     for f in range(hits.shape[1]):
         enemy = 1 - model.fire_side[f]
         kills[..., enemy] += hits[:, f] * world.fire_kills[:, f, None]
     kills = np.minimum(kills, state.forces)
     return (replace(state, forces=state.forces - kills, losses=state.losses + kills), hits,
-            cover)
+            cover, fire_support(model, world, hits))
 
 
 def _combat(model, world, state, streams, runs, day, posture, ratio_today, opponent_mult):
@@ -273,11 +275,13 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     ratio_today = supply_ratio(world, state)
     stock = stock_update(state.stock, delivered_over_need(state), world.stock_max)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
-    state, on_forces, cover = _fires_on_forces(model, world, state, streams, runs, day,
-                                               ceasefire)
+    state, on_forces, cover, support = _fires_on_forces(model, world, state, streams, runs,
+                                                        day, ceasefire)
     front, forces, lost, untenable, ordered, ratios = _combat(
-        model, world, state, streams, runs, day, posture, ratio_today, opponent_mult)
+        model, world, state, streams, runs, day, posture, ratio_today,
+        opponent_mult if support is None else opponent_mult * support)
     record = DayRecord(strikes=strikes, force_hits=on_forces, air_cover=cover,
+                       fire_support=support,
                        attack_ratios=np.stack(ratios, axis=-1),
                        supply_ratio=sector_supply_ratio(model, ratio_today),
                        untenable_days=untenable, withdrawal_ordered=ordered)

@@ -66,6 +66,7 @@ class World:
     fire_missions: np.ndarray  # (R, F) strikes on links expected per day
     fire_force_missions: np.ndarray  # (R, F) strikes on forces expected per day
     fire_kills: np.ndarray  # (R, F) personnel put out of action per hit on forces
+    fire_halving: np.ndarray  # (R, F) hits on forces that halve fire support, inf if none
     fire_reach: np.ndarray  # (R, F) km from the front
     fire_success: np.ndarray  # (R, F) hit and not intercepted
     fire_redundancy: np.ndarray  # (R, F) weight of links whose loss would not cut the flow
@@ -192,6 +193,7 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
                                             default_of(S.Fires, "attrition_share")),
         fire_kills=stack([p + ".kills_per_hit" for p in fires],
                          default_of(S.Fires, "kills_per_hit")),
+        fire_halving=stack([p + ".hits_to_halve_fire_support" for p in fires], np.inf),
         fire_reach=stack([p + ".range_km" for p in fires])
         - stack([p + ".standoff_km" for p in fires], default_of(S.Fires, "standoff_km")),
         fire_success=stack([p + ".hit_probability" for p in fires])

@@ -220,13 +220,16 @@ def _force_events(ctx, prev, cur) -> list[dict]:
         side, name, n = int(m.fire_side[f]), s.fires[f].id, int(rec.force_hits[0, f, sec])
         lat, lon = point_at_km(m.sector_axes[sec], prev.front[0, sec])
         cover = None if rec.air_cover is None else rec.air_cover[1][0, f, sec]
+        support = ("" if rec.fire_support is None or rec.fire_support[0, sec, 1 - side] >= 1
+                   else f"; counter-battery rule: {_side(m, 1 - side)}'s combat effectiveness "
+                   f"there x{rec.fire_support[0, sec, 1 - side]:.2f} today")
         out.append(ctx.event(
             cur.day, _side(m, side), _side(m, 1 - side), "fires_on_forces",
             ctx.sector_name(sec), lat, lon,
             f"fires ({name}) hit {_side(m, 1 - side)}'s forces in {ctx.sector_name(sec)}",
             f"fires rule: missions of {name} against the enemy's forces hit "
             f"{_times(n)}{_under_cover(ctx, side, cover)}; {w.fire_kills[0, f]:.0f} out of "
-            "action a hit"))
+            f"action a hit{support}"))
     return out
 
 
@@ -652,8 +655,10 @@ def _parameters(model, world, state0) -> list[str]:
                      + (f", {int(np.ceil(work))} days of repair work to full capacity"
                         if work > 0 else ""))
     for f, fire in enumerate(s.fires):
+        halve = (f", {w.fire_halving[0, f]:.1f} hits halve the enemy's fire support there "
+                 "for the day" if np.isfinite(w.fire_halving[0, f]) else "")
         on_forces = (f", {w.fire_force_missions[0, f]:.2f} on forces "
-                     f"({w.fire_kills[0, f]:.0f} out of action a hit)"
+                     f"({w.fire_kills[0, f]:.0f} out of action a hit{halve})"
                      if w.fire_force_missions[0, f] > 0 else "")
         lines.append(f"fires {fire.id} ({_side(model, model.fire_side[f])}): "
                      f"{w.fire_missions[0, f]:.2f} strikes on links a day{on_forces}, at most "

@@ -190,6 +190,10 @@ class Fires(Strict):
     force_sectors: list[Id] = Field(
         [], description="Sectors whose enemy forces its missions against forces may strike "
         "(default: every sector).")
+    hits_to_halve_fire_support: Positive | None = Field(
+        None, description="Counter-battery: hits on a sector's enemy forces in a day that "
+        "halve that side's combat effectiveness there that day (its guns and fire support "
+        "silenced); none: hits only put personnel out of action.")
     max_missions_per_day: int = Field(
         8, ge=1, le=1000, description="Most missions of each kind flown in a day (the daily "
         "Poisson draw is capped here).")
