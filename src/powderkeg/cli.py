@@ -467,6 +467,9 @@ def show(
     for f in s.fires:
         out.print(f"Fires {f.id} ({f.side}): {f.launchers.describe()} launchers, range "
                   f"{f.range_km.describe()} km")
+    for a in s.air_defences:
+        out.print(f"Air defence {a.id} ({a.side}) over {', '.join(a.sectors)}: factor "
+                  f"{a.factor.describe()} on air-delivered hits, {a.depth_km.describe()} km deep")
     for g in s.deep_strikes:
         out.print(f"Deep strikes {g.id} ({g.side}) on {', '.join(g.targets)}: "
                   f"{g.rate_per_day.describe()} per day")

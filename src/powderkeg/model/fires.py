@@ -117,6 +117,11 @@ def air_cover_links(model: Model, world, dist, nearest) -> np.ndarray:
     return _covered_by_enemy(model, world, covers)
 
 
+def _air_defended(model: Model) -> bool:
+    """True if some air defence can scale some air-delivered fire system."""
+    return bool(len(model.air_defence_side) and model.fire_air.any())
+
+
 def air_cover(model: Model, world, front: np.ndarray):
     """Today's air-defence multipliers ``(links (R, F, E), forces (R, F, S))``, or ``None``
     for a scenario without air defences or air-delivered fires.
@@ -124,7 +129,7 @@ def air_cover(model: Model, world, front: np.ndarray):
     A defence covers its side's forces in its sectors and the links near their fronts
     (:func:`air_cover_links`).
     """
-    if not (len(model.air_defence_side) and model.fire_air.any()):
+    if not _air_defended(model):
         return None
     dist, nearest = front_distance(model, front)
     on_forces = np.broadcast_to(model.air_defence_sectors,
@@ -161,8 +166,7 @@ def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, 
     hits = np.zeros((len(model.scenario.fires),) + open_cap.shape, dtype=int)
     rows = np.arange(len(runs))
     dist, nearest = front_distance(model, front)
-    cover = (air_cover_links(model, world, dist, nearest)
-             if len(model.air_defence_side) and model.fire_air.any() else None)
+    cover = air_cover_links(model, world, dist, nearest) if _air_defended(model) else None
     for f, fire in enumerate(model.scenario.fires):
         target_side = 1 - model.fire_side[f]
         ok = (dist <= world.fire_reach[:, f, None]) & usable_by_side[target_side]
@@ -195,8 +199,8 @@ def force_hits(model, world, streams: Streams, runs, day, forces, cover=None) ->
     A system flies ``Poisson(launchers * missions * attrition_share)`` missions (capped at its
     ``max_missions_per_day``); each picks one of its ``force_sectors`` in proportion to the
     enemy personnel there (``forces`` ``(R, S, 2)``) and hits with the system's probability,
-    not intercepted, times
-    the air-defence ``cover`` of that sector (``(R, F, S)``, :func:`air_cover`; none: 1).
+    not intercepted, times the air-defence ``cover`` of that sector (``(R, F, S)``,
+    :func:`air_cover`; none: 1).
     """
     fires = model.scenario.fires
     hits = np.zeros((len(fires), len(runs), model.n_sectors), dtype=int)
