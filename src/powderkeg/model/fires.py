@@ -30,9 +30,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from powderkeg.model.build import KM_STEP, Model
+from powderkeg.model.elementary import exp, expm1, ndtr, ndtri, powi
 from powderkeg.model.random import Streams
 
 __all__ = ["Repair", "REPAIR_STEPS", "poisson_capped", "front_distance", "links_in_reach",
@@ -85,7 +85,7 @@ def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def poisson_capped(u: np.ndarray, mean: np.ndarray, cap: int) -> np.ndarray:
     """Inverse Poisson distribution function at ``u``, capped at ``cap``."""
-    term = np.exp(-mean)
+    term = exp(-mean)
     cdf = term.copy()
     n = np.zeros(np.shape(u), dtype=int)
     for k in range(1, cap + 1):
@@ -166,7 +166,7 @@ def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) 
         targets = model.deep_targets[g]
         pick = targets[np.minimum((u[:, 1] * len(targets)).astype(int), len(targets) - 1)]
         usable = usable_by_side[1 - model.deep_side[g]][rows, pick]
-        strike = u[:, 0] < -np.expm1(-world.deep_rate[:, g])
+        strike = u[:, 0] < -expm1(-world.deep_rate[:, g])
         strike &= u[:, 2] < world.deep_success[:, g]
         strike &= usable
         np.add.at(hits[g], (rows[strike], pick[strike]), 1)
@@ -204,7 +204,7 @@ def apply_hits(model, world, streams, runs, day, hits, repair: Repair) -> Repair
     starts again from there, with work the larger of what was left and a new draw.
     """
     hit = hits > 0
-    frac = repair.frac * (1.0 - world.damage) ** hits
+    frac = repair.frac * powi(1.0 - world.damage, hits)
     left = np.where(hit, np.maximum(repair.left, repair_times(model, world, streams, runs, day,
                                                               hit)), repair.left)
     return Repair(frac, left, np.where(hit, left, repair.total),

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from powderkeg.model.elementary import power
+
 __all__ = ["helmbold_rates", "helmbold_day", "square_law"]
 
 
@@ -28,8 +30,8 @@ def helmbold_rates(x, y, a, b, weiss):
     x = np.maximum(x, 0.0)
     y = np.maximum(y, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        loss_x = a * np.where(y > 0, x ** (1 - weiss) * y**weiss, 0.0)
-        loss_y = b * np.where(x > 0, y ** (1 - weiss) * x**weiss, 0.0)
+        loss_x = a * np.where(y > 0, power(x, 1 - weiss) * power(y, weiss), 0.0)
+        loss_y = b * np.where(x > 0, power(y, 1 - weiss) * power(x, weiss), 0.0)
     return loss_x, loss_y
 
 
