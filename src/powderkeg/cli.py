@@ -184,7 +184,7 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
     from powderkeg.engine.job import kept, plan_job, stopped_message
     from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
-    from powderkeg.model.maxflow import warm_up
+    from powderkeg.model.daily_flow import warm_up
     from powderkeg.results import write_results
     from powderkeg.scenario import scenario_to_yaml
 

@@ -26,17 +26,18 @@ Numerical Algorithms*, 2nd ed., SIAM, section 1.14.1 (``expm1`` from ``exp`` and
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
-from numba import njit, types
+from numba import literal_unroll, njit
+from numba.core.errors import NumbaExperimentalFeatureWarning
 
 __all__ = ["exp", "log", "expm1", "power", "powi", "tanh", "expit", "ndtri", "ndtr", "sin",
            "cos", "arcsin", "exp_scalar", "log_scalar", "expm1_scalar", "power_scalar",
            "powi_scalar", "tanh_scalar", "expit_scalar", "ndtri_scalar", "ndtr_scalar",
-           "sin_scalar", "cos_scalar", "arcsin_scalar"]
+           "sin_scalar", "cos_scalar", "arcsin_scalar", "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-_REAL_SIG = types.float64(types.float64)
 
 _LN2_HI = 6.93147180369123816490e-01  # 0x3fe62e42 fee00000: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -47,7 +48,7 @@ _P1, _P2, _P3 = 1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375
 _P4, _P5 = -1.65339022054652515390e-06, 4.13813679705723846039e-08
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def exp_scalar(x: float) -> float:
     """``e^x`` to under one ulp (fdlibm ``e_exp.c``).
 
@@ -87,7 +88,7 @@ _LG6, _LG7 = 1.531383769920937332e-01, 1.479819860511658591e-01
 _SQRT_HALF = 0.7071067811865476
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def log_scalar(x: float) -> float:
     """Natural logarithm to under one ulp (fdlibm ``e_log.c``).
 
@@ -117,7 +118,7 @@ def log_scalar(x: float) -> float:
     return k * _LN2_HI - ((hfsq - (s * (hfsq + r) + k * _LN2_LO)) - f)
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def expm1_scalar(x: float) -> float:
     """``e^x - 1``, accurate near zero: ``(u - 1) x / log u`` with ``u = e^x`` (Higham 2002).
 
@@ -168,7 +169,7 @@ def powi_scalar(x: float, n: int) -> float:
     return 1.0 / out if n < 0 else out
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def tanh_scalar(x: float) -> float:
     """Hyperbolic tangent ``e / (e + 2)`` with ``e = expm1(2|x|)``, signed; ``+-1`` past 22.
 
@@ -182,7 +183,7 @@ def tanh_scalar(x: float) -> float:
     return math.copysign(e / (e + 2.0), x)
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def expit_scalar(x: float) -> float:
     """The logistic function ``1 / (1 + e^-x)``, without overflow for either sign.
 
@@ -200,7 +201,7 @@ def _horner8(c0, c1, c2, c3, c4, c5, c6, c7, r):
     return (((((((c7 * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + c1) * r + c0)
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def ndtri_scalar(p: float) -> float:
     """The standard normal quantile ``Phi^-1(p)``, Wichura's AS 241 (PPND16, about 1e-16).
 
@@ -285,7 +286,7 @@ def _erfc_large(x):
     return z * p / q
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def ndtr_scalar(a: float) -> float:
     """The standard normal distribution function ``Phi(a)`` (Cephes ``ndtr``).
 
@@ -365,7 +366,7 @@ def _sin_quadrant(x, shift):
     return value if q < 2 else -value
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def sin_scalar(x: float) -> float:
     """Sine for ``|x| <= 2^19 pi/2`` (NaN beyond): reduced by ``pi/2``, fdlibm's kernels.
 
@@ -375,7 +376,7 @@ def sin_scalar(x: float) -> float:
     return _sin_quadrant(x, 0)
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def cos_scalar(x: float) -> float:
     """Cosine for ``|x| <= 2^19 pi/2`` (NaN beyond): ``cos x = sin(x + pi/2)``, one quadrant on.
 
@@ -399,7 +400,7 @@ def _asin_ratio(t):
     return p / q
 
 
-@njit(_REAL_SIG, **_JIT)
+@njit(**_JIT)
 def arcsin_scalar(x: float) -> float:
     """Inverse sine: ``x + x^3 R(x^2)`` below 1/2, else ``pi/2 - 2 asin(sqrt((1 - |x|)/2))``.
 
@@ -418,15 +419,23 @@ def arcsin_scalar(x: float) -> float:
     return math.copysign(_PIO2_HI - (2.0 * (s + s * _asin_ratio(z)) - _PIO2_LO), x)
 
 
-_REAL = types.FunctionType(_REAL_SIG)
+_UNARY = ("exp", "log", "expm1", "tanh", "expit", "ndtri", "ndtr", "sin", "cos", "arcsin")
+_UNARY_SCALARS = (exp_scalar, log_scalar, expm1_scalar, tanh_scalar, expit_scalar, ndtri_scalar,
+                  ndtr_scalar, sin_scalar, cos_scalar, arcsin_scalar)
+warnings.filterwarnings("ignore", "First-class function type feature is experimental",
+                        NumbaExperimentalFeatureWarning)  # the unrolled tuple below; it works
 
 
-@njit(types.float64[::1](_REAL, types.float64[::1]), **_JIT)
-def _map_unary(scalar, x):
-    """``scalar`` at each element of the 1-d ``x``."""
+@njit(**_JIT)
+def _map_unary(code, x):
+    """The scalar function numbered ``code`` in ``_UNARY`` at each element of the 1-d ``x``."""
     out = np.empty_like(x)
-    for i in range(x.size):
-        out[i] = scalar(x[i])
+    k = 0
+    for scalar in literal_unroll(_UNARY_SCALARS):
+        if k == code:
+            for i in range(x.size):
+                out[i] = scalar(x[i])
+        k += 1
     return out
 
 
@@ -444,21 +453,19 @@ def _flat(a):
 
 
 def _unary(name):
-    scalar = globals()[f"{name}_scalar"]
+    code = _UNARY.index(name)
 
     def ufunc(x):
         a = np.asarray(x, dtype=np.float64)
-        return _map_unary(scalar, _flat(a)).reshape(a.shape)[()]
+        return _map_unary(code, _flat(a)).reshape(a.shape)[()]
 
     ufunc.__name__ = ufunc.__qualname__ = name
     ufunc.__doc__ = (f"``{name}`` of each element of an array (any shape; a scalar gives a "
                      f"NumPy scalar), by :func:`{name}_scalar`.")
-    ufunc.scalar = scalar
     return ufunc
 
 
-exp, log, expm1, tanh, expit, ndtri, ndtr, sin, cos, arcsin = map(_unary, (
-    "exp", "log", "expm1", "tanh", "expit", "ndtri", "ndtr", "sin", "cos", "arcsin"))
+exp, log, expm1, tanh, expit, ndtri, ndtr, sin, cos, arcsin = map(_unary, _UNARY)
 
 
 def power(x, y):
@@ -473,3 +480,10 @@ def powi(x, n):
     if not np.array_equal(b, np.round(b)):
         raise ValueError("powi needs whole exponents")
     return _map_power(_flat(a), _flat(b), True).reshape(a.shape)[()]
+
+
+def warm_up() -> None:
+    """Compile the array functions, or load them from Numba's cache (see ``daily_flow``)."""
+    exp(0.0)
+    power(1.0, 1.0)
+    powi(1.0, 1)
