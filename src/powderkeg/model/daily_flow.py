@@ -13,11 +13,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from powderkeg.model import elementary
-from powderkeg.model.maxflow import build_residual, cut_pairs, solve_run
+from powderkeg.model.maxflow import solve_run
 
 __all__ = ["pair_sums", "flow_is_kept", "arc_flows", "daily_flows", "resolve_needed",
-           "warm_up", "RESOLVE_TOL"]
+           "RESOLVE_TOL"]
 
 RESOLVE_TOL = 1e-6  # tons: a flow within this of a capacity counts as meeting it
 
@@ -126,23 +125,3 @@ def resolve_needed(arc_pair, sink_arcs, n_pairs, old_cap, new_cap, old_flow):
                                   sink_arcs)
     return out
 
-
-def warm_up() -> None:
-    """Compile the model's kernels, or load them from Numba's cache: the supply kernels on a
-    two-node graph and the elementary functions (:func:`powderkeg.model.elementary.warm_up`).
-
-    The first call after an install compiles (some seconds of CPU) and writes the cache;
-    later processes load it. Calling it before starting worker processes lets them load the
-    cache instead of each compiling its own.
-    """
-    r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
-    one, arcs = np.ones((1, 1), np.int64), np.array([0])
-    for shared in (False, True):
-        flow, _ = daily_flows(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge,
-                              r.demand_node, r.tier, r.source, r.sink, arcs, arcs, 1, one, one,
-                              np.ones((1, 1)), True, np.zeros(1, np.bool_), np.ones((1, 1)),
-                              shared)
-    resolve_needed(arcs, arcs, 1, one, one, flow)
-    cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, arcs, np.array([1]), 0, 1,
-              np.ones((1, 1)), flow)
-    elementary.warm_up()

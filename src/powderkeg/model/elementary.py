@@ -483,7 +483,7 @@ def powi(x, n):
 
 
 def warm_up() -> None:
-    """Compile the array functions, or load them from Numba's cache (see ``daily_flow``)."""
+    """Compile the array functions, or load them from Numba's cache (see ``compiled``)."""
     exp(0.0)
     power(1.0, 1.0)
     powi(1.0, 1)
