@@ -185,12 +185,16 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
     on the normal scale.
     """
     out = np.zeros(damaged.shape)
-    common = np.sqrt(world.repair_share)
-    for e in np.flatnonzero(damaged.any(axis=0)):
-        z = ndtri(streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0])
-        u = ndtr(common * world.repair_z[:, e] + np.sqrt(1 - world.repair_share) * z)
+    links = np.flatnonzero(damaged.any(axis=0))
+    if not len(links):
+        return out
+    own = np.stack([streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0]
+                    for e in links], axis=1)
+    share = world.repair_share[:, None]
+    u = ndtr(np.sqrt(share) * world.repair_z[:, links] + np.sqrt(1 - share) * ndtri(own))
+    for k, e in enumerate(links):
         rows = damaged[:, e]
-        out[rows, e] = model.link_repair[e].ppf(u[rows])
+        out[rows, e] = model.link_repair[e].ppf(u[rows, k])
     return out
 
 
