@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from powderkeg.model.elementary import power_scalar
+from powderkeg.model.elementary import exp_scalar, log_scalar
 
 __all__ = ["helmbold_rates", "helmbold_day", "square_law"]
 
@@ -30,16 +30,19 @@ __all__ = ["helmbold_rates", "helmbold_day", "square_law"]
 def helmbold_rates(x, y, a, b, weiss):
     """Loss rates ``(a x^(1-W) y^W, b y^(1-W) x^W)`` per day; zero where a side is gone.
 
-    Scalars; negative strengths count as zero.
+    Scalars; negative strengths count as zero. With both sides present, two logarithms and
+    two exponentials: ``x^(1-W) y^W = exp(log x + W (log y - log x))``, and symmetrically.
 
     >>> [round(r, 12) for r in helmbold_rates(100.0, 25.0, 0.01, 0.02, 0.5)]
     [0.5, 1.0]
     """
     x = max(x, 0.0)
     y = max(y, 0.0)
-    loss_x = a * (power_scalar(x, 1 - weiss) * power_scalar(y, weiss) if y > 0 else 0.0)
-    loss_y = b * (power_scalar(y, 1 - weiss) * power_scalar(x, weiss) if x > 0 else 0.0)
-    return loss_x, loss_y
+    if x == 0.0 or y == 0.0:  # a side without forces loses nothing; 0^0 = 1 under W = 1
+        square = weiss == 1.0
+        return (a * y if square and x == 0.0 else 0.0), (b * x if square and y == 0.0 else 0.0)
+    lx, ly = log_scalar(x), log_scalar(y)
+    return a * exp_scalar(lx + weiss * (ly - lx)), b * exp_scalar(ly + weiss * (lx - ly))
 
 
 @njit(cache=True, nogil=True)
