@@ -216,25 +216,26 @@ def _resolve_rule(runs: int, days: int, seed: int, always: bool) -> dict:
     import powderkeg.model.step as step_module
     from powderkeg.analysis.outcomes import outcome_summary
     from powderkeg.engine.simulate import simulate
+    from powderkeg.model.logistics import needs_resolve as rule
     from powderkeg.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)
-    rule, solve = step_module.needs_resolve, step_module.solve_max_flow
+    day_flow = step_module.day_flow
     resolved, solve_time = [], [0.0]
 
-    def counted_rule(g, old_cap, new_cap, old_flow):
-        redo = np.ones(new_cap.shape[0], dtype=bool) if always else rule(g, old_cap, new_cap,
-                                                                          old_flow)
-        resolved.append((int(redo.sum()), len(redo)))
-        return redo
-
-    def timed_solve(g, cap):
+    def counted_day_flow(g, cap, old_cap=None, old_flow=None, known=None, known_flow=None):
+        keep = old_flow is not None and not always
         t = time.perf_counter()
-        out = solve(g, cap)
+        flow, solved = day_flow(g, cap, old_cap if keep else None, old_flow if keep else None,
+                                known, known_flow)
         solve_time[0] += time.perf_counter() - t
-        return out
+        if old_flow is not None:  # runs the rule sends to the solver, the known ones included
+            redo = np.ones(len(cap), dtype=bool) if always else solved | (
+                rule(g, old_cap, cap, old_flow) & (known if known is not None else False))
+            resolved.append((int(redo.sum()), len(redo)))
+        return flow, solved
 
-    step_module.needs_resolve, step_module.solve_max_flow = counted_rule, timed_solve
+    step_module.day_flow = counted_day_flow
     start = time.perf_counter()
     ds = simulate(scenario, runs, days, seed, workers=1)
     wall = time.perf_counter() - start

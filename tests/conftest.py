@@ -11,7 +11,7 @@ from powderkeg.scenario import load_scenario
 @pytest.fixture(scope="session", autouse=True)
 def compiled_solver():
     """Compile the supply solver (or load Numba's cache) once, before any test's workers."""
-    from powderkeg.model.maxflow import warm_up
+    from powderkeg.model.compiled import warm_up
 
     warm_up()
 

@@ -4,9 +4,12 @@ import networkx as nx
 import numpy as np
 import pytest
 
+from powderkeg.model.daily_flow import pair_sums
 from powderkeg.model.logistics import (
     build_flow_graph,
+    day_flow,
     needs_resolve,
+    per_pair,
     solve_max_flow,
     stock_update,
     supply_effectiveness,
@@ -80,21 +83,43 @@ def test_parallel_links_share_flow_within_their_capacities():
     assert flow[0, g.sink_arcs].sum() == 40
 
 
-@pytest.mark.parametrize("seed", range(5))
-def test_flows_kept_by_the_resolve_rule_are_still_maximal(seed):
-    rng = np.random.default_rng(100 + seed)
+def _next_day(rng, runs, share):
+    """A graph, yesterday's capacities and flow, and today's capacities (``share`` changed)."""
     g, *_ = _random_instance(rng)
-    old = _random_caps(rng, g, 60)
-    flow = solve_max_flow(g, old)
+    old = _random_caps(rng, g, runs)
     new = old.copy()
-    change = rng.random(new.shape) < 0.1
+    change = rng.random(new.shape) < share
     new[change] = rng.integers(0, 1000, change.sum())
     new[:, g.depot_arcs] = old[:, g.depot_arcs]
+    return g, old, solve_max_flow(g, old), new
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_flows_kept_by_the_resolve_rule_are_still_maximal(seed):
+    g, old, flow, new = _next_day(np.random.default_rng(100 + seed), 60, 0.1)
     keep = ~needs_resolve(g, old, new, flow)
     assert keep.any() and (~keep).any()
     for r in np.flatnonzero(keep):
         _check_feasible(g, new[[r]], flow[[r]])
         assert flow[r, g.sink_arcs].sum() == pytest.approx(_networkx_value(g, new[r]))
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_days_flow_keeps_solves_or_takes_the_known_flow_run_by_run(seed):
+    rng = np.random.default_rng(200 + seed)
+    g, old, old_flow, new = _next_day(rng, 80, 0.05)
+    known = rng.random(80) < 0.2
+    known_flow = solve_max_flow(g, new, shared=False)
+    flow, solved = day_flow(g, new, old, old_flow, known, known_flow)
+    redo = needs_resolve(g, old, new, old_flow) & ~known
+    assert np.array_equal(solved, redo) and redo.any() and (~redo & ~known).any()
+    assert np.array_equal(flow[known], known_flow[known])
+    assert np.array_equal(flow[~redo & ~known], old_flow[~redo & ~known])
+    assert np.array_equal(flow[redo], solve_max_flow(g, new[redo]))
+    # the compiled pair sums behind the rule add up arcs as the sparse pair matrix does
+    pair = np.empty(len(g.pair_tail))
+    pair_sums(g.arc_pair, old_flow[0], pair)
+    assert np.array_equal(pair, per_pair(g, old_flow[[0]])[0])
 
 
 def test_stocks_and_effectiveness():

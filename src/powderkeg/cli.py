@@ -184,7 +184,7 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
     from powderkeg.engine.job import kept, plan_job, stopped_message
     from powderkeg.engine.progress import JobProgress
     from powderkeg.engine.simulate import simulate
-    from powderkeg.model.maxflow import warm_up
+    from powderkeg.model.compiled import warm_up
     from powderkeg.results import write_results
     from powderkeg.scenario import scenario_to_yaml
 
@@ -194,8 +194,8 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
         if not quiet:
             _note_stale(planned.target.parent)
         with JobProgress(err.file, quiet) as bar, make_executor(*execution) as ex:
-            bar.phase("loading the compiled supply solver (the first run after an install "
-                      "compiles it)")
+            bar.phase("loading the model's compiled kernels (the first run after an install "
+                      "compiles them)")
             warm_up()
             bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()})",
                       r.runs * r.days)

@@ -21,7 +21,7 @@ from powderkeg.engine.checkpoint import WorkFolder
 from powderkeg.engine.executors import Executor, make_executor
 from powderkeg.engine.worker import Chunk, model_for
 from powderkeg.model.build import Model
-from powderkeg.model.maxflow import warm_up
+from powderkeg.model.compiled import warm_up
 from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.step import init_state, step, supply_ratio
 from powderkeg.model.world import sample_parameters, sample_world

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from powderkeg.model.elementary import exp
+
 __all__ = ["STEPS", "utilities", "choice_probabilities", "choose", "update_resolve",
            "update_credibility"]
 
@@ -56,7 +58,7 @@ def choice_probabilities(u: np.ndarray, precision) -> np.ndarray:
     z = np.asarray(precision, dtype=float).reshape(-1, 1) * np.where(finite, u, 0.0)
     z = np.where(finite, z, -np.inf)
     z = z - np.max(z, axis=1, keepdims=True)
-    e = np.exp(z)
+    e = exp(z)
     return e / e.sum(axis=1, keepdims=True)
 
 

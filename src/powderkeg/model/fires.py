@@ -34,9 +34,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtr, ndtri
 
 from powderkeg.model.build import KM_STEP, Model
+from powderkeg.model.elementary import exp, expm1, ndtr, ndtri, powi
 from powderkeg.model.random import Streams
 
 __all__ = ["Repair", "REPAIR_STEPS", "poisson_capped", "front_distance", "links_in_reach",
@@ -146,7 +146,7 @@ def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
 
 def poisson_capped(u: np.ndarray, mean: np.ndarray, cap: int) -> np.ndarray:
     """Inverse Poisson distribution function at ``u``, capped at ``cap``."""
-    term = np.exp(-mean)
+    term = exp(-mean)
     cdf = term.copy()
     n = np.zeros(np.shape(u), dtype=int)
     for k in range(1, cap + 1):
@@ -250,7 +250,7 @@ def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) 
         targets = model.deep_targets[g]
         pick = targets[np.minimum((u[:, 1] * len(targets)).astype(int), len(targets) - 1)]
         usable = usable_by_side[1 - model.deep_side[g]][rows, pick]
-        strike = u[:, 0] < -np.expm1(-world.deep_rate[:, g])
+        strike = u[:, 0] < -expm1(-world.deep_rate[:, g])
         strike &= u[:, 2] < world.deep_success[:, g]
         strike &= usable
         np.add.at(hits[g], (rows[strike], pick[strike]), 1)
@@ -269,12 +269,16 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
     on the normal scale.
     """
     out = np.zeros(damaged.shape)
-    common = np.sqrt(world.repair_share)
-    for e in np.flatnonzero(damaged.any(axis=0)):
-        z = ndtri(streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0])
-        u = ndtr(common * world.repair_z[:, e] + np.sqrt(1 - world.repair_share) * z)
+    links = np.flatnonzero(damaged.any(axis=0))
+    if not len(links):
+        return out
+    own = np.stack([streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0]
+                    for e in links], axis=1)
+    share = world.repair_share[:, None]
+    u = ndtr(np.sqrt(share) * world.repair_z[:, links] + np.sqrt(1 - share) * ndtri(own))
+    for k, e in enumerate(links):
         rows = damaged[:, e]
-        out[rows, e] = model.link_repair[e].ppf(u[rows])
+        out[rows, e] = model.link_repair[e].ppf(u[rows, k])
     return out
 
 
@@ -288,7 +292,7 @@ def apply_hits(model, world, streams, runs, day, hits, repair: Repair) -> Repair
     starts again from there, with work the larger of what was left and a new draw.
     """
     hit = hits > 0
-    frac = repair.frac * (1.0 - world.damage) ** hits
+    frac = repair.frac * powi(1.0 - world.damage, hits)
     left = np.where(hit, np.maximum(repair.left, repair_times(model, world, streams, runs, day,
                                                               hit)), repair.left)
     return Repair(frac, left, np.where(hit, left, repair.total),

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from powderkeg.model.elementary import arcsin, cos, sin
+
 __all__ = ["haversine_km", "polyline_km", "point_at_km", "project_km", "local_km",
            "distance_to_polyline_km"]
 
@@ -18,8 +20,8 @@ def haversine_km(lat1, lon1, lat2, lon2):
     """Great-circle distance in km between points given in degrees (broadcasts)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
     dphi, dlmb = p2 - p1, np.radians(np.subtract(lon2, lon1))
-    a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+    a = sin(dphi / 2) ** 2 + cos(p1) * cos(p2) * sin(dlmb / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 def polyline_km(points: np.ndarray) -> np.ndarray:
@@ -52,7 +54,7 @@ def local_km(lat, lon, lat0: float, lon0: float) -> np.ndarray:
     ``x = R cos(lat0) (lon - lon0)``, ``y = R (lat - lat0)`` in radians; shape ``(..., 2)``.
     Good to a fraction of a percent within a few hundred km, the scale of a front.
     """
-    x = EARTH_RADIUS_KM * np.cos(np.radians(lat0)) * np.radians(np.subtract(lon, lon0))
+    x = EARTH_RADIUS_KM * cos(np.radians(lat0)) * np.radians(np.subtract(lon, lon0))
     y = EARTH_RADIUS_KM * np.radians(np.subtract(lat, lat0))
     return np.stack(np.broadcast_arrays(x, y), axis=-1)
 

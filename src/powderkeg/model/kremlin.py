@@ -22,8 +22,8 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 import numpy as np
-from scipy.special import expit
 
+from powderkeg.model.elementary import expit, tanh
 from powderkeg.model.escalation import (
     choice_probabilities,
     choose,
@@ -409,7 +409,7 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed, choic
     features = {
         "H": pressure,
         "T": threat,
-        "B": np.tanh(trend_km / pw.trend_scale),
+        "B": tanh(trend_km / pw.trend_scale),
         "R": ps.resolve_a / (ps.resolve_a + ps.resolve_b),
         "C": np.max(np.where(ps.crossed, ps.credibility, 0.0), axis=1, initial=0.0),
         "O": (ps.offramp_left > 0).astype(float),

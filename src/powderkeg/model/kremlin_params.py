@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from scipy.special import expit
 
+from powderkeg.model.elementary import expit
 from powderkeg.scenario.base import default_of
 from powderkeg.scenario.decisions import compiled_decisions
 from powderkeg.scenario.politics_schema import (

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from powderkeg.model.maxflow import Residual, build_residual, cut_pairs, solve_runs
+from powderkeg.model.daily_flow import daily_flows, resolve_needed
+from powderkeg.model.maxflow import Residual, build_residual, cut_pairs
 
-__all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "needs_resolve", "per_link",
-           "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need",
+__all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "day_flow", "needs_resolve",
+           "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need",
            "posture_need_factor", "sink_tons",
            "truck_road_capacity", "vital_links"]
 
@@ -144,18 +145,30 @@ def solve_max_flow(g: FlowGraph, arc_cap: np.ndarray, shared: bool = True) -> np
     as :func:`scipy.sparse.csgraph.maximum_flow` returns. Arcs sharing a node pair share
     that pair's net flow in proportion to their capacities.
     """
-    runs = arc_cap.shape[0]
-    if runs == 0:
-        return np.zeros_like(arc_cap, dtype=float)
-    cap = np.asarray(arc_cap, dtype=np.int64)
-    pair_cap = per_pair(g, cap.astype(float))
+    return day_flow(g, arc_cap, shared=shared)[0]
+
+
+def day_flow(g: FlowGraph, cap, old_cap=None, old_flow=None, known=None, known_flow=None,
+             shared: bool = True):
+    """Today's arc flows ``(R, A)`` for whole-ton capacities ``cap`` and the runs solved ``(R,)``.
+
+    Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities;
+    with yesterday's ``old_cap`` and ``old_flow``, a run keeps its flow while
+    :func:`needs_resolve` allows; every other run is solved
+    (:func:`powderkeg.model.daily_flow.daily_flows`).
+    """
+    cap = np.ascontiguousarray(cap, dtype=np.int64)
+    runs = cap.shape[0]
+    has_old = old_flow is not None
     r = g.residual
-    pair_flow = solve_runs(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node,
-                           r.tier, r.source, r.sink, np.ascontiguousarray(pair_cap), shared)
-    pair_flow = np.maximum(pair_flow, 0.0)
-    share = np.divide(cap, pair_cap[:, g.arc_pair], out=np.zeros(cap.shape),
-                      where=pair_cap[:, g.arc_pair] > 0)
-    return pair_flow[:, g.arc_pair] * share
+    return daily_flows(
+        r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node, r.tier, r.source,
+        r.sink, g.arc_pair, g.sink_arcs, len(g.pair_tail), cap,
+        np.ascontiguousarray(old_cap, dtype=np.int64) if has_old else cap,
+        np.ascontiguousarray(old_flow, dtype=float) if has_old else np.zeros(cap.shape),
+        has_old, np.zeros(runs, bool) if known is None else np.asarray(known, bool),
+        np.zeros(cap.shape) if known is None else np.ascontiguousarray(known_flow, dtype=float),
+        shared)
 
 
 def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
@@ -166,15 +179,12 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
     (max-flow min-cut theorem). It also still follows the shortage rule when no demand's
     sink capacity changed: the residual graph then has the same arcs or fewer, so no
     residual path appears that would let a demand gain at another's expense. Only the other
-    runs need solving again.
+    runs need solving again (:func:`powderkeg.model.daily_flow.flow_is_kept`).
     """
-    old_pair = per_pair(g, old_cap.astype(float))
-    new_pair = per_pair(g, new_cap.astype(float))
-    flow_pair = per_pair(g, old_flow)
-    broken = new_pair < flow_pair - 1e-6
-    opened = (new_pair > old_pair) & (flow_pair >= old_pair - 1e-6)
-    sinks = (old_cap[:, g.sink_arcs] != new_cap[:, g.sink_arcs]).any(axis=1)
-    return (broken | opened).any(axis=1) | sinks
+    return resolve_needed(g.arc_pair, g.sink_arcs, len(g.pair_tail),
+                          np.ascontiguousarray(old_cap, dtype=np.int64),
+                          np.ascontiguousarray(new_cap, dtype=np.int64),
+                          np.ascontiguousarray(old_flow, dtype=float))
 
 
 NEED_STEP = 0.02  # needs are planned in steps of 2% of the day-0 need

@@ -38,8 +38,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-__all__ = ["Residual", "build_residual", "solve_runs", "shared_flow", "dinic", "cut_pairs",
-           "warm_up", "EPS"]
+__all__ = ["Residual", "build_residual", "solve_run", "shared_flow", "dinic", "cut_pairs", "EPS"]
 
 EPS = 1e-7  # tons: residual capacities at or below this are treated as saturated
 _MAX_NEWTON = 64  # Newton steps per fair level (each removes at least one cut line)
@@ -308,32 +307,25 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
 
 
 @njit(cache=True, nogil=True)
-def solve_runs(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
-               pair_cap, shared):
-    """Net flow on every node pair of every run, ``(R, P)``, from capacities ``(R, P)``.
+def solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
+              pair_cap, shared, base, resid, pair_flow):
+    """Net flow on every node pair of one run into ``pair_flow`` (P,), from ``pair_cap`` (P,).
 
     With ``shared`` the deliveries follow :func:`shared_flow`'s rule, else they are the
-    plain maximum flow's. Each run is solved alone, so its flow does not depend on the batch.
+    plain maximum flow's. ``base`` and ``resid`` (M,) are work space.
     """
-    runs, p = pair_cap.shape
-    m = len(heads)
-    out = np.zeros((runs, p))
-    base = np.zeros(m)
-    resid = np.empty(m)
-    for r in range(runs):
-        base[:] = 0.0
-        for k in range(p):
-            base[pair_edge[k]] = pair_cap[r, k]
-        if shared:
-            shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
-                        resid)
-        else:
-            resid[:] = base
-            dinic(edge_ptr, heads, rev, resid, source, sink)
-        for k in range(p):
-            e = pair_edge[k]
-            out[r, k] = base[e] - resid[e]
-    return out
+    base[:] = 0.0
+    for k in range(len(pair_edge)):
+        base[pair_edge[k]] = pair_cap[k]
+    if shared:
+        shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
+                    resid)
+    else:
+        resid[:] = base
+        dinic(edge_ptr, heads, rev, resid, source, sink)
+    for k in range(len(pair_edge)):
+        e = pair_edge[k]
+        pair_flow[k] = base[e] - resid[e]
 
 
 @njit(cache=True, nogil=True)
@@ -373,19 +365,3 @@ def cut_pairs(edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sin
             if pair_cap[r, k] > 0 and pair_cap[r, k] - pair_flow[r, k] <= 1e-6:
                 out[r, k] = (fwd[u] and not fwd[v]) or (back[v] and not back[u])
     return out
-
-
-def warm_up() -> None:
-    """Compile the solver, or load it from Numba's cache, by solving a two-node graph.
-
-    The first call after an install compiles (some seconds of CPU) and writes the cache;
-    later processes load it. Calling it before starting worker processes lets them load the
-    cache instead of each compiling its own.
-    """
-    r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
-    cap = np.array([[1.0]])
-    for shared in (False, True):
-        flow = solve_runs(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node,
-                          r.tier, r.source, r.sink, cap, shared)
-    cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, np.array([0]), np.array([1]), 0, 1, cap,
-              flow)

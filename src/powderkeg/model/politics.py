@@ -20,7 +20,8 @@ analysis names. All coefficients are scenario parameters.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import expit
+
+from powderkeg.model.elementary import expit
 
 __all__ = ["fragmentation", "shift_influence", "hardliner_pressure", "coup_hazard",
            "draw_index"]

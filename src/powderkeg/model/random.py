@@ -18,7 +18,8 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
+
+from powderkeg.model.elementary import ndtri
 
 __all__ = ["Streams", "splitmix64", "MAX_DAYS", "MAX_DRAWS"]
 

@@ -26,12 +26,11 @@ from powderkeg.model.fires import (
 )
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.logistics import (
+    day_flow,
     demand_need,
-    needs_resolve,
     per_link,
     posture_need_factor,
     sink_tons,
-    solve_max_flow,
     stock_update,
     supply_effectiveness,
     truck_road_capacity,
@@ -112,15 +111,7 @@ def _solved(g, cap, old_cap, old_flow, known=None, known_flow=None):
 
     Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities.
     """
-    redo = (np.ones(len(cap), dtype=bool) if old_flow is None
-            else needs_resolve(g, old_cap, cap, old_flow))
-    flow = np.zeros(cap.shape) if old_flow is None else old_flow.copy()
-    if known is not None:
-        flow[known] = known_flow[known]
-        redo &= ~known
-    if redo.any():
-        flow[redo] = solve_max_flow(g, cap[redo])
-    return flow
+    return day_flow(g, cap, old_cap, old_flow, known, known_flow)[0]
 
 
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from powderkeg.model.elementary import exp
 from powderkeg.model.lanchester import helmbold_day
 
 __all__ = ["posture_on", "effectiveness", "fortification", "attack_ratios", "attrition",
@@ -76,7 +77,7 @@ def attrition(world, posture_attack, forces, eff, noise_z):
     _, _, lost0, lost1 = helmbold_day(forces[..., 0], forces[..., 1], a_on_0, a_on_1,
                                       world.weiss[:, None], r[..., 0], r[..., 1], substeps=1)
     sigma = world.noise[:, None, None]
-    lost = np.stack([lost0, lost1], axis=-1) * np.exp(sigma * noise_z - sigma**2 / 2)
+    lost = np.stack([lost0, lost1], axis=-1) * exp(sigma * noise_z - sigma**2 / 2)
     lost = np.minimum(lost, forces + r)
     return forces + r - lost, lost
 
@@ -107,7 +108,7 @@ def move_front(model, world, posture_attack, front, ratios, noise_z):
     v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None],
                      world.creep_km[:, None],
                      (posture_attack[None, :, 0], posture_attack[None, :, 1]))
-    new = front + v * np.exp(sigma * noise_z - sigma**2 / 2)
+    new = front + v * exp(sigma * noise_z - sigma**2 / 2)
     for i, s in enumerate(model.river_sector):
         r = world.river_km[:, i]
         x, x1 = front[:, s], new[:, s]

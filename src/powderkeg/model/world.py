@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import ndtri
 
 from powderkeg.model.build import END_KM, Model
+from powderkeg.model.elementary import ndtri
 from powderkeg.model.kremlin_params import PoliticsWorld, sample_politics
 from powderkeg.model.posterior import posterior_uniforms
 from powderkeg.model.random import Streams

@@ -23,7 +23,8 @@ from pydantic import (
     model_validator,
 )
 from scipy import stats
-from scipy.special import ndtri
+
+from powderkeg.model.elementary import exp, ndtri
 
 __all__ = ["Param", "Fixed", "bounded", "Probability", "NonNegative", "Positive", "param_kind",
            "reject_bools"]
@@ -134,7 +135,7 @@ class LogNormal(_Number):
         return 0.0, np.inf
 
     def ppf(self, u):
-        return self.median * np.exp(self.sigma * ndtri(u))
+        return self.median * exp(self.sigma * ndtri(u))
 
     def describe(self):
         return f"lognormal(median {self.median:g}, sigma {self.sigma:g})"

@@ -1,0 +1,34 @@
+"""Compiling the model's Numba kernels once, before the work starts.
+
+The first call after an install compiles (some seconds of CPU) and writes Numba's cache;
+later processes load it. Calling :func:`warm_up` before starting worker processes lets them
+load the cache instead of each compiling its own; the ``run`` command shows it as a phase.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from powderkeg.model import elementary
+from powderkeg.model.daily_flow import daily_flows, resolve_needed
+from powderkeg.model.lanchester import helmbold_day
+from powderkeg.model.maxflow import build_residual, cut_pairs
+
+__all__ = ["warm_up"]
+
+
+def warm_up() -> None:
+    """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph,
+    the elementary functions and one day of Helmbold's equations."""
+    r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
+    one, arcs = np.ones((1, 1), np.int64), np.array([0])
+    for shared in (False, True):
+        flow, _ = daily_flows(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge,
+                              r.demand_node, r.tier, r.source, r.sink, arcs, arcs, 1, one, one,
+                              np.ones((1, 1)), True, np.zeros(1, np.bool_), np.ones((1, 1)),
+                              shared)
+    resolve_needed(arcs, arcs, 1, one, one, flow)
+    cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, arcs, np.array([1]), 0, 1,
+              np.ones((1, 1)), flow)
+    elementary.warm_up()
+    helmbold_day(1.0, 1.0, 0.0, 0.0, 1.0)
