@@ -94,7 +94,8 @@ def case_base_document(path: str, name: str | None = None) -> dict:
     """The case file at ``path`` as a mapping ``{file, sources, cases}``, checked for shape
     (what the loader puts in ``politics.case_base``); ``name`` is the file as named."""
     try:
-        text = open(path, encoding="utf-8").read()
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
     except OSError as e:
         raise InputError(f"Cannot read the case file {path}: {e}. Give the path of a case file, "
                          "relative to the scenario file that names it.") from None
