@@ -205,13 +205,16 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
             bar.phase("loading the model's compiled kernels (the first run after an install "
                       "compiles them)")
             warm_up()
-            bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()}), "
-                      f"writing them to {planned.target}", r.runs * r.days)
-            fill = functools.partial(
-                simulate_to_file, scenario=s, runs=r.runs, days=r.days, seed=r.seed,
-                executor=ex, progress=bar, chunk_size=r.chunk, every=r.every,
-                series=series.parse(r.series),
-                work_dir=planned.work.path if planned.checkpoints else None)
+            bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()})",
+                      r.runs * r.days)
+
+            def fill(path: Path) -> None:  # each chunk goes into results.nc as it finishes
+                simulate_to_file(path, s, r.runs, r.days, r.seed, executor=ex, progress=bar,
+                                 chunk_size=r.chunk, every=r.every,
+                                 series=series.parse(r.series),
+                                 work_dir=planned.work.path if planned.checkpoints else None)
+                bar.phase(f"writing results to {planned.target}")
+
             written = stream_results(fill, scenario_text(s), planned.target,
                                      ["powderkeg", *sys.argv[1:]])
             planned.work.remove()
