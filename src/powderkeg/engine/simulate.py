@@ -26,6 +26,7 @@ from powderkeg import __version__
 from powderkeg.engine.checkpoint import WorkFolder
 from powderkeg.engine.executors import Executor, make_executor
 from powderkeg.engine.series import ALL_NAMES, layout, resolve
+from powderkeg.engine.signals import check, deferred
 from powderkeg.engine.store import ResultsFile, attributes, coordinates, variables
 from powderkeg.engine.worker import Chunk, model_for, scenario_text
 from powderkeg.model.build import Model
@@ -233,10 +234,19 @@ def simulate_to_file(path: Path, scenario: Scenario, runs: int, days: int, seed:
                 work_dir)
     model = model_for(scenario)
     layout_ = _layout(scenario, model, job)
-    with ResultsFile(path, layout_["coords"], layout_["data_vars"], layout_["attrs"],
-                     job.chunk) as f:
+    with deferred():  # a signal inside h5py's weakref callbacks would be swallowed
+        f = ResultsFile(path, layout_["coords"], layout_["data_vars"], layout_["attrs"],
+                        job.chunk)
+    try:
+        check()
         for i, part in _stream(scenario, job, executor, workers, progress):
-            f.write(i * job.chunk, _rows(model, part))
+            with deferred():
+                f.write(i * job.chunk, _rows(model, part))
+            check()
+    finally:
+        with deferred():
+            f.close()
+    check()
 
 
 def manifest(scenario: Scenario, ids: np.ndarray, days: int, seed: int, every: int,
