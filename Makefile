@@ -1,5 +1,5 @@
 # powderkeg: `make run` runs the built-in scenario, `make test` runs every test and doctest,
-# `make lint` checks the code with ruff.
+# `make lint` checks the code with ruff, `make bench` prints the speed table (`ARGS=--quick`).
 # Both create the virtual environment and install the package from pyproject.toml.
 PYTHON ?= python3
 VENV   ?= .venv
@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/bench_goals.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -42,7 +42,8 @@ def full_disk(*args, **kwargs):
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
-@pytest.mark.parametrize("writer", ["xarray.Dataset.to_netcdf", "pandas.DataFrame.to_parquet"])
+@pytest.mark.parametrize("writer", ["powderkeg.engine.store.ResultsFile.write",
+                                    "pyarrow.parquet.ParquetWriter.write_table"])
 def test_a_full_disk_while_writing_is_one_paragraph_and_leaves_no_partial_folder(
         tmp_path, monkeypatch, writer):
     monkeypatch.setattr(writer, full_disk)
@@ -54,10 +55,19 @@ def test_a_full_disk_while_writing_is_one_paragraph_and_leaves_no_partial_folder
 
 
 def test_a_full_disk_with_checkpoints_keeps_them_and_says_how_to_finish(tmp_path, monkeypatch):
-    monkeypatch.setattr("xarray.Dataset.to_netcdf", full_disk)
+    from powderkeg.engine.store import ResultsFile
+
+    write, calls = ResultsFile.write, []
+
+    def full_at_the_third_chunk(self, *args):
+        calls.append(1)
+        return full_disk() if len(calls) == 3 else write(self, *args)
+
+    monkeypatch.setattr(ResultsFile, "write", full_at_the_third_chunk)
     out = tmp_path / "r"
     result = invoke("run", "--runs", 30, "--days", 5, "--workers", 1, "--chunk", 10, "--out",
                     out, "--resume")
+    # each chunk is checkpointed before it is written to the results file
     assert_one_paragraph_error(result, "The disk is full", "3 finished chunk(s)",
                                f"powderkeg resume {tmp_path / '.r.work'}")
     assert not out.exists()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import math
 import sys
 import warnings
 from collections import Counter
@@ -17,7 +18,6 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 from rich.markup import escape
@@ -109,6 +109,12 @@ def _horizon(days: int | None, s) -> int:
     return days or s.days or 365
 
 
+SeriesOpt = Annotated[Optional[str], typer.Option(
+    "--series", metavar="all|none|NAME[,NAME...]", help="Daily series to keep in results.nc "
+    "(default: front_km, supply_ratio, link_capacity and, with politics, escalation_rung and "
+    "influence: what the report and the dashboard draw). Names: front_km, forces, "
+    "supply_ratio, stock_days, link_capacity, strikes_to_date, losses_to_date, "
+    "escalation_rung, influence. Event days, losses and parameters are always kept.")]
 QuietOpt = Annotated[bool, typer.Option(
     "--quiet", help="No progress on standard error (errors only); for logs.")]
 PosteriorOpt = Annotated[Optional[Path], typer.Option(
@@ -144,6 +150,7 @@ def run(
         "--record-every", min=1, metavar="DAYS", help="Keep the daily series every DAYS days "
         "(default: often enough for about 600,000 run-days); event days are always exact.")]
     = None,
+    series: SeriesOpt = None,
     resume: Annotated[bool, typer.Option(
         "--resume", help="Finish an interrupted job with the same --out: reuse its finished "
                          "chunks, compute only the missing ones.")] = False,
@@ -173,20 +180,21 @@ def run(
     days = _horizon(days, s)
     target = out_dir or default_out_dir(s.id, seed)
     request = RunRequest(runs, days, seed, str(target), record_every or record_interval(runs, days),
-                         chunk or default_chunk(runs), with_report)
+                         chunk or default_chunk(runs), with_report, series)
     _run_job(s, request, resume, (workers, cluster, scheduler), as_json, quiet)
 
 
 def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: bool) -> None:
     """Plan, simulate, write and print one run job (for `run` and `resume`)."""
     from powderkeg.analysis.outcomes import outcome_summary
+    from powderkeg.engine import series
     from powderkeg.engine.executors import make_executor
     from powderkeg.engine.job import kept, plan_job, stopped_message
     from powderkeg.engine.progress import JobProgress
-    from powderkeg.engine.simulate import simulate
+    from powderkeg.engine.simulate import simulate_to_file
+    from powderkeg.engine.worker import scenario_text
     from powderkeg.model.compiled import warm_up
-    from powderkeg.results import write_results
-    from powderkeg.scenario import scenario_to_yaml
+    from powderkeg.results import RESULTS_FILE, open_results, stream_results
 
     r, planned, written = request, None, None
     try:
@@ -199,12 +207,16 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
             warm_up()
             bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()})",
                       r.runs * r.days)
-            ds = simulate(s, r.runs, r.days, r.seed, executor=ex, progress=bar,
-                          chunk_size=r.chunk, every=r.every,
-                          work_dir=planned.work.path if planned.checkpoints else None)
-            bar.phase(f"writing results to {planned.target}")
-            written = write_results(ds, scenario_to_yaml(s), planned.target,
-                                    ["powderkeg", *sys.argv[1:]])
+
+            def fill(path: Path) -> None:  # each chunk goes into results.nc as it finishes
+                simulate_to_file(path, s, r.runs, r.days, r.seed, executor=ex, progress=bar,
+                                 chunk_size=r.chunk, every=r.every,
+                                 series=series.parse(r.series),
+                                 work_dir=planned.work.path if planned.checkpoints else None)
+                bar.phase(f"writing results to {planned.target}")
+
+            written = stream_results(fill, scenario_text(s), planned.target,
+                                     ["powderkeg", *sys.argv[1:]])
             planned.work.remove()
             report_path = _write_report(written, progress=bar) if r.report else None
     except Stopped as e:
@@ -216,7 +228,8 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
         if planned is None or written is not None:
             raise
         raise InputError(f"{e} {kept(planned)}".strip()) from None
-    summary = outcome_summary(ds)
+    with open_results(written / RESULTS_FILE) as ds:
+        summary = outcome_summary(ds)
     if as_json:
         doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": r.runs, "days": r.days,
                "seed": r.seed, "results_dir": str(written),
@@ -316,7 +329,7 @@ def _outcome_table(s, summary, runs, days) -> Table:
     for oid, v in summary.items():
         lo, hi = v["ci95"]
         med = v["median_day"]
-        day = None if med is None else int(np.floor(med + 0.5))
+        day = None if med is None else math.floor(med + 0.5)
         when = "-" if day is None else f"{day} ({s.date + dt.timedelta(days=day)})"
         table.add_row(oid, f"{v['probability']:.1%}", f"{lo:.1%}-{hi:.1%}", when)
     return table
@@ -568,6 +581,8 @@ def calibrate(
 ) -> None:
     """Weigh the scenario's escalation theories against its historical case base (Bayes
     factor); only cases dated on or before the scenario's date count."""
+    import numpy as np
+
     from powderkeg.model.calibration import calibrate_scenario
     from powderkeg.scenario import load_scenario
     from powderkeg.scenario.cases import load_cases, scenario_case_base
@@ -613,6 +628,8 @@ def calibrate(
 
 
 def _calibration_doc(s, c, by_id) -> dict:
+    import numpy as np
+
     def per_theory(values):
         return dict(zip(c.theory_ids, map(float, values), strict=True))
 
@@ -695,6 +712,7 @@ def story(
     decisions: DecisionsOpt = None,
 ) -> None:
     """Tell one run's story: a dated log of the events of the run, each naming its rule."""
+
     from powderkeg.engine.replay import check_run, find_run, trace
     from powderkeg.report.story import events_csv, story_events, story_markdown, write_story
     from powderkeg.scenario import load_scenario
@@ -778,6 +796,8 @@ def compare_command(
         "policy.")] = None,
 ) -> None:
     """Compare two scenarios or policies on the same runs: B - A for every outcome."""
+    import numpy as np
+
     from powderkeg.analysis.compare import compare, parse_spec
     from powderkeg.engine.executors import make_executor
     from powderkeg.engine.preflight import check_runs
@@ -803,7 +823,7 @@ def compare_command(
         bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
                   2 * runs * days)
         a_ds, b_ds = [simulate(s, runs, days, seed, executor=ex, chunk_size=chunk,
-                               progress=bar) for s in scenarios]
+                               progress=bar, series=()) for s in scenarios]
     rows = compare(a_ds, b_ds)
     if not rows:
         raise InputError(f"'{a}' and '{b}' have no outcome id in common, so there is nothing "
@@ -1101,7 +1121,8 @@ def _backtest_runs(s, runs, days, seed, execution, quiet):
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
         bar.phase(f"simulating {s.id}: {runs:,} runs x {days} days ({ex.describe()})",
                   runs * days)
-        return simulate(s, runs, days, seed, executor=ex, chunk_size=chunk, progress=bar)
+        return simulate(s, runs, days, seed, executor=ex, chunk_size=chunk, progress=bar,
+                        series=())
 
 
 def _print_backtest(doc: dict, target: Path) -> None:

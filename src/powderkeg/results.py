@@ -16,6 +16,7 @@ import json
 import os
 import secrets
 import shutil
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -24,8 +25,9 @@ import xarray as xr
 from powderkeg import __version__
 from powderkeg.errors import InputError
 
-__all__ = ["write_results", "atomic_folder", "load_results", "default_out_dir", "check_out_dir",
-           "RESULTS_FILE", "write_failure", "work_dir_for", "partial_folders", "PARTIAL", "WORK"]
+__all__ = ["write_results", "stream_results", "open_results", "atomic_folder", "load_results",
+           "default_out_dir", "check_out_dir", "RESULTS_FILE", "write_failure", "work_dir_for",
+           "partial_folders", "PARTIAL", "WORK"]
 
 RESULTS_FILE = "results.nc"
 PARTIAL = ".partial-"  # in the name of a results folder being written: .<name>.partial-<pid>-<hex>
@@ -83,15 +85,48 @@ def check_out_dir(out: Path) -> None:
                          "to get a fresh folder under runs/.")
 
 
+_TABLE_ROWS = 20_000  # runs per row group of runs.parquet, read from results.nc in slices
+
+
 def _run_table(ds: xr.Dataset) -> pd.DataFrame:
     table = {"run": ds.run.values}
     if "theory" in ds:
-        table["theory"] = ds.theory.values
+        table["theory"] = ds.theory.values.astype(str)
+    event, params = ds.event_day.values, ds.parameter_value.values
     for i, oid in enumerate(ds.outcome.values):
-        table[f"day.{oid}"] = ds.event_day.values[:, i]
+        table[f"day.{oid}"] = event[:, i]
     for j, name in enumerate(ds.parameter.values):
-        table[f"param.{name}"] = ds.parameter_value.values[:, j]
+        table[f"param.{name}"] = params[:, j]
     return pd.DataFrame(table)
+
+
+def _write_table(results_nc: Path, path: Path) -> None:
+    """``runs.parquet`` from ``results.nc``, :data:`_TABLE_ROWS` runs at a time."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with open_results(results_nc) as ds, contextlib.ExitStack() as stack:
+        writer = None
+        for a in range(0, ds.sizes["run"], _TABLE_ROWS):
+            rows = pa.Table.from_pandas(_run_table(ds.isel(run=slice(a, a + _TABLE_ROWS))),
+                                        preserve_index=False)
+            if writer is None:
+                writer = stack.enter_context(pq.ParquetWriter(path, rows.schema))
+            writer.write_table(rows)
+
+
+def _finish(tmp: Path, scenario_yaml: str, command: list[str]) -> None:
+    """Write ``runs.parquet``, ``scenario.yaml`` and ``run.json`` beside ``results.nc``."""
+    _write_table(tmp / RESULTS_FILE, tmp / "runs.parquet")
+    (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
+    with open_results(tmp / RESULTS_FILE) as ds:
+        attrs = dict(ds.attrs)
+    meta = {"powderkeg_version": __version__, "scenario": attrs["scenario"],
+            "seed": int(attrs["seed"]), "runs": int(attrs["runs"]),
+            "days": int(attrs["days"]), "policy": attrs.get("policy"),
+            "series": str(attrs.get("series", "")), "command": command,
+            "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
+    (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
 
 
 @contextlib.contextmanager
@@ -124,19 +159,31 @@ def atomic_folder(out: Path):
 
 
 def write_results(ds: xr.Dataset, scenario_yaml: str, out: Path, command: list[str]) -> Path:
-    """Write a results folder at ``out`` (which must not exist or be empty)."""
+    """Write a results folder at ``out`` (which must not exist or be empty) from ``ds``."""
+    from powderkeg.engine.store import encoding
+
     with atomic_folder(out) as tmp:
-        encoding = {v: {"zlib": True, "complevel": 4} for v in ds.data_vars}
-        ds.to_netcdf(tmp / RESULTS_FILE, engine="h5netcdf", encoding=encoding)
-        _run_table(ds).to_parquet(tmp / "runs.parquet", index=False)
-        (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
-        meta = {"powderkeg_version": __version__, "scenario": ds.attrs["scenario"],
-                "seed": int(ds.attrs["seed"]), "runs": int(ds.attrs["runs"]),
-                "days": int(ds.attrs["days"]), "policy": ds.attrs.get("policy"),
-                "command": command,
-                "created": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")}
-        (tmp / "run.json").write_text(json.dumps(meta, indent=2) + "\n", "utf-8")
+        ds.to_netcdf(tmp / RESULTS_FILE, engine="h5netcdf", encoding=encoding(ds))
+        _finish(tmp, scenario_yaml, command)
     return Path(out)
+
+
+def stream_results(fill: Callable[[Path], None], scenario_yaml: str, out: Path,
+                   command: list[str]) -> Path:
+    """Write a results folder at ``out`` whose ``results.nc`` is written by ``fill(path)``
+    (:func:`powderkeg.engine.simulate.simulate_to_file`), chunk by chunk."""
+    with atomic_folder(out) as tmp:
+        fill(tmp / RESULTS_FILE)
+        _finish(tmp, scenario_yaml, command)
+    return Path(out)
+
+
+@contextlib.contextmanager
+def open_results(path: Path) -> Iterator[xr.Dataset]:
+    """The dataset of ``results.nc`` at ``path``, read lazily while the block runs."""
+    with xr.open_dataset(path, engine="h5netcdf", decode_times=False,
+                         decode_timedelta=False) as ds:
+        yield ds
 
 
 def load_results(results_dir) -> xr.Dataset:
@@ -146,8 +193,7 @@ def load_results(results_dir) -> xr.Dataset:
         raise InputError(f"{results_dir} is not a powderkeg results folder: {path.name} is "
                          "missing. Give the folder that `powderkeg run` printed.")
     try:
-        with xr.open_dataset(path, engine="h5netcdf", decode_times=False,
-                             decode_timedelta=False) as ds:
+        with open_results(path) as ds:
             return ds.load()
     except (OSError, ValueError) as e:
         raise InputError(f"{path} cannot be read ({str(e).splitlines()[0]}): it is damaged or "

@@ -230,7 +230,7 @@ def _evaluate(scenario, method, paths, x, samples, days, seed, common_chance, wo
                    + np.tile(offsets, len(x) // len(offsets)))
     ds = simulate(scenario, len(x), days, seed, progress=progress, workers=workers,
                   param_uniforms={p: x[:, j] for j, p in enumerate(paths)}, run_ids=run_ids,
-                  **engine)
+                  series=(), **engine)
     return ~np.isnan(ds.event_day.values)
 
 

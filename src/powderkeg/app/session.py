@@ -20,6 +20,7 @@ import xarray as xr
 from powderkeg.app.answer import Shown, reweighting
 from powderkeg.app.levers import Variant, variant_document, variant_scenario
 from powderkeg.engine.executors import InProcess
+from powderkeg.engine.series import DRAWN, require
 from powderkeg.errors import InputError
 from powderkeg.model.build import Model, build_model
 from powderkeg.results import load_results
@@ -63,7 +64,7 @@ class Job:
         try:
             for n in self.steps:
                 ds = simulate(self.scenario, n, self.days, self.seed, chunk_size=n,
-                              run_ids=self.run_ids[:n], executor=InProcess(),
+                              run_ids=self.run_ids[:n], executor=InProcess(), series=None,
                               progress=self._check)
                 self.results.append(ds)
                 self.seconds.append(time.monotonic() - self._start)
@@ -166,6 +167,7 @@ class Session:
         self._play_job: Job | None = None
         if results is not None:
             ds = load_results(results)
+            require(ds, DRAWN, "The dashboard")
             self.days, self.seed = int(ds.attrs["days"]), int(ds.attrs["seed"])
             self._baselines[self.start] = _Loaded([ds])
 

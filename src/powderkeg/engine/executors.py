@@ -120,7 +120,7 @@ class ProcessPool(Executor):
             futures = {self._pool.submit(run_chunk, c): c for c in todo.values()}
             try:
                 for fut in self._completed(futures):
-                    chunk = futures[fut]
+                    chunk = futures.pop(fut)  # a finished future holds its chunk's arrays
                     part = fut.result()
                     del todo[chunk.index]
                     if progress is not None:

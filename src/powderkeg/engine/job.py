@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powderkeg.engine import preflight
+from powderkeg.engine import series as series_mod
 from powderkeg.engine.checkpoint import MANIFEST, WorkFolder
-from powderkeg.engine.worker import model_for
+from powderkeg.engine.worker import model_for, scenario_text
 from powderkeg.errors import InputError
 from powderkeg.results import check_out_dir, work_dir_for
 from powderkeg.scenario.schema import Scenario
@@ -42,6 +43,7 @@ class RunRequest:
     every: int
     chunk: int
     report: bool = False
+    series: str | None = None  # the --series value (None: the default series)
 
 
 @dataclass(frozen=True)
@@ -60,18 +62,19 @@ class Planned:
 def plan_job(scenario: Scenario, request: RunRequest, resume: bool = False) -> Planned:
     """Check ``request`` and claim its work folder; an :class:`InputError` says what is wrong."""
     preflight.check_seed(request.seed)
+    if request.report:
+        series_mod.check_report(series_mod.parse(request.series))
     preflight.check_runs(request.runs)
     target = Path(request.out)
     check_out_dir(target)
     checkpoints = resume or request.runs * request.days >= CHECKPOINT_RUN_DAYS
     need = preflight.estimate(model_for(scenario), len(scenario.outcomes), request.runs,
-                              request.days, request.every, checkpoints)
+                              request.days, request.every, checkpoints,
+                              series_mod.parse(request.series), request.chunk)
     preflight.check_memory(need, request.runs, request.days, request.every)
     preflight.check_output(target, need)
     work = claim_work(work_dir_for(target), str(target), resume)
-    from powderkeg.scenario.load import scenario_to_yaml
-
-    work.write_text(SCENARIO_FILE, scenario_to_yaml(scenario))
+    work.write_text(SCENARIO_FILE, scenario_text(scenario))
     work.write_text(JOB_FILE, json.dumps(dataclasses.asdict(request), indent=1) + "\n")
     return Planned(request, work, checkpoints)
 

@@ -3,14 +3,15 @@
 * :func:`check_seed` and :func:`check_runs`: the seed must be stored in the results'
   attributes (an unsigned 64-bit integer) and run numbers must fit the generator's counter.
 * :func:`estimate`: bytes a job holds in memory and writes to disk, from its shape: per run,
-  the recorded series (``recorded days x (3 sectors + 2 demands + links + 2 sides +
-  factions)`` float32 values, two bytes per link for its strikes and one for the rung), the
-  event days (float32), the sampled parameters (float64), the losses and the theory label.
+  the recorded series it keeps (:mod:`powderkeg.engine.series`: recorded days x their
+  values), the event days (float32), the sampled parameters (float64), the losses and the
+  theory label.
 * :func:`check_output`: the results folder must be creatable and writable, and its disk must
   have room for the results (and the checkpoints) at the estimate.
-* :func:`check_memory`: the driver keeps every chunk and then the assembled dataset, about
-  :data:`MEMORY_FACTOR` times the dataset; refused above the memory available, with the
-  number of runs that would fit and the options that shrink a run.
+* :func:`check_memory`: a job written chunk by chunk (``run``) holds about
+  :data:`IN_FLIGHT` chunks at a time; one assembled in memory keeps every chunk and then the
+  dataset. Either holds about :data:`MEMORY_FACTOR` times that; refused above the memory
+  available, with the options that shrink it.
 """
 
 from __future__ import annotations
@@ -21,14 +22,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from powderkeg.engine.replay import MAX_RUN
+from powderkeg.engine.series import ALL_NAMES, per_run_day_bytes, resolve
 from powderkeg.errors import InputError
 from powderkeg.model.build import Model
 
 __all__ = ["Estimate", "estimate", "check_seed", "check_runs", "check_output", "check_memory",
-           "available_memory", "MAX_SEED", "MEMORY_FACTOR", "DISK_FACTOR"]
+           "available_memory", "MAX_SEED", "MEMORY_FACTOR", "DISK_FACTOR", "IN_FLIGHT"]
 
 MAX_SEED = (1 << 64) - 1  # seeds are stored as unsigned 64-bit integers in results.nc
-MEMORY_FACTOR = 2.5  # driver memory / dataset size: the chunks, their concatenation, writing
+MEMORY_FACTOR = 2.5  # driver memory / what it holds: the chunks, their concatenation, writing
+IN_FLIGHT = 4  # chunks a streamed job's driver holds at once (finished, being written)
 DISK_FACTOR = 0.35  # results.nc + runs.parquet / dataset size, compressed (measured ~0.16)
 _THEORY_BYTES = 72  # a theory label as a fixed-width numpy string
 _GB = 1e9
@@ -43,13 +46,16 @@ class Estimate:
     disk: int
     checkpoints: int
     memory: int
+    held_per_run: float  # driver bytes that grow with each run (the rest is a fixed part)
 
 
 def estimate(model: Model, outcomes: int, runs: int, days: int, every: int,
-             checkpoints: bool = False) -> Estimate:
-    """Bytes that ``runs`` runs of ``days`` days (series every ``every`` days) will take.
+             checkpoints: bool = False, series: tuple[str, ...] | None = ALL_NAMES,
+             chunk: int | None = None) -> Estimate:
+    """Bytes that ``runs`` runs of ``days`` days (``series`` every ``every`` days) will take.
 
-    ``outcomes`` is the number of the scenario's outcomes.
+    ``outcomes`` is the number of the scenario's outcomes. With ``chunk``, the job is
+    streamed to its file in chunks of that many runs, and the driver's memory is bounded.
 
     >>> from powderkeg.scenario import load_scenario
     >>> from powderkeg.model.build import build_model
@@ -57,17 +63,22 @@ def estimate(model: Model, outcomes: int, runs: int, days: int, every: int,
     >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 170 MB
     170
     """
-    from powderkeg.engine.simulate import recorded_days
+    from powderkeg.engine.simulate import _sizes, recorded_days
 
-    s, d, links = model.n_sectors, len(model.demand_ids), model.n_links
-    factions = len(model.politics.faction_ids) if model.politics is not None else 0
-    per_day = 4 * (3 * s + 2 * d + links + 2 + factions) + 2 * links + (1 if factions else 0)
+    s, factions = model.n_sectors, model.politics is not None
+    kept = resolve(series, factions)
     n_params = sum(v.is_random for v in model.world_params)
-    per_run = (per_day * len(recorded_days(days, every)) + 4 * outcomes
-               + 8 * n_params + 4 * 2 * s + 8 + (_THEORY_BYTES if factions else 0))
+    per_run = (per_run_day_bytes(kept, _sizes(model)) * len(recorded_days(days, every))
+               + 4 * outcomes + 8 * n_params + 4 * 2 * s + 8
+               + (_THEORY_BYTES if factions else 0))
     dataset = per_run * runs
+    if chunk:  # chunks in flight, and every run's event days and theory for the summary
+        held = 4 * outcomes + 8 + (_THEORY_BYTES if factions else 0)
+        memory = MEMORY_FACTOR * per_run * min(runs, IN_FLIGHT * chunk) + held * runs
+    else:
+        held, memory = MEMORY_FACTOR * per_run, MEMORY_FACTOR * dataset
     return Estimate(per_run, dataset, int(dataset * DISK_FACTOR),
-                    dataset if checkpoints else 0, int(dataset * MEMORY_FACTOR))
+                    dataset if checkpoints else 0, int(memory), held)
 
 
 def check_seed(seed: int) -> int:
@@ -132,10 +143,11 @@ def check_memory(need: Estimate, runs: int, days: int, every: int,
     available = available_memory() if available is None else available
     if available is None or need.memory <= available:
         return
-    fit = int(available // (need.per_run * MEMORY_FACTOR))
+    fixed = need.memory - need.held_per_run * runs
+    fit = max(0, int((available - fixed) // need.held_per_run))
     raise InputError(f"{runs:,} runs x {days} days need about {need.memory / _GB:,.1f} GB of "
                      f"memory ({need.per_run:,} bytes per run with series every {every} "
-                     f"day(s), kept until the results are written), and about "
-                     f"{available / _GB:,.1f} GB is available. Ask for at most {fit:,} runs "
-                     "(--runs), keep the series less often (--record-every DAYS), or split "
-                     "the job over several seeds (--seed) and combine the results.")
+                     f"day(s)), and about {available / _GB:,.1f} GB is available. Ask for at "
+                     f"most {fit:,} runs (--runs), keep fewer series (--series) or keep them "
+                     "less often (--record-every DAYS), or split the job over several seeds "
+                     "(--seed) and combine the results.")

@@ -214,7 +214,7 @@ def find_run(scenario: Scenario, outcome_id: str, seed: int, days: int, *,
     for first in range(0, max_runs, chunk):
         n = min(chunk, max_runs - first)
         ds = simulate(s, n, days, seed, chunk_size=n, run_offset=first, every=days,
-                      progress=progress)
+                      progress=progress, series=())
         hit = np.flatnonzero(~np.isnan(ds["event_day"].values[:, j]))
         if len(hit):
             return int(ds["run"].values[hit[0]])

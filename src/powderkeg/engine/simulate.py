@@ -1,4 +1,9 @@
-"""Simulating a batch of runs in chunks and assembling one ``xarray.Dataset``.
+"""Simulating a batch of runs in chunks: one ``xarray.Dataset`` in memory, or a file.
+
+:func:`simulate` assembles the chunks into a dataset in memory; :func:`simulate_to_file`
+writes each chunk into the results file as it finishes (:mod:`powderkeg.engine.store`), so
+the driver's memory does not grow with the number of runs. Both keep only the daily series
+asked for (:mod:`powderkeg.engine.series`).
 
 Run ``i`` depends only on ``(seed, i)``: chunks draw from counter-based streams keyed by run
 number (:mod:`powderkeg.model.random`), so the results are the same for any chunk size, any
@@ -10,7 +15,8 @@ a concatenation in run order. With a work folder, every finished chunk is also s
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,17 +25,19 @@ import xarray as xr
 from powderkeg import __version__
 from powderkeg.engine.checkpoint import WorkFolder
 from powderkeg.engine.executors import Executor, make_executor
-from powderkeg.engine.worker import Chunk, model_for
+from powderkeg.engine.series import ALL_NAMES, layout, resolve
+from powderkeg.engine.signals import check, deferred
+from powderkeg.engine.store import ResultsFile, attributes, coordinates, variables
+from powderkeg.engine.worker import Chunk, model_for, scenario_text
 from powderkeg.model.build import Model
 from powderkeg.model.compiled import warm_up
 from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.step import init_state, step, supply_ratio
 from powderkeg.model.world import sample_parameters, sample_world
-from powderkeg.scenario.load import scenario_to_yaml
 from powderkeg.scenario.schema import Scenario
 
-__all__ = ["simulate", "simulate_chunk", "record_interval", "default_chunk", "manifest",
-           "DEFAULT_CHUNK", "MIN_CHUNK"]
+__all__ = ["simulate", "simulate_to_file", "simulate_chunk", "record_interval",
+           "default_chunk", "manifest", "DEFAULT_CHUNK", "MIN_CHUNK"]
 
 DEFAULT_CHUNK = 500  # runs per chunk of a large job
 MIN_CHUNK = 250  # smaller chunks cost throughput (a day's step has a fixed cost per batch)
@@ -53,11 +61,32 @@ def default_chunk(runs: int) -> int:
     return int(min(DEFAULT_CHUNK, max(MIN_CHUNK, -(-runs // _CHUNKS_PER_JOB))))
 
 
+def _sizes(model: Model) -> dict[str, int]:
+    """Length of each dimension of the series (:data:`powderkeg.engine.series.CATALOGUE`)."""
+    factions = model.politics.faction_ids if model.politics is not None else ()
+    return {"sector": model.n_sectors, "side": len(model.sides),
+            "demand": len(model.demand_ids), "link": model.n_links, "faction": len(factions)}
+
+
+_RECORD = {  # series name -> its value on a recorded day, from (world, state, strikes so far)
+    "front_km": lambda world, state, struck: state.front,
+    "forces": lambda world, state, struck: state.forces,
+    "supply_ratio": lambda world, state, struck: supply_ratio(world, state),
+    "stock_days": lambda world, state, struck: state.stock,
+    "link_capacity": lambda world, state, struck: state.link_frac,
+    "strikes_to_date": lambda world, state, struck: struck,
+    "losses_to_date": lambda world, state, struck: state.losses.sum(axis=1),
+    "escalation_rung": lambda world, state, struck: state.politics.rung,
+    "influence": lambda world, state, struck: state.politics.influence,
+}
+
+
 def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
                    progress: Callable[[int], None] | None = None) -> dict:
     """Simulate one chunk of ``scenario`` (compiled as ``model``); its arrays in a dict.
 
-    ``progress`` is called with the chunk's number of runs after every day.
+    Only the series ``job.series`` are recorded. ``progress`` is called with the chunk's
+    number of runs after every day.
     """
     runs = np.asarray(job.runs, dtype=np.int64)
     streams = Streams(job.seed)
@@ -65,33 +94,14 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
     state = init_state(model, world, streams, runs)
     rec_days = recorded_days(job.days, job.every)
     n, t = len(runs), len(rec_days)
-    series = {
-        "front_km": np.empty((n, t, model.n_sectors), np.float32),
-        "forces": np.empty((n, t, model.n_sectors, 2), np.float32),
-        "supply_ratio": np.empty((n, t, len(model.demand_ids)), np.float32),
-        "stock_days": np.empty((n, t, len(model.demand_ids)), np.float32),
-        "link_capacity": np.empty((n, t, model.n_links), np.float32),
-        "strikes_to_date": np.empty((n, t, model.n_links), np.int16),
-        "losses_to_date": np.empty((n, t, 2), np.float32),
-    }
+    series = {name: np.empty((n, t, *shape), dtype)
+              for name, (shape, dtype) in layout(job.series, _sizes(model)).items()}
     struck = np.zeros((n, model.n_links), np.int16)
 
     def record(k):
-        series["front_km"][:, k] = state.front
-        series["forces"][:, k] = state.forces
-        series["supply_ratio"][:, k] = supply_ratio(world, state)
-        series["stock_days"][:, k] = state.stock
-        series["link_capacity"][:, k] = state.link_frac
-        series["strikes_to_date"][:, k] = struck
-        series["losses_to_date"][:, k] = state.losses.sum(axis=1)
-        if state.politics is not None:
-            series["escalation_rung"][:, k] = state.politics.rung
-            series["influence"][:, k] = state.politics.influence
+        for name, values in series.items():
+            values[:, k] = _RECORD[name](world, state, struck)
 
-    if model.politics is not None:
-        k = len(model.politics.faction_ids)
-        series["escalation_rung"] = np.empty((n, t), np.int8)
-        series["influence"] = np.empty((n, t, k), np.float32)
     slot = {int(d): k for k, d in enumerate(rec_days)}
     record(0)
     for day in range(1, job.days + 1):
@@ -102,7 +112,7 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
         if progress is not None:
             progress(n)
     params = sample_parameters(model, streams, runs, job.uniforms)
-    random = [p for p, v in zip(model.world_paths, model.world_params, strict=False) if v.is_random]
+    random = _random_parameters(model)
     theory = world.politics.theory if world.politics is not None else np.full(n, -1)
     return {
         "theory": theory,
@@ -116,17 +126,55 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
     }
 
 
+def _random_parameters(model: Model) -> list[str]:
+    """Paths of the uncertain parameters: the columns of ``parameter_value``."""
+    return [p for p, v in zip(model.world_paths, model.world_params, strict=False) if v.is_random]
+
+
 def recorded_days(days: int, every: int) -> np.ndarray:
     """Days kept in the series: every ``every`` days from day 0, and always the horizon."""
     return np.union1d(np.arange(0, days + 1, every), [days])
 
 
 def _chunks(ids: np.ndarray, days: int, seed: int, every: int, uniforms: dict,
-            chunk: int) -> list[Chunk]:
+            chunk: int, series: tuple[str, ...]) -> list[Chunk]:
     cuts = range(0, len(ids), chunk)
     return [Chunk(k, ids[a:a + chunk], days, seed, every,
-                  {p: v[a:a + chunk] for p, v in uniforms.items()} or None)
+                  {p: v[a:a + chunk] for p, v in uniforms.items()} or None, series)
             for k, a in enumerate(cuts)]
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A planned simulation: its chunks, recording interval, series and checkpoints."""
+
+    ids: np.ndarray
+    days: int
+    seed: int
+    every: int
+    chunk: int
+    series: tuple[str, ...]
+    chunks: list[Chunk]
+    work: WorkFolder | None
+
+
+def _plan(scenario: Scenario, runs: int, days: int, seed: int, chunk_size, run_offset, every,
+          param_uniforms, run_ids, series, work_dir) -> _Job:
+    ids = (np.arange(run_offset, run_offset + runs, dtype=np.int64) if run_ids is None
+           else np.asarray(run_ids, dtype=np.int64))
+    if len(ids) < 1 or days < 1 or days >= MAX_DAYS:
+        raise ValueError(f"runs must be >= 1 and days in 1..{MAX_DAYS - 1}")
+    every = every or record_interval(len(ids), days)
+    chunk_size = chunk_size or default_chunk(len(ids))
+    kept = resolve(series, scenario.politics is not None)
+    given = {k: np.asarray(v, dtype=float) for k, v in (param_uniforms or {}).items()}
+    work = None
+    if work_dir is not None:
+        work = WorkFolder(work_dir).claim()
+        work.pin(manifest(scenario, ids, days, seed, every, chunk_size, given, kept))
+    warm_up()  # compiled (or loaded from the cache) here, so workers load the cache
+    return _Job(ids, days, seed, every, chunk_size, kept,
+                _chunks(ids, days, seed, every, given, chunk_size, kept), work)
 
 
 def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
@@ -135,8 +183,9 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
              run_offset: int = 0, every: int | None = None,
              param_uniforms: dict[str, np.ndarray] | None = None,
              run_ids: np.ndarray | None = None, executor: Executor | None = None,
-             work_dir: Path | None = None) -> xr.Dataset:
-    """Simulate runs ``run_offset .. run_offset + runs - 1`` for ``days`` days.
+             work_dir: Path | None = None,
+             series: tuple[str, ...] | None = ALL_NAMES) -> xr.Dataset:
+    """Simulate runs ``run_offset .. run_offset + runs - 1`` for ``days`` days, in memory.
 
     ``progress`` is called with the number of run-days just completed; if it has a ``skip``
     method, that is called instead for chunks loaded from checkpoints. ``executor`` computes
@@ -148,28 +197,60 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
     allowed: rows with the same number share every random stream; ``runs`` and
     ``run_offset`` are then ignored). ``work_dir`` keeps every finished chunk there and
     reuses the chunks already there (:class:`~powderkeg.engine.checkpoint.WorkFolder`); a
-    work folder of another job is refused.
+    work folder of another job is refused. ``series`` names the daily series to keep
+    (default: every one; ``()`` keeps none, ``None`` the defaults of
+    :data:`powderkeg.engine.series.DEFAULT`). :func:`simulate_to_file` writes the same
+    dataset to a file without holding it in memory.
     """
-    ids = (np.arange(run_offset, run_offset + runs, dtype=np.int64) if run_ids is None
-           else np.asarray(run_ids, dtype=np.int64))
-    runs = len(ids)
-    if runs < 1 or days < 1 or days >= MAX_DAYS:
-        raise ValueError(f"runs must be >= 1 and days in 1..{MAX_DAYS - 1}")
-    every = every or record_interval(runs, days)
-    chunk_size = chunk_size or default_chunk(runs)
-    given = {k: np.asarray(v, dtype=float) for k, v in (param_uniforms or {}).items()}
-    chunks = _chunks(ids, days, seed, every, given, chunk_size)
-    work = None
-    if work_dir is not None:
-        work = WorkFolder(work_dir).claim()
-        work.pin(manifest(scenario, ids, days, seed, every, chunk_size, given))
-    warm_up()  # compiled (or loaded from the cache) here, so workers load the cache
-    parts = _gather(scenario, chunks, executor, workers, progress, work)
-    return _assemble(scenario, model_for(scenario), parts, runs, days, seed, every)
+    job = _plan(scenario, runs, days, seed, chunk_size, run_offset, every, param_uniforms,
+                run_ids, series, work_dir)
+    model = model_for(scenario)
+    parts = dict(_stream(scenario, job, executor, workers, progress))
+    rows = [_rows(model, parts[i]) for i in range(len(job.chunks))]
+    data = {k: np.concatenate([r[k] for r in rows]) for k in rows[0]}
+    layout_ = _layout(scenario, model, job)
+    ds = xr.Dataset({k: (dims, data[k], attrs) for k, (dims, _, attrs)
+                     in layout_["data_vars"].items()},
+                    coords={k: (dim, values) for k, (dim, values)
+                            in layout_["coords"].items()})
+    ds.attrs.update(layout_["attrs"])
+    return ds
+
+
+def simulate_to_file(path: Path, scenario: Scenario, runs: int, days: int, seed: int = 0, *,
+                     chunk_size: int | None = None, workers: int = 1,
+                     progress: Callable[[int], None] | None = None,
+                     every: int | None = None, executor: Executor | None = None,
+                     work_dir: Path | None = None,
+                     series: tuple[str, ...] | None = None) -> None:
+    """Simulate like :func:`simulate` and write the dataset to ``path`` chunk by chunk.
+
+    Each chunk's rows are written as the chunk finishes, so memory does not grow with the
+    number of runs. ``series`` defaults to :data:`powderkeg.engine.series.DEFAULT`. ``path``
+    is incomplete until this returns: write it inside a results folder being written
+    (:func:`powderkeg.results.atomic_folder`).
+    """
+    job = _plan(scenario, runs, days, seed, chunk_size, 0, every, None, None, series,
+                work_dir)
+    model = model_for(scenario)
+    layout_ = _layout(scenario, model, job)
+    with deferred():  # a signal inside h5py's weakref callbacks would be swallowed
+        f = ResultsFile(path, layout_["coords"], layout_["data_vars"], layout_["attrs"],
+                        job.chunk)
+    try:
+        check()
+        for i, part in _stream(scenario, job, executor, workers, progress):
+            with deferred():
+                f.write(i * job.chunk, _rows(model, part))
+            check()
+    finally:
+        with deferred():
+            f.close()
+    check()
 
 
 def manifest(scenario: Scenario, ids: np.ndarray, days: int, seed: int, every: int,
-             chunk: int, uniforms: dict[str, np.ndarray]) -> dict:
+             chunk: int, uniforms: dict[str, np.ndarray], series: tuple[str, ...]) -> dict:
     """What a work folder's chunks are chunks of; resuming needs every field to match."""
     def digest(data: bytes) -> str:
         return hashlib.sha256(data).hexdigest()
@@ -178,101 +259,58 @@ def manifest(scenario: Scenario, ids: np.ndarray, days: int, seed: int, every: i
                       for p, v in sorted(uniforms.items()))
     return {
         "powderkeg_version": __version__, "scenario": scenario.id,
-        "scenario_sha256": digest(scenario_to_yaml(scenario).encode()),
+        "scenario_sha256": digest(scenario_text(scenario).encode()),
         "policy": scenario.politics.policy if scenario.politics is not None else None,
         "seed": int(seed), "runs": len(ids), "first_run": int(ids[0]),
         "run_ids_sha256": digest(np.ascontiguousarray(ids).tobytes()), "days": int(days),
-        "record_every_days": int(every), "chunk": int(chunk),
+        "record_every_days": int(every), "chunk": int(chunk), "series": ",".join(series),
         "param_uniforms_sha256": digest(design) if uniforms else None,
     }
 
 
-def _gather(scenario, chunks, executor, workers, progress, work) -> list[dict]:
-    """The arrays of every chunk in run order: loaded from ``work``, or computed and saved."""
-    parts = {}
+def _stream(scenario, job: _Job, executor, workers, progress) -> Iterator[tuple[int, dict]]:
+    """``(chunk index, arrays)`` of every chunk: loaded from the work folder one at a time,
+    then computed (and saved there) as they finish, in any order."""
+    chunks, work = job.chunks, job.work
+    done = set()
     for i in work.done() if work is not None else ():
         part = work.load(i) if i < len(chunks) else None
         if part is not None and np.array_equal(part["runs"], chunks[i].runs):
-            parts[i] = part
+            done.add(i)
             if progress is not None:
                 getattr(progress, "skip", progress)(len(chunks[i].runs) * chunks[i].days)
-    todo = [c for c in chunks if c.index not in parts]
-    if todo:
-        ex = executor or make_executor(workers if len(todo) > 1 else 1)
-        try:
-            for chunk, part in ex.imap(scenario, todo, progress):
-                if work is not None:
-                    work.save(chunk.index, part)
-                parts[chunk.index] = part
-        except BaseException:
-            ex.abort()
-            raise
-        if executor is None:
-            ex.close()
-    return [parts[i] for i in range(len(chunks))]
+            yield i, part
+    todo = [c for c in chunks if c.index not in done]
+    if not todo:
+        return
+    ex = executor or make_executor(workers if len(todo) > 1 else 1)
+    try:
+        for chunk, part in ex.imap(scenario, todo, progress):
+            if work is not None:
+                work.save(chunk.index, part)
+            yield chunk.index, part
+    except BaseException:
+        ex.abort()
+        raise
+    if executor is None:
+        ex.close()
 
 
-def _assemble(scenario, model, parts, runs, days, seed, every) -> xr.Dataset:
-    cat = lambda key: np.concatenate([p[key] for p in parts], axis=0)  # noqa: E731
-    series = {k: np.concatenate([p["series"][k] for p in parts]) for k in parts[0]["series"]}
-    outcome_ids = [o.id for o in scenario.outcomes]
-    event = cat("event_day").astype(np.float32)
+def _layout(scenario, model, job: _Job) -> dict:
+    """Coordinates, data variables and attributes of the job's dataset (engine/store.py)."""
+    return {"coords": coordinates(scenario, model, job.ids, recorded_days(job.days, job.every),
+                                  _random_parameters(model)),
+            "data_vars": variables(model.politics is not None, job.series),
+            "attrs": attributes(scenario, scenario_text(scenario), len(job.ids), job.days,
+                                job.seed, job.every, job.series)}
+
+
+def _rows(model, part: dict) -> dict[str, np.ndarray]:
+    """A chunk's arrays as the rows of each data variable of the dataset."""
+    event = part["event_day"].astype(np.float32)
     event[event < 0] = np.nan
-    text = scenario_to_yaml(scenario)
-    ds = _dataset(scenario, model, cat, series, event, outcome_ids, parts)
-    ds.attrs.update({
-        "scenario": scenario.id, "title": scenario.title, "date": scenario.date.isoformat(),
-        "seed": seed, "runs": runs, "days": days, "record_every_days": every,
-        "powderkeg_version": __version__,
-        "scenario_sha256": hashlib.sha256(text.encode()).hexdigest(),
-    })
-    if scenario.politics is not None:
-        ds.attrs["policy"] = scenario.politics.policy
-    return ds
-
-
-def _dataset(scenario, model, cat, series, event, outcome_ids, parts):
-    ds = xr.Dataset(
-        {
-            "event_day": (("run", "outcome"), event,
-                          {"long_name": "first day the outcome happened, counted from the "
-                                        "scenario date (NaN: never)"}),
-            "parameter_value": (("run", "parameter"), cat("params"),
-                                {"long_name": "sampled value of each uncertain parameter"}),
-            "front_km": (("run", "day", "sector"), series["front_km"],
-                         {"long_name": "front position along the sector axis", "units": "km"}),
-            "forces": (("run", "day", "sector", "side"), series["forces"],
-                       {"long_name": "personnel in the sector", "units": "persons"}),
-            "losses": (("run", "sector", "side"), cat("losses").astype(np.float32),
-                       {"long_name": "cumulative losses by the horizon", "units": "persons"}),
-            "supply_ratio": (("run", "day", "demand"), series["supply_ratio"],
-                             {"long_name": "delivered / needed supply that day"}),
-            "stock_days": (("run", "day", "demand"), series["stock_days"],
-                           {"long_name": "stocks", "units": "days of supply"}),
-            "link_capacity": (("run", "day", "link"), series["link_capacity"],
-                              {"long_name": "open fraction of intact link capacity"}),
-            "strikes_to_date": (("run", "day", "link"), series["strikes_to_date"],
-                                {"long_name": "hits on the link from day 1 to this day, all "
-                                              "causes"}),
-            "losses_to_date": (("run", "day", "side"), series["losses_to_date"],
-                               {"long_name": "cumulative losses of each side, all sectors",
-                                "units": "persons"}),
-        },
-        coords={
-            "run": cat("runs"), "day": parts[0]["rec_days"],
-            "outcome": outcome_ids, "parameter": parts[0]["param_names"],
-            "sector": list(model.sector_ids), "side": list(model.sides),
-            "demand": list(model.demand_ids), "link": list(model.link_ids),
-            "outcome_description": ("outcome", [o.description for o in scenario.outcomes]),
-        },
-    )
-    pm = model.politics
-    if pm is not None:
-        ds["theory"] = ("run", np.array(pm.theory_ids)[cat("theory")].astype(str),
-                        {"long_name": "escalation theory drawn for the run"})
-        ds["escalation_rung"] = (("run", "day"), series["escalation_rung"],
-                                 {"long_name": "escalation rung (index into rung)"})
-        ds["influence"] = (("run", "day", "faction"), series["influence"],
-                           {"long_name": "faction influence share"})
-        ds = ds.assign_coords(rung=list(pm.rung_ids), faction=list(pm.faction_ids))
-    return ds
+    rows = {"event_day": event, "parameter_value": part["params"],
+            "losses": part["losses"].astype(np.float32)}
+    if model.politics is not None:
+        rows["theory"] = np.array(model.politics.theory_ids)[part["theory"]].astype(str)
+    return rows | part["series"]

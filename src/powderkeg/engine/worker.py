@@ -23,7 +23,7 @@ import numpy as np
 from powderkeg.model.build import Model, build_model
 from powderkeg.scenario.schema import Scenario
 
-__all__ = ["Chunk", "run_chunk", "model_for", "init_pool_worker", "watch_parent",
+__all__ = ["Chunk", "run_chunk", "model_for", "scenario_text", "init_pool_worker", "watch_parent",
            "dask_setup", "PARENT_POLL_S"]
 
 PARENT_POLL_S = 0.5  # how often a worker checks that the process that started it is alive
@@ -34,7 +34,8 @@ class Chunk:
     """One task: chunk ``index`` simulates the runs ``runs`` for ``days`` days.
 
     ``uniforms`` maps parameter paths to one uniform per run of the chunk (designed
-    experiments), or is ``None``. ``every`` is the recording interval of the series.
+    experiments), or is ``None``. ``every`` is the recording interval of the series and
+    ``series`` their names (:mod:`powderkeg.engine.series`).
     """
 
     index: int
@@ -43,24 +44,30 @@ class Chunk:
     seed: int
     every: int
     uniforms: dict[str, np.ndarray] | None = None
+    series: tuple[str, ...] = ()
 
 
 class _ModelMemo:
-    """The last compiled model of this process, keyed by the scenario's resolved YAML."""
+    """The last scenario of this process: its resolved YAML (serialised once per scenario
+    object) and its compiled model (built once per distinct YAML)."""
 
     def __init__(self) -> None:
         self.key: str | None = None
         self.model: Model | None = None
         self.scenario: Scenario | None = None
+        self.text: str | None = None
 
-    def get(self, scenario: Scenario) -> Model:
+    def yaml(self, scenario: Scenario) -> str:
         from powderkeg.scenario.load import scenario_to_yaml
 
         if self.scenario is not scenario:
-            key = scenario_to_yaml(scenario)
-            if key != self.key:
-                self.key, self.model = key, build_model(scenario)
-            self.scenario = scenario
+            self.text, self.scenario = scenario_to_yaml(scenario), scenario
+        return self.text
+
+    def get(self, scenario: Scenario) -> Model:
+        key = self.yaml(scenario)
+        if key != self.key:
+            self.key, self.model = key, build_model(scenario)
         return self.model
 
 
@@ -71,6 +78,11 @@ _POOL_SCENARIO: list[Scenario] = []  # the scenario a pool worker was started wi
 def model_for(scenario: Scenario) -> Model:
     """The compiled model of ``scenario``, compiled at most once per process in a row."""
     return _MEMO.get(scenario)
+
+
+def scenario_text(scenario: Scenario) -> str:
+    """``scenario_to_yaml(scenario)``, serialised once for the same scenario object."""
+    return _MEMO.yaml(scenario)
 
 
 def run_chunk(chunk: Chunk, scenario: Scenario | None = None) -> dict:

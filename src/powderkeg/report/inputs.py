@@ -14,6 +14,7 @@ from pathlib import Path
 import xarray as xr
 
 from powderkeg.analysis.outcomes import outcome_summary
+from powderkeg.engine.series import DRAWN, require
 from powderkeg.errors import InputError
 from powderkeg.model.build import Model, build_model
 from powderkeg.results import load_results
@@ -54,6 +55,7 @@ def load_inputs(results_dir: Path) -> ReportInputs:
     """Load a results folder written by ``powderkeg run``."""
     results_dir = Path(results_dir)
     ds = load_results(results_dir)
+    require(ds, DRAWN, "The report")
     scenario_file = results_dir / "scenario.yaml"
     if not scenario_file.exists():
         raise InputError(f"{results_dir} has no scenario.yaml, which the report needs for the "

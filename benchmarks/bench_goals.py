@@ -1,0 +1,270 @@
+"""The speed table: the recorded baseline beside numbers measured now, and the goals.
+
+``make bench`` runs this. Each measurement runs in a fresh Python process:
+
+* the whole default run: ``powderkeg run --runs 10000 --json`` (365 days, no report), its
+  wall seconds (interpreter start included) and CPU seconds (the driver and its workers);
+* the simulation alone: ``simulate`` on the local pool of 2 workers, keeping no series, in
+  run-days per second (wall) and per CPU-second;
+* the per-run networkx peer (``networkx_peer.py``): one Python object per run,
+  ``networkx.maximum_flow_value`` each day on the capacities the engine's flow was solved
+  for, logistics only; its values must equal the engine's delivered tons (checked here);
+* the ratio of the simulation to the peer, per CPU-second;
+* the peak resident memory of the driver and of the largest worker, for ``powderkeg run``
+  of 10,000 and of 100,000 runs;
+* the state's bytes per run: every array of the engine's ``State`` after a day, and of
+  the sampled world, divided by the runs.
+
+The "recorded" column is ``baseline.json``: the numbers the speed issue recorded on the
+two-core machine, with the commit they describe. Usage::
+
+    python benchmarks/bench_goals.py            # 10,000 and 100,000 runs of 365 days
+    python benchmarks/bench_goals.py --quick    # 2,000 runs; 100,000 runs of 30 days
+
+Results are saved as JSON in benchmarks/results/. Performance is measured here, never
+asserted in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BASELINE = HERE / "baseline.json"
+RESULTS_DIR = HERE / "results"
+SCENARIO = "autumn-2022"
+_TAG = "BENCH-RESULT "
+GOALS = {"simulation_run_days_per_s": 1_000_000, "whole_run_seconds": 6.0,
+         "networkx_ratio": 500.0, "state_bytes_per_run": 2048}
+
+
+def _peak_mb(who: int) -> float:
+    peak = resource.getrusage(who).ru_maxrss
+    return peak / 2**20 if sys.platform == "darwin" else peak / 2**10
+
+
+def _cpu() -> float:
+    t = os.times()
+    return t.user + t.system + t.children_user + t.children_system
+
+
+# ---------------------------------------------------------------------------------------------
+# Measurements, each in a child process
+
+
+def _whole_run(runs: int, days: int) -> dict:
+    """``powderkeg run`` in this process: CPU seconds, driver and worker peak memory."""
+    from powderkeg.cli import main
+
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "results"
+        sys.argv = ["powderkeg", "run", "--runs", str(runs), "--days", str(days), "--json",
+                    "--quiet", "--out", str(out)]
+        cpu = _cpu()
+        try:
+            main()
+        except SystemExit as e:
+            if e.code:
+                raise
+        cpu = _cpu() - cpu
+        size = sum(p.stat().st_size for p in out.iterdir())
+    return {"runs": runs, "days": days, "cpu_seconds": cpu, "folder_mb": size / 2**20,
+            "peak_rss_driver_mb": _peak_mb(resource.RUSAGE_SELF),
+            "peak_rss_worker_mb": _peak_mb(resource.RUSAGE_CHILDREN)}
+
+
+def _simulation(runs: int, days: int) -> dict:
+    """The engine alone on the local pool (2 workers), keeping no series."""
+    from powderkeg.engine.executors import ProcessPool
+    from powderkeg.engine.simulate import simulate
+    from powderkeg.scenario import load_scenario
+
+    scenario = load_scenario(SCENARIO)
+    cpu = _cpu()
+    with ProcessPool(2) as ex:
+        simulate(scenario, 4, 1, executor=ex, chunk_size=2, series=())  # workers started
+        wall = time.perf_counter()
+        simulate(scenario, runs, days, executor=ex, series=())
+        wall = time.perf_counter() - wall
+    cpu = _cpu() - cpu  # the workers' CPU counts once they have ended (start-up included)
+    return {"runs": runs, "days": days, "seconds": wall, "cpu_seconds": cpu,
+            "run_days_per_s": runs * days / wall, "run_days_per_cpu_s": runs * days / cpu}
+
+
+def _peer(runs: int, days: int) -> dict:
+    """The networkx peer on the engine's own capacities, checked against its deliveries."""
+    sys.path.insert(0, str(HERE))
+    from networkx_peer import engine_days, run_peer
+
+    from powderkeg.scenario import load_scenario
+
+    out = run_peer(engine_days(load_scenario(SCENARIO), runs, days))
+    if out["largest_difference_tons"] > 1e-6:
+        raise SystemExit(f"the networkx peer's maximum flow differs from the engine's "
+                         f"deliveries by {out['largest_difference_tons']} t")
+    return out | {"runs": runs, "days": days,
+                  "run_days_per_cpu_s": runs * days / out["cpu_seconds"]}
+
+
+def _nbytes(obj, seen: set) -> int:
+    """Bytes of every NumPy array reachable from ``obj`` (fields, tuples, lists, dicts)."""
+    import dataclasses
+
+    import numpy as np
+
+    if id(obj) in seen or obj is None or isinstance(obj, str | int | float | bool):
+        return 0
+    seen.add(id(obj))
+    if isinstance(obj, np.ndarray):
+        return obj.nbytes
+    if isinstance(obj, tuple | list):
+        return sum(_nbytes(x, seen) for x in obj)
+    if isinstance(obj, dict):
+        return sum(_nbytes(x, seen) for x in obj.values())
+    if dataclasses.is_dataclass(obj):
+        return sum(_nbytes(getattr(obj, f.name), seen) for f in dataclasses.fields(obj))
+    if hasattr(obj, "__dict__"):
+        return sum(_nbytes(x, seen) for x in vars(obj).values())
+    return 0
+
+
+def _state(runs: int) -> dict:
+    """Bytes per run of the engine's state after one day, and of the sampled world."""
+    import numpy as np
+
+    from powderkeg.model.build import build_model
+    from powderkeg.model.random import Streams
+    from powderkeg.model.step import init_state, step
+    from powderkeg.model.world import sample_world
+    from powderkeg.scenario import load_scenario
+
+    model = build_model(load_scenario(SCENARIO))
+    ids, streams = np.arange(runs, dtype=np.int64), Streams(0)
+    world = sample_world(model, streams, ids)
+    state = step(model, world, init_state(model, world, streams, ids), streams, ids)
+    return {"runs": runs, "state_bytes_per_run": _nbytes(state, set()) / runs,
+            "world_bytes_per_run": _nbytes(world, set()) / runs}
+
+
+_CHILDREN = {"whole": _whole_run, "simulation": _simulation, "peer": _peer, "state": _state}
+
+
+def _spawn(kind: str, *args) -> dict:
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--child", kind, *map(str, args)]
+    wall = time.perf_counter()
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - wall
+    if proc.returncode != 0:
+        raise SystemExit(f"benchmark child {kind} {args} failed (exit code {proc.returncode})")
+    line = next(x for x in proc.stdout.splitlines() if x.startswith(_TAG))
+    return json.loads(line[len(_TAG):]) | {"process_seconds": wall,
+                                           "load_average_1min_after": os.getloadavg()[0]}
+
+
+# ---------------------------------------------------------------------------------------------
+# The table
+
+
+def _rows(m: dict) -> list[tuple[str, str, str, str, str]]:
+    """``(what, recorded, now, goal, reached)`` rows from the measurements ``m``."""
+    whole, sim, peer, state = m["whole"], m["simulation"], m["peer"], m["state"]
+    ratio = sim["run_days_per_cpu_s"] / peer["run_days_per_cpu_s"]
+    m["networkx_ratio_per_cpu_s"] = ratio
+    base = json.loads(BASELINE.read_text("utf-8"))["rows"]
+    scale = 10_000 * 365 / (whole["runs"] * whole["days"])
+
+    def reached(ok: bool | None) -> str:
+        return "-" if ok is None else ("reached" if ok else "not reached")
+
+    mem = {r["runs"]: r for r in m["memory"]}
+    wall = whole["process_seconds"]
+    scaled = "" if scale == 1 else f" (x{scale:g} for 10,000 runs: {wall * scale:.0f} s)"
+    rows = [
+        (f"whole run, {whole['runs']:,} x {whole['days']}, --json (wall; CPU)",
+         base["whole_run"], f"{wall:.1f} s; {whole['cpu_seconds']:.1f} CPU-s{scaled}", "< 6 s",
+         reached(wall * scale < GOALS["whole_run_seconds"])),
+        (f"simulation alone, {sim['runs']:,} x {sim['days']}, 2 workers", base["simulation"],
+         f"{sim['run_days_per_s']:,.0f} run-days/s; "
+         f"{sim['run_days_per_cpu_s']:,.0f} per CPU-s", ">= 1M run-days/s",
+         reached(sim["run_days_per_s"] >= GOALS["simulation_run_days_per_s"])),
+        (f"networkx peer, {peer['runs']} runs x {peer['days']} days (flows = engine's)",
+         base["networkx_peer"], f"{peer['run_days_per_cpu_s']:,.0f} run-days per CPU-s "
+         f"(largest difference {peer['largest_difference_tons']:.1g} t)", "-", "-"),
+        ("simulation / networkx peer, per CPU-s", base["networkx_ratio"], f"{ratio:,.0f}x",
+         ">= 500x", reached(ratio >= GOALS["networkx_ratio"])),
+    ]
+    for runs in sorted(mem):
+        r = mem[runs]
+        rows.append((f"peak RSS, run of {runs:,} x {r['days']} (driver; largest worker)",
+                     base["peak_rss"].get(str(runs), "-"),
+                     f"{r['peak_rss_driver_mb']:,.0f} MB; {r['peak_rss_worker_mb']:,.0f} MB",
+                     "bounded", "-"))
+    rows.append(("state per run (State arrays; sampled world)", base["state"],
+                 f"{state['state_bytes_per_run'] / 1e3:.1f} KB; "
+                 f"{state['world_bytes_per_run'] / 1e3:.1f} KB", "<= 2 KB",
+                 reached(state["state_bytes_per_run"] <= GOALS["state_bytes_per_run"])))
+    return rows
+
+
+def _table(rows) -> str:
+    head = ("what", "recorded baseline", "measured now", "goal", "")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(5)]
+    def line(r) -> str:
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+
+    return "\n".join([line(head), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+                      *map(line, rows)])
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--child"]:
+        kind, *nums = argv[1:]
+        print(_TAG + json.dumps(_CHILDREN[kind](*map(int, nums))), flush=True)
+        return
+    p = argparse.ArgumentParser(description="The speed table: recorded baseline, measured "
+                                            "now, goals.")
+    p.add_argument("--quick", action="store_true", help="2,000 runs for the whole run and the "
+                   "simulation; 100,000 runs of 30 days for memory (a few minutes)")
+    p.add_argument("--out", default=None, metavar="FILE",
+                   help="JSON file (default: benchmarks/results/goals[-quick].json)")
+    a = p.parse_args(argv)
+    whole_runs = 2_000 if a.quick else 10_000
+    big_days = 30 if a.quick else 365
+    base = json.loads(BASELINE.read_text("utf-8"))
+    print(f"powderkeg speed table ({'quick' if a.quick else 'full'}): {SCENARIO}; recorded "
+          f"baseline: {base['source']} (commit {base['commit']}, {base['date']})", flush=True)
+    m = {}
+    steps = [("state", "state", (1_000,)), ("peer", "peer", (20, 60)),
+             ("simulation", "simulation", (whole_runs, 365)),
+             ("whole", "whole", (whole_runs, 365))]
+    for key, kind, args in steps:
+        print(f"  measuring {key} {args} ...", file=sys.stderr, flush=True)
+        m[key] = _spawn(kind, *args)
+    m["memory"] = [m["whole"]] if whole_runs == 10_000 else [_spawn("whole", 10_000, 30)]
+    print(f"  measuring memory at 100,000 runs x {big_days} days ...", file=sys.stderr,
+          flush=True)
+    m["memory"].append(_spawn("whole", 100_000, big_days))
+    rows = _rows(m)
+    text = _table(rows)
+    print(text)
+    doc = {"when": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "quick": a.quick, "cpus": os.cpu_count(), "measurements": m, "table": text,
+           "baseline": base}
+    path = Path(a.out) if a.out else RESULTS_DIR / f"goals{'-quick' if a.quick else ''}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(doc, indent=2) + "\n", "utf-8")
+    print(f"wrote {path.relative_to(Path.cwd()) if path.is_relative_to(Path.cwd()) else path}")
+
+
+if __name__ == "__main__":
+    main()
