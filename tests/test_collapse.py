@@ -138,3 +138,23 @@ def test_a_breakthrough_ratio_below_one_is_an_error_with_exit_code_2(tmp_path):
     assert result.exit_code == 2
     assert "model.combat.breakthrough.ratio" in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_story_tells_a_broken_defence_and_a_threat_withdrawal_as_their_own_causes():
+    from powderkeg.engine.replay import replay, replay_world
+    from powderkeg.report.story import story_events
+
+    s = _attack(_rule(1.8, days=3, km=10.0, last=4))
+    events = story_events(build_model(s), replay_world(build_model(s), 0, 0),
+                          list(replay(s, 0, 0, 9)))
+    broke = [e for e in events if e["event_type"] == "defence_broken"]
+    assert [e["day"] for e in broke] == [3, 9]
+    assert "attack ratio" in broke[0]["notes"] and "10.0 km a day" in broke[0]["notes"]
+
+    s = _bridgehead(["c"], 12.0)
+    events = story_events(build_model(s), replay_world(build_model(s), 0, 0),
+                          list(replay(s, 0, 0, 40)))
+    withdrawn = [e for e in events if e["event_type"] == "bridgehead_withdrawn"]
+    assert len(withdrawn) == 1
+    assert "threat of encirclement" in withdrawn[0]["notes"]
+    assert "command ordered" in withdrawn[0]["notes"]

@@ -316,13 +316,14 @@ def _objective_events(ctx, prev, cur) -> list[dict]:
     return out
 
 
-def _threat_figures(ctx, cur, sec) -> str:
-    """How near the enemy's fronts stand to each node of a bridgehead's lines of supply."""
+def _threat_figures(ctx, prev, sec) -> str:
+    """How near the enemy's fronts stood the day before to a bridgehead's lines of supply."""
     m = ctx.model
     nodes = m.supply_through[sec][m.supply_through[sec] >= 0]
     near = ", ".join(
         f"{_node_name(m, j)} at km {m.node_km[j]:.1f} of the {ctx.sector_name(m.node_sector[j])}"
-        f" axis (front at km {cur.front[0, m.node_sector[j]]:.1f})" for j in nodes)
+        f" axis (front at km {prev.front[0, m.node_sector[j]]:.1f} the day before)"
+        for j in nodes)
     return (f"threat of encirclement: the enemy's front within "
             f"{ctx.world.threat_km[0]:.1f} km of every line of supply ({near})")
 
@@ -366,7 +367,7 @@ def _withdrawal_events(ctx, prev, cur) -> list[dict]:
                    f"enemy attack ratio {against:.2f} (threshold "
                    f"{w.withdraw_force[0]:.2f})")
         if rec.supply_threatened[0, sec]:
-            figures = _threat_figures(ctx, cur, sec) + "; " + figures
+            figures = _threat_figures(ctx, prev, sec) + "; " + figures
         if rec.withdrawal_ordered[0, sec]:
             notes = (f"withdrawal rule: command ordered the {m.sector_ids[sec]} bridgehead "
                      f"given up after {_count(days, 'day')} untenable: {figures}")
