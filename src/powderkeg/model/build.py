@@ -68,6 +68,7 @@ class Model:
     river_fixed_km: np.ndarray
     bridgehead_side: np.ndarray  # (S,) side index or -1
     bridgehead_river: np.ndarray  # (S,) river index or -1
+    supply_through: np.ndarray  # (S, M) node on each line of supply of a bridgehead, -1 pad
     demand_ids: tuple[str, ...]
     demand_side: np.ndarray
     sector_demand: np.ndarray  # (S, 2) demand index or -1
@@ -250,6 +251,10 @@ def build_model(s: Scenario) -> Model:
             r = bh_river[i]
             bh_river_km[i] = (riv[3][r] if riv[2][r] is None else min(
                 float(_river_marker(x).km.ppf(0.5)), lengths[i] - END_KM))
+    through = [x.bridgehead.supply_through if x.bridgehead else [] for x in s.sectors]
+    supply_through = -np.ones((len(s.sectors), max(map(len, through), default=0)), dtype=int)
+    for i, names in enumerate(through):
+        supply_through[i, :len(names)] = [nodes[n] for n in names]
     problem = _bridgehead_depot_problem(s, node_sector, node_km, bh_river_km, bh_side)
     if problem is not None:
         raise problem
@@ -301,6 +306,7 @@ def build_model(s: Scenario) -> Model:
         objective_ids=obj[0], objective_sector=obj[1], objective_path=obj[2],
         objective_fixed_km=obj[3], river_ids=riv[0], river_sector=riv[1], river_path=riv[2],
         river_fixed_km=riv[3], bridgehead_side=bh_side, bridgehead_river=bh_river,
+        supply_through=supply_through,
         demand_ids=tuple(d.id for d in demands), demand_side=demand_side,
         sector_demand=sector_demand, demand_sector=demand_sector,
         demand_bridgehead=demand_bridgehead,

@@ -71,6 +71,8 @@ class DayRecord:
     supply_ratio: np.ndarray  # (R, S, 2) delivered over needed of each side's sector demand
     untenable_days: np.ndarray  # (R, S) days in a row a bridgehead has been untenable, today in
     withdrawal_ordered: np.ndarray  # (R, S) bool
+    defence_broken: np.ndarray  # (R, S, 2) bool: the side's attack broke the defence today
+    supply_threatened: np.ndarray  # (R, S) bool: the enemy threatens every line of supply
     # today's air-defence multipliers of each fire system's chance to hit, (links (R, F, E),
     # forces (R, F, S)); None in a scenario without air defences or air-delivered fires
     air_cover: tuple[np.ndarray, np.ndarray] | None = None

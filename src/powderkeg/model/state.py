@@ -31,6 +31,8 @@ class State:
     stock: np.ndarray  # (R, D) days of supply
     untenable: np.ndarray  # (R, S) days in a row a bridgehead has been untenable
     withdrawal: np.ndarray  # (R, S) int8: 0 bridgehead held, 1 withdrawal ordered, 2 pushed
+    pressure: np.ndarray  # (R, S, 2) days in a row each side's attack ratio broke the defence's
+    exploitation: np.ndarray  # (R, S, 2) days of exploitation left to each side, 0 if none
     outcomes: OutcomeTracker
     politics: object = None  # PoliticsState when the scenario has a politics section
     record: object = None  # DayRecord: what today's step decided (None on day 0)

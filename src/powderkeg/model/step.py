@@ -9,6 +9,7 @@ not depend on the batch it is simulated in.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -50,11 +51,15 @@ from powderkeg.model.state import State
 from powderkeg.model.theater import (
     attack_ratios,
     attrition,
+    breaking_pressure,
     bridgehead_decision,
+    defence_breaks,
     effectiveness,
+    exploitation_rate,
     fortification,
     move_front,
     posture_on,
+    supply_threatened,
 )
 from powderkeg.model.world import World
 
@@ -171,6 +176,7 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         plan_flow=(None, None), link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=int), withdrawal=np.zeros((n, s), dtype=np.int8),
+        pressure=np.zeros((n, s, 2), dtype=int), exploitation=np.zeros((n, s, 2)),
         outcomes=None, politics=politics,
     )
     control = node_control(model, state.front)
@@ -227,14 +233,37 @@ def _combat(model, world, state, streams, runs, day, posture, ratio_today, oppon
     ratios = attack_ratios(state.forces, eff, fortification(world, posture))
     z = streams.normal("combat", runs, day, 3 * model.n_sectors).reshape(len(runs), -1, 3)
     forces, lost = attrition(world, posture, state.forces, eff, z[..., :2])
-    front = move_front(model, world, posture, state.front, ratios, z[..., 2])
+    collapse = _breakthroughs(world, state, posture, ratios)
+    front = move_front(model, world, posture, state.front, ratios, z[..., 2],
+                       exploitation_rate(collapse.exploitation, world.exploit_km))
     u = streams.uniform("withdrawal", runs, day, model.n_sectors)
+    threatened = supply_threatened(model, world, front)
     front, ordered, untenable = bridgehead_decision(
-        model, world, front, ratios, sector_supply_ratio(model, ratio_today), state.untenable, u)
+        model, world, front, ratios, sector_supply_ratio(model, ratio_today), state.untenable, u,
+        threatened)
     for s in np.flatnonzero(ordered.any(axis=0)):
         side = model.bridgehead_side[s]
         forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]
-    return front, forces, lost, untenable, ordered, ratios
+    collapse = collapse._replace(threatened=threatened,
+                                 exploitation=np.maximum(collapse.exploitation - 1, 0))
+    return front, forces, lost, untenable, ordered, ratios, collapse
+
+
+class Collapse(NamedTuple):
+    """Today's breaks and threats: the state they carry over and what the record shows."""
+
+    pressure: np.ndarray  # (R, S, 2) days in a row above the breakthrough ratio
+    exploitation: np.ndarray  # (R, S, 2) exploitation days left (after today's, once spent)
+    broken: np.ndarray  # (R, S, 2) bool: the side broke the other's defence today
+    threatened: np.ndarray | None = None  # (R, S) bool: a bridgehead's lines of supply
+
+
+def _breakthroughs(world, state, posture, ratios) -> Collapse:
+    """Pressure and exploitation after today's breaks; pressure restarts once a break ends."""
+    pressure = breaking_pressure(ratios, posture, world.break_ratio, state.pressure)
+    broken, left = defence_breaks(pressure, state.exploitation, world.break_days,
+                                  world.exploit_days)
+    return Collapse(np.where(left > 0, 0, pressure), left, broken)
 
 
 def withdrawal_cause(model, world, cause, front, ordered):
@@ -268,19 +297,23 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     state, on_forces, cover, support = _fires_on_forces(model, world, state, streams, runs,
                                                         day, ceasefire)
-    front, forces, lost, untenable, ordered, ratios = _combat(
+    front, forces, lost, untenable, ordered, ratios, collapse = _combat(
         model, world, state, streams, runs, day, posture, ratio_today,
         opponent_mult if support is None else opponent_mult * support)
     record = DayRecord(strikes=strikes, force_hits=on_forces, air_cover=cover,
                        fire_support=support,
                        attack_ratios=np.stack(ratios, axis=-1),
                        supply_ratio=sector_supply_ratio(model, ratio_today),
-                       untenable_days=untenable, withdrawal_ordered=ordered)
+                       untenable_days=untenable, withdrawal_ordered=ordered,
+                       defence_broken=collapse.broken, supply_threatened=collapse.threatened)
     front = np.where(ceasefire[:, None], state.front, front)
     forces = np.where(ceasefire[:, None, None], state.forces, forces)
     lost = np.where(ceasefire[:, None, None], 0.0, lost)
+    held = ceasefire[:, None, None]
     state = replace(state, front=front, forces=forces, losses=state.losses + lost, stock=stock,
                     untenable=untenable,
+                    pressure=np.where(held, state.pressure, collapse.pressure),
+                    exploitation=np.where(held, state.exploitation, collapse.exploitation),
                     withdrawal=withdrawal_cause(model, world, state.withdrawal, front, ordered))
     if ps is not None:
         state, period = _politics_day(model, world, state, streams, runs, day)

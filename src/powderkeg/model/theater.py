@@ -20,7 +20,16 @@ assumption in the spirit of R. L. Helmbold (1990), "Rates of
 advance in historical land combat operations", CAA-RP-90-1, which found advance rates rising
 with the force ratio. A river line stops an advance unless the ratio reaches the crossing
 ratio, and slows it even then. A bridgehead across a river is given up by a stochastic
-command decision once supply and force ratio have made it untenable for long enough.
+command decision once supply and force ratio have made it untenable for long enough, or once
+the enemy's front threatens every one of its lines of supply.
+
+A scenario may let a defence break (``model.combat.breakthrough``): after ``n`` days in a row
+of an attacker's ratio above a breakthrough ratio, the attacker advances at an exploitation
+rate for a number of days, after which the defence has re-formed. This is the breakpoint idea
+of R. L. Helmbold (1964), "Decision in battle: breakpoint hypotheses and engagement termination
+data", RAND R-772-PR, applied to a sector's defence, with the distinction between opposed
+(attritional) and unopposed (exploitation) advance rates of T. N. Dupuy (1987), "Understanding
+War", ch. 12-13.
 """
 
 from __future__ import annotations
@@ -31,7 +40,8 @@ from powderkeg.model.elementary import exp
 from powderkeg.model.lanchester import helmbold_day
 
 __all__ = ["posture_on", "effectiveness", "fortification", "attack_ratios", "attrition",
-           "advance_rate", "move_front", "bridgehead_decision"]
+           "advance_rate", "breaking_pressure", "defence_breaks", "exploitation_rate",
+           "move_front", "supply_threatened", "bridgehead_decision"]
 
 
 def posture_on(model, day):
@@ -97,17 +107,55 @@ def advance_rate(forward, backward, threshold, v_max, creep=0.0, attacking=(True
     return rate(forward, attacking[0]) - rate(backward, attacking[1])
 
 
-def move_front(model, world, posture_attack, front, ratios, noise_z):
+def breaking_pressure(ratios, posture_attack, break_ratio, pressure):
+    """Days in a row each side has attacked above the breakthrough ratio, ``(R, S, 2)``.
+
+    ``p_t = (p_{t-1} + 1) [attacking and rho_t > r_b]``, else 0: ``ratios`` ``(rho_A,
+    rho_B)`` each ``(R, S)``, ``posture_attack`` ``(S, 2)``, ``break_ratio`` ``(R,)``.
+    """
+    above = np.stack(ratios, axis=-1) > break_ratio[:, None, None]
+    return np.where(above & posture_attack[None], pressure + 1, 0)
+
+
+def defence_breaks(pressure, exploitation, break_days, exploit_days):
+    """Today's breaks ``(R, S, 2)`` bool, and each side's exploitation days left.
+
+    A side's attack breaks the defence when its pressure ``p_t`` (:func:`breaking_pressure`)
+    is at least one and at least ``n`` (``break_days`` ``(R,)``) while it is not exploiting
+    already; its exploitation then lasts ``exploit_days`` ``(R,)`` days, today included.
+    Returns ``(broken, left)``, ``left`` before today's day is spent.
+    """
+    n = break_days[:, None, None]
+    broken = (pressure >= np.maximum(n, 1)) & (exploitation <= 0)
+    return broken, np.where(broken, exploit_days[:, None, None], exploitation)
+
+
+def exploitation_rate(exploitation, exploit_km):
+    """Km a day of exploitation towards the second side, ``(R, S)``; NaN where none.
+
+    ``v = v_e ([first side exploits] - [second side exploits])`` with ``v_e`` = ``exploit_km``
+    ``(R,)``, for sectors where a side has exploitation days left (``exploitation`` ``(R, S,
+    2)`` from :func:`defence_breaks`). Exploitation replaces the attritional advance rate.
+    """
+    on = exploitation > 0
+    v = exploit_km[:, None] * (on[..., 0].astype(float) - on[..., 1])
+    return np.where(on.any(axis=-1), v, np.nan)
+
+
+def move_front(model, world, posture_attack, front, ratios, noise_z, exploit_v=None):
     """The front after one day, with river lines applied, shape ``(R, S)``.
 
     ``ratios`` are the attack ratios ``(rho_A, rho_B)`` of :func:`attack_ratios`; crossing a
     river needs the advancing side's ratio to reach the crossing ratio. ``posture_attack``
     ``(S, 2)`` is the day's posture (:func:`posture_on`): only an attacker creeps.
+    ``exploit_v`` ``(R, S)`` (:func:`exploitation_rate`) replaces the rate where it is not NaN.
     """
     sigma = world.noise[:, None]
     v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None],
                      world.creep_km[:, None],
                      (posture_attack[None, :, 0], posture_attack[None, :, 1]))
+    if exploit_v is not None:
+        v = np.where(np.isnan(exploit_v), v, exploit_v)
     new = front + v * exp(sigma * noise_z - sigma**2 / 2)
     for i, s in enumerate(model.river_sector):
         r = world.river_km[:, i]
@@ -123,14 +171,34 @@ def move_front(model, world, posture_attack, front, ratios, noise_z):
     return np.clip(new, 0.0, model.sector_length[None, :])
 
 
-def bridgehead_decision(model, world, front, ratios, supply_ratio, untenable, u):
+def supply_threatened(model, world, front):
+    """Bridgeheads whose every line of supply the enemy threatens, ``(R, S)`` bool.
+
+    A node ``j`` of sector ``s(j)`` at ``k_j`` km on its axis is threatened by the first
+    side's front when ``k_j - x_s(j) <= d``, by the second side's when ``x_s(j) - k_j <= d``
+    (taken nodes included), with ``d`` = ``world.threat_km`` ``(R,)``. A bridgehead is
+    threatened when every node of ``model.supply_through`` is, each standing for one of its
+    lines of supply; one without such nodes never is.
+    """
+    out = np.zeros(front.shape, dtype=bool)
+    for s in np.flatnonzero((model.bridgehead_side >= 0) & (model.supply_through >= 0).any(1)):
+        nodes = model.supply_through[s][model.supply_through[s] >= 0]
+        gap = model.node_km[nodes][None, :] - front[:, model.node_sector[nodes]]
+        if model.bridgehead_side[s] == 0:
+            gap = -gap
+        out[:, s] = (gap <= world.threat_km[:, None]).all(axis=1)
+    return out
+
+
+def bridgehead_decision(model, world, front, ratios, supply_ratio, untenable, u, threatened):
     """Fronts, withdrawal flags and untenable-day counters after today's command decisions.
 
     For each sector with a bridgehead: it is untenable on a day when its side holds ground
-    across the river, its supply ratio is below ``withdraw_supply`` and the enemy's attack
-    ratio against it is above ``withdraw_force``. After ``withdraw_days`` such days in a row,
-    command orders the withdrawal with daily probability ``withdraw_prob``; the front then
-    falls back to the river. Returns ``(front, ordered (R, S) bool, untenable)``.
+    across the river and either its supply ratio is below ``withdraw_supply`` and the enemy's
+    attack ratio against it is above ``withdraw_force``, or its lines of supply are
+    ``threatened`` ``(R, S)`` (:func:`supply_threatened`). After ``withdraw_days`` such days in
+    a row, command orders the withdrawal with daily probability ``withdraw_prob``; the front
+    then falls back to the river. Returns ``(front, ordered (R, S) bool, untenable)``.
     """
     front = front.copy()
     untenable = untenable.copy()
@@ -141,6 +209,7 @@ def bridgehead_decision(model, world, front, ratios, supply_ratio, untenable, u)
         against = ratios[1 - side][:, s]
         bad = holds & (supply_ratio[:, s, side] < world.withdraw_supply)
         bad &= against > world.withdraw_force
+        bad |= holds & threatened[:, s]
         untenable[:, s] = np.where(bad, untenable[:, s] + 1, 0)
         go = bad & (untenable[:, s] >= world.withdraw_days) & (u[:, s] < world.withdraw_prob)
         front[:, s] = np.where(go, r, front[:, s])

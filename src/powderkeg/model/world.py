@@ -63,6 +63,11 @@ class World:
     road_km_factor: np.ndarray  # (R,)
     attack_need: np.ndarray  # (R,) an attacker's need over the same force's defending
     creep_km: np.ndarray  # (R,) attritional creep below the advance threshold
+    break_ratio: np.ndarray  # (R,) attack ratio that breaks a defence, inf without the rule
+    break_days: np.ndarray  # (R,) days in a row above it before the defence breaks
+    exploit_km: np.ndarray  # (R,) km a day of an exploitation advance
+    exploit_days: np.ndarray  # (R,) days until a broken defence re-forms
+    threat_km: np.ndarray  # (R,) enemy's distance that threatens a line of supply, -inf: none
     fire_missions: np.ndarray  # (R, F) strikes on links expected per day
     fire_force_missions: np.ndarray  # (R, F) strikes on forces expected per day
     fire_kills: np.ndarray  # (R, F) personnel put out of action per hit on forces
@@ -188,6 +193,11 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
         road_km_factor=col(f"{lg}.road_km_factor", default_of(S.Logistics, "road_km_factor")),
         attack_need=col(f"{lg}.attack_need_factor",
                         default_of(S.Logistics, "attack_need_factor")),
+        break_ratio=col(f"{c}.breakthrough.ratio", np.inf),
+        break_days=col(f"{c}.breakthrough.days", 0.0),
+        exploit_km=col(f"{c}.breakthrough.exploitation_km_per_day", 0.0),
+        exploit_days=col(f"{c}.breakthrough.exploitation_days", 0.0),
+        threat_km=col(f"{w}.threat_km", -np.inf),
         fire_missions=sorties * stack([p + ".interdiction_share" for p in fires]),
         fire_force_missions=sorties * stack([p + ".attrition_share" for p in fires],
                                             default_of(S.Fires, "attrition_share")),

@@ -6,8 +6,10 @@ rule of the model that produced it:
 
 * a link hit by long-range fires or a deep strike, and a link repaired;
 * the enemy's forces in a sector hit by fires (with the air-defence multiplier of the hits);
+* a defence broken (the breakthrough rule), with the ratio and the exploitation that follows;
 * the front passing an objective (who took it);
-* a bridgehead given up, with the supply and force ratios behind it;
+* a bridgehead given up, with the supply and force ratios behind it, or the threat to its
+  lines of supply;
 * supply to a demand falling below half its need, and recovering;
 * politics: a step on the escalation ladder and the opponent's answer, personnel moves,
   blame passed to a faction at a decision period, a mutiny or coup attempt, a purge, a new
@@ -314,6 +316,34 @@ def _objective_events(ctx, prev, cur) -> list[dict]:
     return out
 
 
+def _threat_figures(ctx, prev, sec) -> str:
+    """How near the enemy's fronts stood the day before to a bridgehead's lines of supply."""
+    m = ctx.model
+    nodes = m.supply_through[sec][m.supply_through[sec] >= 0]
+    near = ", ".join(
+        f"{_node_name(m, j)} at km {m.node_km[j]:.1f} of the {ctx.sector_name(m.node_sector[j])}"
+        f" axis (front at km {prev.front[0, m.node_sector[j]]:.1f} the day before)"
+        for j in nodes)
+    return (f"threat of encirclement: the enemy's front within "
+            f"{ctx.world.threat_km[0]:.1f} km of every line of supply ({near})")
+
+
+def _breakthrough_events(ctx, prev, cur) -> list[dict]:
+    m, w = ctx.model, ctx.world
+    out = []
+    for sec, side in zip(*np.nonzero(cur.record.defence_broken[0]), strict=True):
+        ratio = cur.record.attack_ratios[0, sec, side]
+        lat, lon = point_at_km(m.sector_axes[sec], cur.front[0, sec])
+        out.append(ctx.event(
+            cur.day, _side(m, side), _side(m, 1 - side), "defence_broken",
+            ctx.sector_name(sec), lat, lon,
+            f"broke the defence on the {ctx.sector_name(sec)} axis",
+            f"breakthrough rule: attack ratio {ratio:.2f} above {w.break_ratio[0]:.2f} for "
+            f"{_count(int(prev.pressure[0, sec, side]) + 1, 'day')} in a row; exploitation "
+            f"at {w.exploit_km[0]:.1f} km a day for {w.exploit_days[0]:.1f} days"))
+    return out
+
+
 def _withdrawal_events(ctx, prev, cur) -> list[dict]:
     m, w, s = ctx.model, ctx.world, ctx.s
     out = []
@@ -336,6 +366,8 @@ def _withdrawal_events(ctx, prev, cur) -> list[dict]:
         figures = (f"supply {_pct(sup)} of need (threshold {_pct(w.withdraw_supply[0])}), "
                    f"enemy attack ratio {against:.2f} (threshold "
                    f"{w.withdraw_force[0]:.2f})")
+        if rec.supply_threatened[0, sec]:
+            figures = _threat_figures(ctx, prev, sec) + "; " + figures
         if rec.withdrawal_ordered[0, sec]:
             notes = (f"withdrawal rule: command ordered the {m.sector_ids[sec]} bridgehead "
                      f"given up after {_count(days, 'day')} untenable: {figures}")
@@ -592,6 +624,7 @@ def day_events(model, world, prev, cur, *, _below_since=None) -> list[dict]:
     out = _link_events(ctx, prev, cur)
     out += _force_events(ctx, prev, cur)
     out += _supply_events(ctx, prev, cur, _below_since)
+    out += _breakthrough_events(ctx, prev, cur)
     out += _objective_events(ctx, prev, cur)
     out += _withdrawal_events(ctx, prev, cur)
     if cur.politics is not None and prev.politics is not None:

@@ -41,6 +41,24 @@ def _posture_change_problems(s: Scenario, p: str, sec) -> list[tuple[str, str]]:
     return out
 
 
+def _supply_through_problems(s: Scenario, p: str, names: list[str]) -> list[tuple[str, str]]:
+    """A bridgehead's supply nodes must be nodes placed in a sector, with a threat distance."""
+    placed = {n.id: n.sector for n in s.nodes}
+    out = []
+    for j, name in enumerate(names):
+        if name not in placed:
+            out.append((f"{p}[{j}]", f"unknown node '{name}'"))
+        elif placed[name] is None:
+            out.append((f"{p}[{j}]", f"node '{name}' is a rear node; the threat rule measures "
+                        "the enemy's front along a sector's axis, so name a node placed in a "
+                        "sector (one with `sector:`)"))
+    if names and s.model.withdrawal.threat_km is None:
+        out.append((p, "the threat rule needs model.withdrawal.threat_km, the distance from "
+                    "the enemy's front at which a line of supply counts as threatened; add it "
+                    "or remove supply_through"))
+    return out
+
+
 def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     """All ``(place, problem)`` pairs of names that are used but not defined."""
     out: list[tuple[str, str]] = []
@@ -94,6 +112,8 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
             need(sec.bridgehead.side in sides, f"{p}.bridgehead.side", "unknown side")
             need(sec.bridgehead.river in {r.id for r in sec.rivers}, f"{p}.bridgehead.river",
                  f"unknown river '{sec.bridgehead.river}'; declare it under rivers")
+            out += _supply_through_problems(s, f"{p}.bridgehead.supply_through",
+                                            sec.bridgehead.supply_through)
     for i, src in enumerate(s.supply.sources):
         need(src.side in sides, f"supply.sources[{i}].side", "unknown side")
         need(src.node in nodes, f"supply.sources[{i}].node", f"unknown node '{src.node}'")

@@ -88,6 +88,11 @@ class Marker(Strict):
 class Bridgehead(Strict):
     side: Id
     river: Id
+    supply_through: list[Id] = Field(
+        [], description="One node on each of the bridgehead's alternative lines of supply, "
+        "placed in this or another sector. When the enemy's front comes within "
+        "model.withdrawal.threat_km of every one of them, the bridgehead is untenable "
+        "(withdrawal under threat of encirclement). Default: none, no threat rule.")
 
 
 Posture = Literal["attack", "defend"]
@@ -263,6 +268,18 @@ class RepairByMode(Strict):
     ferry: Positive
 
 
+class Breakthrough(Strict):
+    """A defence breaks after ``days`` days in a row of an attack ratio above ``ratio``; the
+    attacker then advances at ``exploitation_km_per_day`` for ``exploitation_days`` days,
+    after which the defence has re-formed."""
+
+    ratio: bounded(1.0) = Field(description="Attack ratio above which the defence is under "
+                                "breaking pressure.")
+    days: NonNegative = Field(description="Days in a row above the ratio before it breaks.")
+    exploitation_km_per_day: NonNegative
+    exploitation_days: NonNegative = Field(description="Days until the defence re-forms.")
+
+
 class Combat(Strict):
     attrition_rate: dict[Id, Positive] = Field(
         description="Helmbold coefficient: losses per day per effective enemy soldier."
@@ -276,6 +293,9 @@ class Combat(Strict):
     noise_sigma: NonNegative = Field(description="Log-sd of daily chance; 0 = deterministic.")
     creep_km_per_day: NonNegative = Field(
         0.0, description="Attritional creep of an attacker below the advance threshold.")
+    breakthrough: Breakthrough | None = Field(
+        None, description="A defence that breaks and the exploitation that follows "
+        "(default: none, every advance is attritional).")
 
 
 class Logistics(Strict):
@@ -301,6 +321,10 @@ class Withdrawal(Strict):
     untenable_days: NonNegative
     daily_probability: Probability
     loss_fraction: Probability
+    threat_km: NonNegative | None = Field(
+        None, description="Distance from the enemy's front within which a node on a "
+        "bridgehead's line of supply (its sector's bridgehead.supply_through) counts as "
+        "threatened (default: none, no threat rule).")
 
 
 class ModelParams(Strict):
