@@ -3,7 +3,8 @@
 import numpy as np
 from scipy import stats
 
-from powderkeg.model.random import Streams, splitmix64
+from powderkeg.model.elementary import ndtri
+from powderkeg.model.random import Streams, splitmix64, unit_interval
 
 
 def test_splitmix64_matches_reference_sequence():
@@ -38,3 +39,13 @@ def test_streams_differ_by_name_and_seed():
     a = Streams(0).uniform("a", runs, 1)
     assert not np.allclose(a, Streams(0).uniform("b", runs, 1))
     assert not np.allclose(a, Streams(1).uniform("a", runs, 1))
+
+
+def test_unit_interval_stays_inside_zero_and_one_at_both_ends():
+    # the largest 53-bit value's midpoint, (2**53 - 0.5) 2**-53, rounds to 1.0 in float64
+    ends = unit_interval(np.array([0, 1, 2**53 - 2, 2**53 - 1], dtype=np.uint64))
+    assert 0 < ends.min() and ends.max() < 1
+    assert np.isfinite(ndtri(ends)).all()
+    # below 2**52 the midpoints are exact: (2b + 1) 2**-54
+    b = np.array([0, 12345, 2**52 - 1], dtype=np.uint64)
+    assert unit_interval(b).tolist() == [(2 * int(v) + 1) * 2.0**-54 for v in b]

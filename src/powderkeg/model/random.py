@@ -21,13 +21,16 @@ import numpy as np
 
 from powderkeg.model.elementary import ndtri
 
-__all__ = ["Streams", "splitmix64", "MAX_DAYS", "MAX_DRAWS"]
+__all__ = ["Streams", "splitmix64", "unit_interval", "MAX_DAYS", "MAX_DRAWS"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 MAX_DAYS = 1 << 16
 MAX_DRAWS = 1 << 16
+# (2**53 - 1 + 0.5) * 2**-53 rounds to exactly 1.0 (54 significant bits), so the largest of the
+# 2**53 values is held just below one; every other value is unchanged.
+LARGEST_BELOW_ONE = 1.0 - 2.0**-53
 
 
 def _mix64(z: np.ndarray) -> np.ndarray:
@@ -45,6 +48,18 @@ def splitmix64(key: int, counters: np.ndarray) -> np.ndarray:
     c = np.asarray(counters, dtype=np.uint64)
     with np.errstate(over="ignore"):
         return _mix64(np.uint64(key) + (c + np.uint64(1)) * GAMMA)
+
+
+def unit_interval(bits: np.ndarray) -> np.ndarray:
+    """53-bit integers ``b`` as uniforms in (0, 1): ``min((b + 1/2) 2^-53, 1 - 2^-53)``.
+
+    The cap changes only ``b = 2^53 - 1``, whose midpoint rounds to exactly one.
+
+    >>> ends = unit_interval(np.array([0, 2**53 - 1], dtype=np.uint64))
+    >>> ends.tolist() == [2.0**-54, 1 - 2.0**-53]
+    True
+    """
+    return np.minimum((bits.astype(np.float64) + 0.5) * 2.0**-53, LARGEST_BELOW_ONE)
 
 
 @dataclass(frozen=True)
@@ -68,7 +83,7 @@ class Streams:
             | np.arange(k, dtype=np.uint64)[None, :]
         )
         bits = splitmix64(self.key(name), counters) >> np.uint64(11)
-        return (bits.astype(np.float64) + 0.5) * 2.0**-53
+        return unit_interval(bits)
 
     def normal(self, name: str, runs: np.ndarray, day: int, k: int = 1) -> np.ndarray:
         """Standard normals by inversion, shape ``(len(runs), k)``."""
