@@ -8,6 +8,7 @@ only sample numbers (:mod:`powderkeg.model.world`) and step state
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -28,6 +29,9 @@ from powderkeg.scenario.params import _Number
 from powderkeg.scenario.posterior import posterior_draws
 from powderkeg.scenario.schema import MODES, Scenario
 from powderkeg.scenario.walk import iter_params
+
+if TYPE_CHECKING:
+    from powderkeg.model.events import LinkEvents
 
 __all__ = ["Model", "build_model", "posture_schedule", "KM_STEP"]
 
@@ -58,6 +62,7 @@ class Model:
     link_km: np.ndarray  # (E,) straight-line length
     posture_days: np.ndarray  # (C,) days on which some sector's posture changes, ascending
     posture_attack: np.ndarray  # (C + 1, S, 2) bool: who attacks before, and from, each day
+    link_events: "LinkEvents"  # the scenario's dated shocks to links (model/events.py)
     objective_ids: tuple[tuple[str, str], ...]  # (sector, objective)
     objective_sector: np.ndarray  # (O,)
     objective_path: tuple[str | None, ...]  # param path of a km given as a number
@@ -286,6 +291,8 @@ def build_model(s: Scenario) -> Model:
             [nodes[s.supply.sources[q].node] for q in mine_q], tiers,
             [demands[j].priority for j in mine_d]))
 
+    from powderkeg.model.events import link_events  # events applies hits, which read Model
+
     posture_days, posture = posture_schedule(s)
     repair = tuple(x.repair_days or getattr(s.model.logistics.repair_days, x.mode)
                    for x in s.links)
@@ -303,6 +310,7 @@ def build_model(s: Scenario) -> Model:
                                             _link_points(lat, lon, link_from, link_to)),
         link_km=haversine_km(lat[link_from], lon[link_from], lat[link_to], lon[link_to]),
         posture_days=posture_days, posture_attack=posture,
+        link_events=link_events(s, tuple(links)),
         objective_ids=obj[0], objective_sector=obj[1], objective_path=obj[2],
         objective_fixed_km=obj[3], river_ids=riv[0], river_sector=riv[1], river_path=riv[2],
         river_fixed_km=riv[3], bridgehead_side=bh_side, bridgehead_river=bh_river,

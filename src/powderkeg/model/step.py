@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from powderkeg.model.build import Model
+from powderkeg.model.events import apply_link_events
 from powderkeg.model.fires import (
     Repair,
     air_cover,
@@ -202,6 +203,7 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     hits = strikes.sum(axis=1)
     repair = apply_repairs(state.repair, hits > 0)
     repair = apply_hits(model, world, streams, runs, day, hits, repair)
+    repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
                    deep_hits=deep), strikes

@@ -29,6 +29,7 @@ class World:
 
     capacity: np.ndarray  # (R, E) tons/day intact
     at_start: np.ndarray  # (R, E) capacity fraction open on day 0
+    event_open: np.ndarray  # (R, K) open fraction each link event leaves (model/events.py)
     damage: np.ndarray  # (R, E) fraction of capacity a hit removes
     repair_z: np.ndarray  # (R, E) normal score of each link's per-run repair draw
     repair_share: np.ndarray  # (R,) share of the repair times' variance common to a run
@@ -156,6 +157,7 @@ def sample_world(model: Model, streams: Streams, runs: np.ndarray,
     return World(
         capacity=stack([p + ".capacity" for p in link]),
         at_start=stack([p + ".at_start" for p in link], default_of(S.Link, "at_start")),
+        event_open=stack(list(model.link_events.paths)),
         damage=damage_by_mode[:, model.link_mode],
         repair_z=ndtri(np.stack([parameter_uniform(streams, runs, p, uniforms)
                                  for p in model.link_repair_path], axis=-1)),

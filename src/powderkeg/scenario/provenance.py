@@ -19,7 +19,8 @@ publication period ends after it or which has no date, and that is not marked
 A sector's ``posture_changes`` are dated inputs of a hindcast (an offensive's onset is a
 decision that was taken, reported once it began): their citations are late only when the
 source may be published after the scenario's last day (its date plus ``days``; the date
-itself when ``days`` is not given).
+itself when ``days`` is not given). So are the citations of ``link_events``, the dated
+shocks of a hindcast's window (an attack, reported once it happened).
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ def citations(obj, path: str = "") -> Iterator[tuple[str, str]]:
 
 def citation_date(scenario: Scenario, place: str) -> dt.date:
     """The last day a source cited at ``place`` may be published on: the scenario's date, or
-    for a posture change its last day (see the module)."""
-    if ".posture_changes[" in place:
+    for a posture change or a link event its last day (see the module)."""
+    if ".posture_changes[" in place or place.startswith("link_events["):
         return scenario.date + dt.timedelta(days=scenario.days or 0)
     return scenario.date
 

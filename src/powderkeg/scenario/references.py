@@ -41,6 +41,23 @@ def _posture_change_problems(s: Scenario, p: str, sec) -> list[tuple[str, str]]:
     return out
 
 
+def _link_event_problems(s: Scenario, links: set[str]) -> list[tuple[str, str]]:
+    """Problems of ``link_events``: a known link, a day inside the scenario's window."""
+    out = _dupes("link event", "link_events", [x.id for x in s.link_events])
+    end = s.date + dt.timedelta(days=s.days) if s.days else None
+    for j, event in enumerate(s.link_events):
+        place = f"link_events[{j}]"
+        if event.link not in links:
+            out.append((f"{place}.link", f"unknown link '{event.link}'; use one of links"))
+        if event.date <= s.date:
+            out.append((f"{place}.date", f"{event.date} must be after the scenario's date "
+                        f"{s.date}: give the state of day 0 under the link's at_start"))
+        elif end is not None and event.date > end:
+            out.append((f"{place}.date", f"{event.date} is after the scenario's last day {end} "
+                        f"(date plus days: {s.days}); no run reaches it"))
+    return out
+
+
 def _supply_through_problems(s: Scenario, p: str, names: list[str]) -> list[tuple[str, str]]:
     """A bridgehead's supply nodes must be nodes placed in a sector, with a threat distance."""
     placed = {n.id: n.sector for n in s.nodes}
@@ -143,6 +160,7 @@ def reference_problems(s: Scenario) -> list[tuple[str, str]]:
     for side in sides:
         need(side in s.model.combat.attrition_rate, "model.combat.attrition_rate",
              f"missing the rate of '{side}'")
+    out += _link_event_problems(s, links)
     if s.politics is not None:
         out += _politics_problems(s.politics, sides, sectors, links)
     out += _outcome_problems(s, sides, sectors, links, demands)

@@ -17,7 +17,7 @@ from powderkeg.scenario.base import Id, Strict
 from powderkeg.scenario.params import NonNegative, Positive, Probability, bounded
 from powderkeg.scenario.politics_schema import Politics
 
-__all__ = ["Scenario", "Source", "Silence", "Outcome", "OUTCOME_KINDS", "MODES"]
+__all__ = ["Scenario", "Source", "Silence", "Outcome", "LinkEvent", "OUTCOME_KINDS", "MODES"]
 
 MODES = ("rail", "road", "bridge", "ferry")
 Mode = Literal["rail", "road", "bridge", "ferry"]
@@ -108,6 +108,25 @@ class PostureChange(Strict):
     from_: dt.date = Field(alias="from", description="The first day of the new posture "
                            "(after the scenario's date, within its days).")
     posture: dict[Id, Posture] = Field(min_length=1, description="The new posture per side.")
+    source: str | None = None
+    note: str | None = None
+
+
+class LinkEvent(Strict):
+    """A dated shock to a link: on ``date`` its open capacity falls to ``open_fraction``.
+
+    A hindcast gives a known attack of its window (the Kerch bridge on 8 October 2022) as an
+    input, with its ``source``, like a posture change: it is applied on its day as a hit, and
+    the link's repair follows from the link's ``repair_days`` as after any other hit.
+    """
+
+    id: Id
+    date: dt.date = Field(description="The day of the shock (after the scenario's date, "
+                          "within its days).")
+    link: Id = Field(description="The link it damages.")
+    open_fraction: Probability = Field(
+        description="Share of the link's intact capacity still open after it (a number or "
+        "a distribution between 0 and 1); a link already more damaged stays so.")
     source: str | None = None
     note: str | None = None
 
@@ -514,6 +533,9 @@ class Scenario(Strict):
     air_defences: list[AirDefence] = Field(
         [], description="Air defences that scale the other side's air-delivered fires.")
     deep_strikes: list[DeepStrike] = []
+    link_events: list[LinkEvent] = Field(
+        [], description="Dated shocks to links (a hindcast's known attacks), each applied on "
+        "its day as a hit that leaves open_fraction of the link's capacity.")
     model: ModelParams
     politics: Politics | None = Field(None, description="The Kremlin half; optional.")
     outcomes: list[Outcome] = []
