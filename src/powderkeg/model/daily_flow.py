@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from powderkeg.model.maxflow import solve_run
+from powderkeg.model.maxflow import solve_run, workspace
 
 __all__ = ["pair_sums", "flow_is_kept", "arc_flows", "daily_flows", "resolve_needed",
            "RESOLVE_TOL"]
@@ -85,6 +85,7 @@ def daily_flows(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, s
     new_pair, old_pair, flow_pair = np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs)
     pair_flow = np.empty(n_pairs)
     base, resid = np.zeros(len(heads)), np.empty(len(heads))
+    work = workspace(len(edge_ptr) - 1, len(heads), len(sink_edge))
     row = np.empty(n_arcs)
     for r in range(runs):
         if known[r]:
@@ -101,7 +102,7 @@ def daily_flows(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, s
                 continue
         solved[r] = True
         solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
-                  new_pair, shared, base, resid, pair_flow)
+                  new_pair, shared, base, resid, pair_flow, work)
         row[:] = cap[r]
         arc_flows(arc_pair, row, new_pair, pair_flow, flow[r])
     return flow, solved

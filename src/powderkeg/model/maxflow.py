@@ -115,10 +115,33 @@ def _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
 
 
 @njit(cache=True, nogil=True)
-def _augment(edge_ptr, heads, rev, resid, levels, progress, stack_node, stack_flow, source,
-             sink):
-    """One augmenting path in the level graph by depth-first search from ``progress``
-    (each node's next edge to try); pushes its bottleneck and returns it (0: none left)."""
+def workspace(n_nodes, n_edges, n_demands):
+    """Work arrays for :func:`dinic` and :func:`shared_flow` on a graph of ``n_nodes`` nodes,
+    ``n_edges`` residual edges and ``n_demands`` demands, allocated once per pass over runs.
+
+    ``(levels, queue, progress, stack_node, stack_flow, seen, flags, amounts, kept)``:
+    node arrays (N,) and (N+1,), ``flags`` (3, D) bool, ``amounts`` (4, D), ``kept`` (M,).
+    """
+    return (np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
+            np.empty(n_nodes, np.int64), np.empty(n_nodes + 1, np.int64),
+            np.empty(n_nodes + 1), np.empty(n_nodes, np.bool_),
+            np.zeros((3, n_demands), np.bool_), np.zeros((4, n_demands)), np.empty(n_edges))
+
+
+@njit(cache=True, nogil=True)
+def _blocking_flow(edge_ptr, heads, rev, resid, levels, progress, stack_node, stack_flow,
+                   source, sink, value):
+    """A blocking flow in the level graph, one augmenting path at a time; returns ``value``
+    plus each path's push, added in turn.
+
+    Depth-first search from ``source`` that keeps each node's next edge in ``progress``, as
+    scipy's ``maximum_flow(method="dinic")`` does; each path pushes its bottleneck. After a
+    push the search resumes at the first edge of the path the push saturated, with the
+    stack's bottlenecks lowered by the push, instead of walking again from the source. The
+    walk would take the same edges up to there, and rounding is monotone
+    (``min(a - p, b - p) = min(a, b) - p`` in floating point), so the paths and pushes are
+    those of a walk from the source, bit for bit.
+    """
     top = 0
     stack_node[0] = source
     stack_flow[0] = np.inf
@@ -130,12 +153,18 @@ def _augment(edge_ptr, heads, rev, resid, levels, progress, stack_node, stack_fl
             if resid[e] > EPS and levels[v] == levels[cur] + 1:
                 push = min(stack_flow[top], resid[e])
                 if v == sink:
-                    while top > -1:
-                        e = progress[stack_node[top]]
-                        resid[e] -= push
-                        resid[rev[e]] += push
-                        top -= 1
-                    return push
+                    value += push
+                    resume = 0  # the walk from the source, if no edge were saturated
+                    for k in range(top, -1, -1):
+                        f = progress[stack_node[k]]
+                        resid[f] -= push
+                        resid[rev[f]] += push
+                        if resid[f] <= EPS:
+                            resume = k
+                    for k in range(1, resume + 1):
+                        stack_flow[k] -= push
+                    top = resume
+                    continue
                 top += 1
                 stack_node[top] = v
                 stack_flow[top] = push
@@ -143,33 +172,25 @@ def _augment(edge_ptr, heads, rev, resid, levels, progress, stack_node, stack_fl
         while progress[cur] >= edge_ptr[cur + 1] - 1:
             top -= 1
             if top < 0:
-                return 0.0
+                return value
             cur = stack_node[top]
         progress[cur] += 1
 
 
 @njit(cache=True, nogil=True)
-def dinic(edge_ptr, heads, rev, resid, source, sink):
+def dinic(edge_ptr, heads, rev, resid, source, sink, work):
     """Dinic's maximum flow (Dinitz 1970); ``resid`` (M,) capacities in, residuals out.
 
     Returns the flow's value. The flow on edge ``e`` is its capacity minus ``resid[e]``.
-    Blocking flows are found as in scipy's ``maximum_flow(method="dinic")``.
+    Blocking flows are found as in scipy's ``maximum_flow(method="dinic")``
+    (:func:`_blocking_flow`); ``work`` is :func:`workspace`'s.
     """
-    n = len(edge_ptr) - 1
-    levels = np.empty(n, np.int64)
-    queue = np.empty(n, np.int64)
-    progress = np.empty(n, np.int64)
-    stack_node = np.empty(n + 1, np.int64)
-    stack_flow = np.empty(n + 1)
+    levels, queue, progress, stack_node, stack_flow = work[0], work[1], work[2], work[3], work[4]
     value = 0.0
     while _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
         progress[:] = edge_ptr[:-1]
-        while True:
-            push = _augment(edge_ptr, heads, rev, resid, levels, progress, stack_node,
-                            stack_flow, source, sink)
-            if push == 0.0:
-                break
-            value += push
+        value = _blocking_flow(edge_ptr, heads, rev, resid, levels, progress, stack_node,
+                               stack_flow, source, sink, value)
     return value
 
 
@@ -202,7 +223,7 @@ def tol(target):
 
 @njit(cache=True, nogil=True)
 def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
-                resid):
+                resid, work):
     """A maximum flow whose deliveries follow the shortage rule; ``resid`` (M,) out.
 
     ``base`` (M,) holds every edge's capacity, the sink edges' ``c_j`` included; on return
@@ -218,23 +239,24 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     those of all of ``U``, ``X`` the fixed deliveries. At the level, the demands of ``U`` the
     source no longer reaches are fixed at ``l c_j``; the others go on to a higher level.
     Each solve starts from the last flow that met its sink capacities (a lower level, so
-    still feasible) and augments it.
+    still feasible) and augments it. ``work`` is :func:`workspace`'s.
     """
     d = len(sink_edge)
-    cap = base[sink_edge].copy()
+    queue, seen, kept = work[1], work[5], work[8]
+    fixed, active = work[6][0], work[6][1]
+    cap, amount, trial, kept_cap = work[7][0], work[7][1], work[7][2], work[7][3]
+    for j in range(d):
+        cap[j] = base[sink_edge[j]]
     resid[:] = base
-    most = dinic(edge_ptr, heads, rev, resid, source, sink)
+    most = dinic(edge_ptr, heads, rev, resid, source, sink, work)
     if most >= cap.sum() - tol(cap.sum()):
         return
-    n = len(edge_ptr) - 1
-    seen = np.empty(n, np.bool_)
-    queue = np.empty(n, np.int64)
-    fixed = np.zeros(d, np.bool_)
-    active = np.zeros(d, np.bool_)
-    amount = np.zeros(d)  # the fixed deliveries
-    trial = np.zeros(d)  # the sink capacities of a solve
-    kept = base.copy()  # the last flow that meets its sink capacities (at first: none)
-    kept_cap = np.zeros(d)
+    fixed[:] = False
+    active[:] = False
+    amount[:] = 0.0  # the fixed deliveries
+    trial[:] = 0.0  # the sink capacities of a solve
+    kept[:] = base  # the last flow that meets its sink capacities (at first: none)
+    kept_cap[:] = 0.0
     for j in range(d):
         kept[sink_edge[j]] = 0.0
     kept_value = 0.0
@@ -266,7 +288,7 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
                     trial[j] = max(want, kept_cap[j])
                     resid[sink_edge[j]] += trial[j] - kept_cap[j]
                 target = trial.sum()
-                v = kept_value + dinic(edge_ptr, heads, rev, resid, source, sink)
+                v = kept_value + dinic(edge_ptr, heads, rev, resid, source, sink, work)
                 if v >= target - tol(target):
                     met = True
                     break
@@ -308,21 +330,22 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
 
 @njit(cache=True, nogil=True)
 def solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
-              pair_cap, shared, base, resid, pair_flow):
+              pair_cap, shared, base, resid, pair_flow, work):
     """Net flow on every node pair of one run into ``pair_flow`` (P,), from ``pair_cap`` (P,).
 
     With ``shared`` the deliveries follow :func:`shared_flow`'s rule, else they are the
-    plain maximum flow's. ``base`` and ``resid`` (M,) are work space.
+    plain maximum flow's. ``base`` and ``resid`` (M,) and ``work`` (:func:`workspace`) are
+    work space.
     """
     base[:] = 0.0
     for k in range(len(pair_edge)):
         base[pair_edge[k]] = pair_cap[k]
     if shared:
         shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
-                    resid)
+                    resid, work)
     else:
         resid[:] = base
-        dinic(edge_ptr, heads, rev, resid, source, sink)
+        dinic(edge_ptr, heads, rev, resid, source, sink, work)
     for k in range(len(pair_edge)):
         e = pair_edge[k]
         pair_flow[k] = base[e] - resid[e]
