@@ -251,3 +251,25 @@ def test_repair_times_keep_their_distribution_and_share_a_run_component():
 def test_repair_distributions_are_per_run_parameters_sensitivity_can_reach(autumn_model):
     assert "links[kerch_bridge_rail].repair_days" in autumn_model.world_paths
     assert "model.logistics.repair_days.rail" in autumn_model.world_paths
+
+
+def test_sink_capacities_are_exact_whole_tons_up_to_the_int32_range_and_refused_beyond(
+        autumn_model):
+    from powderkeg.errors import InputError
+    from powderkeg.model.network import arc_capacities
+
+    m = autumn_model
+    side = next(s for s, g in enumerate(m.flow_graphs) if g is not None)
+    g = m.flow_graphs[side]
+    control = np.full((1, len(m.node_ids)), side)
+    links = np.full((1, m.n_links), 500.0)
+    sources = np.full((1, len(g.source_arcs)), 1000.0)
+    depots = np.ones((1, len(g.depot_arcs)), dtype=bool)
+    top = float(np.iinfo(np.int32).max)
+    sinks = np.full((1, len(g.sink_arcs)), 10.5)
+    sinks[0, 0] = top - 1.5  # ceil: the largest whole ton below the int32 limit
+    cap = arc_capacities(m, g, side, control, links, sources, sinks, depots)
+    assert cap[0, g.sink_arcs[0]] == top - 1 and (cap[0, g.sink_arcs[1:]] == 11).all()
+    sinks[0, 0] = top
+    with pytest.raises(InputError, match="supply.demands"):
+        arc_capacities(m, g, side, control, links, sources, sinks, depots)

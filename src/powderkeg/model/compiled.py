@@ -12,6 +12,7 @@ import numpy as np
 from powderkeg.model import elementary
 from powderkeg.model.daily_flow import daily_flows, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
+from powderkeg.model.logistics import CAPACITY_DTYPE
 from powderkeg.model.maxflow import build_residual, cut_pairs
 
 __all__ = ["warm_up"]
@@ -21,7 +22,7 @@ def warm_up() -> None:
     """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph,
     the elementary functions and one day of Helmbold's equations."""
     r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
-    one, arcs = np.ones((1, 1), np.int64), np.array([0])
+    one, arcs = np.ones((1, 1), CAPACITY_DTYPE), np.array([0])
     for shared in (False, True):
         flow, _ = daily_flows(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge,
                               r.demand_node, r.tier, r.source, r.sink, arcs, arcs, 1, one, one,

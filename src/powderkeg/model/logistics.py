@@ -29,11 +29,13 @@ from powderkeg.model.daily_flow import daily_flows, resolve_needed
 from powderkeg.model.maxflow import Residual, build_residual, cut_pairs
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "day_flow", "needs_resolve",
-           "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY", "demand_need",
+           "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY", "CAPACITY_DTYPE",
+           "demand_need",
            "posture_need_factor", "sink_tons",
            "truck_road_capacity", "vital_links"]
 
 INF_CAPACITY = 1 << 28
+CAPACITY_DTYPE = np.int32  # whole-ton arc capacities: exact below 2**31, half of int64's bytes
 
 
 @dataclass(frozen=True)
@@ -157,14 +159,14 @@ def day_flow(g: FlowGraph, cap, old_cap=None, old_flow=None, known=None, known_f
     :func:`needs_resolve` allows; every other run is solved
     (:func:`powderkeg.model.daily_flow.daily_flows`).
     """
-    cap = np.ascontiguousarray(cap, dtype=np.int64)
+    cap = np.ascontiguousarray(cap, dtype=CAPACITY_DTYPE)
     runs = cap.shape[0]
     has_old = old_flow is not None
     r = g.residual
     return daily_flows(
         r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge, r.demand_node, r.tier, r.source,
         r.sink, g.arc_pair, g.sink_arcs, len(g.pair_tail), cap,
-        np.ascontiguousarray(old_cap, dtype=np.int64) if has_old else cap,
+        np.ascontiguousarray(old_cap, dtype=CAPACITY_DTYPE) if has_old else cap,
         np.ascontiguousarray(old_flow, dtype=float) if has_old else np.zeros(cap.shape),
         has_old, np.zeros(runs, bool) if known is None else np.asarray(known, bool),
         np.zeros(cap.shape) if known is None else np.ascontiguousarray(known_flow, dtype=float),
@@ -182,8 +184,8 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
     runs need solving again (:func:`powderkeg.model.daily_flow.flow_is_kept`).
     """
     return resolve_needed(g.arc_pair, g.sink_arcs, len(g.pair_tail),
-                          np.ascontiguousarray(old_cap, dtype=np.int64),
-                          np.ascontiguousarray(new_cap, dtype=np.int64),
+                          np.ascontiguousarray(old_cap, dtype=CAPACITY_DTYPE),
+                          np.ascontiguousarray(new_cap, dtype=CAPACITY_DTYPE),
                           np.ascontiguousarray(old_flow, dtype=float))
 
 

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from powderkeg.errors import InputError
 from powderkeg.model.build import Model
-from powderkeg.model.logistics import INF_CAPACITY, FlowGraph
+from powderkeg.model.logistics import CAPACITY_DTYPE, INF_CAPACITY, FlowGraph
 
 __all__ = ["node_control", "link_usable", "arc_capacities", "bridgehead_lost",
            "depot_allowed"]
@@ -82,19 +83,29 @@ def _active_depots(g: FlowGraph, held: np.ndarray) -> np.ndarray:
 def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
                    link_cap: np.ndarray, source_tons: np.ndarray,
                    sink_tons: np.ndarray, depot_ok: np.ndarray) -> np.ndarray:
-    """Integer capacity of every arc of ``side``'s graph today, shape ``(R, A)``.
+    """Whole-ton capacity of every arc of ``side``'s graph today, ``(R, A)`` int32.
 
     ``link_cap`` is each link's open capacity (tons/day), roads already limited by trucks;
     ``source_tons`` and ``sink_tons`` (need plus refill) are this side's sources and demands
-    in graph order; ``depot_ok`` ``(R, K)`` masks depots by :func:`depot_allowed`.
+    in graph order; ``depot_ok`` ``(R, K)`` masks depots by :func:`depot_allowed`. Links and
+    sources are below ``INF_CAPACITY`` (2**28; ``validate`` checks it); a sink's need grown
+    with its forces, and its refill allowance, may not reach 2**31 (an :class:`InputError`).
     """
     runs = control.shape[0]
-    cap = np.zeros((runs, g.n_arcs), dtype=np.int64)
+    sink = np.ceil(sink_tons)
+    if sink.size and sink.max() >= np.iinfo(CAPACITY_DTYPE).max:
+        j = int(np.argmax(sink.max(axis=0)))
+        raise InputError(
+            f"supply.demands: demand {j} of side {side} needs {sink.max():.3g} t/day today with "
+            f"its refill allowance, beyond the {np.iinfo(CAPACITY_DTYPE).max:,} t/day the "
+            "supply solver holds; give demands in tons per day (a front's need is some 1,000 "
+            "to 10,000) or lower the forces it feeds")
+    cap = np.zeros((runs, g.n_arcs), dtype=CAPACITY_DTYPE)
     usable = link_usable(model, control, side)
     open_cap = np.where(usable, link_cap, 0.0)
     cap[:, g.link_arcs] = np.floor(open_cap[:, g.link_of_arc])
     cap[:, g.source_arcs] = np.floor(source_tons)
     held = (control[:, g.depot_node] == side) & depot_ok
     cap[:, g.depot_arcs] = np.where(_active_depots(g, held), INF_CAPACITY, 0)
-    cap[:, g.sink_arcs] = np.ceil(sink_tons)
+    cap[:, g.sink_arcs] = sink
     return cap

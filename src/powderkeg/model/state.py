@@ -21,9 +21,9 @@ class State:
     repair: Repair  # each link's open fraction of intact capacity and its repair
     hits: np.ndarray  # (R, E) hits today, all causes
     deep_hits: np.ndarray  # (R, E) of which by deep strikes
-    arc_cap: tuple  # per side: (R, A) capacities the current flow was solved for, or None
+    arc_cap: tuple  # per side: (R, A) int32 capacities the current flow was solved for, or None
     arc_flow: tuple  # per side: (R, A) flow on each arc, or None
-    plan_cap: tuple  # per side: (R, A) capacities of the day's plan (roads at capacity)
+    plan_cap: tuple  # per side: (R, A) int32 capacities of the day's plan (roads at capacity)
     plan_flow: tuple  # per side: (R, A) the plan's flow, which sends the trucks
     link_flow: np.ndarray  # (R, E) tons carried today, both sides
     delivered: np.ndarray  # (R, D) tons delivered today
