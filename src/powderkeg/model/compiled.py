@@ -10,16 +10,18 @@ from __future__ import annotations
 import numpy as np
 
 from powderkeg.model import elementary
-from powderkeg.model.daily_flow import daily_flows, resolve_needed
+from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
 from powderkeg.model.logistics import CAPACITY_DTYPE
 from powderkeg.model.maxflow import build_residual, cut_pairs
+from powderkeg.model.network import whole_ton_capacities
 
 __all__ = ["warm_up"]
 
 
 def warm_up() -> None:
-    """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph,
+    """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph
+    (arc capacities, flows, re-solve rule, link sums, cuts),
     the elementary functions and one day of Helmbold's equations."""
     r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
     one, arcs = np.ones((1, 1), CAPACITY_DTYPE), np.array([0])
@@ -29,6 +31,10 @@ def warm_up() -> None:
                               np.ones((1, 1)), True, np.zeros(1, np.bool_), np.ones((1, 1)),
                               shared)
     resolve_needed(arcs, arcs, 1, one, one, flow)
+    link_sums(arcs, arcs, flow, np.zeros((1, 1)))
+    ids, flag = np.zeros(1, np.int64), np.ones((1, 1), np.bool_)
+    whole_ton_capacities(0, np.zeros((1, 1), np.int64), ids, ids, arcs, arcs, flow, arcs, flow,
+                         arcs, ids, ids, ids, flag, arcs, flow, np.zeros((1, 1), CAPACITY_DTYPE))
     cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, arcs, np.array([1]), 0, 1,
               np.ones((1, 1)), flow)
     elementary.warm_up()

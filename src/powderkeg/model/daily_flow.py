@@ -15,7 +15,7 @@ from numba import njit
 
 from powderkeg.model.maxflow import solve_run, workspace
 
-__all__ = ["pair_sums", "flow_is_kept", "arc_flows", "daily_flows", "resolve_needed",
+__all__ = ["pair_sums", "link_sums", "flow_is_kept", "arc_flows", "daily_flows", "resolve_needed",
            "RESOLVE_TOL"]
 
 RESOLVE_TOL = 1e-6  # tons: a flow within this of a capacity counts as meeting it
@@ -30,6 +30,15 @@ def pair_sums(arc_pair, values, out):
     out[:] = 0.0
     for a in range(len(arc_pair)):
         out[arc_pair[a]] += values[a]
+
+
+@njit(cache=True, nogil=True)
+def link_sums(link_arcs, link_of_arc, values, out):
+    """Sum over both directions of each link, ``out[r, e] += values[r, a]`` for the link arcs
+    ``a`` of link ``e`` in arc order; ``values`` (R, A), ``out`` (R, E), zeros in."""
+    for r in range(values.shape[0]):
+        for i in range(len(link_arcs)):
+            out[r, link_of_arc[i]] += values[r, link_arcs[i]]
 
 
 @njit(cache=True, nogil=True)

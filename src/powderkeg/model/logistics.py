@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from powderkeg.model.daily_flow import daily_flows, resolve_needed
+from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.maxflow import Residual, build_residual, cut_pairs
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "day_flow", "needs_resolve",
@@ -134,8 +134,11 @@ def per_pair(g: FlowGraph, arc_values: np.ndarray) -> np.ndarray:
 
 
 def per_link(g: FlowGraph, arc_values: np.ndarray) -> np.ndarray:
-    """Sum of ``arc_values`` (R, A) over both directions of each link, shape ``(R, E)``."""
-    return np.asarray(g.link_sum @ arc_values.T).T
+    """Sum of ``arc_values`` (R, A) over both directions of each link, shape ``(R, E)``
+    (:func:`~powderkeg.model.daily_flow.link_sums`)."""
+    out = np.zeros((arc_values.shape[0], g.link_sum.shape[0]))
+    link_sums(g.link_arcs, g.link_of_arc, np.ascontiguousarray(arc_values, dtype=float), out)
+    return out
 
 
 def solve_max_flow(g: FlowGraph, arc_cap: np.ndarray, shared: bool = True) -> np.ndarray:

@@ -10,6 +10,7 @@ river once it is given up.
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from powderkeg.errors import InputError
 from powderkeg.model.build import Model
@@ -69,15 +70,36 @@ def depot_allowed(model: Model, g: FlowGraph, side: int, river_km: np.ndarray,
     return ok
 
 
-def _active_depots(g: FlowGraph, held: np.ndarray) -> np.ndarray:
-    """Depot arcs of each demand's first tier with a held depot, shape ``(R, K)``."""
-    n_dem = len(g.sink_arcs)
-    n_tier = int(g.depot_tier.max()) + 1 if len(g.depot_tier) else 1
-    tier_held = np.zeros((held.shape[0], n_dem, n_tier), dtype=bool)
-    for k in range(len(g.depot_arcs)):
-        tier_held[:, g.depot_demand[k], g.depot_tier[k]] |= held[:, k]
-    first = np.argmax(tier_held, axis=2)  # (R, D); 0 when no tier is held (then nothing is)
-    return held & (g.depot_tier[None, :] == first[:, g.depot_demand])
+@njit(cache=True, nogil=True)
+def whole_ton_capacities(side, control, link_from, link_to, link_arcs, link_of_arc, link_cap,
+                    source_arcs, source_tons, depot_arcs, depot_node, depot_demand, depot_tier,
+                    depot_ok, sink_arcs, sink, out):
+    """Each run's arc capacities into ``out`` (R, A), zeros in; one run at a time.
+
+    A link arc carries ``floor(c_e)`` when ``side`` holds both ends of link ``e``, else 0; a
+    source arc ``floor(s_q)``; a depot arc ``INF_CAPACITY`` when its depot is held and allowed
+    (``depot_ok``) and its tier is the demand's first tier with such a depot, else 0; a sink
+    arc ``sink`` (whole tons). ``control`` (R, N), ``link_cap`` (R, E), ``source_tons`` (R, Q),
+    ``depot_ok`` (R, K), ``sink`` (R, D).
+    """
+    first = np.empty(len(sink_arcs), np.int64)
+    for r in range(control.shape[0]):
+        for i in range(len(link_arcs)):
+            e = link_of_arc[i]
+            if control[r, link_from[e]] == side and control[r, link_to[e]] == side:
+                out[r, link_arcs[i]] = np.floor(link_cap[r, e])
+        for q in range(len(source_arcs)):
+            out[r, source_arcs[q]] = np.floor(source_tons[r, q])
+        first[:] = np.iinfo(np.int64).max
+        for k in range(len(depot_arcs)):
+            if control[r, depot_node[k]] == side and depot_ok[r, k]:
+                first[depot_demand[k]] = min(first[depot_demand[k]], depot_tier[k])
+        for k in range(len(depot_arcs)):
+            if (control[r, depot_node[k]] == side and depot_ok[r, k]
+                    and depot_tier[k] == first[depot_demand[k]]):
+                out[r, depot_arcs[k]] = INF_CAPACITY
+        for j in range(len(sink_arcs)):
+            out[r, sink_arcs[j]] = sink[r, j]
 
 
 def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
@@ -87,11 +109,11 @@ def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
 
     ``link_cap`` is each link's open capacity (tons/day), roads already limited by trucks;
     ``source_tons`` and ``sink_tons`` (need plus refill) are this side's sources and demands
-    in graph order; ``depot_ok`` ``(R, K)`` masks depots by :func:`depot_allowed`. Links and
-    sources are below ``INF_CAPACITY`` (2**28; ``validate`` checks it); a sink's need grown
-    with its forces, and its refill allowance, may not reach 2**31 (an :class:`InputError`).
+    in graph order; ``depot_ok`` ``(R, K)`` masks depots by :func:`depot_allowed`. A sink
+    carries ``ceil(sink_tons)``; the rest is :func:`whole_ton_capacities`. Links and sources are
+    below ``INF_CAPACITY`` (2**28; ``validate`` checks it); a sink's need grown with its
+    forces, and its refill allowance, may not reach 2**31 (an :class:`InputError`).
     """
-    runs = control.shape[0]
     sink = np.ceil(sink_tons)
     if sink.size and sink.max() >= np.iinfo(CAPACITY_DTYPE).max:
         j = int(np.argmax(sink.max(axis=0)))
@@ -100,12 +122,10 @@ def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
             f"its refill allowance, beyond the {np.iinfo(CAPACITY_DTYPE).max:,} t/day the "
             "supply solver holds; give demands in tons per day (a front's need is some 1,000 "
             "to 10,000) or lower the forces it feeds")
-    cap = np.zeros((runs, g.n_arcs), dtype=CAPACITY_DTYPE)
-    usable = link_usable(model, control, side)
-    open_cap = np.where(usable, link_cap, 0.0)
-    cap[:, g.link_arcs] = np.floor(open_cap[:, g.link_of_arc])
-    cap[:, g.source_arcs] = np.floor(source_tons)
-    held = (control[:, g.depot_node] == side) & depot_ok
-    cap[:, g.depot_arcs] = np.where(_active_depots(g, held), INF_CAPACITY, 0)
-    cap[:, g.sink_arcs] = sink
+    cap = np.zeros((control.shape[0], g.n_arcs), dtype=CAPACITY_DTYPE)
+    f = lambda x: np.ascontiguousarray(x, dtype=float)  # noqa: E731
+    whole_ton_capacities(side, np.ascontiguousarray(control), model.link_from, model.link_to,
+                    g.link_arcs, g.link_of_arc, f(link_cap), g.source_arcs, f(source_tons),
+                    g.depot_arcs, g.depot_node, g.depot_demand, g.depot_tier,
+                    np.ascontiguousarray(depot_ok), g.sink_arcs, f(sink), cap)
     return cap
