@@ -20,7 +20,7 @@ from numba import njit
 
 __all__ = ["OutcomeTracker", "OutcomeCodes", "outcome_codes", "outcome_holds",
            "required_days", "track", "pairwise_sum", "objective_taken", "sector_withdrawn",
-           "link_capacity_at_least", "link_struck", "supply_below"]
+           "link_capacity_at_least", "link_struck", "supply_below", "warm_up"]
 
 _JIT = {"cache": True, "nogil": True}
 
@@ -221,3 +221,15 @@ def track(model, tracker: OutcomeTracker | None, holds: np.ndarray, day: int) ->
         tracker = OutcomeTracker(np.zeros(holds.shape, np.int64), np.full(holds.shape, -1))
     required = np.array([required_days(o) for o in model.scenario.outcomes], np.int64)
     return OutcomeTracker(*_track(tracker.streak, tracker.first_day, holds, required, day))
+
+
+def warm_up() -> None:
+    """Compile the outcome kernels, or load them from Numba's cache, on one run and one
+    outcome of each kind that has members (the argument types of :func:`outcome_holds`)."""
+    kind, zeros = np.array([0, 2, 6], np.int64), np.zeros(3, np.int64)
+    holds = _holds(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
+                   np.ones((1, 1)), np.ones((1, 1)), np.zeros(1, np.int64),
+                   np.zeros((1, 1), np.int8), np.ones((1, 1)), np.zeros((1, 1), np.int64),
+                   np.zeros(1, np.int64), np.zeros((1, 0), np.int64), np.ones((1, 1)),
+                   np.ones((1, 1)))
+    _track(np.zeros((1, 3), np.int64), np.full((1, 3), -1), holds, np.ones(3, np.int64), 0)

@@ -51,7 +51,7 @@ from powderkeg.model.lanchester import helmbold_one_day
 __all__ = ["posture_on", "fortification", "attack_ratios", "attrition", "noise_factor",
            "advance_rate", "breaking_pressure", "defence_breaks", "exploitation_rate",
            "cross_river", "supply_threatened", "holds_bridgehead", "bridgehead_decision",
-           "withdrawal_cause", "combat_day", "ORDERED", "PUSHED"]
+           "withdrawal_cause", "combat_day", "warm_up", "ORDERED", "PUSHED"]
 
 ORDERED, PUSHED = 1, 2  # how a bridgehead was given up (State.withdrawal)
 _JIT = {"cache": True, "nogil": True}
@@ -360,3 +360,16 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
             withdrawal_out[r, s] = withdrawal_cause(withdrawal[r, s], gone, ordered[r, s])
     return (front_out, forces_out, losses + lost, lost, ratios, pressure_out, exploit_out,
             broken, threatened, untenable_out, ordered, withdrawal_out)
+
+
+def warm_up() -> None:
+    """Compile :func:`combat_day`, or load it from Numba's cache, on one run of one sector
+    without rivers or bridgeheads (the argument types of :func:`~powderkeg.model.step.step`).
+    """
+    one, pairs, grid = np.ones(1), np.ones((1, 1, 2)), np.ones((1, 1))
+    index, no_index = np.full(1, -1), np.zeros(0, np.int64)
+    combat_day(np.ones((1, 2), np.bool_), one, np.ones((1, 2)), one, pairs, pairs, *[one] * 8,
+               no_index, np.ones((1, 0)), one, one, one, index, index, np.full((1, 1), -1),
+               one, index, *[one] * 6, pairs, pairs, pairs, pairs, grid,
+               np.zeros((1, 1, 2), np.int64), pairs, np.zeros((1, 1), np.int64),
+               np.zeros((1, 1), np.int8), np.zeros(1, np.bool_), np.zeros((1, 3)), grid)
