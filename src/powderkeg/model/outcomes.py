@@ -25,12 +25,6 @@ __all__ = ["OutcomeTracker", "OutcomeCodes", "outcome_codes", "outcome_holds",
 _JIT = {"cache": True, "nogil": True}
 
 
-@dataclass(frozen=True)
-class OutcomeTracker:
-    streak: np.ndarray  # (R, O) days in a row the predicate has held
-    first_day: np.ndarray  # (R, O) first day it happened, -1 if not yet
-
-
 _CAUSE = {"any": 0, "ordered": 1, "pushed": 2}  # State.withdrawal codes, 0: either
 _KINDS = ("objective_taken", "sector_withdrawn", "link_capacity_at_least", "link_struck",
           "rung_reached", "event_happened", "supply_below")
@@ -45,6 +39,14 @@ class OutcomeCodes(NamedTuple):
     fraction: np.ndarray  # (O,) threshold of link_capacity_at_least and supply_below
     start: np.ndarray  # (O + 1,) outcome j's members are members[start[j]:start[j + 1]]
     members: np.ndarray  # its objective, link or demand indices
+    required: np.ndarray  # (O,) days in a row the predicate must hold (required_days)
+
+
+@dataclass(frozen=True)
+class OutcomeTracker:
+    streak: np.ndarray  # (R, O) days in a row the predicate has held
+    first_day: np.ndarray  # (R, O) first day it happened, -1 if not yet
+    codes: OutcomeCodes  # the scenario's outcomes, encoded once (outcome_codes)
 
 
 def required_days(outcome) -> int:
@@ -83,7 +85,8 @@ def outcome_codes(model) -> OutcomeCodes:
         code=np.array([_CAUSE[getattr(o, "cause", "any")] for o in outcomes], np.int64),
         fraction=np.array([float(getattr(o, "fraction", 0.0)) for o in outcomes]),
         start=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
-        members=np.array([m for members, _ in parts for m in members], np.int64))
+        members=np.array([m for members, _ in parts for m in members], np.int64),
+        required=np.array([required_days(o) for o in outcomes], np.int64))
 
 
 @njit(**_JIT)
@@ -193,7 +196,7 @@ def outcome_holds(model, world, state) -> np.ndarray:
     ``rung_reached``: the rung at least the outcome's; ``event_happened``: the event has a
     day; the other kinds are the predicates of this module.
     """
-    c = outcome_codes(model)
+    c = state.outcomes.codes if state.outcomes is not None else outcome_codes(model)
     runs = state.front.shape[0]
     ps = state.politics
     rung = ps.rung if ps is not None else np.zeros(runs, np.int64)
@@ -218,9 +221,10 @@ def _track(streak, first_day, holds, required, day):
 def track(model, tracker: OutcomeTracker | None, holds: np.ndarray, day: int) -> OutcomeTracker:
     """Update streaks and first days with today's predicates (:func:`outcome_holds`)."""
     if tracker is None:
-        tracker = OutcomeTracker(np.zeros(holds.shape, np.int64), np.full(holds.shape, -1))
-    required = np.array([required_days(o) for o in model.scenario.outcomes], np.int64)
-    return OutcomeTracker(*_track(tracker.streak, tracker.first_day, holds, required, day))
+        tracker = OutcomeTracker(np.zeros(holds.shape, np.int64), np.full(holds.shape, -1),
+                                 outcome_codes(model))
+    c = tracker.codes
+    return OutcomeTracker(*_track(tracker.streak, tracker.first_day, holds, c.required, day), c)
 
 
 def warm_up() -> None:
