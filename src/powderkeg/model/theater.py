@@ -274,7 +274,8 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
     (:func:`supply_threatened`, on the moved fronts) and each bridgehead's decision
     (:func:`bridgehead_decision`, uniform ``u[r, s]``), an ordered withdrawal costing
     ``withdraw_loss`` of the side's forces. A run in a ``ceasefire`` keeps its front, forces,
-    pressure and exploitation and loses nothing; its decisions are still recorded. Last,
+    pressure and exploitation and loses nothing (its attrition is not computed); its ratios
+    and decisions are still recorded. Last,
     :func:`withdrawal_cause` on the fronts kept.
 
     World arrays have a leading run axis ``R`` (``world.*`` of the same name); ``eff``
@@ -304,13 +305,17 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
                                          eff[r, s, 1], fort_a, fort_b)
             ratios[r, s, 0], ratios[r, s, 1] = rho_a, rho_b
             intensity = 1.0 if posture[s, 0] or posture[s, 1] else static_intensity[r]
-            (forces_out[r, s, 0], forces_out[r, s, 1], lost[r, s, 0],
-             lost[r, s, 1]) = attrition(
-                forces[r, s, 0], forces[r, s, 1],
-                intensity * attrition_rate[r, 1] * eff[r, s, 1] / fort_a,
-                intensity * attrition_rate[r, 0] * eff[r, s, 0] / fort_b, weiss[r],
-                reinforcements[r, s, 0], reinforcements[r, s, 1], sigma, z[r, 3 * s],
-                z[r, 3 * s + 1])
+            if ceasefire[r]:  # held below: nothing to compute
+                forces_out[r, s, 0], forces_out[r, s, 1] = forces[r, s, 0], forces[r, s, 1]
+                lost[r, s, 0] = lost[r, s, 1] = 0.0
+            else:
+                (forces_out[r, s, 0], forces_out[r, s, 1], lost[r, s, 0],
+                 lost[r, s, 1]) = attrition(
+                    forces[r, s, 0], forces[r, s, 1],
+                    intensity * attrition_rate[r, 1] * eff[r, s, 1] / fort_a,
+                    intensity * attrition_rate[r, 0] * eff[r, s, 0] / fort_b, weiss[r],
+                    reinforcements[r, s, 0], reinforcements[r, s, 1], sigma, z[r, 3 * s],
+                    z[r, 3 * s + 1])
             for k in range(2):
                 p = breaking_pressure(ratios[r, s, k], posture[s, k], break_ratio[r],
                                       pressure[r, s, k])
