@@ -90,43 +90,48 @@ def outcome_codes(model) -> OutcomeCodes:
 
 
 @njit(**_JIT)
-def pairwise_sum(values):
-    """``values.sum()`` as NumPy adds a contiguous float64 row, bit for bit.
+def pairwise_sum(values, index, lo, hi):
+    """``values[index[lo:hi]].sum()`` as NumPy adds that gathered row, bit for bit.
 
     From zero, one by one below 8 values; up to 128, eight partial sums added as
     ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`` and then the rest; above, the
     two halves (the first a multiple of 8 long) summed so and added (NumPy's
     ``pairwise_sum``, ``loops_utils.h``).
     """
-    n = values.size
+    n = hi - lo
     if n < 8:
         total = 0.0
-        for i in range(n):
-            total += values[i]
+        for i in range(lo, hi):
+            total += values[index[i]]
         return total
     if n <= 128:
-        r = values[:8].copy()
+        r = np.empty(8)
+        for j in range(8):
+            r[j] = values[index[lo + j]]
         i = 8
         while i < n - n % 8:
             for j in range(8):
-                r[j] += values[i + j]
+                r[j] += values[index[lo + i + j]]
             i += 8
         total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
         while i < n:
-            total += values[i]
+            total += values[index[lo + i]]
             i += 1
         return total
     half = n // 2
     half -= half % 8
-    return pairwise_sum(values[:half]) + pairwise_sum(values[half:])
+    return (pairwise_sum(values, index, lo, lo + half)
+            + pairwise_sum(values, index, lo + half, hi))
 
 
 @njit(**_JIT)
-def objective_taken(front, objective_km, objective_sector, objectives, side):
-    """Whether ``side`` holds any of ``objectives``: the first side once its sector's front
-    ``x`` has passed the objective's km (``x > k``), the second while ``x < k``."""
-    for i in objectives:
-        x, km = front[objective_sector[i]], objective_km[i]
+def objective_taken(front, objective_km, objective_sector, r, objectives, lo, hi, side):
+    """Whether ``side`` holds any of ``objectives[lo:hi]`` in run ``r``: the first side once
+    its sector's front ``x`` has passed the objective's km (``x > k``), the second while
+    ``x < k``."""
+    for m in range(lo, hi):
+        i = objectives[m]
+        x, km = front[r, objective_sector[i]], objective_km[r, i]
         if (x > km) if side == 0 else (x < km):
             return True
     return False
@@ -139,28 +144,30 @@ def sector_withdrawn(cause, code):
 
 
 @njit(**_JIT)
-def link_capacity_at_least(link_frac, links, fraction):
-    """Whether every link of ``links`` is open to at least ``fraction`` (``1e-12`` slack)."""
-    for e in links:
-        if not link_frac[e] >= fraction - 1e-12:
+def link_capacity_at_least(link_frac, r, links, lo, hi, fraction):
+    """Whether every link of ``links[lo:hi]`` is open to at least ``fraction`` in run ``r``
+    (``1e-12`` slack)."""
+    for m in range(lo, hi):
+        if not link_frac[r, links[m]] >= fraction - 1e-12:
             return False
     return True
 
 
 @njit(**_JIT)
-def link_struck(hits, links):
-    """Whether any link of ``links`` was hit today."""
-    for e in links:
-        if hits[e] > 0:
+def link_struck(hits, r, links, lo, hi):
+    """Whether any link of ``links[lo:hi]`` was hit today in run ``r``."""
+    for m in range(lo, hi):
+        if hits[r, links[m]] > 0:
             return True
     return False
 
 
 @njit(**_JIT)
-def supply_below(delivered, need, demands, fraction):
-    """Whether ``demands`` got under ``fraction`` of their summed need today:
-    ``sum delivered < fraction sum need``, sums as NumPy's (:func:`pairwise_sum`)."""
-    return pairwise_sum(delivered[demands]) < fraction * pairwise_sum(need[demands])
+def supply_below(delivered, need, r, demands, lo, hi, fraction):
+    """Whether ``demands[lo:hi]`` got under ``fraction`` of their summed need today in run
+    ``r``: ``sum delivered < fraction sum need``, sums as NumPy's (:func:`pairwise_sum`)."""
+    return (pairwise_sum(delivered[r], demands, lo, hi)
+            < fraction * pairwise_sum(need[r], demands, lo, hi))
 
 
 @njit(**_JIT)
@@ -168,25 +175,24 @@ def _holds(kind, index, code, fraction, start, members, front, objective_km,
            objective_sector, withdrawal, link_frac, hits, rung, event_day, need, delivered):
     runs, n = front.shape[0], kind.size
     out = np.zeros((runs, n), np.bool_)
-    for r in range(runs):
-        for j in range(n):
-            ids = members[start[j]:start[j + 1]]
-            k = kind[j]
+    for j in range(n):
+        k, i, lo, hi = kind[j], index[j], start[j], start[j + 1]
+        for r in range(runs):
             if k == 0:
-                out[r, j] = objective_taken(front[r], objective_km[r], objective_sector, ids,
-                                            index[j])
+                out[r, j] = objective_taken(front, objective_km, objective_sector, r, members,
+                                            lo, hi, i)
             elif k == 1:
-                out[r, j] = sector_withdrawn(withdrawal[r, index[j]], code[j])
+                out[r, j] = sector_withdrawn(withdrawal[r, i], code[j])
             elif k == 2:
-                out[r, j] = link_capacity_at_least(link_frac[r], ids, fraction[j])
+                out[r, j] = link_capacity_at_least(link_frac, r, members, lo, hi, fraction[j])
             elif k == 3:
-                out[r, j] = link_struck(hits[r], ids)
+                out[r, j] = link_struck(hits, r, members, lo, hi)
             elif k == 4:
-                out[r, j] = rung[r] >= index[j]
+                out[r, j] = rung[r] >= i
             elif k == 5:
-                out[r, j] = event_day[r, index[j]] >= 0
+                out[r, j] = event_day[r, i] >= 0
             else:
-                out[r, j] = supply_below(delivered[r], need[r], ids, fraction[j])
+                out[r, j] = supply_below(delivered, need, r, members, lo, hi, fraction[j])
     return out
 
 
