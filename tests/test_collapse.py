@@ -6,7 +6,6 @@ days, and a threat withdrawal is ordered the day the enemy's front first comes w
 distance of the line of supply, found from a paired run without the threat rule.
 """
 
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -107,10 +106,10 @@ def test_a_threat_withdrawal_is_ordered_the_day_the_enemy_comes_within_the_dista
 def test_every_line_of_supply_must_be_threatened():
     m = build_model(_bridgehead(["c", "b"], 12.0))
     c, b = (m.node_km[m.node_ids.index(n)] for n in ("c", "b"))
-    world = SimpleNamespace(threat_km=np.array([12.0, 12.0, 12.0]))
     front = np.array([[c - 12.5], [c - 12.0], [b - 12.0]])
     # the first run is short of c's distance, the second near c only, the third near both
-    assert supply_threatened(m, world, front)[:, 0].tolist() == [False, False, True]
+    assert [supply_threatened(x, 12.0, m.bridgehead_side[0], m.supply_through[0], m.node_km,
+                              m.node_sector) for x in front] == [False, False, True]
 
 
 @pytest.mark.parametrize("bridgehead, threat_km, place, words", [

@@ -57,7 +57,8 @@ def test_the_schedule_gives_day_zeros_posture_until_the_change_and_the_new_one_f
 def test_the_attackers_fortification_rule_switches_on_on_the_day_of_the_change():
     m = build_model(_blue_attacks_from_day_k())
     world = sample_world(m, Streams(0), np.arange(2))
-    before, after = (fortification(world, posture_on(m, d)) for d in (K - 1, K))
+    before, after = (np.vectorize(fortification)(world.fortification, posture_on(m, d)[None])
+                     for d in (K - 1, K))
     np.testing.assert_array_equal(before[..., 0], 1.5)  # blue defends from its positions
     np.testing.assert_array_equal(after[..., 0], 1.0)  # an attacker is not fortified
     np.testing.assert_array_equal(after[..., 1], before[..., 1])

@@ -11,20 +11,18 @@ from powderkeg.model.theater import advance_rate
 
 
 def test_advance_rate_has_a_dead_band_and_is_antisymmetric():
-    ratio = np.array([0.4, 1 / 1.5, 1.0, 1.5, 2.5])
-    v = advance_rate(ratio, 1 / ratio, 1.5, 10.0)
+    ratio = [0.4, 1 / 1.5, 1.0, 1.5, 2.5]
+    v = [advance_rate(r, 1 / r, 1.5, 10.0) for r in ratio]
     np.testing.assert_allclose(v, [-4.0, 0.0, 0.0, 0.0, 4.0])
 
 
 def test_fortification_protects_the_defender_but_does_not_push_it_forward():
     from powderkeg.model.theater import attack_ratios
 
-    forces = np.array([[[1000.0, 1000.0]]])
-    eff = np.ones((1, 1, 2))
-    fort = np.array([[[2.0, 1.0]]])  # the first side defends from prepared positions
-    forward, backward = attack_ratios(forces, eff, fort)
-    assert forward[0, 0] == 1.0 and backward[0, 0] == 0.5
-    assert advance_rate(forward, backward, 1.3, 5.0)[0, 0] == 0.0
+    # the first side defends from prepared positions (fortification 2)
+    forward, backward = attack_ratios(1000.0, 1000.0, 1.0, 1.0, 2.0, 1.0)
+    assert forward == 1.0 and backward == 0.5
+    assert advance_rate(forward, backward, 1.3, 5.0) == 0.0
 
 
 def _sector(**extra):
@@ -110,10 +108,10 @@ def test_supplied_bridgehead_holds():
 def test_an_attacker_below_the_threshold_creeps_forward():
     # threshold 1.5, creep 0.1 km/day: at ratio 1.25 half the creep, at 1 nothing, and the
     # faster advance takes over above 1.5 + (where v_max (1 - 1.5/rho) exceeds the creep)
-    ratio = np.array([0.9, 1.0, 1.25, 1.5, 3.0])
-    v = advance_rate(ratio, 1 / ratio, 1.5, 1.0, creep=0.1, attacking=(True, False))
+    ratio = [0.9, 1.0, 1.25, 1.5, 3.0]
+    v = [advance_rate(r, 1 / r, 1.5, 1.0, 0.1, True, False) for r in ratio]
     np.testing.assert_allclose(v, [0.0, 0.0, 0.05, 0.1, 0.5])
-    assert advance_rate(ratio, 1 / ratio, 1.5, 1.0, creep=0.1, attacking=(False, False))[2] == 0
+    assert advance_rate(1.25, 1 / 1.25, 1.5, 1.0, 0.1, False, False) == 0
 
 
 def test_control_of_nodes_and_links_follows_the_front():

@@ -23,7 +23,7 @@ from numba import njit
 
 from powderkeg.model.elementary import exp_scalar, log_scalar
 
-__all__ = ["helmbold_rates", "helmbold_day", "square_law"]
+__all__ = ["helmbold_rates", "helmbold_one_day", "helmbold_day", "square_law"]
 
 
 @njit(cache=True, nogil=True)
@@ -46,8 +46,12 @@ def helmbold_rates(x, y, a, b, weiss):
 
 
 @njit(cache=True, nogil=True)
-def _helmbold_run(x, y, a, b, weiss, p, q, substeps):
-    """One day of :func:`helmbold_day` for scalars: ``(x, y, lost_x, lost_y)``."""
+def helmbold_one_day(x, y, a, b, weiss, p, q, substeps):
+    """One day of :func:`helmbold_day` for scalars: ``(x, y, lost_x, lost_y)``.
+
+    ``substeps`` classical Runge-Kutta steps of :func:`helmbold_rates` with reinforcements
+    ``p``, ``q``; a substep removes at most what the side has plus its reinforcements.
+    """
     h = 1.0 / substeps
     lost_x = lost_y = 0.0
     for _ in range(substeps):
@@ -66,7 +70,7 @@ def _helmbold_run(x, y, a, b, weiss, p, q, substeps):
 def _helmbold_runs(x, y, a, b, weiss, p, q, substeps):
     out = np.empty((4, len(x)))
     for i in range(len(x)):
-        out[0, i], out[1, i], out[2, i], out[3, i] = _helmbold_run(
+        out[0, i], out[1, i], out[2, i], out[3, i] = helmbold_one_day(
             x[i], y[i], a[i], b[i], weiss[i], p[i], q[i], substeps)
     return out
 

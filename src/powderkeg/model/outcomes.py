@@ -1,26 +1,52 @@
-"""Declared outcomes as vectorised predicates on the daily state, and their first days.
+"""Declared outcomes as compiled predicates on the daily state, and their first days.
 
 An outcome happens on the first day its predicate has held for its required number of days
 in a row (``held_days`` of ``objective_taken``, ``days`` of ``supply_below`` and
 ``rung_reached``, else one).
+
+Each kind of outcome is one compiled predicate of one run (Numba, ``cache=True``,
+``nogil=True``, no fast-math); :func:`outcome_holds` evaluates a scenario's outcomes,
+encoded as flat arrays (:func:`outcome_codes`), over every run of a chunk in one call, and
+:func:`track` updates the streaks and first days in another.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
+from numba import njit
 
-__all__ = ["OutcomeTracker", "outcome_holds", "required_days", "track"]
+__all__ = ["OutcomeTracker", "OutcomeCodes", "outcome_codes", "outcome_holds",
+           "required_days", "track", "pairwise_sum", "objective_taken", "sector_withdrawn",
+           "link_capacity_at_least", "link_struck", "supply_below", "warm_up"]
+
+_JIT = {"cache": True, "nogil": True}
+
+
+_CAUSE = {"any": 0, "ordered": 1, "pushed": 2}  # State.withdrawal codes, 0: either
+_KINDS = ("objective_taken", "sector_withdrawn", "link_capacity_at_least", "link_struck",
+          "rung_reached", "event_happened", "supply_below")
+
+
+class OutcomeCodes(NamedTuple):
+    """A scenario's outcomes as flat arrays, outcome ``j`` in row ``j``."""
+
+    kind: np.ndarray  # (O,) index in _KINDS
+    index: np.ndarray  # (O,) side, sector, rung or event the predicate looks at
+    code: np.ndarray  # (O,) withdrawal cause (0 any) of sector_withdrawn
+    fraction: np.ndarray  # (O,) threshold of link_capacity_at_least and supply_below
+    start: np.ndarray  # (O + 1,) outcome j's members are members[start[j]:start[j + 1]]
+    members: np.ndarray  # its objective, link or demand indices
+    required: np.ndarray  # (O,) days in a row the predicate must hold (required_days)
 
 
 @dataclass(frozen=True)
 class OutcomeTracker:
     streak: np.ndarray  # (R, O) days in a row the predicate has held
     first_day: np.ndarray  # (R, O) first day it happened, -1 if not yet
-
-
-_CAUSE = {"ordered": 1, "pushed": 2}  # State.withdrawal codes
+    codes: OutcomeCodes  # the scenario's outcomes, encoded once (outcome_codes)
 
 
 def required_days(outcome) -> int:
@@ -31,46 +57,189 @@ def required_days(outcome) -> int:
     return 1
 
 
-def _holds(model, world, state, o) -> np.ndarray:
+def _members_and_index(model, o) -> tuple[list[int], int]:
     if o.kind == "objective_taken":
-        side = model.sides.index(o.side)
-        out = np.zeros(state.front.shape[0], dtype=bool)
-        for t in o.targets:
-            i = model.objective_ids.index((t.sector, t.objective))
-            x, km = state.front[:, model.objective_sector[i]], world.objective_km[:, i]
-            out |= (x > km) if side == 0 else (x < km)
-        return out
+        return ([model.objective_ids.index((t.sector, t.objective)) for t in o.targets],
+                model.sides.index(o.side))
     if o.kind == "sector_withdrawn":
-        cause = state.withdrawal[:, model.sector_ids.index(o.sector)]
-        return cause == _CAUSE[o.cause] if o.cause != "any" else cause > 0
-    links = [model.link_ids.index(x) for x in getattr(o, "links", [])]
-    if o.kind == "link_capacity_at_least":
-        return (state.link_frac[:, links] >= o.fraction - 1e-12).all(axis=1)
-    if o.kind == "link_struck":
-        return (state.hits[:, links] > 0).any(axis=1)
+        return [], model.sector_ids.index(o.sector)
+    if o.kind in ("link_capacity_at_least", "link_struck"):
+        return [model.link_ids.index(x) for x in o.links], 0
     if o.kind == "rung_reached":
-        return state.politics.rung >= model.politics.rung_ids.index(o.rung)
+        return [], model.politics.rung_ids.index(o.rung)
     if o.kind == "event_happened":
-        return state.politics.event_day[:, model.politics.event(o.event)] >= 0
+        return [], model.politics.event(o.event)
     if o.kind == "supply_below":
-        dem = [model.demand_ids.index(x) for x in o.demands]
-        need = state.need[:, dem].sum(axis=1)
-        return state.delivered[:, dem].sum(axis=1) < o.fraction * need
+        return [model.demand_ids.index(x) for x in o.demands], 0
     raise ValueError(f"unknown outcome kind {o.kind}")
 
 
+def outcome_codes(model) -> OutcomeCodes:
+    """Encode ``model.scenario.outcomes`` for :func:`outcome_holds`."""
+    outcomes = model.scenario.outcomes
+    parts = [_members_and_index(model, o) for o in outcomes]
+    sizes = [len(members) for members, _ in parts]
+    return OutcomeCodes(
+        kind=np.array([_KINDS.index(o.kind) for o in outcomes], np.int64),
+        index=np.array([index for _, index in parts], np.int64),
+        code=np.array([_CAUSE[getattr(o, "cause", "any")] for o in outcomes], np.int64),
+        fraction=np.array([float(getattr(o, "fraction", 0.0)) for o in outcomes]),
+        start=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        members=np.array([m for members, _ in parts for m in members], np.int64),
+        required=np.array([required_days(o) for o in outcomes], np.int64))
+
+
+@njit(**_JIT)
+def pairwise_sum(values, index, lo, hi):
+    """``values[index[lo:hi]].sum()`` as NumPy adds that gathered row, bit for bit.
+
+    From zero, one by one below 8 values; up to 128, eight partial sums added as
+    ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`` and then the rest; above, the
+    two halves (the first a multiple of 8 long) summed so and added (NumPy's
+    ``pairwise_sum``, ``loops_utils.h``).
+    """
+    n = hi - lo
+    if n < 8:
+        total = 0.0
+        for i in range(lo, hi):
+            total += values[index[i]]
+        return total
+    if n <= 128:
+        r = np.empty(8)
+        for j in range(8):
+            r[j] = values[index[lo + j]]
+        i = 8
+        while i < n - n % 8:
+            for j in range(8):
+                r[j] += values[index[lo + i + j]]
+            i += 8
+        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+        while i < n:
+            total += values[index[lo + i]]
+            i += 1
+        return total
+    half = n // 2
+    half -= half % 8
+    return (pairwise_sum(values, index, lo, lo + half)
+            + pairwise_sum(values, index, lo + half, hi))
+
+
+@njit(**_JIT)
+def objective_taken(front, objective_km, objective_sector, r, objectives, lo, hi, side):
+    """Whether ``side`` holds any of ``objectives[lo:hi]`` in run ``r``: the first side once
+    its sector's front ``x`` has passed the objective's km (``x > k``), the second while
+    ``x < k``."""
+    for m in range(lo, hi):
+        i = objectives[m]
+        x, km = front[r, objective_sector[i]], objective_km[r, i]
+        if (x > km) if side == 0 else (x < km):
+            return True
+    return False
+
+
+@njit(**_JIT)
+def sector_withdrawn(cause, code):
+    """Whether a bridgehead was given up by the cause ``code`` (0: by either)."""
+    return cause > 0 if code == 0 else cause == code
+
+
+@njit(**_JIT)
+def link_capacity_at_least(link_frac, r, links, lo, hi, fraction):
+    """Whether every link of ``links[lo:hi]`` is open to at least ``fraction`` in run ``r``
+    (``1e-12`` slack)."""
+    for m in range(lo, hi):
+        if not link_frac[r, links[m]] >= fraction - 1e-12:
+            return False
+    return True
+
+
+@njit(**_JIT)
+def link_struck(hits, r, links, lo, hi):
+    """Whether any link of ``links[lo:hi]`` was hit today in run ``r``."""
+    for m in range(lo, hi):
+        if hits[r, links[m]] > 0:
+            return True
+    return False
+
+
+@njit(**_JIT)
+def supply_below(delivered, need, r, demands, lo, hi, fraction):
+    """Whether ``demands[lo:hi]`` got under ``fraction`` of their summed need today in run
+    ``r``: ``sum delivered < fraction sum need``, sums as NumPy's (:func:`pairwise_sum`)."""
+    return (pairwise_sum(delivered[r], demands, lo, hi)
+            < fraction * pairwise_sum(need[r], demands, lo, hi))
+
+
+@njit(**_JIT)
+def _holds(kind, index, code, fraction, start, members, front, objective_km,
+           objective_sector, withdrawal, link_frac, hits, rung, event_day, need, delivered):
+    runs, n = front.shape[0], kind.size
+    out = np.zeros((runs, n), np.bool_)
+    for j in range(n):
+        k, i, lo, hi = kind[j], index[j], start[j], start[j + 1]
+        for r in range(runs):
+            if k == 0:
+                out[r, j] = objective_taken(front, objective_km, objective_sector, r, members,
+                                            lo, hi, i)
+            elif k == 1:
+                out[r, j] = sector_withdrawn(withdrawal[r, i], code[j])
+            elif k == 2:
+                out[r, j] = link_capacity_at_least(link_frac, r, members, lo, hi, fraction[j])
+            elif k == 3:
+                out[r, j] = link_struck(hits, r, members, lo, hi)
+            elif k == 4:
+                out[r, j] = rung[r] >= i
+            elif k == 5:
+                out[r, j] = event_day[r, i] >= 0
+            else:
+                out[r, j] = supply_below(delivered, need, r, members, lo, hi, fraction[j])
+    return out
+
+
 def outcome_holds(model, world, state) -> np.ndarray:
-    """Whether each outcome's predicate holds today, shape ``(R, O)``."""
+    """Whether each outcome's predicate holds today, shape ``(R, O)``.
+
+    ``rung_reached``: the rung at least the outcome's; ``event_happened``: the event has a
+    day; the other kinds are the predicates of this module.
+    """
+    c = state.outcomes.codes if state.outcomes is not None else outcome_codes(model)
     runs = state.front.shape[0]
-    cols = [_holds(model, world, state, o) for o in model.scenario.outcomes]
-    return np.stack(cols, axis=1) if cols else np.zeros((runs, 0), dtype=bool)
+    ps = state.politics
+    rung = ps.rung if ps is not None else np.zeros(runs, np.int64)
+    event_day = ps.event_day if ps is not None else np.zeros((runs, 0), np.int64)
+    return _holds(c.kind, c.index, c.code, c.fraction, c.start, c.members, state.front,
+                  world.objective_km, model.objective_sector, state.withdrawal,
+                  state.link_frac, state.hits, rung, event_day, state.need, state.delivered)
+
+
+@njit(**_JIT)
+def _track(streak, first_day, holds, required, day):
+    """``s_t = (s_{t-1} + 1) [holds]``; the first day is ``t`` once ``s_t >= required``."""
+    streak_out = np.where(holds, streak + 1, 0)
+    first_out = first_day.copy()
+    for r in range(holds.shape[0]):
+        for j in range(holds.shape[1]):
+            if first_out[r, j] < 0 and streak_out[r, j] >= required[j]:
+                first_out[r, j] = day
+    return streak_out, first_out
 
 
 def track(model, tracker: OutcomeTracker | None, holds: np.ndarray, day: int) -> OutcomeTracker:
-    """Update streaks and first days with today's predicates."""
+    """Update streaks and first days with today's predicates (:func:`outcome_holds`)."""
     if tracker is None:
-        tracker = OutcomeTracker(np.zeros(holds.shape, int), np.full(holds.shape, -1))
-    need = np.array([required_days(o) for o in model.scenario.outcomes], dtype=int)
-    streak = np.where(holds, tracker.streak + 1, 0)
-    new = (tracker.first_day < 0) & (streak >= need[None, :])
-    return OutcomeTracker(streak, np.where(new, day, tracker.first_day))
+        tracker = OutcomeTracker(np.zeros(holds.shape, np.int64), np.full(holds.shape, -1),
+                                 outcome_codes(model))
+    c = tracker.codes
+    return OutcomeTracker(*_track(tracker.streak, tracker.first_day, holds, c.required, day), c)
+
+
+def warm_up() -> None:
+    """Compile the outcome kernels, or load them from Numba's cache, on one run and one
+    outcome of each kind that has members (the argument types of :func:`outcome_holds`)."""
+    kind, zeros = np.array([0, 2, 6], np.int64), np.zeros(3, np.int64)
+    holds = _holds(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
+                   np.ones((1, 1)), np.ones((1, 1)), np.zeros(1, np.int64),
+                   np.zeros((1, 1), np.int8), np.ones((1, 1)), np.zeros((1, 1), np.int64),
+                   np.zeros(1, np.int64), np.zeros((1, 0), np.int64), np.ones((1, 1)),
+                   np.ones((1, 1)))
+    _track(np.zeros((1, 3), np.int64), np.full((1, 3), -1), holds, np.ones(3, np.int64), 0)

@@ -18,25 +18,88 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from powderkeg.model.elementary import ndtri
 
-__all__ = ["Streams", "splitmix64", "unit_interval", "MAX_DAYS", "MAX_DRAWS"]
+__all__ = ["Streams", "splitmix64", "unit_interval", "uniform_at", "MAX_DAYS", "MAX_DRAWS"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
+_S11, _S16, _S27, _S30, _S31, _S32 = (np.uint64(n) for n in (11, 16, 27, 30, 31, 32))
+_ONE = np.uint64(1)
 MAX_DAYS = 1 << 16
 MAX_DRAWS = 1 << 16
 # (2**53 - 1 + 0.5) * 2**-53 rounds to exactly 1.0 (54 significant bits), so the largest of the
 # 2**53 values is held just below one; every other value is unchanged.
 LARGEST_BELOW_ONE = 1.0 - 2.0**-53
+_JIT = {"cache": True, "nogil": True}
 
 
-def _mix64(z: np.ndarray) -> np.ndarray:
-    z = (z ^ (z >> np.uint64(30))) * _M1
-    z = (z ^ (z >> np.uint64(27))) * _M2
-    return z ^ (z >> np.uint64(31))
+@njit(**_JIT)
+def splitmix64_at(key, counter):
+    """Output number ``counter`` (0-based) of the SplitMix64 sequence seeded with ``key``:
+    ``mix64(key + (counter + 1) GAMMA)`` modulo ``2^64``, with Vigna's finaliser ``mix64``."""
+    z = np.uint64(key) + (np.uint64(counter) + _ONE) * GAMMA
+    z = (z ^ (z >> _S30)) * _M1
+    z = (z ^ (z >> _S27)) * _M2
+    return z ^ (z >> _S31)
+
+
+@njit(**_JIT)
+def unit_interval_at(bits):
+    """A 53-bit integer ``b`` as a uniform in (0, 1): ``min((b + 1/2) 2^-53, 1 - 2^-53)``.
+
+    The cap changes only ``b = 2^53 - 1``, whose midpoint rounds to exactly one.
+    """
+    return min((float(bits) + 0.5) * 2.0**-53, LARGEST_BELOW_ONE)
+
+
+@njit(**_JIT)
+def uniform_at(key, run, day, k):
+    """Draw ``k`` of ``run`` on ``day`` of the stream keyed ``key``, in (0, 1):
+    :func:`unit_interval_at` of the top 53 bits of output number ``(run << 32) | (day << 16)
+    | k`` of :func:`splitmix64_at`.
+    """
+    counter = (np.uint64(run) << _S32) | (np.uint64(day) << _S16) | np.uint64(k)
+    return unit_interval_at(splitmix64_at(key, counter) >> _S11)
+
+
+@njit(**_JIT)
+def _splitmix64(key, counters):
+    out = np.empty(counters.size, np.uint64)
+    for i in range(counters.size):
+        out[i] = splitmix64_at(key, counters[i])
+    return out
+
+
+@njit(**_JIT)
+def _uniforms(key, runs, day, k):
+    out = np.empty((runs.size, k))
+    for i in range(runs.size):
+        for j in range(k):
+            out[i, j] = uniform_at(key, runs[i], day, j)
+    return out
+
+
+@njit(**_JIT)
+def _unit_interval(bits):
+    out = np.empty(bits.size)
+    for i in range(bits.size):
+        out[i] = unit_interval_at(bits[i])
+    return out
+
+
+def unit_interval(bits: np.ndarray) -> np.ndarray:
+    """53-bit integers ``b`` as uniforms in (0, 1), elementwise (:func:`unit_interval_at`).
+
+    >>> ends = unit_interval(np.array([0, 2**53 - 1], dtype=np.uint64))
+    >>> ends.tolist() == [2.0**-54, 1 - 2.0**-53]
+    True
+    """
+    b = np.asarray(bits, dtype=np.uint64)
+    return _unit_interval(b.reshape(-1)).reshape(b.shape)
 
 
 def splitmix64(key: int, counters: np.ndarray) -> np.ndarray:
@@ -46,20 +109,7 @@ def splitmix64(key: int, counters: np.ndarray) -> np.ndarray:
     6457827717110365317
     """
     c = np.asarray(counters, dtype=np.uint64)
-    with np.errstate(over="ignore"):
-        return _mix64(np.uint64(key) + (c + np.uint64(1)) * GAMMA)
-
-
-def unit_interval(bits: np.ndarray) -> np.ndarray:
-    """53-bit integers ``b`` as uniforms in (0, 1): ``min((b + 1/2) 2^-53, 1 - 2^-53)``.
-
-    The cap changes only ``b = 2^53 - 1``, whose midpoint rounds to exactly one.
-
-    >>> ends = unit_interval(np.array([0, 2**53 - 1], dtype=np.uint64))
-    >>> ends.tolist() == [2.0**-54, 1 - 2.0**-53]
-    True
-    """
-    return np.minimum((bits.astype(np.float64) + 0.5) * 2.0**-53, LARGEST_BELOW_ONE)
+    return _splitmix64(np.uint64(key), c.reshape(-1)).reshape(c.shape)
 
 
 @dataclass(frozen=True)
@@ -76,14 +126,7 @@ class Streams:
         """Uniforms in (0, 1), shape ``(len(runs), k)``, for stream ``name`` on ``day``."""
         if not 0 <= day < MAX_DAYS or not 0 < k <= MAX_DRAWS:
             raise ValueError(f"day {day} or draw count {k} out of the generator's range")
-        runs = np.asarray(runs, dtype=np.uint64)
-        counters = (
-            (runs[:, None] << np.uint64(32))
-            | np.uint64(day << 16)
-            | np.arange(k, dtype=np.uint64)[None, :]
-        )
-        bits = splitmix64(self.key(name), counters) >> np.uint64(11)
-        return unit_interval(bits)
+        return _uniforms(np.uint64(self.key(name)), np.asarray(runs, dtype=np.int64), day, k)
 
     def normal(self, name: str, runs: np.ndarray, day: int, k: int = 1) -> np.ndarray:
         """Standard normals by inversion, shape ``(len(runs), k)``."""

@@ -49,27 +49,13 @@ from powderkeg.model.outcomes import outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.record import DayRecord
 from powderkeg.model.state import State
-from powderkeg.model.theater import (
-    attack_ratios,
-    attrition,
-    breaking_pressure,
-    bridgehead_decision,
-    defence_breaks,
-    effectiveness,
-    exploitation_rate,
-    fortification,
-    move_front,
-    posture_on,
-    supply_threatened,
-)
+from powderkeg.model.theater import ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
 
 __all__ = ["init_state", "step", "supply_ratio", "delivered_over_need", "forces_fed",
            "demand_attacking",
            "sector_supply_ratio", "objectives_held", "crisis_returns", "opponent_multiplier",
-           "withdrawal_cause", "ORDERED", "PUSHED"]
-
-ORDERED, PUSHED = 1, 2  # how a bridgehead was given up (State.withdrawal)
+           "ORDERED", "PUSHED"]
 
 
 def supply_ratio(world: World, state: State) -> np.ndarray:
@@ -228,54 +214,42 @@ def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
             cover, fire_support(model, world, hits))
 
 
-def _combat(model, world, state, streams, runs, day, posture, ratio_today, opponent_mult):
-    mult = sector_supply_ratio(model, supply_effectiveness(
-        state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
-    eff = effectiveness(world, mult) * opponent_mult
-    ratios = attack_ratios(state.forces, eff, fortification(world, posture))
-    z = streams.normal("combat", runs, day, 3 * model.n_sectors).reshape(len(runs), -1, 3)
-    forces, lost = attrition(world, posture, state.forces, eff, z[..., :2])
-    collapse = _breakthroughs(world, state, posture, ratios)
-    front = move_front(model, world, posture, state.front, ratios, z[..., 2],
-                       exploitation_rate(collapse.exploitation, world.exploit_km))
-    u = streams.uniform("withdrawal", runs, day, model.n_sectors)
-    threatened = supply_threatened(model, world, front)
-    front, ordered, untenable = bridgehead_decision(
-        model, world, front, ratios, sector_supply_ratio(model, ratio_today), state.untenable, u,
-        threatened)
-    for s in np.flatnonzero(ordered.any(axis=0)):
-        side = model.bridgehead_side[s]
-        forces[ordered[:, s], s, side] *= 1 - world.withdraw_loss[ordered[:, s]]
-    collapse = collapse._replace(threatened=threatened,
-                                 exploitation=np.maximum(collapse.exploitation - 1, 0))
-    return front, forces, lost, untenable, ordered, ratios, collapse
+class Combat(NamedTuple):
+    """Today's combat in every run (:func:`~powderkeg.model.theater.combat_day`), after the
+    ceasefire's masking: the state it carries over and what the record shows."""
 
-
-class Collapse(NamedTuple):
-    """Today's breaks and threats: the state they carry over and what the record shows."""
-
+    front: np.ndarray  # (R, S)
+    forces: np.ndarray  # (R, S, 2)
+    losses: np.ndarray  # (R, S, 2) cumulative
+    lost: np.ndarray  # (R, S, 2) today
+    ratios: np.ndarray  # (R, S, 2) rho_A, rho_B
     pressure: np.ndarray  # (R, S, 2) days in a row above the breakthrough ratio
     exploitation: np.ndarray  # (R, S, 2) exploitation days left (after today's, once spent)
     broken: np.ndarray  # (R, S, 2) bool: the side broke the other's defence today
-    threatened: np.ndarray | None = None  # (R, S) bool: a bridgehead's lines of supply
+    threatened: np.ndarray  # (R, S) bool: a bridgehead's lines of supply
+    untenable: np.ndarray  # (R, S) days in a row a bridgehead has been untenable
+    ordered: np.ndarray  # (R, S) bool: withdrawal ordered today
+    withdrawal: np.ndarray  # (R, S) int8: 0 held, ``ORDERED`` or ``PUSHED``
 
 
-def _breakthroughs(world, state, posture, ratios) -> Collapse:
-    """Pressure and exploitation after today's breaks; pressure restarts once a break ends."""
-    pressure = breaking_pressure(ratios, posture, world.break_ratio, state.pressure)
-    broken, left = defence_breaks(pressure, state.exploitation, world.break_days,
-                                  world.exploit_days)
-    return Collapse(np.where(left > 0, 0, pressure), left, broken)
-
-
-def withdrawal_cause(model, world, cause, front, ordered):
-    """How each bridgehead was given up, ``(R, S)``: 0 held, ``ORDERED`` or ``PUSHED``.
-
-    A bridgehead lost today (:func:`~powderkeg.model.network.bridgehead_lost`) was given up
-    by command when today's withdrawal order fell back to the river, else pushed back.
-    """
-    new = (cause == 0) & bridgehead_lost(model, world.river_km, front)
-    return np.where(new, np.where(ordered, ORDERED, PUSHED), cause).astype(np.int8)
+def _combat(model, world, state, streams, runs, day, posture, ratio_today, sector_supply,
+            opponent_mult, ceasefire) -> Combat:
+    """Today's combat, fronts and bridgehead decisions; runs in a ``ceasefire`` are held."""
+    mult = sector_supply_ratio(model, supply_effectiveness(
+        state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
+    eff = world.morale * mult * opponent_mult
+    z = streams.normal("combat", runs, day, 3 * model.n_sectors)
+    u = streams.uniform("withdrawal", runs, day, model.n_sectors)
+    w = world
+    return Combat(*combat_day(
+        posture, w.static_intensity, w.attrition, w.weiss, w.reinforcements, w.fortification,
+        w.noise, w.advance_threshold, w.advance_km, w.creep_km, w.break_ratio, w.break_days,
+        w.exploit_days, w.exploit_km, model.river_sector, w.river_km, w.river_ratio,
+        w.river_factor, model.sector_length, model.bridgehead_side, model.bridgehead_river,
+        model.supply_through, model.node_km, model.node_sector, w.threat_km, w.withdraw_supply,
+        w.withdraw_force, w.withdraw_days, w.withdraw_prob, w.withdraw_loss, eff,
+        sector_supply, state.forces, state.losses, state.front,
+        state.pressure, state.exploitation, state.untenable, state.withdrawal, ceasefire, z, u))
 
 
 def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:
@@ -299,24 +273,18 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     state, on_forces, cover, support = _fires_on_forces(model, world, state, streams, runs,
                                                         day, ceasefire)
-    front, forces, lost, untenable, ordered, ratios, collapse = _combat(
-        model, world, state, streams, runs, day, posture, ratio_today,
-        opponent_mult if support is None else opponent_mult * support)
+    sector_supply = sector_supply_ratio(model, ratio_today)
+    fought = _combat(model, world, state, streams, runs, day, posture, ratio_today,
+                     sector_supply, opponent_mult if support is None else opponent_mult * support,
+                     ceasefire)
     record = DayRecord(strikes=strikes, force_hits=on_forces, air_cover=cover,
-                       fire_support=support,
-                       attack_ratios=np.stack(ratios, axis=-1),
-                       supply_ratio=sector_supply_ratio(model, ratio_today),
-                       untenable_days=untenable, withdrawal_ordered=ordered,
-                       defence_broken=collapse.broken, supply_threatened=collapse.threatened)
-    front = np.where(ceasefire[:, None], state.front, front)
-    forces = np.where(ceasefire[:, None, None], state.forces, forces)
-    lost = np.where(ceasefire[:, None, None], 0.0, lost)
-    held = ceasefire[:, None, None]
-    state = replace(state, front=front, forces=forces, losses=state.losses + lost, stock=stock,
-                    untenable=untenable,
-                    pressure=np.where(held, state.pressure, collapse.pressure),
-                    exploitation=np.where(held, state.exploitation, collapse.exploitation),
-                    withdrawal=withdrawal_cause(model, world, state.withdrawal, front, ordered))
+                       fire_support=support, attack_ratios=fought.ratios,
+                       supply_ratio=sector_supply, untenable_days=fought.untenable,
+                       withdrawal_ordered=fought.ordered, defence_broken=fought.broken,
+                       supply_threatened=fought.threatened)
+    state = replace(state, front=fought.front, forces=fought.forces, losses=fought.losses,
+                    stock=stock, untenable=fought.untenable, pressure=fought.pressure,
+                    exploitation=fought.exploitation, withdrawal=fought.withdrawal)
     if ps is not None:
         state, period = _politics_day(model, world, state, streams, runs, day)
         record = replace(record, politics=period)

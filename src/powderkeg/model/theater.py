@@ -30,18 +30,31 @@ of R. L. Helmbold (1964), "Decision in battle: breakpoint hypotheses and engagem
 data", RAND R-772-PR, applied to a sector's defence, with the distinction between opposed
 (attritional) and unopposed (exploitation) advance rates of T. N. Dupuy (1987), "Understanding
 War", ch. 12-13.
+
+Every equation is one compiled scalar function (Numba, ``cache=True``, ``nogil=True``, no
+fast-math) and :func:`combat_day` applies them to each run and sector of a chunk in turn, so
+a run's day is the same alone or in any batch. NaN-propagating ``maximum`` and ``minimum``
+keep NumPy's semantics; the transcendental functions are the model's own
+(:mod:`powderkeg.model.elementary`).
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
+from numba import njit
 
-from powderkeg.model.elementary import exp
-from powderkeg.model.lanchester import helmbold_day
+from powderkeg.model.elementary import exp_scalar
+from powderkeg.model.lanchester import helmbold_one_day
 
-__all__ = ["posture_on", "effectiveness", "fortification", "attack_ratios", "attrition",
+__all__ = ["posture_on", "fortification", "attack_ratios", "attrition", "noise_factor",
            "advance_rate", "breaking_pressure", "defence_breaks", "exploitation_rate",
-           "move_front", "supply_threatened", "bridgehead_decision"]
+           "cross_river", "supply_threatened", "holds_bridgehead", "bridgehead_decision",
+           "withdrawal_cause", "combat_day", "warm_up", "ORDERED", "PUSHED"]
+
+ORDERED, PUSHED = 1, 2  # how a bridgehead was given up (State.withdrawal)
+_JIT = {"cache": True, "nogil": True}
 
 
 def posture_on(model, day):
@@ -53,165 +66,315 @@ def posture_on(model, day):
     return model.posture_attack[np.searchsorted(model.posture_days, day, side="right")]
 
 
-def effectiveness(world, supply_mult):
-    """Multiplier of each side's strength from morale and supply, shape ``(R, S, 2)``."""
-    return world.morale * supply_mult
+@njit(**_JIT)
+def _maximum(a, b):
+    """``np.maximum`` of two floats: NaN if either is."""
+    return a if a >= b or a != a else b
 
 
-def fortification(world, posture_attack):
-    """Fortification of each side, 1 for a side on the attack, shape ``(R, S, 2)``.
+@njit(**_JIT)
+def _minimum(a, b):
+    """``np.minimum`` of two floats: NaN if either is."""
+    return a if a <= b or a != a else b
 
-    ``posture_attack`` ``(S, 2)`` is the day's posture (:func:`posture_on`).
+
+@njit(**_JIT)
+def fortification(fort, attacking):
+    """A side's fortification: 1 on the attack, else its prepared positions' ``f``."""
+    return 1.0 if attacking else fort
+
+
+@njit(**_JIT)
+def attack_ratios(forces_a, forces_b, eff_a, eff_b, fort_a, fort_b):
+    """``(rho_A, rho_B)`` of one sector: each side's strength over the other's fortified one.
+
+    ``rho_A = e_A A / (f_B e_B B)``, ``rho_B = e_B B / (f_A e_A A)``, strengths at least
+    ``1e-9`` personnel so that a vanished side gives a finite ratio.
     """
-    return np.where(posture_attack[None, :, :], 1.0, world.fortification)
+    strength_a = eff_a * _maximum(forces_a, 1e-9)
+    strength_b = eff_b * _maximum(forces_b, 1e-9)
+    return strength_a / (strength_b * fort_b), strength_b / (strength_a * fort_a)
 
 
-def attack_ratios(forces, eff, fort):
-    """``(rho_A, rho_B)``: each side's strength over the other's fortified strength ``(R, S)``."""
-    strength = eff * np.maximum(forces, 1e-9)
-    return (strength[..., 0] / (strength[..., 1] * fort[..., 1]),
-            strength[..., 1] / (strength[..., 0] * fort[..., 0]))
+@njit(**_JIT)
+def noise_factor(sigma, z):
+    """Mean-one lognormal factor ``exp(sigma z - sigma^2 / 2)`` of a standard normal ``z``."""
+    return exp_scalar(sigma * z - sigma * sigma / 2)
 
 
-def attrition(world, posture_attack, forces, eff, noise_z):
-    """Forces after one day of combat and reinforcement, and the losses, each ``(R, S, 2)``.
+@njit(**_JIT)
+def attrition(forces_a, forces_b, a_on_a, a_on_b, weiss, reinf_a, reinf_b, sigma, z_a, z_b):
+    """One sector's day of combat and reinforcement: ``(A', B', lost_A, lost_B)``.
 
-    ``noise_z`` are standard normals ``(R, S, 2)`` scaling each side's losses by a mean-one
-    lognormal factor of log-sd ``world.noise``.
+    Helmbold's losses over one Runge-Kutta step (:func:`~powderkeg.model.lanchester.
+    helmbold_one_day`) with loss coefficients ``a_on_a = i a_B e_B / f_A`` and ``a_on_b = i
+    a_A e_A / f_B`` (``i`` the intensity, one where a side attacks), each scaled by
+    :func:`noise_factor` of its normal ``z`` and capped at the side's forces plus its
+    reinforcements ``r``; then ``A' = A + r_A - lost_A``.
     """
-    intensity = np.where(posture_attack.any(axis=1)[None, :], 1.0, world.static_intensity[:, None])
-    fort = fortification(world, posture_attack)
-    a_on_0 = intensity * world.attrition[:, 1, None] * eff[..., 1] / fort[..., 0]
-    a_on_1 = intensity * world.attrition[:, 0, None] * eff[..., 0] / fort[..., 1]
-    r = world.reinforcements
-    _, _, lost0, lost1 = helmbold_day(forces[..., 0], forces[..., 1], a_on_0, a_on_1,
-                                      world.weiss[:, None], r[..., 0], r[..., 1], substeps=1)
-    sigma = world.noise[:, None, None]
-    lost = np.stack([lost0, lost1], axis=-1) * exp(sigma * noise_z - sigma**2 / 2)
-    lost = np.minimum(lost, forces + r)
-    return forces + r - lost, lost
+    _, _, lost_a, lost_b = helmbold_one_day(forces_a, forces_b, a_on_a, a_on_b, weiss,
+                                            reinf_a, reinf_b, 1)
+    lost_a = _minimum(lost_a * noise_factor(sigma, z_a), forces_a + reinf_a)
+    lost_b = _minimum(lost_b * noise_factor(sigma, z_b), forces_b + reinf_b)
+    return forces_a + reinf_a - lost_a, forces_b + reinf_b - lost_b, lost_a, lost_b
 
 
-def advance_rate(forward, backward, threshold, v_max, creep=0.0, attacking=(True, True)):
+@njit(**_JIT)
+def _side_rate(rho, attacking, threshold, v_max, creep):
+    fast = v_max * (1 - threshold / rho) if rho > threshold else 0.0
+    slow = creep * _minimum(_maximum((rho - 1) / _maximum(threshold - 1, 1e-9), 0.0), 1.0)
+    return _maximum(fast, slow if attacking else 0.0)
+
+
+@njit(**_JIT)
+def advance_rate(forward, backward, threshold, v_max, creep=0.0, attack_a=True, attack_b=True):
     """Km per day the front moves towards the second side (negative: towards the first).
 
     ``max(v_max (1 - theta / rho), c min(1, (rho - 1) / (theta - 1)))`` for the side whose
-    ratio ``rho`` exceeds one, the creep term ``c`` only for a side ``attacking`` (two bools or
-    arrays broadcasting with the ratios).
+    ratio ``rho`` exceeds one, the creep term ``c`` only for a side on the attack
+    (``attack_a``, ``attack_b``); scalars.
     """
-    def rate(rho, attack):
-        fast = np.where(rho > threshold, v_max * (1 - threshold / rho), 0.0)
-        slow = creep * np.clip((rho - 1) / np.maximum(threshold - 1, 1e-9), 0.0, 1.0)
-        return np.maximum(fast, np.where(attack, slow, 0.0))
-
-    return rate(forward, attacking[0]) - rate(backward, attacking[1])
+    return (_side_rate(forward, attack_a, threshold, v_max, creep)
+            - _side_rate(backward, attack_b, threshold, v_max, creep))
 
 
-def breaking_pressure(ratios, posture_attack, break_ratio, pressure):
-    """Days in a row each side has attacked above the breakthrough ratio, ``(R, S, 2)``.
+@njit(**_JIT)
+def breaking_pressure(rho, attacking, break_ratio, pressure):
+    """Days in a row a side has attacked above the breakthrough ratio.
 
-    ``p_t = (p_{t-1} + 1) [attacking and rho_t > r_b]``, else 0: ``ratios`` ``(rho_A,
-    rho_B)`` each ``(R, S)``, ``posture_attack`` ``(S, 2)``, ``break_ratio`` ``(R,)``.
+    ``p_t = (p_{t-1} + 1) [attacking and rho_t > r_b]``, else 0.
     """
-    above = np.stack(ratios, axis=-1) > break_ratio[:, None, None]
-    return np.where(above & posture_attack[None], pressure + 1, 0)
+    return pressure + 1 if rho > break_ratio and attacking else 0
 
 
+@njit(**_JIT)
 def defence_breaks(pressure, exploitation, break_days, exploit_days):
-    """Today's breaks ``(R, S, 2)`` bool, and each side's exploitation days left.
+    """Whether a side's attack breaks the defence today, and its exploitation days left.
 
-    A side's attack breaks the defence when its pressure ``p_t`` (:func:`breaking_pressure`)
-    is at least one and at least ``n`` (``break_days`` ``(R,)``) while it is not exploiting
-    already; its exploitation then lasts ``exploit_days`` ``(R,)`` days, today included.
-    Returns ``(broken, left)``, ``left`` before today's day is spent.
+    It breaks when its pressure ``p_t`` (:func:`breaking_pressure`) is at least one and at
+    least ``n`` (``break_days``) while it is not exploiting already; its exploitation then
+    lasts ``exploit_days`` days, today included. Returns ``(broken, left)``, ``left`` before
+    today's day is spent.
     """
-    n = break_days[:, None, None]
-    broken = (pressure >= np.maximum(n, 1)) & (exploitation <= 0)
-    return broken, np.where(broken, exploit_days[:, None, None], exploitation)
+    broken = pressure >= _maximum(break_days, 1.0) and exploitation <= 0
+    return broken, float(exploit_days if broken else exploitation)
 
 
-def exploitation_rate(exploitation, exploit_km):
-    """Km a day of exploitation towards the second side, ``(R, S)``; NaN where none.
+@njit(**_JIT)
+def exploitation_rate(left_a, left_b, exploit_km):
+    """Km a day of exploitation towards the second side; NaN where neither side exploits.
 
-    ``v = v_e ([first side exploits] - [second side exploits])`` with ``v_e`` = ``exploit_km``
-    ``(R,)``, for sectors where a side has exploitation days left (``exploitation`` ``(R, S,
-    2)`` from :func:`defence_breaks`). Exploitation replaces the attritional advance rate.
+    ``v = v_e ([first side exploits] - [second side exploits])`` with ``v_e`` =
+    ``exploit_km``, for a sector where a side has exploitation days left (``left`` from
+    :func:`defence_breaks`). Exploitation replaces the attritional advance rate.
     """
-    on = exploitation > 0
-    v = exploit_km[:, None] * (on[..., 0].astype(float) - on[..., 1])
-    return np.where(on.any(axis=-1), v, np.nan)
+    on_a, on_b = left_a > 0, left_b > 0
+    if not (on_a or on_b):
+        return math.nan
+    return exploit_km * ((1.0 if on_a else 0.0) - (1.0 if on_b else 0.0))
 
 
-def move_front(model, world, posture_attack, front, ratios, noise_z, exploit_v=None):
-    """The front after one day, with river lines applied, shape ``(R, S)``.
+@njit(**_JIT)
+def cross_river(x, x1, river, can_forward, can_backward, factor):
+    """The front ``x1`` after a river line at ``river`` km, from yesterday's ``x``.
 
-    ``ratios`` are the attack ratios ``(rho_A, rho_B)`` of :func:`attack_ratios`; crossing a
-    river needs the advancing side's ratio to reach the crossing ratio. ``posture_attack``
-    ``(S, 2)`` is the day's posture (:func:`posture_on`): only an attacker creeps.
-    ``exploit_v`` ``(R, S)`` (:func:`exploitation_rate`) replaces the rate where it is not NaN.
+    An advance across the river stops on it unless the advancing side's ratio reaches the
+    crossing ratio (``can_forward`` or ``can_backward``); then it goes on at ``factor`` of
+    the rate beyond the river: ``r + (x1 - r) factor``.
     """
-    sigma = world.noise[:, None]
-    v = advance_rate(*ratios, world.advance_threshold[:, None], world.advance_km[:, None],
-                     world.creep_km[:, None],
-                     (posture_attack[None, :, 0], posture_attack[None, :, 1]))
-    if exploit_v is not None:
-        v = np.where(np.isnan(exploit_v), v, exploit_v)
-    new = front + v * exp(sigma * noise_z - sigma**2 / 2)
-    for i, s in enumerate(model.river_sector):
-        r = world.river_km[:, i]
-        x, x1 = front[:, s], new[:, s]
-        forward = (x <= r) & (r < x1)
-        backward = (x1 < r) & (r <= x)
-        can_fwd = ratios[0][:, s] >= world.river_ratio
-        can_back = ratios[1][:, s] >= world.river_ratio
-        crossed = r + (x1 - r) * world.river_factor
-        x1 = np.where(forward, np.where(can_fwd, crossed, r), x1)
-        x1 = np.where(backward, np.where(can_back, crossed, r), x1)
-        new[:, s] = x1
-    return np.clip(new, 0.0, model.sector_length[None, :])
+    crossed = river + (x1 - river) * factor
+    if x <= river < x1:
+        return crossed if can_forward else river
+    if x1 < river <= x:
+        return crossed if can_backward else river
+    return x1
 
 
-def supply_threatened(model, world, front):
-    """Bridgeheads whose every line of supply the enemy threatens, ``(R, S)`` bool.
+@njit(**_JIT)
+def supply_threatened(front, threat_km, side, through, node_km, node_sector):
+    """Whether the enemy threatens every line of supply of a bridgehead of ``side``.
 
     A node ``j`` of sector ``s(j)`` at ``k_j`` km on its axis is threatened by the first
     side's front when ``k_j - x_s(j) <= d``, by the second side's when ``x_s(j) - k_j <= d``
-    (taken nodes included), with ``d`` = ``world.threat_km`` ``(R,)``. A bridgehead is
-    threatened when every node of ``model.supply_through`` is, each standing for one of its
-    lines of supply; one without such nodes never is.
+    (taken nodes included), ``d`` = ``threat_km``. The bridgehead is threatened when every
+    node of ``through`` (the row of ``model.supply_through``, -1 padded) is, each standing
+    for one of its lines of supply; one without such nodes, or no bridgehead, never is.
+    ``front`` is the run's ``(S,)`` front.
     """
-    out = np.zeros(front.shape, dtype=bool)
-    for s in np.flatnonzero((model.bridgehead_side >= 0) & (model.supply_through >= 0).any(1)):
-        nodes = model.supply_through[s][model.supply_through[s] >= 0]
-        gap = model.node_km[nodes][None, :] - front[:, model.node_sector[nodes]]
-        if model.bridgehead_side[s] == 0:
+    if side < 0:
+        return False
+    found = False
+    for j in through:
+        if j < 0:
+            continue
+        found = True
+        gap = node_km[j] - front[node_sector[j]]
+        if side == 0:
             gap = -gap
-        out[:, s] = (gap <= world.threat_km[:, None]).all(axis=1)
-    return out
+        if not gap <= threat_km:
+            return False
+    return found
 
 
-def bridgehead_decision(model, world, front, ratios, supply_ratio, untenable, u, threatened):
-    """Fronts, withdrawal flags and untenable-day counters after today's command decisions.
+@njit(**_JIT)
+def holds_bridgehead(front, river, side):
+    """Whether a bridgehead of ``side`` still holds ground across its river at ``river`` km.
 
-    For each sector with a bridgehead: it is untenable on a day when its side holds ground
-    across the river and either its supply ratio is below ``withdraw_supply`` and the enemy's
-    attack ratio against it is above ``withdraw_force``, or its lines of supply are
-    ``threatened`` ``(R, S)`` (:func:`supply_threatened`). After ``withdraw_days`` such days in
-    a row, command orders the withdrawal with daily probability ``withdraw_prob``; the front
-    then falls back to the river. Returns ``(front, ordered (R, S) bool, untenable)``.
+    The second side holds while ``x < r``, the first while ``x > r``.
     """
-    front = front.copy()
-    untenable = untenable.copy()
-    ordered = np.zeros(front.shape, dtype=bool)
-    for s in np.flatnonzero(model.bridgehead_side >= 0):
-        side, r = model.bridgehead_side[s], world.river_km[:, model.bridgehead_river[s]]
-        holds = front[:, s] < r if side == 1 else front[:, s] > r
-        against = ratios[1 - side][:, s]
-        bad = holds & (supply_ratio[:, s, side] < world.withdraw_supply)
-        bad &= against > world.withdraw_force
-        bad |= holds & threatened[:, s]
-        untenable[:, s] = np.where(bad, untenable[:, s] + 1, 0)
-        go = bad & (untenable[:, s] >= world.withdraw_days) & (u[:, s] < world.withdraw_prob)
-        front[:, s] = np.where(go, r, front[:, s])
-        ordered[:, s] = go
-    return front, ordered, untenable
+    return front < river if side == 1 else front > river
+
+
+@njit(**_JIT)
+def bridgehead_decision(holds, supply, against, threatened, untenable, u, withdraw_supply,
+                        withdraw_force, withdraw_days, withdraw_prob):
+    """Today's command decision on a bridgehead: ``(ordered, untenable days)``.
+
+    It is untenable on a day when its side ``holds`` ground across the river and either its
+    ``supply`` ratio is below ``withdraw_supply`` and the enemy's attack ratio ``against`` it
+    is above ``withdraw_force``, or its lines of supply are ``threatened``
+    (:func:`supply_threatened`). After ``withdraw_days`` such days in a row, command orders
+    the withdrawal with daily probability ``withdraw_prob`` (``u`` uniform); the front then
+    falls back to the river.
+    """
+    bad = (holds and supply < withdraw_supply and against > withdraw_force) or (
+        holds and threatened)
+    days = untenable + 1 if bad else 0
+    return bad and days >= withdraw_days and u < withdraw_prob, days
+
+
+@njit(**_JIT)
+def withdrawal_cause(cause, lost, ordered):
+    """How a bridgehead was given up: 0 held, ``ORDERED`` or ``PUSHED``.
+
+    A bridgehead ``lost`` today (no longer :func:`holds_bridgehead`) was given up by command
+    when today's withdrawal order fell back to the river, else pushed back; a cause once set
+    stays.
+    """
+    if cause == 0 and lost:
+        return ORDERED if ordered else PUSHED
+    return cause
+
+
+@njit(**_JIT)
+def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
+               fortification_, noise, advance_threshold, advance_km, creep_km, break_ratio,
+               break_days, exploit_days, exploit_km, river_sector, river_km, river_ratio,
+               river_factor, sector_length, bridgehead_side, bridgehead_river, supply_through,
+               node_km, node_sector, threat_km, withdraw_supply, withdraw_force,
+               withdraw_days, withdraw_prob, withdraw_loss, eff, sector_supply, forces, losses,
+               front, pressure, exploitation, untenable, withdrawal, ceasefire, z, u):
+    """One day of combat, fronts and command decisions in every run of a chunk.
+
+    Per run ``r`` and sector ``s``: :func:`attack_ratios`, :func:`attrition` (normals
+    ``z[r, 3 s]``, ``z[r, 3 s + 1]``), :func:`breaking_pressure` and :func:`defence_breaks`
+    per side, the front moved by :func:`exploitation_rate` where a side exploits, else by
+    :func:`advance_rate`, times :func:`noise_factor` of ``z[r, 3 s + 2]``; then each river
+    line in order (:func:`cross_river`), the sector's length as bounds, the threats
+    (:func:`supply_threatened`, on the moved fronts) and each bridgehead's decision
+    (:func:`bridgehead_decision`, uniform ``u[r, s]``), an ordered withdrawal costing
+    ``withdraw_loss`` of the side's forces. A run in a ``ceasefire`` keeps its front, forces,
+    pressure and exploitation and loses nothing (its attrition is not computed); its ratios
+    and decisions are still recorded. Last,
+    :func:`withdrawal_cause` on the fronts kept.
+
+    World arrays have a leading run axis ``R`` (``world.*`` of the same name); ``eff``
+    ``(R, S, 2)`` is each side's effectiveness, ``sector_supply`` ``(R, S, 2)`` its supply
+    ratio, the rest is ``State``. Returns ``(front, forces, losses, lost, ratios, pressure,
+    exploitation, broken, threatened, untenable, ordered, withdrawal)``, new arrays.
+    """
+    runs, sectors = front.shape
+    front_out = np.empty_like(front)
+    forces_out = np.empty_like(forces)
+    lost = np.empty_like(forces)
+    ratios = np.empty_like(forces)
+    pressure_out = np.empty_like(pressure)
+    exploit_out = np.empty_like(exploitation)
+    broken = np.zeros(forces.shape, np.bool_)
+    threatened = np.zeros(front.shape, np.bool_)
+    untenable_out = untenable.copy()
+    ordered = np.zeros(front.shape, np.bool_)
+    withdrawal_out = np.empty_like(withdrawal)
+    left = np.empty(2)
+    for r in range(runs):
+        sigma = noise[r]
+        for s in range(sectors):
+            fort_a = fortification(fortification_[r, s, 0], posture[s, 0])
+            fort_b = fortification(fortification_[r, s, 1], posture[s, 1])
+            rho_a, rho_b = attack_ratios(forces[r, s, 0], forces[r, s, 1], eff[r, s, 0],
+                                         eff[r, s, 1], fort_a, fort_b)
+            ratios[r, s, 0], ratios[r, s, 1] = rho_a, rho_b
+            intensity = 1.0 if posture[s, 0] or posture[s, 1] else static_intensity[r]
+            if ceasefire[r]:  # held below: nothing to compute
+                forces_out[r, s, 0], forces_out[r, s, 1] = forces[r, s, 0], forces[r, s, 1]
+                lost[r, s, 0] = lost[r, s, 1] = 0.0
+            else:
+                (forces_out[r, s, 0], forces_out[r, s, 1], lost[r, s, 0],
+                 lost[r, s, 1]) = attrition(
+                    forces[r, s, 0], forces[r, s, 1],
+                    intensity * attrition_rate[r, 1] * eff[r, s, 1] / fort_a,
+                    intensity * attrition_rate[r, 0] * eff[r, s, 0] / fort_b, weiss[r],
+                    reinforcements[r, s, 0], reinforcements[r, s, 1], sigma, z[r, 3 * s],
+                    z[r, 3 * s + 1])
+            for k in range(2):
+                p = breaking_pressure(ratios[r, s, k], posture[s, k], break_ratio[r],
+                                      pressure[r, s, k])
+                broken[r, s, k], left[k] = defence_breaks(p, exploitation[r, s, k],
+                                                          break_days[r], exploit_days[r])
+                pressure_out[r, s, k] = 0 if left[k] > 0 else p
+                exploit_out[r, s, k] = _maximum(left[k] - 1, 0.0)
+            v = exploitation_rate(left[0], left[1], exploit_km[r])
+            if v != v:
+                v = advance_rate(rho_a, rho_b, advance_threshold[r], advance_km[r],
+                                 creep_km[r], posture[s, 0], posture[s, 1])
+            front_out[r, s] = front[r, s] + v * noise_factor(sigma, z[r, 3 * s + 2])
+        for i in range(river_sector.size):
+            s = river_sector[i]
+            front_out[r, s] = cross_river(front[r, s], front_out[r, s], river_km[r, i],
+                                          ratios[r, s, 0] >= river_ratio[r],
+                                          ratios[r, s, 1] >= river_ratio[r], river_factor[r])
+        for s in range(sectors):
+            front_out[r, s] = _minimum(_maximum(front_out[r, s], 0.0), sector_length[s])
+        for s in range(sectors):
+            threatened[r, s] = supply_threatened(front_out[r], threat_km[r],
+                                                 bridgehead_side[s], supply_through[s],
+                                                 node_km, node_sector)
+        for s in range(sectors):
+            side = bridgehead_side[s]
+            if side < 0:
+                continue
+            river = river_km[r, bridgehead_river[s]]
+            go, untenable_out[r, s] = bridgehead_decision(
+                holds_bridgehead(front_out[r, s], river, side), sector_supply[r, s, side],
+                ratios[r, s, 1 - side], threatened[r, s], untenable[r, s], u[r, s],
+                withdraw_supply[r], withdraw_force[r], withdraw_days[r], withdraw_prob[r])
+            if go:
+                front_out[r, s] = river
+                forces_out[r, s, side] *= 1 - withdraw_loss[r]
+                ordered[r, s] = True
+        if ceasefire[r]:
+            front_out[r] = front[r]
+            forces_out[r] = forces[r]
+            lost[r] = 0.0
+            pressure_out[r] = pressure[r]
+            exploit_out[r] = exploitation[r]
+        for s in range(sectors):
+            side = bridgehead_side[s]
+            gone = side >= 0 and not holds_bridgehead(front_out[r, s],
+                                                      river_km[r, bridgehead_river[s]], side)
+            withdrawal_out[r, s] = withdrawal_cause(withdrawal[r, s], gone, ordered[r, s])
+    return (front_out, forces_out, losses + lost, lost, ratios, pressure_out, exploit_out,
+            broken, threatened, untenable_out, ordered, withdrawal_out)
+
+
+def warm_up() -> None:
+    """Compile :func:`combat_day`, or load it from Numba's cache, on one run of one sector
+    without rivers or bridgeheads (the argument types of :func:`~powderkeg.model.step.step`).
+    """
+    one, pairs, grid = np.ones(1), np.ones((1, 1, 2)), np.ones((1, 1))
+    index, no_index = np.full(1, -1), np.zeros(0, np.int64)
+    combat_day(np.ones((1, 2), np.bool_), one, np.ones((1, 2)), one, pairs, pairs, *[one] * 8,
+               no_index, np.ones((1, 0)), one, one, one, index, index, np.full((1, 1), -1),
+               one, index, *[one] * 6, pairs, pairs, pairs, pairs, grid,
+               np.zeros((1, 1, 2), np.int64), pairs, np.zeros((1, 1), np.int64),
+               np.zeros((1, 1), np.int8), np.zeros(1, np.bool_), np.zeros((1, 3)), grid)
