@@ -143,8 +143,8 @@ def test_poisson_inversion_matches_scipy():
 
     u = np.linspace(0.001, 0.999, 500)
     mean = np.full(500, 1.7)
-    np.testing.assert_array_equal([poisson_capped_scalar(x, m, 8) for x, m in zip(u, mean)],
-                                  np.minimum(stats.poisson.ppf(u, 1.7), 8))
+    got = [poisson_capped_scalar(x, m, 8) for x, m in zip(u, mean, strict=True)]
+    np.testing.assert_array_equal(got, np.minimum(stats.poisson.ppf(u, 1.7), 8))
 
 
 def test_autumn_invariants(autumn):

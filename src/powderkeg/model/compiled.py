@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from powderkeg.model import elementary
+from powderkeg.model import elementary, fire_kernels
 from powderkeg.model.daily_flow import daily_flows, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
 from powderkeg.model.maxflow import build_residual, cut_pairs
+from powderkeg.model.random import Streams
 
 __all__ = ["warm_up"]
 
 
 def warm_up() -> None:
     """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph,
-    the elementary functions and one day of Helmbold's equations."""
+    the elementary functions, the random streams, the fires' kernels and one day of
+    Helmbold's equations."""
     r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
     one, arcs = np.ones((1, 1), np.int64), np.array([0])
     for shared in (False, True):
@@ -31,4 +33,6 @@ def warm_up() -> None:
     cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, arcs, np.array([1]), 0, 1,
               np.ones((1, 1)), flow)
     elementary.warm_up()
+    Streams(0).uniform("warm-up", np.arange(1), 0)
+    fire_kernels.warm_up()
     helmbold_day(1.0, 1.0, 0.0, 0.0, 1.0)

@@ -28,11 +28,12 @@ from powderkeg.model.elementary import (
 )
 from powderkeg.model.random import uniform_scalar
 
-__all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run", "front_distances",
-           "cover_multiplier_scalar", "target_weight", "pick_index", "link_missions",
-           "link_strikes", "force_strikes", "deep_strike_run", "deep_strikes", "forces_after_hits",
-           "fire_support_multiplier", "repair_uniform", "repair_uniforms", "repair_step",
-           "hit_link", "links_after_day", "cover_of_forces", "cover_of_links"]
+__all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run",
+           "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
+           "link_missions", "link_strikes", "force_strikes", "deep_strike_run", "deep_strikes",
+           "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_uniforms",
+           "repair_step", "hit_link", "links_after_day", "cover_of_forces", "cover_of_links",
+           "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
@@ -453,3 +454,27 @@ def links_after_day(frac, left, total, base, hits, damage, times):
                                                   damage[r, e], times[r, e])
                 total[r, e], base[r, e] = left[r, e], frac[r, e]
     return frac, left, total, base
+
+
+def warm_up() -> None:
+    """Compile every batch kernel here (and the functions they call), or load it from Numba's
+    cache, on one run, one link, one sector, one fire system, air defence and deep strike."""
+    runs, one, ints = np.zeros(1, np.int64), np.ones(1, np.bool_), np.zeros(1, np.int64)
+    keys, grid, flat = np.zeros((1, 6), np.uint64), np.ones((1, 1)), np.ones((1, 1, 1))
+    rule, mask = np.zeros((1, 1), np.int64), np.zeros((1, 1), np.bool_)
+    count = np.ones(1, np.int64)
+    n, dist, nearest = link_missions(runs, 1, keys, ints, mask, count, flat, grid, rule, ints,
+                                     ints, grid, grid, grid, one)
+    cover = cover_of_links(ints, one, ints, mask, grid, grid, dist, nearest)
+    hits = np.zeros((1, 2, 1), np.int64)
+    link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid, grid,
+                 np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, cover, hits)
+    deep_strikes(runs, 1, keys[0], ints, np.array([0, 1]), ints, grid, grid, rule, ints, ints,
+                 one, 1, hits)
+    on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid, grid,
+                              cover_of_forces(ints, one, ints, mask, grid), one)
+    forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
+    fire_support_multiplier(on_forces, grid, ints)
+    links_after_day(grid, grid, grid, grid, rule, grid,
+                    repair_uniforms(runs, 1, keys[0], mask, grid, np.ones(1)))
+    front_distances(flat, grid)

@@ -139,7 +139,8 @@ def strikes(model, world, streams: Streams, runs, day, front, control, link_flow
              else np.ones((len(runs), n_fires, model.n_links)))
     out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=np.int64)
     k.link_strikes(runs, day, keys, model.fire_side, model.fire_exempt, n, dist, nearest,
-                   control, model.link_from, model.link_to, open_cap, link_flow, world.damage,
+                   control, model.link_from, model.link_to, open_cap, link_flow,
+                   np.ascontiguousarray(world.damage),
                    _vital(model, n, vital_of_side), world.fire_reach, world.fire_redundancy,
                    world.fire_favour, world.fire_success, cover, out)
     if n_deep:
@@ -213,4 +214,4 @@ def links_after_day(model, world, streams: Streams, runs, day, hits, repair: Rep
     struck; on the struck ones the damage, and the repair started again with a new draw."""
     times = repair_times(model, world, streams, runs, day, hits > 0)
     return Repair(*k.links_after_day(repair.frac, repair.left, repair.total, repair.base, hits,
-                                     world.damage, times))
+                                     np.ascontiguousarray(world.damage), times))
