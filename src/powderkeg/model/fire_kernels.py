@@ -180,41 +180,45 @@ def link_missions(runs, day, keys, fire_side, exempt, max_missions, link_front_k
 
 
 @njit(**_JIT)
-def cover_of_links(fire_side, fire_air, ad_side, ad_sectors, factor, depth, dist, nearest):
+def cover_of_links(fire_air, enemy_defence, ad_sectors, factor, depth, dist, nearest):
     """Air-defence multiplier of each system's chance to hit each link, ``(R, F, E)``.
 
     A defence ``a`` covers a link whose nearest front (``nearest`` ``(R, E)``) is one of its
     sectors (``ad_sectors`` ``(A, S)``) within its ``depth`` ``(R, A)`` km (``dist``
-    ``(R, E)``); an air-delivered system gets :func:`cover_multiplier_scalar` over the other
-    side's defences, any other system 1.
+    ``(R, E)``); an air-delivered system (``fire_air`` ``(F,)``) gets
+    :func:`cover_multiplier_scalar` over the defences of the other side (``enemy_defence``
+    ``(F, A)``), any other system 1.
     """
     n_runs, n_links = dist.shape
-    out = np.ones((n_runs, fire_side.size, n_links))
-    covered = np.empty(ad_side.size, np.bool_)
+    n_fires, n_defences = enemy_defence.shape
+    out = np.ones((n_runs, n_fires, n_links))
+    covered = np.empty(n_defences, np.bool_)
     for r in range(n_runs):
         for e in range(n_links):
-            for a in range(ad_side.size):
+            for a in range(n_defences):
                 covered[a] = ad_sectors[a, nearest[r, e]] and dist[r, e] <= depth[r, a]
-            for f in range(fire_side.size):
+            for f in range(n_fires):
                 if fire_air[f]:
-                    out[r, f, e] = cover_multiplier_scalar(factor[r], covered,
-                                                           ad_side != fire_side[f])
+                    out[r, f, e] = cover_multiplier_scalar(factor[r], covered, enemy_defence[f])
     return out
 
 
 @njit(**_JIT)
-def cover_of_forces(fire_side, fire_air, ad_side, ad_sectors, factor):
+def cover_of_forces(fire_air, enemy_defence, ad_sectors, factor):
     """Air-defence multiplier of each system's chance to hit each sector's forces,
     ``(R, F, S)``: a defence covers its side's forces in its sectors (``ad_sectors``
-    ``(A, S)``); :func:`cover_multiplier_scalar` for air-delivered systems, else 1."""
+    ``(A, S)``); :func:`cover_multiplier_scalar` over the other side's defences
+    (``enemy_defence`` ``(F, A)``) for air-delivered systems, else 1."""
     n_runs, n_sec = factor.shape[0], ad_sectors.shape[1]
-    out = np.ones((n_runs, fire_side.size, n_sec))
+    n_fires = enemy_defence.shape[0]
+    covered = np.ascontiguousarray(ad_sectors.T)  # (S, A)
+    out = np.ones((n_runs, n_fires, n_sec))
     for r in range(n_runs):
-        for f in range(fire_side.size):
+        for f in range(n_fires):
             if fire_air[f]:
                 for s in range(n_sec):
-                    out[r, f, s] = cover_multiplier_scalar(factor[r], ad_sectors[:, s],
-                                                           ad_side != fire_side[f])
+                    out[r, f, s] = cover_multiplier_scalar(factor[r], covered[s],
+                                                           enemy_defence[f])
     return out
 
 
@@ -465,14 +469,14 @@ def warm_up() -> None:
     count = np.ones(1, np.int64)
     n, dist, nearest = link_missions(runs, 1, keys, ints, mask, count, flat, grid, rule, ints,
                                      ints, grid, grid, grid, one)
-    cover = cover_of_links(ints, one, ints, mask, grid, grid, dist, nearest)
+    cover = cover_of_links(one, mask, mask, grid, grid, dist, nearest)
     hits = np.zeros((1, 2, 1), np.int64)
     link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid, grid,
                  np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, cover, hits)
     deep_strikes(runs, 1, keys[0], ints, np.array([0, 1]), ints, grid, grid, rule, ints, ints,
                  one, 1, hits)
     on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid, grid,
-                              cover_of_forces(ints, one, ints, mask, grid), one)
+                              cover_of_forces(one, mask, mask, grid), one)
     forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
     fire_support_multiplier(on_forces, grid, ints)
     links_after_day(grid, grid, grid, grid, rule, grid,

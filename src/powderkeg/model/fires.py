@@ -84,10 +84,14 @@ def _air_defended(model: Model) -> bool:
     return bool(len(model.air_defence_side) and model.fire_air.any())
 
 
+def _enemy_defence(model: Model) -> np.ndarray:
+    """``(F, A)``: the air defence is the other side's than the fire system's."""
+    return model.fire_side[:, None] != model.air_defence_side[None, :]
+
+
 def _cover_of_links(model: Model, world, dist, nearest) -> np.ndarray:
-    return k.cover_of_links(model.fire_side, model.fire_air, model.air_defence_side,
-                            model.air_defence_sectors, world.air_defence_factor,
-                            world.air_defence_depth, dist, nearest)
+    return k.cover_of_links(model.fire_air, _enemy_defence(model), model.air_defence_sectors,
+                            world.air_defence_factor, world.air_defence_depth, dist, nearest)
 
 
 def air_cover(model: Model, world, front: np.ndarray):
@@ -101,8 +105,8 @@ def air_cover(model: Model, world, front: np.ndarray):
         return None
     dist, nearest = front_distance(model, front)
     return (_cover_of_links(model, world, dist, nearest),
-            k.cover_of_forces(model.fire_side, model.fire_air, model.air_defence_side,
-                              model.air_defence_sectors, world.air_defence_factor))
+            k.cover_of_forces(model.fire_air, _enemy_defence(model), model.air_defence_sectors,
+                              world.air_defence_factor))
 
 
 def _vital(model: Model, n: np.ndarray, vital_of_side) -> np.ndarray:
@@ -202,9 +206,14 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
     u = k.repair_uniforms(np.asarray(runs, dtype=np.int64), day,
                           _keys(streams, [f"repair/{e}" for e in model.link_ids]), damaged,
                           world.repair_z, world.repair_share)
+    by_distribution: dict = {}
     for e in links:
-        rows = damaged[:, e]
-        out[rows, e] = model.link_repair[e].ppf(u[rows, e])
+        by_distribution.setdefault(model.link_repair[e], []).append(e)
+    for distribution, same in by_distribution.items():  # one call per distribution
+        hit = damaged[:, same]
+        times = np.zeros(hit.shape)
+        times[hit] = distribution.ppf(u[:, same][hit])
+        out[:, same] = times
     return out
 
 
