@@ -10,6 +10,7 @@ import numpy as np
 
 from powderkeg.model.build import KM_STEP, Model
 from powderkeg.model.elementary import exp, expm1, ndtr, ndtri, powi
+from powderkeg.model.events import apply_link_events
 from powderkeg.model.fires import Repair
 from powderkeg.model.logistics import vital_links
 from powderkeg.model.network import link_usable
@@ -295,6 +296,7 @@ def interdiction(model, world, state, streams, runs, day, control, ceasefire):
     hits = strikes.sum(axis=1)
     repair = apply_repairs(state.repair, hits > 0)
     repair = apply_hits(model, world, streams, runs, day, hits, repair)
+    repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
                    deep_hits=deep), strikes

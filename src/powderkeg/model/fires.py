@@ -43,8 +43,8 @@ from powderkeg.model.build import Model
 from powderkeg.model.fire_kernels import REPAIR_STEPS
 from powderkeg.model.random import Streams
 
-__all__ = ["Repair", "REPAIR_STEPS", "front_distance", "links_in_reach", "air_cover", "strikes", "force_hits",
-           "fire_support", "repair_times", "links_after_day"]
+__all__ = ["Repair", "REPAIR_STEPS", "front_distance", "links_in_reach", "air_cover",
+           "strikes", "force_hits", "fire_support", "repair_times", "links_after_day"]
 
 
 @dataclass(frozen=True)
