@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 from powderkeg.cli import app
 from powderkeg.engine.simulate import simulate
 from powderkeg.model.build import build_model
-from powderkeg.model.fires import air_cover, cover_multiplier
+from powderkeg.model.fire_kernels import cover_multiplier_scalar
+from powderkeg.model.fires import air_cover
 from powderkeg.model.random import Streams
 from powderkeg.model.world import sample_world
 
@@ -45,9 +46,13 @@ def _war(air_defences, fires=None, runs=400, days=30):
 
 
 def test_cover_multiplier_is_the_product_of_the_covering_factors():
-    factor = np.array([[0.5, 0.8]])
-    covers = np.array([[[True, True, False], [True, False, False]]])
-    np.testing.assert_allclose(cover_multiplier(factor, covers), [[0.4, 0.5, 1.0]])
+    factor = np.array([0.5, 0.8])
+    covers = np.array([[True, True, False], [True, False, False]])  # (defence, target)
+    theirs = np.array([True, True])
+    got = [cover_multiplier_scalar(factor, covers[:, t], theirs) for t in range(3)]
+    np.testing.assert_allclose(got, [0.4, 0.5, 1.0])
+    # a defence of the fire system's own side covers nothing it strikes
+    assert cover_multiplier_scalar(factor, covers[:, 0], np.array([False, True])) == 0.8
 
 
 def test_an_umbrella_of_factor_one_changes_nothing():
@@ -124,7 +129,7 @@ def test_missions_against_forces_strike_only_their_force_sectors():
     hits = force_hits(model, world, Streams(0), runs, 1, world.forces0)
     f = [x.id for x in model.scenario.fires].index("iaf_canal")
     golan = model.sector_ids.index("golan")
-    assert hits[f, :, golan].sum() == 0 and hits[f].sum() > 0
+    assert hits[:, f, golan].sum() == 0 and hits[:, f].sum() > 0
 
 
 @pytest.mark.parametrize("change, place, what", [

@@ -164,15 +164,15 @@ def test_vital_links_are_those_whose_loss_cuts_the_networkx_max_flow(seed):
 
 
 def test_repairs_restore_capacity_in_steps_and_stop_on_struck_days():
-    from powderkeg.model.fires import REPAIR_STEPS, Repair, apply_repairs
+    from powderkeg.model.fire_kernels import REPAIR_STEPS, repair_step
 
     assert REPAIR_STEPS == 4
-    repair = Repair(np.array([[0.2, 0.2]]), np.array([[8.0, 8.0]]), np.array([[8.0, 8.0]]),
-                    np.array([[0.2, 0.2]]))
+    links = [(0.2, 8.0), (0.2, 8.0)]  # (open fraction, work left) of two links, 8 days' work
     seen = []
     for day in range(9):
-        repair = apply_repairs(repair, np.array([[False, day == 1]]))
-        seen.append(repair.frac[0].copy())
+        links = [link if e == 1 and day == 1 else repair_step(*link, 8.0, 0.2)
+                 for e, link in enumerate(links)]
+        seen.append([frac for frac, _ in links])
     # link 0: 8 days of work close the gap of 0.8 in quarters, every second day
     np.testing.assert_allclose([s[0] for s in seen], [0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1.0,
                                                       1.0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from powderkeg.model import elementary, outcomes, theater
+from powderkeg.model import elementary, fire_kernels, outcomes, theater
 from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
 from powderkeg.model.logistics import CAPACITY_DTYPE
@@ -23,8 +23,8 @@ __all__ = ["warm_up"]
 def warm_up() -> None:
     """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph
     (arc capacities, flows, re-solve rule, link sums, cuts), the elementary functions, one day
-    of Helmbold's equations, the random streams, the theater's day (combat, fronts, decisions)
-    and the outcomes."""
+    of Helmbold's equations, the random streams, the fires' kernels, the theater's day (combat,
+    fronts, decisions) and the outcomes."""
     r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
     one, arcs = np.ones((1, 1), CAPACITY_DTYPE), np.array([0])
     for shared in (False, True):
@@ -40,7 +40,8 @@ def warm_up() -> None:
     cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, arcs, np.array([1]), 0, 1,
               np.ones((1, 1)), flow)
     elementary.warm_up()
-    helmbold_day(1.0, 1.0, 0.0, 0.0, 1.0)
     Streams(0).uniform("warm-up", np.arange(1), 0)
+    fire_kernels.warm_up()
+    helmbold_day(1.0, 1.0, 0.0, 0.0, 1.0)
     theater.warm_up()
     outcomes.warm_up()

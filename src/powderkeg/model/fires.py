@@ -20,6 +20,9 @@ hit removes a fraction of the link's open capacity and adds repair work, drawn f
 link's repair-time distribution; the work progresses only on days the link is not struck,
 restoring capacity a step each day.
 
+The equations are compiled per-run kernels (:mod:`powderkeg.model.fire_kernels`); the
+functions here gather a batch's arrays and stream keys for them.
+
 This is a bookkeeping of interdiction in the spirit of the RAND interdiction studies rather
 than a published model; its parameters are all in the scenario.
 
@@ -35,16 +38,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from powderkeg.model.build import KM_STEP, Model
-from powderkeg.model.elementary import exp, expm1, ndtr, ndtri, powi
+from powderkeg.model import fire_kernels as k
+from powderkeg.model.build import Model
+from powderkeg.model.fire_kernels import REPAIR_STEPS
 from powderkeg.model.random import Streams
 
-__all__ = ["Repair", "REPAIR_STEPS", "poisson_capped", "front_distance", "links_in_reach",
-           "target_weights", "cover_multiplier", "air_cover_links", "air_cover",
-           "fire_hits", "force_hits", "fire_support", "deep_strike_hits", "apply_hits",
-           "repair_times", "apply_repairs"]
-
-IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
+__all__ = ["Repair", "REPAIR_STEPS", "front_distance", "links_in_reach", "air_cover",
+           "strikes", "force_hits", "fire_support", "repair_times", "links_after_day"]
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,21 @@ class Repair:
     base: np.ndarray  # open fraction when that repair started
 
 
+def _keys(streams: Streams, names) -> np.ndarray:
+    return np.array([streams.key(name) for name in names], dtype=np.uint64)
+
+
+def _fire_keys(model: Model, streams: Streams) -> np.ndarray:
+    """``(F, 6)`` keys of each fire system's streams, in the order of ``fire_kernels.KEY_*``."""
+    kinds = ("missions", "target", "hit", "force_missions", "force_target", "force_hit")
+    return _keys(streams, [f"fires/{f.id}/{kind}" for f in model.scenario.fires
+                           for kind in kinds]).reshape(-1, len(kinds))
+
+
 def front_distance(model: Model, front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Distance of each link to the nearest front line and that sector, each ``(R, E)``."""
-    idx = np.clip(np.rint(front / KM_STEP).astype(int), 0, model.link_front_km.shape[2] - 1)
-    per_sector = np.stack([model.link_front_km[s][:, idx[:, s]].T
-                           for s in range(model.n_sectors)])  # (S, R, E)
-    return per_sector.min(axis=0), per_sector.argmin(axis=0)
+    """Distance of each link to the nearest front line and that sector, each ``(R, E)``
+    (:func:`~powderkeg.model.fire_kernels.front_distance_run`)."""
+    return k.front_distances(model.link_front_km, np.ascontiguousarray(front, dtype=float))
 
 
 def links_in_reach(model: Model, front: np.ndarray, reach: np.ndarray) -> np.ndarray:
@@ -70,56 +79,19 @@ def links_in_reach(model: Model, front: np.ndarray, reach: np.ndarray) -> np.nda
     return front_distance(model, front)[0] <= reach[:, None]
 
 
-def target_weights(link_flow, open_cap, damage, vital, redundancy, favour):
-    """Targeting weight of each link ``(R, E)``: the supply a hit would cut.
-
-    ``w = f * damage * (1 if vital else redundancy) + IDLE_WEIGHT * redundancy * damage * c``
-    times the doctrine's ``favour`` of the link's nearest sector, with ``f`` the tons it
-    carried today and ``c`` its open capacity; ``redundancy`` is ``(R,)``.
-    """
-    r = redundancy[:, None]
-    worth = np.where(vital, 1.0, r) * link_flow + IDLE_WEIGHT * r * open_cap
-    return damage * worth * favour
-
-
-def cover_multiplier(factor: np.ndarray, covers: np.ndarray) -> np.ndarray:
-    """Multiplier on an air-delivered mission's chance to hit each target, ``(R, T)``.
-
-    ``m_t = prod_a factor_a ** covers_at`` over the air defences ``a`` (``factor`` ``(R, A)``,
-    ``covers`` bool ``(R, A, T)``): a sortie must get through every umbrella over its
-    target, each letting through its own share independently. So the expected hits of
-    missions against covered targets are the uncovered ones' times ``m_t``. Example: two
-    defences of factors 0.5 and 0.8 over a target give 0.4; none gives 1.
-    """
-    return np.prod(np.where(covers, factor[:, :, None], 1.0), axis=1)
-
-
-def _covered_by_enemy(model, world, covers) -> np.ndarray:
-    """``(R, F, T)`` multiplier of each fire system given each air defence's ``covers``
-    ``(R, A, T)``: the other side's defences scale an air-delivered system, else 1."""
-    out = np.ones((covers.shape[0], len(model.fire_side), covers.shape[2]))
-    for f in np.flatnonzero(model.fire_air):
-        theirs = model.air_defence_side != model.fire_side[f]
-        out[:, f] = cover_multiplier(world.air_defence_factor[:, theirs], covers[:, theirs])
-    return out
-
-
-def air_cover_links(model: Model, world, dist, nearest) -> np.ndarray:
-    """Air-defence multiplier of each fire system's chance to hit each link, ``(R, F, E)``.
-
-    An air defence covers a link whose nearest front line (``nearest``, ``(R, E)``) is one
-    of its sectors' and within its ``depth_km`` (``dist``, km ``(R, E)``, from
-    :func:`front_distance`). Fires strike only the enemy's links, so a defence scales
-    strikes on its own side's links only (:func:`cover_multiplier`).
-    """
-    covers = (model.air_defence_sectors[:, nearest].transpose(1, 0, 2)
-              & (dist[:, None, :] <= world.air_defence_depth[:, :, None]))
-    return _covered_by_enemy(model, world, covers)
-
-
 def _air_defended(model: Model) -> bool:
     """True if some air defence can scale some air-delivered fire system."""
     return bool(len(model.air_defence_side) and model.fire_air.any())
+
+
+def _enemy_defence(model: Model) -> np.ndarray:
+    """``(F, A)``: the air defence is the other side's than the fire system's."""
+    return model.fire_side[:, None] != model.air_defence_side[None, :]
+
+
+def _cover_of_links(model: Model, world, dist, nearest) -> np.ndarray:
+    return k.cover_of_links(model.fire_air, _enemy_defence(model), model.air_defence_sectors,
+                            world.air_defence_factor, world.air_defence_depth, dist, nearest)
 
 
 def air_cover(model: Model, world, front: np.ndarray):
@@ -127,189 +99,128 @@ def air_cover(model: Model, world, front: np.ndarray):
     for a scenario without air defences or air-delivered fires.
 
     A defence covers its side's forces in its sectors and the links near their fronts
-    (:func:`air_cover_links`).
+    (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``).
     """
     if not _air_defended(model):
         return None
     dist, nearest = front_distance(model, front)
-    on_forces = np.broadcast_to(model.air_defence_sectors,
-                                (len(front),) + model.air_defence_sectors.shape)
-    return (air_cover_links(model, world, dist, nearest),
-            _covered_by_enemy(model, world, on_forces))
+    return (_cover_of_links(model, world, dist, nearest),
+            k.cover_of_forces(model.fire_air, _enemy_defence(model), model.air_defence_sectors,
+                              world.air_defence_factor))
 
 
-def _pick(cum: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """Index drawn with probability proportional to the weights whose row-wise cumulative sums
-    are ``cum``, by inversion at ``u``."""
-    return np.minimum((cum < (u * cum[:, -1])[:, None]).sum(axis=1), cum.shape[1] - 1)
+def _vital(model: Model, n: np.ndarray, vital_of_side) -> np.ndarray:
+    """``(2, R, E)`` most vital links of each side, for the runs some system flies against."""
+    vital = np.zeros((2,) + (n.shape[0], model.n_links), dtype=bool)
+    for side in (0, 1):
+        rows = np.flatnonzero((n[:, model.fire_side == 1 - side] > 0).any(axis=1))
+        if len(rows):
+            vital[side, rows] = vital_of_side(side, rows)
+    return vital
 
 
-def poisson_capped(u: np.ndarray, mean: np.ndarray, cap: int) -> np.ndarray:
-    """Inverse Poisson distribution function at ``u``, capped at ``cap``."""
-    term = exp(-mean)
-    cdf = term.copy()
-    n = np.zeros(np.shape(u), dtype=int)
-    for k in range(1, cap + 1):
-        n += u > cdf
-        term = term * mean / k
-        cdf = cdf + term
-    return n
+def strikes(model, world, streams: Streams, runs, day, front, control, link_flow, open_cap,
+            vital_of_side, active) -> np.ndarray:
+    """Hits on each link today by each fire system, then each deep strike, ``(R, F + G, E)``.
 
-
-def fire_hits(model, world, streams: Streams, runs, day, front, usable_by_side, link_flow,
-              open_cap, vital_of_side) -> np.ndarray:
-    """Number of hits on each link today by each fire system, shape ``(F, R, E)``.
-
-    ``vital_of_side(side, rows)`` gives the vital links ``(len(rows), E)`` of ``side``'s
-    network for the runs ``rows`` (computed only for runs that fly missions).
+    ``control`` ``(R, N)`` is the side holding each node, ``open_cap`` and ``link_flow``
+    ``(R, E)`` today's open capacities and flows; ``active`` ``(R,)`` the runs not in a
+    ceasefire (no strikes in the others). ``vital_of_side(side, rows)`` gives the most vital
+    links ``(len(rows), E)`` of ``side``'s network, asked only for runs some system flies
+    missions against. The kernels: ``link_missions``, ``link_strikes`` and ``deep_strikes``
+    of :mod:`~powderkeg.model.fire_kernels`.
     """
-    hits = np.zeros((len(model.scenario.fires),) + open_cap.shape, dtype=int)
-    rows = np.arange(len(runs))
-    dist, nearest = front_distance(model, front)
-    cover = air_cover_links(model, world, dist, nearest) if _air_defended(model) else None
-    for f, fire in enumerate(model.scenario.fires):
-        target_side = 1 - model.fire_side[f]
-        ok = (dist <= world.fire_reach[:, f, None]) & usable_by_side[target_side]
-        ok &= (open_cap > 0) & ~model.fire_exempt[f]
-        cap = fire.max_missions_per_day
-        u_n = streams.uniform(f"fires/{fire.id}/missions", runs, day)[:, 0]
-        n = poisson_capped(u_n, world.fire_missions[:, f], cap)
-        flying = np.flatnonzero((n > 0) & ok.any(axis=1))
-        if not len(flying):
-            continue
-        favour = np.take_along_axis(world.fire_favour[flying, f], nearest[flying], axis=1)
-        weight = np.where(ok[flying], target_weights(
-            link_flow[flying], open_cap[flying], world.damage[flying],
-            vital_of_side(target_side, flying), world.fire_redundancy[flying, f], favour), 0.0)
-        cum = np.cumsum(weight, axis=1)
-        u_t = streams.uniform(f"fires/{fire.id}/target", runs[flying], day, cap)
-        u_h = streams.uniform(f"fires/{fire.id}/hit", runs[flying], day, cap)
-        chance = world.fire_success[flying, f]
-        for k in range(cap):
-            target = _pick(cum, u_t[:, k])
-            p = chance if cover is None else chance * cover[flying, f, target]
-            strike = (cum[:, -1] > 0) & (n[flying] > k) & (u_h[:, k] < p)
-            np.add.at(hits[f], (rows[flying][strike], target[strike]), 1)
-    return hits
+    keys = _fire_keys(model, streams)
+    runs = np.asarray(runs, dtype=np.int64)
+    max_missions = np.array([f.max_missions_per_day for f in model.scenario.fires], np.int64)
+    n_fires, n_deep = len(model.fire_side), len(model.deep_side)
+    front = np.ascontiguousarray(front, dtype=float)
+    n, dist, nearest = k.link_missions(
+        runs, day, keys, model.fire_side, model.fire_exempt, max_missions, model.link_front_km,
+        front, control, model.link_from, model.link_to, open_cap, world.fire_missions,
+        world.fire_reach, active)
+    cover = (_cover_of_links(model, world, dist, nearest) if _air_defended(model)
+             else np.ones((len(runs), n_fires, model.n_links)))
+    out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=np.int64)
+    k.link_strikes(runs, day, keys, model.fire_side, model.fire_exempt, n, dist, nearest,
+                   control, model.link_from, model.link_to, open_cap, link_flow,
+                   np.ascontiguousarray(world.damage),
+                   _vital(model, n, vital_of_side), world.fire_reach, world.fire_redundancy,
+                   world.fire_favour, world.fire_success, cover, out)
+    if n_deep:
+        targets = model.deep_targets
+        ptr = np.cumsum([0] + [len(t) for t in targets]).astype(np.int64)
+        k.deep_strikes(runs, day, _keys(streams, [f"deep/{g.id}" for g in
+                                                  model.scenario.deep_strikes]),
+                       model.deep_side, ptr, np.concatenate(targets).astype(np.int64),
+                       world.deep_rate, world.deep_success, control, model.link_from,
+                       model.link_to, active, n_fires, out)
+    return out
 
 
-def force_hits(model, world, streams: Streams, runs, day, forces, cover=None) -> np.ndarray:
-    """Hits on the enemy's forces in each sector today by each fire system, ``(F, R, S)``.
+def force_hits(model, world, streams: Streams, runs, day, forces, cover=None,
+               active=None) -> np.ndarray:
+    """Hits on the enemy's forces in each sector today by each fire system, ``(R, F, S)``.
 
     A system flies ``Poisson(launchers * missions * attrition_share)`` missions (capped at its
     ``max_missions_per_day``); each picks one of its ``force_sectors`` in proportion to the
     enemy personnel there (``forces`` ``(R, S, 2)``) and hits with the system's probability,
     not intercepted, times the air-defence ``cover`` of that sector (``(R, F, S)``,
-    :func:`air_cover`; none: 1).
+    :func:`air_cover`; none: 1). Only the runs ``active`` ``(R,)`` (default all) fly
+    (:func:`~powderkeg.model.fire_kernels.force_strikes`).
     """
-    fires = model.scenario.fires
-    hits = np.zeros((len(fires), len(runs), model.n_sectors), dtype=int)
-    rows = np.arange(len(runs))
-    for f, fire in enumerate(fires):
-        if not (world.fire_force_missions[:, f] > 0).any():
-            continue
-        cap = fire.max_missions_per_day
-        enemy = np.where(model.fire_force_sectors[f], forces[..., 1 - model.fire_side[f]], 0.0)
-        cum = np.cumsum(enemy, axis=1)
-        n = poisson_capped(streams.uniform(f"fires/{fire.id}/force_missions", runs, day)[:, 0],
-                           world.fire_force_missions[:, f], cap)
-        u_t = streams.uniform(f"fires/{fire.id}/force_target", runs, day, cap)
-        u_h = streams.uniform(f"fires/{fire.id}/force_hit", runs, day, cap)
-        for k in range(cap):
-            target = _pick(cum, u_t[:, k])
-            p = world.fire_success[:, f] * (1.0 if cover is None else cover[rows, f, target])
-            strike = (cum[:, -1] > 0) & (n > k) & (u_h[:, k] < p)
-            np.add.at(hits[f], (rows[strike], target[strike]), 1)
-    return hits
+    runs = np.asarray(runs, dtype=np.int64)
+    if cover is None:
+        cover = np.ones((len(runs), len(model.fire_side), model.n_sectors))
+    if active is None:
+        active = np.ones(len(runs), dtype=bool)
+    max_missions = np.array([f.max_missions_per_day for f in model.scenario.fires], np.int64)
+    return k.force_strikes(runs, day, _fire_keys(model, streams), model.fire_side,
+                           model.fire_force_sectors, max_missions,
+                           np.ascontiguousarray(forces), world.fire_force_missions,
+                           world.fire_success, np.ascontiguousarray(cover), active)
 
 
 def fire_support(model: Model, world, hits: np.ndarray):
     """Multiplier of each side's combat effectiveness in each sector today from the hits on
-    its forces, ``(R, S, 2)``, or ``None`` when no fire system silences fire support.
-
-    ``m = 1 / (1 + sum_f h_f / H_f)`` for the side struck by system ``f``, with ``h_f`` its
-    hits on that sector's forces today (``hits`` ``(R, F, S)``) and ``H_f`` its
-    ``hits_to_halve_fire_support``: ``H_f`` hits halve the side's effectiveness for the day
-    (its guns and their crews silenced) and no number of hits takes it to zero. Example: 2
-    hits of a system with ``H = 2`` give 0.5, 6 hits give 0.25.
-    """
+    its forces ``(R, F, S)``, ``(R, S, 2)``, or ``None`` when no fire system silences fire
+    support (:func:`~powderkeg.model.fire_kernels.fire_support_multiplier`)."""
     if np.isinf(world.fire_halving).all():
         return None
-    load = np.zeros((hits.shape[0], hits.shape[2], 2))
-    for f in range(hits.shape[1]):
-        load[..., 1 - model.fire_side[f]] += hits[:, f] / world.fire_halving[:, f, None]
-    return 1.0 / (1.0 + load)
-
-
-def deep_strike_hits(model, world, streams: Streams, runs, day, usable_by_side) -> np.ndarray:
-    """Hits by each deep strike today, shape ``(G, R, E)``: at most one per kind and day."""
-    hits = np.zeros((len(model.scenario.deep_strikes), len(runs), model.n_links), dtype=int)
-    rows = np.arange(len(runs))
-    for g, deep in enumerate(model.scenario.deep_strikes):
-        u = streams.uniform(f"deep/{deep.id}", runs, day, 3)
-        targets = model.deep_targets[g]
-        pick = targets[np.minimum((u[:, 1] * len(targets)).astype(int), len(targets) - 1)]
-        usable = usable_by_side[1 - model.deep_side[g]][rows, pick]
-        strike = u[:, 0] < -expm1(-world.deep_rate[:, g])
-        strike &= u[:, 2] < world.deep_success[:, g]
-        strike &= usable
-        np.add.at(hits[g], (rows[strike], pick[strike]), 1)
-    return hits
+    return k.fire_support_multiplier(hits, world.fire_halving, model.fire_side)
 
 
 def repair_times(model: Model, world, streams: Streams, runs, day,
                  damaged: np.ndarray) -> np.ndarray:
     """Days of repair work for each damaged link, shape ``(R, E)`` (0 where not damaged).
 
-    Each repair's time is the link's distribution at ``Phi(sqrt(c) z_run + sqrt(1 - c) z)``:
-    ``z_run`` is the run's normal score for the link (its repair crews and materials, a
-    per-run parameter that sensitivity and fitting can reach), ``z`` the repair's own, and
-    ``c`` the share common to a run (``repair_run_share``). Every repair keeps the
-    distribution the scenario gives; two repairs of a link in one run correlate by ``c``
-    on the normal scale.
+    Each repair's time is the link's distribution at
+    :func:`~powderkeg.model.fire_kernels.repair_uniform`: a run's common score for the
+    link and the repair's own draw, so every repair keeps the distribution the scenario
+    gives and two repairs of a link in one run correlate by ``repair_run_share``.
     """
     out = np.zeros(damaged.shape)
     links = np.flatnonzero(damaged.any(axis=0))
     if not len(links):
         return out
-    own = np.stack([streams.uniform(f"repair/{model.link_ids[e]}", runs, day)[:, 0]
-                    for e in links], axis=1)
-    share = world.repair_share[:, None]
-    u = ndtr(np.sqrt(share) * world.repair_z[:, links] + np.sqrt(1 - share) * ndtri(own))
-    for k, e in enumerate(links):
-        rows = damaged[:, e]
-        out[rows, e] = model.link_repair[e].ppf(u[rows, k])
+    u = k.repair_uniforms(np.asarray(runs, dtype=np.int64), day,
+                          _keys(streams, [f"repair/{e}" for e in model.link_ids]), damaged,
+                          world.repair_z, world.repair_share)
+    by_distribution: dict = {}
+    for e in links:
+        by_distribution.setdefault(model.link_repair[e], []).append(e)
+    for distribution, same in by_distribution.items():  # one call per distribution
+        hit = damaged[:, same]
+        times = np.zeros(hit.shape)
+        times[hit] = distribution.ppf(u[:, same][hit])
+        out[:, same] = times
     return out
 
 
-REPAIR_STEPS = 4  # a repair brings the capacity back in quarters of its gap
-
-
-def apply_hits(model, world, streams, runs, day, hits, repair: Repair) -> Repair:
-    """Links after today's hits.
-
-    Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the repair
-    starts again from there, with work the larger of what was left and a new draw.
-    """
-    hit = hits > 0
-    frac = repair.frac * powi(1.0 - world.damage, hits)
-    left = np.where(hit, np.maximum(repair.left, repair_times(model, world, streams, runs, day,
-                                                              hit)), repair.left)
-    return Repair(frac, left, np.where(hit, left, repair.total),
-                  np.where(hit, frac, repair.base))
-
-
-def apply_repairs(repair: Repair, struck) -> Repair:
-    """A day of repair on the links not struck today, restoring capacity in steps.
-
-    The work left falls by a day; the capacity is ``base + (1 - base) floor(K p) / K`` with
-    ``p = 1 - left / total`` the share of the work done and ``K = REPAIR_STEPS``, so it comes
-    back in ``K`` steps and is full when the work is done.
-    """
-    working = (repair.left > 0) & ~struck
-    left = np.where(working, np.maximum(repair.left - 1.0, 0.0), repair.left)
-    done = 1.0 - np.divide(left, repair.total, out=np.zeros_like(left),
-                           where=repair.total > 0)
-    steps = np.floor(done * REPAIR_STEPS + 1e-9) / REPAIR_STEPS
-    frac = np.where(working, repair.base + (1.0 - repair.base) * steps, repair.frac)
-    return Repair(frac, left, repair.total, repair.base)
+def links_after_day(model, world, streams: Streams, runs, day, hits, repair: Repair) -> Repair:
+    """Links after a day of repairs and today's hits ``(R, E)``
+    (:func:`~powderkeg.model.fire_kernels.links_after_day`): a day's work on the links not
+    struck; on the struck ones the damage, and the repair started again with a new draw."""
+    times = repair_times(model, world, streams, runs, day, hits > 0)
+    return Repair(*k.links_after_day(repair.frac, repair.left, repair.total, repair.base, hits,
+                                     np.ascontiguousarray(world.damage), times))

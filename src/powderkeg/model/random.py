@@ -14,6 +14,7 @@ S. Vigna's ``splitmix64.c``.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from dataclasses import dataclass
 
@@ -22,13 +23,12 @@ from numba import njit
 
 from powderkeg.model.elementary import ndtri
 
-__all__ = ["Streams", "splitmix64", "unit_interval", "uniform_at", "MAX_DAYS", "MAX_DRAWS"]
+__all__ = ["Streams", "splitmix64", "unit_interval", "splitmix64_scalar", "unit_interval_scalar",
+           "uniform_scalar", "MAX_DAYS", "MAX_DRAWS"]
 
 GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_S11, _S16, _S27, _S30, _S31, _S32 = (np.uint64(n) for n in (11, 16, 27, 30, 31, 32))
-_ONE = np.uint64(1)
 MAX_DAYS = 1 << 16
 MAX_DRAWS = 1 << 16
 # (2**53 - 1 + 0.5) * 2**-53 rounds to exactly 1.0 (54 significant bits), so the largest of the
@@ -38,17 +38,17 @@ _JIT = {"cache": True, "nogil": True}
 
 
 @njit(**_JIT)
-def splitmix64_at(key, counter):
+def splitmix64_scalar(key: np.uint64, counter: np.uint64) -> np.uint64:
     """Output number ``counter`` (0-based) of the SplitMix64 sequence seeded with ``key``:
-    ``mix64(key + (counter + 1) GAMMA)`` modulo ``2^64``, with Vigna's finaliser ``mix64``."""
-    z = np.uint64(key) + (np.uint64(counter) + _ONE) * GAMMA
-    z = (z ^ (z >> _S30)) * _M1
-    z = (z ^ (z >> _S27)) * _M2
-    return z ^ (z >> _S31)
+    ``mix64(key + (counter + 1) * GAMMA)`` in 64-bit wrapping arithmetic."""
+    z = np.uint64(key) + (np.uint64(counter) + np.uint64(1)) * GAMMA
+    z = (z ^ (z >> np.uint64(30))) * _M1
+    z = (z ^ (z >> np.uint64(27))) * _M2
+    return z ^ (z >> np.uint64(31))
 
 
 @njit(**_JIT)
-def unit_interval_at(bits):
+def unit_interval_scalar(bits: np.uint64) -> float:
     """A 53-bit integer ``b`` as a uniform in (0, 1): ``min((b + 1/2) 2^-53, 1 - 2^-53)``.
 
     The cap changes only ``b = 2^53 - 1``, whose midpoint rounds to exactly one.
@@ -57,49 +57,40 @@ def unit_interval_at(bits):
 
 
 @njit(**_JIT)
-def uniform_at(key, run, day, k):
-    """Draw ``k`` of ``run`` on ``day`` of the stream keyed ``key``, in (0, 1):
-    :func:`unit_interval_at` of the top 53 bits of output number ``(run << 32) | (day << 16)
-    | k`` of :func:`splitmix64_at`.
+def uniform_scalar(key: np.uint64, run: int, day: int, k: int) -> float:
+    """Draw ``k`` of ``run`` on ``day`` of the stream with ``key``, a uniform in (0, 1).
+
+    The counter is ``c = (run << 32) | (day << 16) | k`` and the value
+    :func:`unit_interval_scalar` of the top 53 bits of ``splitmix64(key, c)``.
+    Compiled kernels draw with this function; :meth:`Streams.uniform` is the same over arrays.
     """
-    counter = (np.uint64(run) << _S32) | (np.uint64(day) << _S16) | np.uint64(k)
-    return unit_interval_at(splitmix64_at(key, counter) >> _S11)
+    c = (np.uint64(run) << np.uint64(32)) | (np.uint64(day) << np.uint64(16)) | np.uint64(k)
+    return unit_interval_scalar(splitmix64_scalar(key, c) >> np.uint64(11))
 
 
 @njit(**_JIT)
-def _splitmix64(key, counters):
+def _splitmix64_block(key, counters):
     out = np.empty(counters.size, np.uint64)
     for i in range(counters.size):
-        out[i] = splitmix64_at(key, counters[i])
+        out[i] = splitmix64_scalar(key, counters[i])
     return out
 
 
 @njit(**_JIT)
-def _uniforms(key, runs, day, k):
+def _unit_interval_block(bits):
+    out = np.empty(bits.size)
+    for i in range(bits.size):
+        out[i] = unit_interval_scalar(bits[i])
+    return out
+
+
+@njit(**_JIT)
+def _uniform_block(key, runs, day, k):
     out = np.empty((runs.size, k))
     for i in range(runs.size):
         for j in range(k):
-            out[i, j] = uniform_at(key, runs[i], day, j)
+            out[i, j] = uniform_scalar(key, runs[i], day, j)
     return out
-
-
-@njit(**_JIT)
-def _unit_interval(bits):
-    out = np.empty(bits.size)
-    for i in range(bits.size):
-        out[i] = unit_interval_at(bits[i])
-    return out
-
-
-def unit_interval(bits: np.ndarray) -> np.ndarray:
-    """53-bit integers ``b`` as uniforms in (0, 1), elementwise (:func:`unit_interval_at`).
-
-    >>> ends = unit_interval(np.array([0, 2**53 - 1], dtype=np.uint64))
-    >>> ends.tolist() == [2.0**-54, 1 - 2.0**-53]
-    True
-    """
-    b = np.asarray(bits, dtype=np.uint64)
-    return _unit_interval(b.reshape(-1)).reshape(b.shape)
 
 
 def splitmix64(key: int, counters: np.ndarray) -> np.ndarray:
@@ -109,7 +100,26 @@ def splitmix64(key: int, counters: np.ndarray) -> np.ndarray:
     6457827717110365317
     """
     c = np.asarray(counters, dtype=np.uint64)
-    return _splitmix64(np.uint64(key), c.reshape(-1)).reshape(c.shape)
+    return _splitmix64_block(np.uint64(key), np.ascontiguousarray(c.reshape(-1))).reshape(c.shape)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _stream_key(seed: int, name: str) -> int:
+    """BLAKE2b of ``"{seed}/{name}"`` as a little-endian 64-bit integer (a pure function,
+    cached: the step asks for the same few hundred keys every day)."""
+    digest = hashlib.blake2b(f"{seed}/{name}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+def unit_interval(bits: np.ndarray) -> np.ndarray:
+    """53-bit integers ``b`` as uniforms in (0, 1), by :func:`unit_interval_scalar`.
+
+    >>> ends = unit_interval(np.array([0, 2**53 - 1], dtype=np.uint64))
+    >>> ends.tolist() == [2.0**-54, 1 - 2.0**-53]
+    True
+    """
+    b = np.asarray(bits, dtype=np.uint64)
+    return _unit_interval_block(np.ascontiguousarray(b.reshape(-1))).reshape(b.shape)
 
 
 @dataclass(frozen=True)
@@ -119,14 +129,15 @@ class Streams:
     seed: int
 
     def key(self, name: str) -> int:
-        digest = hashlib.blake2b(f"{self.seed}/{name}".encode(), digest_size=8).digest()
-        return int.from_bytes(digest, "little")
+        """The 64-bit key of stream ``name``: BLAKE2b of ``"{seed}/{name}"``, 8 bytes."""
+        return _stream_key(self.seed, name)
 
     def uniform(self, name: str, runs: np.ndarray, day: int, k: int = 1) -> np.ndarray:
         """Uniforms in (0, 1), shape ``(len(runs), k)``, for stream ``name`` on ``day``."""
         if not 0 <= day < MAX_DAYS or not 0 < k <= MAX_DRAWS:
             raise ValueError(f"day {day} or draw count {k} out of the generator's range")
-        return _uniforms(np.uint64(self.key(name)), np.asarray(runs, dtype=np.int64), day, k)
+        runs = np.ascontiguousarray(runs, dtype=np.int64)
+        return _uniform_block(np.uint64(self.key(name)), runs, day, k)
 
     def normal(self, name: str, runs: np.ndarray, day: int, k: int = 1) -> np.ndarray:
         """Standard normals by inversion, shape ``(len(runs), k)``."""

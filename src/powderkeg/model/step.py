@@ -15,16 +15,15 @@ import numpy as np
 
 from powderkeg.model.build import Model
 from powderkeg.model.events import apply_link_events
+from powderkeg.model.fire_kernels import forces_after_hits
 from powderkeg.model.fires import (
     Repair,
     air_cover,
-    apply_hits,
-    apply_repairs,
-    deep_strike_hits,
-    fire_hits,
     fire_support,
     force_hits,
+    links_after_day,
     repair_times,
+    strikes,
 )
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.logistics import (
@@ -172,27 +171,24 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
 
 
 def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
-    usable = (link_usable(model, control, 0), link_usable(model, control, 1))
-    open_cap = world.capacity * state.link_frac
-
+    """Today's strikes on links ``(R, F + G, E)`` (:func:`~powderkeg.model.fires.strikes`,
+    none in a ceasefire) and the links after them, a day of repairs and the day's link
+    events (:func:`~powderkeg.model.events.apply_link_events`)."""
     def vital_of_side(side, rows):
         g = model.flow_graphs[side]
         if g is None or state.arc_cap[side] is None:
             return np.zeros((len(rows), model.n_links), dtype=bool)
         return vital_links(g, state.arc_cap[side][rows], state.arc_flow[side][rows])
 
-    strikes = np.concatenate([
-        fire_hits(model, world, streams, runs, day, state.front, usable, state.link_flow,
-                  open_cap, vital_of_side),
-        deep_strike_hits(model, world, streams, runs, day, usable)]).transpose(1, 0, 2)
-    strikes[ceasefire] = 0
-    hits = strikes.sum(axis=1)
-    repair = apply_repairs(state.repair, hits > 0)
-    repair = apply_hits(model, world, streams, runs, day, hits, repair)
+    on_links = strikes(model, world, streams, runs, day, state.front, control,
+                       state.link_flow, world.capacity * state.link_frac, vital_of_side,
+                       ~ceasefire)
+    hits = on_links.sum(axis=1)
+    repair = links_after_day(model, world, streams, runs, day, hits, state.repair)
     repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
-    deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
+    deep = on_links[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
-                   deep_hits=deep), strikes
+                   deep_hits=deep), on_links
 
 
 def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
@@ -201,17 +197,13 @@ def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
     (:func:`~powderkeg.model.fires.fire_support`, ``None`` if untouched)."""
     cover = air_cover(model, world, state.front)
     hits = force_hits(model, world, streams, runs, day, state.forces,
-                      None if cover is None else cover[1]).transpose(1, 0, 2)
-    hits[ceasefire] = 0
+                      None if cover is None else cover[1], ~ceasefire)
     if not hits.any():
         return state, hits, cover, None
-    kills = np.zeros_like(state.forces)
-    for f in range(hits.shape[1]):
-        enemy = 1 - model.fire_side[f]
-        kills[..., enemy] += hits[:, f] * world.fire_kills[:, f, None]
-    kills = np.minimum(kills, state.forces)
-    return (replace(state, forces=state.forces - kills, losses=state.losses + kills), hits,
-            cover, fire_support(model, world, hits))
+    forces, losses = forces_after_hits(hits, world.fire_kills, model.fire_side, state.forces,
+                                       state.losses)
+    return (replace(state, forces=forces, losses=losses), hits, cover,
+            fire_support(model, world, hits))
 
 
 class Combat(NamedTuple):

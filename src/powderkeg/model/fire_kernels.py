@@ -1,0 +1,484 @@
+"""Compiled per-run kernels of interdiction and fires on forces (:mod:`powderkeg.model.fires`).
+
+Each function below is one equation of the fires model, compiled with Numba (``cache=True``,
+``nogil=True``, no fast-math, so no fused multiply-adds or reordered sums): it works on one
+run's flat arrays, and the batch drivers at the end loop over runs. Random numbers are drawn
+inside, only where a decision needs them, with :func:`powderkeg.model.random.uniform_scalar`:
+a draw is a function of (stream key, run, day, draw number) alone, so a kernel that skips a
+run's unneeded draws gives the same values as the NumPy code that drew them for every run.
+The arithmetic is done in the order the NumPy formulation did it, so the results are the
+same bits (``tests/test_fire_kernels.py`` runs both and compares every output).
+
+Shapes: ``R`` runs, ``E`` links, ``S`` sectors, ``F`` fire systems, ``G`` deep strikes,
+``A`` air defences, ``K`` entries of the link-to-front distance table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from powderkeg.model.build import KM_STEP
+from powderkeg.model.elementary import (
+    exp_scalar,
+    expm1_scalar,
+    ndtr_scalar,
+    ndtri_scalar,
+    powi_scalar,
+)
+from powderkeg.model.random import uniform_scalar
+
+__all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run",
+           "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
+           "link_missions", "link_strikes", "force_strikes", "deep_strike_run", "deep_strikes",
+           "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_uniforms",
+           "repair_step", "hit_link", "links_after_day", "cover_of_forces", "cover_of_links",
+           "warm_up"]
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
+REPAIR_STEPS = 4  # a repair brings the capacity back in quarters of its gap
+KEY_MISSIONS, KEY_TARGET, KEY_HIT, KEY_FORCE_MISSIONS, KEY_FORCE_TARGET, KEY_FORCE_HIT = range(6)
+
+
+@njit(**_JIT)
+def poisson_capped_scalar(u: float, mean: float, cap: int) -> int:
+    """Inverse Poisson distribution function at ``u``, capped at ``cap``.
+
+    ``n = #{k in 1..cap : u > F(k - 1)}`` with ``F(k) = sum_{j<=k} e^-mean mean^j / j!``
+    accumulated term by term (``t_k = t_{k-1} mean / k``). Example: ``u = 0.5``,
+    ``mean = 1`` gives ``F(0) = 0.368 < 0.5 <= F(1) = 0.736``, so ``n = 1``.
+    """
+    term = exp_scalar(-mean)
+    cdf = term
+    n = 0
+    for k in range(1, cap + 1):
+        if not u > cdf:
+            break  # the cdf only grows: no later k counts either
+        n += 1
+        term = term * mean / k
+        cdf = cdf + term
+    return n
+
+
+@njit(**_JIT)
+def front_distance_run(link_front_km, front, dist, nearest):
+    """Distance of each link to the nearest front line (km) and that sector, one run.
+
+    ``d_e = min_s D[s, e, k_s]`` with ``k_s = clip(rint(front_s / KM_STEP), 0, K - 1)``
+    (``link_front_km`` ``D`` ``(S, E, K)``, the table's step in km; ``front`` ``(S,)``), written
+    into ``dist`` ``(E,)`` and ``nearest`` ``(E,)`` (the first sector at the minimum).
+    """
+    n_sec, n_links, k_max = link_front_km.shape
+    for e in range(n_links):
+        dist[e] = np.inf
+        nearest[e] = 0
+    for s in range(n_sec):
+        k = min(max(int(np.rint(front[s] / KM_STEP)), 0), k_max - 1)
+        for e in range(n_links):
+            d = link_front_km[s, e, k]
+            if d < dist[e] or s == 0:
+                dist[e] = d
+                nearest[e] = s
+    return dist, nearest
+
+
+@njit(**_JIT)
+def front_distances(link_front_km, front):
+    """:func:`front_distance_run` of every run: ``dist`` ``(R, E)`` km and ``nearest``
+    ``(R, E)`` for fronts ``(R, S)``."""
+    n_runs, n_links = front.shape[0], link_front_km.shape[1]
+    dist = np.empty((n_runs, n_links))
+    nearest = np.empty((n_runs, n_links), np.int64)
+    for r in range(n_runs):
+        front_distance_run(link_front_km, front[r], dist[r], nearest[r])
+    return dist, nearest
+
+
+@njit(**_JIT)
+def cover_multiplier_scalar(factor, covered, theirs) -> float:
+    """Multiplier on an air-delivered mission's chance to hit one target.
+
+    ``m = prod_a factor_a ** covers_a`` over the enemy's air defences (``theirs`` ``(A,)``
+    bool; ``covered`` ``(A,)`` bool: the defence covers the target; ``factor`` ``(A,)``): a
+    sortie must get through every umbrella over its target (note 018). Two defences of
+    factors 0.5 and 0.8 over a target give 0.4; none gives 1.
+    """
+    m = 1.0
+    for a in range(factor.size):
+        if theirs[a] and covered[a]:
+            m *= factor[a]
+    return m
+
+
+@njit(**_JIT)
+def target_weight(flow, open_cap, damage, vital, redundancy, favour) -> float:
+    """Targeting weight of one link: the supply a hit would cut.
+
+    ``w = damage (v f + IDLE_WEIGHT r c) favour`` with ``v = 1`` on a vital link (a most
+    vital arc, Wollmer 1964) and ``v = r`` (``redundancy``) otherwise, ``f`` the tons it
+    carried today and ``c`` its open capacity.
+    """
+    worth = (1.0 if vital else redundancy) * flow + IDLE_WEIGHT * redundancy * open_cap
+    return damage * worth * favour
+
+
+@njit(**_JIT)
+def pick_index(cum, x) -> int:
+    """Index drawn with probability proportional to the weights whose cumulative sums are
+    ``cum`` ``(T,)``, by inversion at ``x = u cum[-1]``: ``min(#{t : cum_t < x}, T - 1)``."""
+    n = 0
+    for t in range(cum.size):
+        if cum[t] < x:
+            n += 1
+    return min(n, cum.size - 1)
+
+
+@njit(**_JIT)
+def _usable(control, link_from, link_to, e, side) -> bool:
+    """Whether ``side`` holds both ends of link ``e`` (``control`` ``(N,)`` of one run)."""
+    return control[link_from[e]] == side and control[link_to[e]] == side
+
+
+@njit(**_JIT)
+def _in_reach(e, f, dist, reach, control, link_from, link_to, open_cap, exempt, side) -> bool:
+    """Whether system ``f`` may strike link ``e``: within ``reach``, the enemy's (``side``)
+    and usable by it, open and not exempt."""
+    return (dist[e] <= reach and _usable(control, link_from, link_to, e, side)
+            and open_cap[e] > 0 and not exempt[f, e])
+
+
+@njit(**_JIT)
+def link_missions(runs, day, keys, fire_side, exempt, max_missions, link_front_km, front,
+                  control, link_from, link_to, open_cap, missions, reach, active):
+    """Each system's missions against links today and the front distances, for a batch.
+
+    ``n_rf = poisson_capped(u, missions_rf, max_missions_f)`` with ``u`` draw 0 of the
+    system's ``missions`` stream, set to 0 where the run is not ``active`` (a ceasefire) or
+    no link is in reach (:func:`_in_reach`). Returns ``n`` ``(R, F)``, ``dist`` ``(R, E)``
+    and ``nearest`` ``(R, E)`` (:func:`front_distance_run`).
+    """
+    n_runs, n_links = open_cap.shape
+    n_fires = fire_side.size
+    n = np.zeros((n_runs, n_fires), np.int64)
+    dist, nearest = front_distances(link_front_km, front)
+    for r in range(n_runs):
+        if not active[r]:
+            continue
+        for f in range(n_fires):
+            side = 1 - fire_side[f]
+            any_ok = False
+            for e in range(n_links):
+                if _in_reach(e, f, dist[r], reach[r, f], control[r], link_from, link_to,
+                             open_cap[r], exempt, side):
+                    any_ok = True
+                    break
+            if any_ok:
+                u = uniform_scalar(keys[f, KEY_MISSIONS], runs[r], day, 0)
+                n[r, f] = poisson_capped_scalar(u, missions[r, f], max_missions[f])
+    return n, dist, nearest
+
+
+@njit(**_JIT)
+def cover_of_links(fire_air, enemy_defence, ad_sectors, factor, depth, dist, nearest):
+    """Air-defence multiplier of each system's chance to hit each link, ``(R, F, E)``.
+
+    A defence ``a`` covers a link whose nearest front (``nearest`` ``(R, E)``) is one of its
+    sectors (``ad_sectors`` ``(A, S)``) within its ``depth`` ``(R, A)`` km (``dist``
+    ``(R, E)``); an air-delivered system (``fire_air`` ``(F,)``) gets
+    :func:`cover_multiplier_scalar` over the defences of the other side (``enemy_defence``
+    ``(F, A)``), any other system 1.
+    """
+    n_runs, n_links = dist.shape
+    n_fires, n_defences = enemy_defence.shape
+    out = np.ones((n_runs, n_fires, n_links))
+    covered = np.empty(n_defences, np.bool_)
+    for r in range(n_runs):
+        for e in range(n_links):
+            for a in range(n_defences):
+                covered[a] = ad_sectors[a, nearest[r, e]] and dist[r, e] <= depth[r, a]
+            for f in range(n_fires):
+                if fire_air[f]:
+                    out[r, f, e] = cover_multiplier_scalar(factor[r], covered, enemy_defence[f])
+    return out
+
+
+@njit(**_JIT)
+def cover_of_forces(fire_air, enemy_defence, ad_sectors, factor):
+    """Air-defence multiplier of each system's chance to hit each sector's forces,
+    ``(R, F, S)``: a defence covers its side's forces in its sectors (``ad_sectors``
+    ``(A, S)``); :func:`cover_multiplier_scalar` over the other side's defences
+    (``enemy_defence`` ``(F, A)``) for air-delivered systems, else 1."""
+    n_runs, n_sec = factor.shape[0], ad_sectors.shape[1]
+    n_fires = enemy_defence.shape[0]
+    covered = np.ascontiguousarray(ad_sectors.T)  # (S, A)
+    out = np.ones((n_runs, n_fires, n_sec))
+    for r in range(n_runs):
+        for f in range(n_fires):
+            if fire_air[f]:
+                for s in range(n_sec):
+                    out[r, f, s] = cover_multiplier_scalar(factor[r], covered[s],
+                                                           enemy_defence[f])
+    return out
+
+
+@njit(**_JIT)
+def _weights_cumulated(r, f, dist, nearest, reach, control, link_from, link_to, open_cap,
+                       exempt, side, link_flow, damage, vital, redundancy, favour, cum):
+    """Cumulative targeting weights ``cum`` ``(E,)`` of system ``f`` in run ``r``: the
+    :func:`target_weight` of each link in reach (:func:`_in_reach`), 0 elsewhere."""
+    total = 0.0
+    for e in range(cum.size):
+        w = 0.0
+        if _in_reach(e, f, dist[r], reach[r, f], control[r], link_from, link_to, open_cap[r],
+                     exempt, side):
+            w = target_weight(link_flow[r, e], open_cap[r, e], damage[r, e], vital[side, r, e],
+                              redundancy[r, f], favour[r, f, nearest[r, e]])
+        total += w
+        cum[e] = total
+    return total
+
+
+@njit(**_JIT)
+def link_strikes(runs, day, keys, fire_side, exempt, n, dist, nearest, control, link_from,
+                 link_to, open_cap, link_flow, damage, vital, reach, redundancy, favour,
+                 success, cover, strikes):
+    """Hits of each system's missions on links, added into ``strikes`` ``(R, F + G, E)``.
+
+    Mission ``k < n_rf`` picks link ``e`` with probability ``w_e / sum w`` (weights by
+    :func:`target_weight`, in reach only; inversion at draw ``k`` of the ``target`` stream,
+    :func:`pick_index`) and hits if draw ``k`` of the ``hit`` stream is below
+    ``success_rf cover_rfe`` (``cover`` ``(R, F, E)``, :func:`cover_of_links`; ones without
+    air defences). ``vital`` ``(2, R, E)``: each side's most vital links today.
+    """
+    n_runs, n_links = open_cap.shape
+    cum = np.empty(n_links)
+    for r in range(n_runs):
+        for f in range(fire_side.size):
+            if n[r, f] == 0:
+                continue
+            side = 1 - fire_side[f]
+            total = _weights_cumulated(r, f, dist, nearest, reach, control, link_from, link_to,
+                                       open_cap, exempt, side, link_flow, damage, vital,
+                                       redundancy, favour, cum)
+            if not total > 0:
+                continue
+            for k in range(n[r, f]):
+                target = pick_index(cum, uniform_scalar(keys[f, KEY_TARGET], runs[r], day, k)
+                                    * total)
+                p = success[r, f] * cover[r, f, target]
+                if uniform_scalar(keys[f, KEY_HIT], runs[r], day, k) < p:
+                    strikes[r, f, target] += 1
+    return strikes
+
+
+@njit(**_JIT)
+def deep_strike_run(key, run, day, targets, rate, success, control, link_from, link_to, side):
+    """The link a deep strike hits today in one run, or -1 (at most one a day).
+
+    With draws ``u_0, u_1, u_2`` of its stream: the target is
+    ``targets[min(floor(u_1 T), T - 1)]``, struck if ``u_0 < 1 - e^-rate`` (a Poisson
+    process's chance of an attempt in a day), ``u_2 < success`` and the enemy (``side``)
+    uses the link.
+    """
+    u0 = uniform_scalar(key, run, day, 0)
+    u1 = uniform_scalar(key, run, day, 1)
+    u2 = uniform_scalar(key, run, day, 2)
+    pick = targets[min(int(u1 * targets.size), targets.size - 1)]
+    if u0 < -expm1_scalar(-rate) and u2 < success and _usable(control, link_from, link_to,
+                                                              pick, side):
+        return pick
+    return -1
+
+
+@njit(**_JIT)
+def deep_strikes(runs, day, keys, deep_side, target_ptr, targets, rate, success, control,
+                 link_from, link_to, active, first, strikes):
+    """Each deep strike's hit today (:func:`deep_strike_run`), added into ``strikes``
+    ``(R, F + G, E)`` at index ``first + g``; ``targets[target_ptr[g]:target_ptr[g + 1]]``
+    are strike ``g``'s."""
+    for r in range(runs.size):
+        if not active[r]:
+            continue
+        for g in range(deep_side.size):
+            e = deep_strike_run(keys[g], runs[r], day, targets[target_ptr[g]:target_ptr[g + 1]],
+                                rate[r, g], success[r, g], control[r], link_from, link_to,
+                                1 - deep_side[g])
+            if e >= 0:
+                strikes[r, first + g, e] += 1
+    return strikes
+
+
+@njit(**_JIT)
+def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, forces, missions,
+                  success, cover, active):
+    """Hits on the enemy's forces in each sector today by each system, ``(R, F, S)``.
+
+    ``n ~ Poisson(missions_rf)`` capped at ``max_missions_f`` (:func:`poisson_capped_scalar`
+    at draw 0 of ``force_missions``); mission ``k`` picks sector ``s`` among the system's
+    ``force_sectors`` ``(F, S)`` with probability proportional to the enemy personnel there
+    (``forces`` ``(R, S, 2)``) and hits if draw ``k`` of ``force_hit`` is below
+    ``success_rf cover_rfs`` (``cover`` ``(R, F, S)``, :func:`cover_of_forces`).
+    """
+    n_runs, n_sec = forces.shape[0], forces.shape[1]
+    hits = np.zeros((n_runs, fire_side.size, n_sec), np.int64)
+    cum = np.empty(n_sec)
+    for r in range(n_runs):
+        if not active[r]:
+            continue
+        for f in range(fire_side.size):
+            if not missions[r, f] > 0:
+                continue  # no missions: a Poisson of mean 0 is 0
+            enemy = 1 - fire_side[f]
+            total = 0.0
+            for s in range(n_sec):
+                total += forces[r, s, enemy] if force_sectors[f, s] else 0.0
+                cum[s] = total
+            n = poisson_capped_scalar(uniform_scalar(keys[f, KEY_FORCE_MISSIONS], runs[r], day,
+                                                     0), missions[r, f], max_missions[f])
+            if not total > 0:
+                continue
+            for k in range(n):
+                target = pick_index(cum, uniform_scalar(keys[f, KEY_FORCE_TARGET], runs[r],
+                                                        day, k) * total)
+                p = success[r, f] * cover[r, f, target]
+                if uniform_scalar(keys[f, KEY_FORCE_HIT], runs[r], day, k) < p:
+                    hits[r, f, target] += 1
+    return hits
+
+
+@njit(**_JIT)
+def forces_after_hits(hits, kills_per_hit, fire_side, forces, losses):
+    """Forces and losses ``(R, S, 2)`` after today's hits on forces ``(R, F, S)``.
+
+    ``k_rs,side = min(sum_{f striking side} h_rfs kills_rf, forces_rs,side)`` personnel put
+    out of action, taken from the forces and added to the losses.
+    """
+    out_forces, out_losses = forces.copy(), losses.copy()
+    n_runs, n_fires, n_sec = hits.shape
+    for r in range(n_runs):
+        for s in range(n_sec):
+            for side in range(2):
+                kills = 0.0
+                for f in range(n_fires):
+                    if 1 - fire_side[f] == side:
+                        kills += hits[r, f, s] * kills_per_hit[r, f]
+                kills = min(kills, forces[r, s, side])
+                out_forces[r, s, side] = forces[r, s, side] - kills
+                out_losses[r, s, side] = losses[r, s, side] + kills
+    return out_forces, out_losses
+
+
+@njit(**_JIT)
+def fire_support_multiplier(hits, halving, fire_side):
+    """Multiplier of each side's combat effectiveness in each sector today, ``(R, S, 2)``.
+
+    ``m = 1 / (1 + sum_f h_f / H_f)`` over the systems ``f`` striking that side, ``h_f``
+    their hits there today (``hits`` ``(R, F, S)``) and ``H_f`` their
+    ``hits_to_halve_fire_support`` (``halving`` ``(R, F)``, inf for none). Example: 2 hits
+    with ``H = 2`` give 0.5, 6 hits 0.25.
+    """
+    n_runs, n_fires, n_sec = hits.shape
+    out = np.empty((n_runs, n_sec, 2))
+    for r in range(n_runs):
+        for s in range(n_sec):
+            for side in range(2):
+                load = 0.0
+                for f in range(n_fires):
+                    if 1 - fire_side[f] == side:
+                        load += hits[r, f, s] / halving[r, f]
+                out[r, s, side] = 1.0 / (1.0 + load)
+    return out
+
+
+@njit(**_JIT)
+def repair_uniform(own, z_run, share) -> float:
+    """The quantile ``Phi(sqrt(c) z_run + sqrt(1 - c) Phi^-1(own))`` of a repair's time.
+
+    ``z_run`` is the run's normal score for the link, ``own`` the repair's own uniform and
+    ``c`` the share common to a run: every repair keeps the link's distribution, and two
+    repairs of a link in one run correlate by ``c`` on the normal scale.
+    """
+    return ndtr_scalar(np.sqrt(share) * z_run + np.sqrt(1.0 - share) * ndtri_scalar(own))
+
+
+@njit(**_JIT)
+def repair_uniforms(runs, day, keys, damaged, repair_z, repair_share):
+    """:func:`repair_uniform` of every damaged link ``(R, E)`` (NaN elsewhere), the repair's
+    own uniform being draw 0 of the link's ``repair/<link>`` stream (``keys`` ``(E,)``)."""
+    out = np.full(damaged.shape, np.nan)
+    for r in range(runs.size):
+        for e in range(damaged.shape[1]):
+            if damaged[r, e]:
+                out[r, e] = repair_uniform(uniform_scalar(keys[e], runs[r], day, 0),
+                                           repair_z[r, e], repair_share[r])
+    return out
+
+
+@njit(**_JIT)
+def repair_step(frac, left, total, base):
+    """A day of repair on a link not struck today: ``(frac, left)`` after it.
+
+    The work left falls by a day; the capacity is ``base + (1 - base) floor(K p) / K`` with
+    ``p = 1 - left / total`` the share of the work done and ``K = REPAIR_STEPS``, so it comes
+    back in ``K`` steps and is full when the work is done. Example: ``base = 0.2``, 8 days
+    of work: 0.4 after 2 days, 1.0 after 8.
+    """
+    if not left > 0:
+        return frac, left
+    left = max(left - 1.0, 0.0)
+    done = 1.0 - (left / total if total > 0 else 0.0)
+    steps = np.floor(done * REPAIR_STEPS + 1e-9) / REPAIR_STEPS
+    return base + (1.0 - base) * steps, left
+
+
+@njit(**_JIT)
+def hit_link(frac, left, hits, damage, time):
+    """A link after ``hits > 0`` hits today: ``(frac, left)``; its repair restarts there.
+
+    Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the work
+    is the larger of what was left and the new repair's ``time``.
+    """
+    return frac * powi_scalar(1.0 - damage, hits), max(left, time)
+
+
+@njit(**_JIT)
+def links_after_day(frac, left, total, base, hits, damage, times):
+    """Every link ``(R, E)`` after a day: :func:`repair_step` where not struck, then
+    :func:`hit_link` where struck (``times``: the new repairs' days of work). Returns new
+    ``frac, left, total, base``."""
+    frac, left, total, base = frac.copy(), left.copy(), total.copy(), base.copy()
+    for r in range(frac.shape[0]):
+        for e in range(frac.shape[1]):
+            if hits[r, e] == 0:
+                frac[r, e], left[r, e] = repair_step(frac[r, e], left[r, e], total[r, e],
+                                                     base[r, e])
+            else:
+                frac[r, e], left[r, e] = hit_link(frac[r, e], left[r, e], hits[r, e],
+                                                  damage[r, e], times[r, e])
+                total[r, e], base[r, e] = left[r, e], frac[r, e]
+    return frac, left, total, base
+
+
+def warm_up() -> None:
+    """Compile every batch kernel here (and the functions they call), or load it from Numba's
+    cache, on one run, one link, one sector, one fire system, air defence and deep strike."""
+    runs, one, ints = np.zeros(1, np.int64), np.ones(1, np.bool_), np.zeros(1, np.int64)
+    keys, grid, flat = np.zeros((1, 6), np.uint64), np.ones((1, 1)), np.ones((1, 1, 1))
+    rule, mask = np.zeros((1, 1), np.int64), np.zeros((1, 1), np.bool_)
+    count = np.ones(1, np.int64)
+    n, dist, nearest = link_missions(runs, 1, keys, ints, mask, count, flat, grid, rule, ints,
+                                     ints, grid, grid, grid, one)
+    cover = cover_of_links(one, mask, mask, grid, grid, dist, nearest)
+    hits = np.zeros((1, 2, 1), np.int64)
+    link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid, grid,
+                 np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, cover, hits)
+    deep_strikes(runs, 1, keys[0], ints, np.array([0, 1]), ints, grid, grid, rule, ints, ints,
+                 one, 1, hits)
+    on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid, grid,
+                              cover_of_forces(one, mask, mask, grid), one)
+    forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
+    fire_support_multiplier(on_forces, grid, ints)
+    links_after_day(grid, grid, grid, grid, rule, grid,
+                    repair_uniforms(runs, 1, keys[0], mask, grid, np.ones(1)))
+    front_distances(flat, grid)
