@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter, ScalarFormatter
@@ -47,9 +48,11 @@ def implausibility_figure(doc: dict, job: Fit) -> Figure:
     """Each wave's ranked implausibility of its points (sorted), with the cut-off at 3."""
     fig, axes = new_figure(8, 3.6)
     ax = axes[0, 0]
+    shade = colormaps["viridis"]  # waves in order, dark to light: more waves than colours
     for w in job.waves:
         ranked = np.sort(w.ranked)
-        ax.plot(np.linspace(0, 1, len(ranked)), ranked, color=colour(w.index - 1),
+        ax.plot(np.linspace(0, 1, len(ranked)), ranked,
+                color=shade(0.9 * (w.index - 1) / max(1, len(job.waves) - 1)),
                 label=f"wave {w.index}: {w.nroy.mean():.0%} not ruled out")
     ax.axhline(hm.CUTOFF, color="#333333", linestyle="--", linewidth=1,
                label=f"cut-off {hm.CUTOFF:g}")
