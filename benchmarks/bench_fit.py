@@ -5,8 +5,9 @@ benchmark makes synthetic ones for a 45-day window from one run of the scenario 
 (run 1,000,000, seed 99): the front of every sector on days 15, 30 and 45, the strikes on
 the Dnipro crossings and the losses of each side over the window, and whether the Kerch bridge
 was struck again by day 45. They measure the cost of a fit, nothing about the war. It then
-times :func:`powderkeg.analysis.fit.fit` with the command's defaults (3 waves x 128 points x
-8 runs, 400 posterior predictive runs) on a pool of ``--workers`` processes. Usage::
+times :func:`powderkeg.analysis.fit.fit` with the command's defaults (10 waves x 128 points x
+8 runs, up to 32 near the cut, 400 posterior predictive runs) on a pool of ``--workers``
+processes. Usage::
 
     python benchmarks/bench_fit.py                 # 2 workers, the defaults
     python benchmarks/bench_fit.py --points 64 --workers 1

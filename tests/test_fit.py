@@ -31,13 +31,13 @@ def hindcast():
     return load_scenario(str(SCENARIO))
 
 
-def _synthetic(scenario, sd_km=3.0, sd_strikes=3.0) -> Observations:
+def _synthetic(scenario, sd_km=3.0, sd_strikes=3.0, truth=TRUTH) -> Observations:
     """Observations of one run at the true parameters, with noise of the stated sds."""
     import datetime as dt
 
     day = lambda d: (scenario.date + dt.timedelta(days=d)).isoformat()  # noqa: E731
     ds = simulate(scenario, 1, 25, seed=11, every=1, run_offset=TRUTH_RUN, workers=1,
-                  param_uniforms={p: np.array([u]) for p, u in TRUTH.items()})
+                  param_uniforms={p: np.array([u]) for p, u in truth.items()})
     rng = np.random.default_rng(2024)
     obs = [{"id": f"front_d{d}", "kind": "front", "date": day(d), "sector": "front",
             "km": {"value": float(ds.front_km.sel(day=d, sector="front")[0])
@@ -53,11 +53,29 @@ def _synthetic(scenario, sd_km=3.0, sd_strikes=3.0) -> Observations:
         "sources": {"T": {"text": "simulated", "published": day(25)}}, "observations": obs})
 
 
+RECOVERY = FitSettings(waves=3, points=48, runs_per_point=4, posterior_size=500,
+                       predictive_runs=100, seed=5)
+
+
 @pytest.fixture(scope="module")
 def recovered(hindcast):
-    settings = FitSettings(waves=3, points=48, runs_per_point=4, posterior_size=500,
-                           predictive_runs=100, seed=5)
-    return fit(hindcast, _synthetic(hindcast), settings, engine={"workers": 1})
+    return fit(hindcast, _synthetic(hindcast), RECOVERY, engine={"workers": 1})
+
+
+STATE = {"sectors[front].forces.blue": 0.7}  # the true state, as a prior quantile
+
+
+@pytest.fixture(scope="module")
+def with_state(tmp_path_factory):
+    """The hindcast with blue's force on day 0 uncertain (20,000 to 40,000): state, fitted
+    jointly as a nuisance dimension; the observations come from a world at STATE."""
+    variant = tmp_path_factory.mktemp("state") / "hindcast-state.yaml"
+    variant.write_text(f"extends: {SCENARIO}\nid: hindcast-state\nsectors:\n  - id: front\n"
+                       "    forces: {blue: {dist: uniform, low: 20000, high: 40000, "
+                       "note: 'assumption: test'}}\n")
+    s = load_scenario(str(variant))
+    obs = _synthetic(s, truth={**TRUTH, **STATE})
+    return fit(s, obs, RECOVERY, engine={"workers": 1})
 
 
 def test_the_structural_parameters_are_found_by_path(hindcast):
@@ -67,13 +85,112 @@ def test_the_structural_parameters_are_found_by_path(hindcast):
     assert not is_structural("sectors[bakhmut].front_km")
 
 
+def _interval(job, path):
+    return np.quantile(job.sample_u[:, job.design.index(path)], [0.05, 0.95])
+
+
 def test_the_fit_recovers_the_true_parameters_within_its_intervals(recovered):
-    """Observations simulated at known values: each lies inside the posterior's 90% interval,
-    and the interval is narrower than the prior's (the observations inform both)."""
-    for j, path in enumerate(recovered.paths):
-        lo, hi = np.quantile(recovered.sample_u[:, j], [0.05, 0.95])
-        assert lo <= TRUTH[path] <= hi, (path, lo, hi)
-        assert hi - lo < 0.9 * 0.75, (path, lo, hi)
+    """Observations simulated at known values: each lies inside the 90% interval of the
+    posterior (the prior within the space not ruled out), which is drawn only from points
+    not ruled out."""
+    for path, truth in TRUTH.items():
+        lo, hi = _interval(recovered, path)
+        assert lo <= truth <= hi, (path, lo, hi)
+    ranked = np.concatenate([w.ranked for w in recovered.waves])
+    assert (ranked[recovered.population] <= 3.0).all()
+
+
+def test_the_true_parameters_are_not_ruled_out(recovered):
+    """The world that made the observations, judged as a design point on as many replicates
+    as a kept point gets, has a ranked implausibility below the cut-off."""
+    from powderkeg.analysis.fit import _judge, _simulate
+
+    u = np.array([[TRUTH[p] for p in recovered.paths]])
+    sims = _simulate(recovered, u, np.array([10 ** 5]), 0, RECOVERY.max_runs_per_point,
+                     {"workers": 1}, None)
+    assert _judge(recovered, sims)[2][0] <= 3.0
+
+
+def test_pcn_moves_sample_the_prior_within_the_set_not_ruled_out():
+    """Closed form: particles moved by pCN proposals and accepted only inside the set
+    {u_0 < 0.3} of the unit cube in 6 dimensions are uniform on that set (Kolmogorov-Smirnov
+    against U(0, 0.3) and U(0, 1))."""
+    from scipy import stats
+
+    from powderkeg.analysis import history_matching as hm
+
+    rng = np.random.default_rng(1)
+    u = np.column_stack([0.3 * rng.random(2000) ** 4, rng.random((2000, 5)) ** 4])
+    for move in range(1, 121):
+        proposed = hm.pcn_move(u, 0.5, 3, move)
+        inside = np.where(proposed[:, 0] < 0.3, 0.0, -np.inf)
+        u = np.where(hm.accept(np.zeros(len(u)), inside, 3, move)[:, None], proposed, u)
+    assert stats.kstest(u[:, 0], stats.uniform(0, 0.3).cdf).pvalue > 1e-3
+    for d in range(1, 6):
+        assert stats.kstest(u[:, d], "uniform").pvalue > 1e-3
+
+
+def test_pcn_moves_sample_a_gaussian_posterior():
+    """Closed form: with a N(0, 1) prior in normal scores and a likelihood N(y = 1; z, 0.5^2),
+    the particles' mean and variance are the conjugate posterior's 0.8 and 0.2."""
+    from scipy.special import ndtri
+
+    from powderkeg.analysis import history_matching as hm
+
+    log_lik = lambda u: -0.5 * ((1.0 - ndtri(u[:, 0])) / 0.5) ** 2  # noqa: E731
+    u = np.random.default_rng(2).random((4000, 1))
+    for move in range(1, 101):
+        proposed = hm.pcn_move(u, 0.6, 4, move)
+        u = np.where(hm.accept(log_lik(u), log_lik(proposed), 4, move)[:, None], proposed, u)
+    z = ndtri(u[:, 0])
+    se = np.sqrt(0.2 / len(z))
+    assert abs(z.mean() - 0.8) < 5 * se
+    assert z.var() == pytest.approx(0.2, rel=0.1)  # about 4.5 standard errors
+
+
+def test_a_nuisance_state_is_fitted_jointly_and_not_carried_over(with_state, tmp_path):
+    """With blue's starting force uncertain, the fit designs it with the structure: the true
+    structural parameters and the true state lie inside their 90% intervals, the state is
+    reported as state, and the posterior sample `run --posterior` reads has only the
+    structural columns."""
+    assert with_state.paths == list(TRUTH) and with_state.state == list(STATE)
+    for path, truth in {**TRUTH, **STATE}.items():
+        lo, hi = _interval(with_state, path)
+        assert lo <= truth <= hi, (path, lo, hi)
+    folder, doc = write_fit(with_state, tmp_path / "fit", ["test"])
+    assert [r["path"] for r in doc["parameters"]] == list(TRUTH)
+    assert [r["path"] for r in doc["state"]] == list(STATE)
+    posterior = pd.read_parquet(folder / "posterior.parquet")
+    assert sorted(posterior.columns) == sorted([*TRUTH, *(QUANTILE + p for p in TRUTH)])
+    assert list(pd.read_parquet(folder / "state.parquet").columns) == list(STATE)
+    roles = pd.read_csv(folder / "parameters.csv").set_index("path")["role"]
+    assert roles[next(iter(STATE))] == "state" and (roles[list(TRUTH)] == "structural").all()
+
+
+def test_points_near_the_cut_get_more_replicates(recovered):
+    """Every point not ruled out, and every point ruled out by less than the band, has
+    been judged on the most replicates; the others on the first few only."""
+    from powderkeg.analysis import history_matching as hm
+
+    for w in recovered.waves:
+        most = w.replicates == RECOVERY.max_runs_per_point
+        assert most[w.ranked <= hm.CUTOFF + hm.BAND].all()
+        assert set(np.unique(w.replicates)) <= {RECOVERY.runs_per_point,
+                                                 RECOVERY.max_runs_per_point}
+    assert recovered.waves[0].runs == int(recovered.waves[0].replicates.sum())
+
+
+def test_a_points_replicate_runs_follow_the_seed_rule(recovered):
+    """Replicate i of point g is run g * most + i: the same values whether the point is
+    simulated alone or beside others, and its extra replicates continue its first ones."""
+    from powderkeg.analysis.fit import _simulate
+
+    u, engine, r = recovered.points, {"workers": 1}, RECOVERY.runs_per_point
+    both = _simulate(recovered, u[[3, 9]], np.array([3, 9]), 0, r + 2, engine, None)
+    alone = _simulate(recovered, u[[9]], np.array([9]), 0, r, engine, None)
+    extra = _simulate(recovered, u[[9]], np.array([9]), r, r + 2, engine, None)
+    assert np.array_equal(both[1], np.concatenate([alone, extra], axis=1)[0])
+    assert not np.array_equal(both[0], both[1])
 
 
 def test_waves_only_rule_out_points_above_the_cutoff(recovered):
@@ -155,7 +272,8 @@ def test_fit_and_run_from_the_command_line(tmp_path):
     runner = CliRunner()
     out = tmp_path / "fit"
     result = runner.invoke(app, ["fit", str(SCENARIO), "--waves", "2", "--points", "16",
-                                 "--runs-per-point", "2", "--out", str(out), "--json",
+                                 "--runs-per-point", "2", "--max-runs-per-point", "4",
+                                 "--out", str(out), "--json",
                                  "--workers", "1", "--quiet", "--holdout-after", "2022-09-15"])
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
@@ -189,6 +307,8 @@ def test_a_posterior_of_parameters_the_scenario_lacks_is_refused(recovered, tmp_
     (["--params", "nothing_like_this"], "no uncertain structural parameters matching"),
     (["--holdout-after", "2022-08-30"], "No observation is dated on or before 2022-08-30"),
     (["--observations", "missing.yaml"], "Cannot read the observations file"),
+    (["--max-runs-per-point", "4"], "--max-runs-per-point (4) is below --runs-per-point (8)"),
+    (["--weights", "tempered"], "--weights 'tempered' is not one of nroy, likelihood"),
 ])
 def test_bad_fit_requests_are_clear_errors(args, words):
     result = CliRunner().invoke(app, ["fit", str(SCENARIO), "--quiet", *args])

@@ -1182,10 +1182,22 @@ def fit_command(
     observations: Annotated[Optional[Path], typer.Option(
         "--observations", metavar="FILE", help="Observations file (default: the one the "
                                                "scenario names).")] = None,
-    waves: Annotated[int, typer.Option(min=1, max=20, help="History-matching waves.")] = 3,
+    waves: Annotated[int, typer.Option(min=1, max=20, help="History-matching waves.")] = 10,
     points: Annotated[int, typer.Option(min=8, help="Design points per wave.")] = 128,
     runs_per_point: Annotated[int, typer.Option(
         "--runs-per-point", min=2, help="Replicate runs per design point.")] = 8,
+    max_runs_per_point: Annotated[int, typer.Option(
+        "--max-runs-per-point", help="Replicate runs of a point near the cut-off or not "
+        "ruled out, before the cut is applied (equal to --runs-per-point: no extra runs).")]
+    = 32,
+    fit_state: Annotated[bool, typer.Option(
+        "--fit-state/--no-fit-state", help="Fit the scenario's uncertain state (fronts, "
+        "forces, stocks, links) jointly as design dimensions; the posterior carries only the "
+        "structural parameters over.")] = True,
+    weights: Annotated[str, typer.Option(
+        "--weights", metavar="nroy|likelihood", help="What the posterior samples: the prior "
+        "within the space not ruled out (nroy), or that times the synthetic likelihood.")]
+    = "nroy",
     param: Annotated[Optional[list[str]], typer.Option(
         "--params", help="Fit only structural parameters whose path contains this text; "
                          "repeat for several (default: every uncertain structural one).")]
@@ -1225,7 +1237,8 @@ def fit_command(
     check_out_dir(target)
     settings = FitSettings(waves, points, runs_per_point, discrepancy, seed=seed,
                            holdout_after=holdout_after.date() if holdout_after else None,
-                           case_base=case_base)
+                           case_base=case_base, max_runs_per_point=max_runs_per_point,
+                           fit_state=fit_state, target=weights)
     with JobProgress(err.file, quiet) as bar, make_executor(workers) as ex:
         job = fit(s, obs, settings, param, {"executor": ex}, bar)
         bar.phase(f"writing the fit to {target}")
@@ -1253,27 +1266,39 @@ def _print_hardest(doc: dict) -> None:
     out.print(table)
 
 
+def _print_parameters(title: str, rows: list[dict]) -> None:
+    table = Table(title=title, title_justify="left")
+    for col, just in (("parameter", "left"), ("prior", "right"), ("posterior", "right"),
+                      ("", "left")):
+        table.add_column(col, justify=just, overflow="fold")
+    for r in rows:
+        cell = [f"{q[1]:.3g} ({q[0]:.3g}-{q[2]:.3g})" for q in (r["prior"], r["posterior"])]
+        table.add_row(escape(r["path"]), *cell,
+                      {True: "learnt", False: "", None: "?"}[r["learnt"]])
+    out.print(table)
+
+
 def _print_fit(doc: dict, folder: Path, scenario: str) -> None:
     waves = Table(title=f"{doc['scenario']}: history matching on {doc['observations_fitted']} "
                         f"observations, {doc['parameters_fitted']} parameters, "
                         f"{doc['runs']:,} runs", title_justify="left")
-    for col in ("wave", "points", "not ruled out", "smallest I", "median I"):
+    for col in ("wave", "points", "more runs", "not ruled out", "moves accepted",
+                "smallest I", "median I"):
         waves.add_column(col, justify="right")
     for w in doc["waves"]:
-        waves.add_row(str(w["wave"]), str(w["points"]),
+        waves.add_row(str(w["wave"]), str(w["points"]), str(w["points_with_more_runs"]),
                       f"{w['not_ruled_out']} ({w['share_not_ruled_out']:.0%})",
+                      "" if w["accepted"] is None else str(w["accepted"]),
                       f"{w['smallest_implausibility']:.2f}", f"{w['median_implausibility']:.2f}")
     out.print(waves)
-    params = Table(title=f"Prior vs posterior (median and 90% interval; effective sample "
-                         f"{doc['effective_sample_size']:.0f})", title_justify="left")
-    for col, just in (("parameter", "left"), ("prior", "right"), ("posterior", "right"),
-                      ("", "left")):
-        params.add_column(col, justify=just, overflow="fold")
-    for r in doc["parameters"]:
-        cell = [f"{q[1]:.3g} ({q[0]:.3g}-{q[2]:.3g})" for q in (r["prior"], r["posterior"])]
-        params.add_row(escape(r["path"]), *cell,
-                       {True: "learnt", False: "", None: "?"}[r["learnt"]])
-    out.print(params)
+    _print_parameters(f"Prior vs posterior (median and 90% interval; effective sample "
+                      f"{doc['effective_sample_size']:.0f} from {doc['ancestors']} wave-1 "
+                      "points)", doc["parameters"])
+    learnt_state = [r for r in doc["state"] if r["learnt"] is not False]
+    if doc["state"]:
+        _print_parameters(f"State at {doc['date']}, fitted as nuisance and not carried over: "
+                          f"{len(learnt_state)} of {len(doc['state'])} learnt or unknown "
+                          "(all in parameters.csv)", learnt_state)
     if any(r["learnt"] is None for r in doc["parameters"]):
         out.print("?: too few effective points to say whether the fit learnt it.",
                   markup=False)

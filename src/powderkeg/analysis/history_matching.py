@@ -20,14 +20,23 @@ variance ``p (1 - p)``. The discrepancy between model and world is
 largest with :data:`SECOND_MAX_FROM` observations or more, so that one odd observation cannot
 rule out everything) exceeds 3, Pukelsheim's three-sigma rule for any unimodal distribution.
 
-The posterior within the not-ruled-out-yet (NROY) space is an importance sample over every
-point of every wave: ``w_i = 1[u_i in NROY] L(u_i) / q(u_i)``, with ``L`` a synthetic
-likelihood (Wood 2010: normal with the variances above; a true/false observation right with
-probability ``c p + (1 - c)(1 - p)`` for confidence ``c``) and ``q`` the deterministic mixture
-of the waves' proposals (Owen and Zhou 2000). Each wave after the first samples a Gaussian
-kernel around the NROY points found so far, each chosen with its current importance weight,
-in normal-score space with twice their weighted covariance (Beaumont, Cornuet, Marin and
-Robert 2009; adaptive multiple importance sampling, Cornuet, Marin, Mira and Robert 2012).
+A point's replicate ``i`` is run ``g * R + i`` (``g`` the point's global index, ``R`` the
+most replicates a point may get), so it is the same run whatever else is simulated; points
+not ruled out, or ruled out by less than :data:`BAND`, get replicates up to ``R`` before
+they are judged, so that rare events and the ensemble variance are estimated where the cut
+decides.
+
+The posterior is sampled by moves between waves (a sequential Monte Carlo sampler with MCMC
+moves, Del Moral, Doucet and Jasra 2012): each particle proposes a preconditioned
+Crank-Nicolson move in normal scores (Cotter, Roberts, Stuart and White 2013), which is
+reversible with respect to the prior in any dimension, and a Metropolis-Hastings step
+accepts it with ``min(1, pi(u') / pi(u))``. The target ``pi`` is ``1[I <= cut]`` (the prior
+within the space not ruled out, history matching's own answer; ABC with a uniform kernel,
+exact under a uniform model error, Wilkinson 2013) or that times the synthetic likelihood
+``L`` (Wood 2010: normal with the variances above; a true/false observation right with
+probability ``c p + (1 - c)(1 - p)`` for confidence ``c``; Price, Drovandi, Lee and Nott
+2018). The cut falls from wave to wave to 3 (Drovandi and Pettitt 2011) and the step is
+tuned towards an acceptance rate of 0.234.
 
 References
 ----------
@@ -48,25 +57,47 @@ A. Owen, Y. Zhou (2000), "Safe and effective importance sampling", JASA 95(449):
 doi:10.1080/01621459.2000.10473909.
 M. A. Beaumont, J.-M. Cornuet, J.-M. Marin, C. P. Robert (2009), "Adaptive approximate
 Bayesian computation", Biometrika 96(4):983-990, doi:10.1093/biomet/asp052.
-J.-M. Cornuet, J.-M. Marin, A. Mira, C. P. Robert (2012), "Adaptive multiple importance
-sampling", Scandinavian Journal of Statistics 39(4):798-812,
-doi:10.1111/j.1467-9469.2011.00756.x.
+P. Del Moral, A. Doucet, A. Jasra (2012), "An adaptive sequential Monte Carlo method for
+approximate Bayesian computation", Statistics and Computing 22(5):1009-1020,
+doi:10.1007/s11222-011-9271-y.
+C. C. Drovandi, A. N. Pettitt (2011), "Estimation of parameters for macroparasite population
+evolution using approximate Bayesian computation", Biometrics 67(1):225-233,
+doi:10.1111/j.1541-0420.2010.01410.x.
+S. L. Cotter, G. O. Roberts, A. M. Stuart, D. White (2013), "MCMC methods for functions:
+modifying old algorithms to make them faster", Statistical Science 28(3):424-446,
+doi:10.1214/13-STS421.
+R. D. Wilkinson (2013), "Approximate Bayesian computation (ABC) gives exact results under
+the assumption of model error", Statistical Applications in Genetics and Molecular Biology
+12(2):129-141, doi:10.1515/sagmb-2013-0010.
+L. F. Price, C. C. Drovandi, A. Lee, D. J. Nott (2018), "Bayesian synthetic likelihood",
+Journal of Computational and Graphical Statistics 27(1):1-11,
+doi:10.1080/10618600.2017.1302882.
+A. Jasra, D. A. Stephens, A. Doucet, T. Tsagaris (2011), "Inference for Levy-driven
+stochastic volatility models via adaptive sequential Monte Carlo", Scandinavian Journal of
+Statistics 38(1):1-22, doi:10.1111/j.1467-9469.2010.00723.x.
+G. O. Roberts, A. Gelman, W. R. Gilks (1997), "Weak convergence and optimal scaling of
+random walk Metropolis algorithms", Annals of Applied Probability 7(1):110-120,
+doi:10.1214/aoap/1034625254.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import logsumexp, ndtr, ndtri
 from scipy.stats import qmc
 
-__all__ = ["CUTOFF", "SECOND_MAX_FROM", "Kernel", "ensemble", "implausibility", "summary_rank",
-           "ranked_implausibility", "log_likelihood", "first_design", "kernel_around",
-           "kernel_design", "log_proposal", "importance_weights", "effective_sample_size",
-           "systematic_resample"]
+__all__ = ["CUTOFF", "BAND", "TARGET_ACCEPTANCE", "SECOND_MAX_FROM", "ensemble",
+           "implausibility", "summary_rank", "ranked_implausibility", "log_likelihood",
+           "first_design", "extend", "next_cut", "replicate_runs", "pcn_move", "accept",
+           "next_step",
+           "importance_weights", "effective_sample_size", "systematic_resample"]
 
 CUTOFF = 3.0
+#: Points with a ranked implausibility up to ``CUTOFF + BAND`` get more replicates before the
+#: cut: with few runs, an implausibility near 3 is mostly Monte Carlo noise.
+BAND = 1.0
+#: Acceptance rate the pCN step is tuned towards (Roberts, Gelman and Gilks 1997).
+TARGET_ACCEPTANCE = 0.234
 #: With this many observations or more, a point is judged by its second-largest implausibility.
 SECOND_MAX_FROM = 10
 _EDGE = 1e-9
@@ -131,69 +162,83 @@ def first_design(n: int, d: int, seed: int) -> np.ndarray:
     return np.clip(x, _EDGE, 1 - _EDGE)
 
 
-@dataclass(frozen=True)
-class Kernel:
-    """A wave's proposal: a mixture of ``N(centres_j, cov)`` with ``weights_j``, in normal
-    scores."""
+def extend(ranked: np.ndarray) -> np.ndarray:
+    """Points that get more replicates before they are judged: not ruled out, or ruled out
+    by less than :data:`BAND` (``I <= CUTOFF + BAND``), shape ``(N,)``.
 
-    centres: np.ndarray  # (m, D) normal scores of the points not ruled out so far
-    weights: np.ndarray  # (m,) their importance weights, summing to 1
-    cov: np.ndarray  # (D, D)
-
-
-def kernel_around(u: np.ndarray, w: np.ndarray) -> Kernel:
-    """The kernel around the points ``u`` (m, D) weighted ``w``: twice their weighted
-    covariance in normal scores (Beaumont et al. 2009).
-
-    With an effective sample smaller than the dimension only the variances are kept; a floor
-    of 1e-4 keeps the kernel proper when every point shares a coordinate.
+    >>> extend(np.array([1.0, 3.9, 4.1])).tolist()
+    [True, True, False]
     """
-    z, w = ndtri(u), np.asarray(w, dtype=float) / np.sum(w)
-    d = z.shape[1]
-    cov = (np.atleast_2d(np.cov(z, rowvar=False, aweights=w)) if len(z) > 1
-           else np.eye(d))
-    if effective_sample_size(w) <= d:
-        cov = np.diag(np.diag(cov))
-    return Kernel(z, w, 2 * cov + 1e-4 * np.eye(d))
+    return ranked <= CUTOFF + BAND
 
 
-def kernel_design(kernel: Kernel, n: int, seed: int, wave: int) -> np.ndarray:
-    """``n`` points drawn from ``kernel``, mapped back to quantile space, shape ``(n, D)``."""
+def next_cut(ranked: np.ndarray, cut: float) -> float:
+    """The next wave's cut: the population's median ranked implausibility, never below
+    :data:`CUTOFF` and never above the cut in force (an adaptive tolerance, Drovandi and
+    Pettitt 2011, keeping half the particles).
+
+    >>> next_cut(np.array([2.0, 8, 10]), np.inf), next_cut(np.array([1.0, 2, 9]), 8.0)
+    (8.0, 3.0)
+    """
+    return float(min(cut, max(CUTOFF, np.median(ranked))))
+
+
+def replicate_runs(points: np.ndarray, first: int, stop: int, most: int) -> np.ndarray:
+    """Run numbers of replicates ``first .. stop - 1`` of the global points ``points``: run
+    ``g * most + i`` is replicate ``i`` of point ``g``, whatever else is simulated. Shape
+    ``(len(points) * (stop - first),)``, point by point.
+
+    >>> replicate_runs(np.array([0, 2]), 1, 3, 4).tolist()
+    [1, 2, 9, 10]
+    """
+    return (np.asarray(points)[:, None] * most + np.arange(first, stop)[None]).ravel()
+
+
+def pcn_move(u: np.ndarray, step: float, seed: int, wave: int) -> np.ndarray:
+    """Preconditioned Crank-Nicolson proposals ``z' = sqrt(1 - b^2) z + b xi`` in normal
+    scores ``z = Phi^-1(u)`` (Cotter, Roberts, Stuart and White 2013), shape of ``u``.
+
+    The move is reversible with respect to the prior (``N(0, I)`` in normal scores, uniform in
+    quantiles) in any dimension, so a Metropolis-Hastings step that targets
+    ``prior(u) pi(u)`` accepts with ``min(1, pi(u') / pi(u))``: the prior cancels, and the
+    acceptance does not collapse as state dimensions are added.
+    """
     rng = np.random.default_rng(np.random.SeedSequence([seed, wave]))
-    pick = rng.choice(len(kernel.centres), size=n, p=kernel.weights)
-    chol = np.linalg.cholesky(kernel.cov)
-    z = kernel.centres[pick] + rng.standard_normal((n, kernel.cov.shape[0])) @ chol.T
+    z = np.sqrt(1 - step ** 2) * ndtri(u) + step * rng.standard_normal(u.shape)
     return np.clip(ndtr(z), _EDGE, 1 - _EDGE)
 
 
-def log_proposal(kernel: Kernel | None, u: np.ndarray) -> np.ndarray:
-    """Log density in quantile space of a wave's proposal at ``u`` (n, D).
+def accept(log_old: np.ndarray, log_new: np.ndarray, seed: int, wave: int) -> np.ndarray:
+    """Metropolis-Hastings acceptance of prior-reversible proposals: ``log U < pi' - pi``,
+    shape ``(n,)``; a proposal ruled out has ``log pi' = -inf`` and is never accepted.
 
-    The uniform first wave (``kernel`` None) has density 1. A kernel's density in normal
-    scores ``z`` is divided by the Jacobian ``prod_d phi(z_d)`` of ``u = Phi(z)``.
+    >>> accept(np.zeros(3), np.array([0.0, -np.inf, 5.0]), 0, 2).tolist()
+    [True, False, True]
     """
-    if kernel is None:
-        return np.zeros(len(u))
-    z = ndtri(u)
-    chol = np.linalg.cholesky(kernel.cov)
-    d = z.shape[1]
-    diff = np.linalg.solve(chol, (z[:, None, :] - kernel.centres[None]).reshape(-1, d).T).T
-    quad = (diff ** 2).sum(axis=1).reshape(len(z), len(kernel.centres))
-    log_det = 2 * np.log(np.diag(chol)).sum()
-    log_k = -0.5 * (quad + log_det + d * np.log(2 * np.pi))
-    log_phi = (-0.5 * (z ** 2 + np.log(2 * np.pi))).sum(axis=1)
-    with np.errstate(divide="ignore"):
-        log_w = np.log(kernel.weights)
-    return logsumexp(log_k + log_w, axis=1) - log_phi
+    rng = np.random.default_rng(np.random.SeedSequence([seed, wave, 1]))
+    with np.errstate(invalid="ignore"):
+        return np.log(rng.random(len(log_old))) < log_new - log_old
 
 
-def importance_weights(log_lik: np.ndarray, log_q: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Normalised weights ``1[keep] L / q`` (the prior density is 1), shape ``(N,)``.
+def next_step(step: float, acceptance: float) -> float:
+    """The next wave's pCN step from this wave's acceptance rate: the step grows when more
+    than :data:`TARGET_ACCEPTANCE` of the moves were accepted and shrinks when fewer
+    (a Robbins-Monro rule on ``log b``, as adaptive SMC samplers tune their MCMC kernels
+    between populations, Jasra et al. 2011), kept within 0.05 to 0.95.
 
-    >>> importance_weights(np.log([1.0, 2, 3]), np.zeros(3), np.array([True, True, False]))
+    >>> round(next_step(0.5, 0.234), 3), next_step(0.5, 0.0) < 0.5 < next_step(0.5, 1.0)
+    (0.5, True)
+    """
+    return float(np.clip(step * np.exp(acceptance - TARGET_ACCEPTANCE), 0.05, 0.95))
+
+
+def importance_weights(log_lik: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Normalised weights ``1[keep] L`` of points drawn from the prior, shape ``(N,)``.
+
+    >>> importance_weights(np.log([1.0, 2, 3]), np.array([True, True, False]))
     array([0.33333333, 0.66666667, 0.        ])
     """
-    log_w = np.where(keep, log_lik - log_q, -np.inf)
+    log_w = np.where(keep, log_lik, -np.inf)
     if not np.isfinite(log_w).any():
         return np.zeros(len(log_w))
     return np.exp(log_w - logsumexp(log_w))

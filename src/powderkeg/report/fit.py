@@ -4,10 +4,14 @@ Written atomically (:func:`powderkeg.results.atomic_folder`):
 
 * ``posterior.parquet``: the equally weighted posterior sample, a column ``u:PATH`` (prior
   quantile) and ``PATH`` (value) per fitted parameter; ``powderkeg run --posterior`` reads it;
-* ``points.parquet``: every design point of every wave: its quantiles, each observation's
-  implausibility, the ranked implausibility, whether it was ruled out, its log likelihood
-  and importance weight;
-* ``parameters.csv`` (prior vs posterior quantiles, learnt or not), ``observations.csv``
+* ``state.parquet``: with the state fitted, the same sample's state values, one column per
+  state path (not read by ``run --posterior``: the state belongs to this scenario's date);
+* ``points.parquet``: every design point of every wave: its quantiles (structural and
+  state), replicate runs, whether its move was accepted, each observation's implausibility,
+  the ranked implausibility, whether it was ruled out, its log likelihood and its weight
+  (share of the final population);
+* ``parameters.csv`` (prior vs posterior quantiles, learnt or not; ``role`` structural or
+  state), ``observations.csv``
   (how the prior and the posterior reproduce each observation), ``waves.csv``;
 * ``fit.json``: all of it as one document (what ``--json`` prints);
 * ``figures/``: implausibility by wave, prior vs posterior per parameter, observations vs
@@ -21,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib import colormaps
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter, ScalarFormatter
@@ -31,7 +36,11 @@ from powderkeg.report.style import colour, new_figure, save_figure, styled
 from powderkeg.results import atomic_folder
 from powderkeg.scenario.posterior import POSTERIOR_FILE, QUANTILE
 
-__all__ = ["write_fit", "implausibility_figure", "parameters_figure", "observations_figure"]
+#: The fitted state's sample, beside the posterior sample.
+STATE_FILE = "state.parquet"
+
+__all__ = ["STATE_FILE", "write_fit", "implausibility_figure", "parameters_figure",
+           "observations_figure"]
 
 
 @styled
@@ -39,9 +48,11 @@ def implausibility_figure(doc: dict, job: Fit) -> Figure:
     """Each wave's ranked implausibility of its points (sorted), with the cut-off at 3."""
     fig, axes = new_figure(8, 3.6)
     ax = axes[0, 0]
+    shade = colormaps["viridis"]  # waves in order, dark to light: more waves than colours
     for w in job.waves:
         ranked = np.sort(w.ranked)
-        ax.plot(np.linspace(0, 1, len(ranked)), ranked, color=colour(w.index - 1),
+        ax.plot(np.linspace(0, 1, len(ranked)), ranked,
+                color=shade(0.9 * (w.index - 1) / max(1, len(job.waves) - 1)),
                 label=f"wave {w.index}: {w.nroy.mean():.0%} not ruled out")
     ax.axhline(hm.CUTOFF, color="#333333", linestyle="--", linewidth=1,
                label=f"cut-off {hm.CUTOFF:g}")
@@ -151,8 +162,11 @@ def _observation_table(rows: list[dict]) -> pd.DataFrame:
 def _points_table(job: Fit) -> pd.DataFrame:
     table = {"wave": np.concatenate([np.full(len(w.u), w.index) for w in job.waves])}
     u = job.points
-    for j, p in enumerate(job.paths):
+    for j, p in enumerate(job.design):
         table[QUANTILE + p] = u[:, j]
+    table["replicates"] = np.concatenate([w.replicates for w in job.waves])
+    table["accepted"] = np.concatenate([np.full(len(w.u), True) if w.accepted is None
+                                        else w.accepted for w in job.waves])
     imp = np.concatenate([w.implausibility for w in job.waves])
     for k, t in enumerate(job.fitted):
         table[f"I:{t.id}"] = imp[:, k]
@@ -174,11 +188,18 @@ def write_fit(job: Fit, out: Path, command: list[str]) -> tuple[Path, dict]:
             sample[p] = job.sample_values[:, j]
         pd.DataFrame(sample).to_parquet(tmp / POSTERIOR_FILE, index=False)
         _points_table(job).to_parquet(tmp / "points.parquet", index=False)
-        pd.DataFrame([{"path": r["path"], "prior_q05": r["prior"][0], "prior_q50": r["prior"][1],
-                       "prior_q95": r["prior"][2], "posterior_q05": r["posterior"][0],
-                       "posterior_q50": r["posterior"][1], "posterior_q95": r["posterior"][2],
-                       "shrinkage": r["shrinkage"], "learnt": r["learnt"]}
-                      for r in doc["parameters"]]).to_csv(tmp / "parameters.csv", index=False)
+        if job.state:
+            pd.DataFrame({p: job.sample_values[:, len(job.paths) + j]
+                          for j, p in enumerate(job.state)}).to_parquet(tmp / STATE_FILE,
+                                                                        index=False)
+        pd.DataFrame([{"path": r["path"], "role": role, "prior_q05": r["prior"][0],
+                       "prior_q50": r["prior"][1], "prior_q95": r["prior"][2],
+                       "posterior_q05": r["posterior"][0], "posterior_q50": r["posterior"][1],
+                       "posterior_q95": r["posterior"][2], "shrinkage": r["shrinkage"],
+                       "learnt": r["learnt"]}
+                      for role in ("structural", "state") for r in doc[
+                          "parameters" if role == "structural" else "state"]]).to_csv(
+            tmp / "parameters.csv", index=False)
         _observation_table(doc["observations"]).to_csv(tmp / "observations.csv", index=False)
         pd.DataFrame(doc["waves"]).to_csv(tmp / "waves.csv", index=False)
         (tmp / "fit.json").write_text(json.dumps(doc, indent=1) + "\n", "utf-8")
