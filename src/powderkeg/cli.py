@@ -1182,8 +1182,8 @@ def fit_command(
     observations: Annotated[Optional[Path], typer.Option(
         "--observations", metavar="FILE", help="Observations file (default: the one the "
                                                "scenario names).")] = None,
-    waves: Annotated[int, typer.Option(min=1, max=20, help="History-matching waves.")] = 10,
-    points: Annotated[int, typer.Option(min=8, help="Design points per wave.")] = 128,
+    waves: Annotated[int, typer.Option(min=1, max=20, help="History-matching waves.")] = 12,
+    points: Annotated[int, typer.Option(min=8, help="Design points per wave.")] = 256,
     runs_per_point: Annotated[int, typer.Option(
         "--runs-per-point", min=2, help="Replicate runs per design point.")] = 8,
     max_runs_per_point: Annotated[int, typer.Option(

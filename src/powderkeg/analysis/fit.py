@@ -66,8 +66,8 @@ TARGETS = ("nroy", "likelihood")
 
 @dataclass(frozen=True)
 class FitSettings:
-    waves: int = 10
-    points: int = 128  # design points per wave
+    waves: int = 12
+    points: int = 256  # design points per wave
     runs_per_point: int = 8
     discrepancy: float = 0.5  # model discrepancy sd as a multiple of the observation's sd
     posterior_size: int = 1000
