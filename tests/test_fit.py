@@ -199,7 +199,9 @@ def test_waves_only_rule_out_points_above_the_cutoff(recovered):
     assert recovered.weights.sum() == pytest.approx(1.0)
     ruled_out = ~np.concatenate([w.nroy for w in recovered.waves])
     assert (recovered.weights[ruled_out] == 0).all()
-    assert 1 <= recovered.ess <= len(recovered.weights)
+    # Kish's effective sample of weights that sum to one: 1 / sum w^2
+    assert recovered.ess == pytest.approx(1 / np.sum(recovered.weights ** 2))
+    assert 1 <= recovered.ess <= np.count_nonzero(recovered.weights)
 
 
 def test_the_observation_hardest_to_match_is_named_first(hindcast):
