@@ -248,7 +248,12 @@ def create_app(session: Session) -> Dash:
                   Input("scenario", "value"), Input("poll", "n_intervals"),
                   State("levers-for", "data"))
     def show_levers(label, _n, rendered_for):
-        if ctx.triggered_id == "poll" and rendered_for == label:
+        """The controls of a scenario, once its baseline has its first runs; the number
+        levers are ranked on all the baseline's runs, so that the same settings always
+        show the same levers (a ranking on the quick runs would depend on timing)."""
+        ranking = f"{label} (ranking)"  # controls shown, number levers not yet ranked
+        if ctx.triggered_id == "poll" and (rendered_for == label or (
+                rendered_for == ranking and not session.baseline_complete(label))):
             return (no_update,) * 10
         try:
             session.select(label)
@@ -259,13 +264,19 @@ def create_app(session: Session) -> Dash:
         if ds is None:
             return ([html.Div("Waiting for the baseline's first runs...")], "",
                     *(no_update,) * 8)
+        if not session.baseline_complete(label):
+            levers, rendered = [html.Div(f"Ranking the sampled numbers once the baseline's "
+                                         f"{session.runs:,} runs are in...")], ranking
+        else:
+            levers, rendered = [_lever_row(x) for x in influential_levers(ds, model)], label
+        if rendered_for == ranking and ctx.triggered_id == "poll":
+            return (levers, rendered, *(no_update,) * 8)  # keep what the user chose
         politics = model.scenario.politics
         policies = list(politics.policies) if politics else []
         ids = [str(o) for o in ds.outcome.values]
         opts = [{"label": o, "value": o} for o in ids]
-        levers = [_lever_row(x) for x in influential_levers(ds, model)]
         theories = [_theory_row(t, p) for t, p in theory_probabilities(model).items()]
-        return (levers, label, [{"label": p, "value": p} for p in policies],
+        return (levers, rendered, [{"label": p, "value": p} for p in policies],
                 politics.policy if politics else None, politics is None, theories,
                 opts, ids[:_FOCUS], opts, ids[0])
 

@@ -210,6 +210,11 @@ class Session:
         job = self._baselines.get(label)
         return None if job is None else job.latest
 
+    def baseline_complete(self, label: str) -> bool:
+        """Whether a label's baseline has all its runs (no longer refining)."""
+        job = self._baselines.get(label)
+        return job is not None and job.latest is not None and job.done
+
     def request(self, label: str, v: Variant) -> None:
         """Ask for variant ``v`` of ``label``; answered at once when reweighting can."""
         old = self._request.get("job")
