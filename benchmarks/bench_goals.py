@@ -12,6 +12,9 @@
 * the ratio of the simulation to the peer, per CPU-second;
 * the peak resident memory of the driver and of the largest worker, for ``powderkeg run``
   of 10,000 and of 100,000 runs;
+* where the step's time goes: cProfile with a CPU clock over one process's 500 runs x 365
+  days, the share of each part of the step (``STEP_PARTS``);
+* the fixed costs: ``powderkeg run --runs 2 --days 1 --json``, wall and CPU seconds;
 * the state's bytes per run: every array of the engine's ``State`` after a day, and of
   the sampled world, divided by the runs.
 
@@ -155,7 +158,44 @@ def _state(runs: int) -> dict:
             "world_bytes_per_run": _nbytes(world, set()) / runs}
 
 
-_CHILDREN = {"whole": _whole_run, "simulation": _simulation, "peer": _peer, "state": _state}
+#: The parts of the day's step, each the functions of ``model/step.py`` it is the time of
+#: (cProfile's cumulative time; anything else the step does is "other").
+STEP_PARTS = {"supply": ("_logistics",), "fires and hits": ("_interdiction", "_fires_on_forces"),
+              "combat": ("_combat",), "politics": ("_politics_day",)}
+
+
+def _parts(runs: int, days: int) -> dict:
+    """Where the step's CPU time goes: cProfile with a CPU clock over one process's run."""
+    import cProfile
+    import pstats
+
+    from powderkeg.engine.simulate import simulate
+    from powderkeg.model.compiled import warm_up
+    from powderkeg.scenario import load_scenario
+
+    warm_up()
+    scenario = load_scenario(SCENARIO)
+    simulate(scenario, 10, 5, series=())  # everything imported and compiled before timing
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    simulate(scenario, runs, days, series=())
+    profile.disable()
+    cumulative = {name: stats[3] for (file, _line, name), stats
+                  in pstats.Stats(profile).stats.items()  # type: ignore[attr-defined]
+                  if Path(file).as_posix().endswith("powderkeg/model/step.py")}
+    missing = [f for names in STEP_PARTS.values() for f in (*names, "step")
+               if f not in cumulative]
+    if missing:
+        raise SystemExit(f"bench_goals.STEP_PARTS names {missing}, which model/step.py no "
+                         "longer calls: name the step's parts again")
+    parts = {part: sum(cumulative[f] for f in names) for part, names in STEP_PARTS.items()}
+    parts["other"] = cumulative["step"] - sum(parts.values())
+    return {"runs": runs, "days": days, "step_cpu_seconds": cumulative["step"],
+            "parts_cpu_seconds": parts}
+
+
+_CHILDREN = {"whole": _whole_run, "simulation": _simulation, "peer": _peer, "state": _state,
+             "parts": _parts}
 
 
 def _spawn(kind: str, *args) -> dict:
@@ -208,6 +248,17 @@ def _rows(m: dict) -> list[tuple[str, str, str, str, str]]:
                      base["peak_rss"].get(str(runs), "-"),
                      f"{r['peak_rss_driver_mb']:,.0f} MB; {r['peak_rss_worker_mb']:,.0f} MB",
                      "bounded", "-"))
+    parts = m["parts"]
+    total = parts["step_cpu_seconds"]
+    shares = ", ".join(f"{part} {sec / total:.0%}"
+                       for part, sec in parts["parts_cpu_seconds"].items())
+    rows.append((f"where the step's time goes ({parts['runs']} x {parts['days']}, one "
+                 f"process, cProfile CPU clock)", base["step_parts"],
+                 f"{total:.1f} CPU-s: {shares}", "-", "-"))
+    fixed = m["fixed"]
+    rows.append((f"fixed costs: run of {fixed['runs']} x {fixed['days']}, --json (wall; CPU)",
+                 base["fixed_costs"], f"{fixed['process_seconds']:.1f} s; "
+                 f"{fixed['cpu_seconds']:.1f} CPU-s", "-", "-"))
     rows.append(("state per run (State arrays; sampled world)", base["state"],
                  f"{state['state_bytes_per_run'] / 1e3:.1f} KB; "
                  f"{state['world_bytes_per_run'] / 1e3:.1f} KB", "<= 2 KB",
@@ -245,6 +296,7 @@ def main(argv: list[str] | None = None) -> None:
           f"baseline: {base['source']} (commit {base['commit']}, {base['date']})", flush=True)
     m = {}
     steps = [("state", "state", (1_000,)), ("peer", "peer", (20, 60)),
+             ("fixed", "whole", (2, 1)), ("parts", "parts", (500, 365)),
              ("simulation", "simulation", (whole_runs, 365)),
              ("whole", "whole", (whole_runs, 365))]
     for key, kind, args in steps:

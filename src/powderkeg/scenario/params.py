@@ -22,7 +22,6 @@ from pydantic import (
     Tag,
     model_validator,
 )
-from scipy import stats
 
 from powderkeg.model.elementary import exp, ndtri
 
@@ -158,6 +157,8 @@ class Beta(_Number):
         return self.low, self.high
 
     def ppf(self, u):
+        from scipy import stats  # on first use: most scenarios have no beta, and it is slow
+
         return self.low + (self.high - self.low) * stats.beta.ppf(u, self.a, self.b)
 
     def describe(self):
@@ -183,6 +184,8 @@ class Triangular(_Number):
         return self.low, self.high
 
     def ppf(self, u):
+        from scipy import stats  # on first use, as in Beta.ppf
+
         c = (self.mode - self.low) / (self.high - self.low)
         return stats.triang.ppf(u, c, loc=self.low, scale=self.high - self.low)
 
