@@ -158,3 +158,17 @@ def test_summer_2022_damages_both_kerch_spans_on_8_october_in_every_run():
         frac = ds.link_capacity.sel(link=link).values
         assert (frac[:, day] <= most).all() and (frac[:, day - 1] > most).any(), link
         assert (ds.strikes_to_date.sel(link=link).values[:, day] >= 1).all(), link
+
+
+def test_the_story_tells_the_event_on_its_day_with_its_source_and_no_actor():
+    from powderkeg.engine.replay import trace
+    from powderkeg.report.story import story_events
+
+    s = _scenario([_event(source="a dated report")])
+    tr = trace(s, 1, 0, 10)
+    told = [e for e in story_events(tr.model, tr.world, tr.states)
+            if e["event_type"] == "link_event"]
+    frac = _bridge(simulate(s, 2, 10, seed=0, every=1))[1, K]  # run 1 of a batch of 2
+    assert [(e["date"], e["actor1"]) for e in told] == [(ON, "")]
+    assert "blast, source a dated report" in told[0]["notes"]
+    assert f"-> {frac:.0%}" in told[0]["notes"]

@@ -4,7 +4,8 @@ Every event is found by comparing the state of a day with the state of the day b
 batches of one run, as :func:`powderkeg.engine.replay.replay` yields them) and names the
 rule of the model that produced it:
 
-* a link hit by long-range fires or a deep strike, and a link repaired;
+* a link hit by long-range fires or a deep strike, damaged by one of the scenario's dated
+  link events, and a link repaired;
 * the enemy's forces in a sector hit by fires (with the air-defence multiplier of the hits);
 * a defence broken (the breakthrough rule), with the ratio and the exploitation that follows;
 * the front passing an objective (who took it);
@@ -200,6 +201,27 @@ def _link_events(ctx, prev, cur) -> list[dict]:
                 f"a deep strike ({name}) hit {m.link_ids[e]} ({place}{tags})",
                 f"deep-strike rule: a strike beyond rocket range ({name}) hit {m.link_ids[e]}; "
                 f"{effect}"))
+    return out + _scenario_link_events(ctx, prev, cur)
+
+
+def _scenario_link_events(ctx, prev, cur) -> list[dict]:
+    """The scenario's dated link events of the day (:mod:`powderkeg.model.events`): inputs,
+    not the model's doing, so they name no actor; the day's effect includes its fires."""
+    m = ctx.model
+    out = []
+    for k in np.flatnonzero(m.link_events.days == cur.day):
+        given, e = ctx.s.link_events[k], int(m.link_events.links[k])
+        place, lat, lon = _link_place(ctx, e)
+        work = cur.repair_left[0, e]
+        source = f", source {given.source}" if given.source else ""
+        out.append(ctx.event(
+            cur.day, "", "", "link_event", place, lat, lon,
+            f"{m.link_ids[e]} ({place}{_link_tags(ctx, e)}) is damaged: the scenario's dated "
+            f"event {given.id}",
+            f"link-event rule: a known shock given as an input ({given.id}{source}) leaves at "
+            f"most {_pct(ctx.world.event_open[0, k])} of {m.link_ids[e]} open and counts as a "
+            f"hit; open capacity {_pct(prev.link_frac[0, e])} -> {_pct(cur.link_frac[0, e])}"
+            + (f", {int(np.ceil(work))} days of repair work left" if work > 0 else "")))
     return out
 
 
@@ -738,7 +760,8 @@ def story_markdown(model, world, events: list[dict], *, run: int, seed: int, day
     if not events:
         lines.append("Nothing the story tracks happened.")
     for ev in events:
-        lines.append(f"- {ev['date']} (day {ev['day']}) — {ev['actor1']}: {ev['summary']}. "
+        actor = f"{ev['actor1']}: " if ev["actor1"] else ""  # a scenario's input has none
+        lines.append(f"- {ev['date']} (day {ev['day']}) — {actor}{ev['summary']}. "
                      f"{ev['notes'][:1].upper()}{ev['notes'][1:]}.")
     if final is not None and s.outcomes:
         first = final.outcomes.first_day[0]
