@@ -299,11 +299,12 @@ def interdiction(model, world, state, streams, runs, day, control, ceasefire):
     repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
-                   deep_hits=deep), strikes
+                   deep_hits=deep), strikes, None
 
 
-def fires_on_forces(model, world, state, streams, runs, day, ceasefire):
-    """The former ``step._fires_on_forces``."""
+def fires_on_forces(model, world, state, streams, runs, day, ceasefire, cover_found):
+    """The former ``step._fires_on_forces`` (which found the air cover itself; the step's
+    ``cover_found`` is not used)."""
     cover = air_cover(model, world, state.front)
     hits = force_hits(model, world, streams, runs, day, state.forces,
                       None if cover is None else cover[1]).transpose(1, 0, 2)

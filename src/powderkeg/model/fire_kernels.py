@@ -26,12 +26,15 @@ from powderkeg.model.elementary import (
     ndtri_scalar,
     powi_scalar,
 )
+from powderkeg.model.maxflow import cut_pairs
+from powderkeg.model.quantiles import NOT_COMPILED, quantile_scalar
 from powderkeg.model.random import uniform_scalar
 
 __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run",
            "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
-           "link_missions", "link_strikes", "force_strikes", "deep_strike_run", "deep_strikes",
-           "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_uniforms",
+           "link_missions", "runs_flown_against", "vital_links_of_runs", "link_strikes",
+           "force_strikes", "deep_strike_run", "deep_strikes",
+           "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_times",
            "repair_step", "hit_link", "links_after_day", "cover_of_forces", "cover_of_links",
            "warm_up"]
 
@@ -149,19 +152,18 @@ def _in_reach(e, f, dist, reach, control, link_from, link_to, open_cap, exempt, 
 
 
 @njit(**_JIT)
-def link_missions(runs, day, keys, fire_side, exempt, max_missions, link_front_km, front,
-                  control, link_from, link_to, open_cap, missions, reach, active):
-    """Each system's missions against links today and the front distances, for a batch.
+def link_missions(runs, day, keys, fire_side, exempt, max_missions, dist, control, link_from,
+                  link_to, open_cap, missions, reach, active):
+    """Each system's missions against links today, ``n`` ``(R, F)``, for a batch.
 
     ``n_rf = poisson_capped(u, missions_rf, max_missions_f)`` with ``u`` draw 0 of the
     system's ``missions`` stream, set to 0 where the run is not ``active`` (a ceasefire) or
-    no link is in reach (:func:`_in_reach`). Returns ``n`` ``(R, F)``, ``dist`` ``(R, E)``
-    and ``nearest`` ``(R, E)`` (:func:`front_distance_run`).
+    no link is in reach (:func:`_in_reach`; ``dist`` ``(R, E)`` today's front distances,
+    :func:`front_distances`).
     """
     n_runs, n_links = open_cap.shape
     n_fires = fire_side.size
     n = np.zeros((n_runs, n_fires), np.int64)
-    dist, nearest = front_distances(link_front_km, front)
     for r in range(n_runs):
         if not active[r]:
             continue
@@ -176,7 +178,70 @@ def link_missions(runs, day, keys, fire_side, exempt, max_missions, link_front_k
             if any_ok:
                 u = uniform_scalar(keys[f, KEY_MISSIONS], runs[r], day, 0)
                 n[r, f] = poisson_capped_scalar(u, missions[r, f], max_missions[f])
-    return n, dist, nearest
+    return n
+
+
+@njit(**_JIT)
+def runs_flown_against(n, fire_side, side):
+    """The runs (indices into ``n`` ``(R, F)``) in which some system of the other side than
+    ``side`` flies missions today: those whose targeting needs ``side``'s vital links."""
+    rows = np.empty(n.shape[0], np.int64)
+    count = 0
+    for r in range(n.shape[0]):
+        for f in range(fire_side.size):
+            if fire_side[f] == 1 - side and n[r, f] > 0:
+                rows[count] = r
+                count += 1
+                break
+    return rows[:count]
+
+
+@njit(**_JIT)
+def _csr_sums(ptr, cols, data, values, out):
+    """Row sums of a sparse ``(P, A)`` matrix times ``values`` ``(A,)`` into ``out`` ``(P,)``:
+    ``out_p = sum_j data_j values_cols_j`` over row ``p``'s entries in their stored order,
+    from 0, as SciPy's ``csr_matvecs`` adds them (so the same bits as ``matrix @ values``)."""
+    for p in range(out.size):
+        total = 0.0
+        for j in range(ptr[p], ptr[p + 1]):
+            total += data[j] * values[cols[j]]
+        out[p] = total
+
+
+@njit(**_JIT)
+def vital_links_of_runs(rows, edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source,
+                        sink, pair_ptr, pair_cols, pair_data, link_ptr, link_cols, link_data,
+                        arc_pair, arc_cap, arc_flow, vital):
+    """The most vital links of one side's network in the runs ``rows``, set in ``vital``
+    ``(R, E)`` (Wollmer 1964).
+
+    A link is vital when one of its arcs lies on a minimum cut of the run's maximum flow:
+    the arcs' capacities and flows ``(R, A)`` are summed per node pair (``pair_*``: the
+    sparse ``(P, A)`` sum, :func:`_csr_sums`), the pairs on a cut found by
+    :func:`powderkeg.model.maxflow.cut_pairs`, and ``v_e = sum_a L_ea [pair of a on a cut]
+    > 0`` (``link_*``: the sparse ``(E, A)`` link sum). The same as
+    :func:`powderkeg.model.logistics.vital_links` of those rows, without the Python between.
+    """
+    n_pairs, n_arcs = pair_ptr.size - 1, arc_pair.size
+    pair_cap = np.empty((rows.size, n_pairs))
+    pair_flow = np.empty((rows.size, n_pairs))
+    cap = np.empty(n_arcs)
+    for i in range(rows.size):
+        for a in range(n_arcs):
+            cap[a] = float(arc_cap[rows[i], a])
+        _csr_sums(pair_ptr, pair_cols, pair_data, cap, pair_cap[i])
+        _csr_sums(pair_ptr, pair_cols, pair_data, arc_flow[rows[i]], pair_flow[i])
+    on_cut = cut_pairs(edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sink,
+                       pair_cap, pair_flow)
+    arc_on_cut = np.empty(n_arcs)
+    link_cut = np.empty(link_ptr.size - 1)
+    for i in range(rows.size):
+        for a in range(n_arcs):
+            arc_on_cut[a] = 1.0 if on_cut[i, arc_pair[a]] else 0.0
+        _csr_sums(link_ptr, link_cols, link_data, arc_on_cut, link_cut)
+        for e in range(link_cut.size):
+            vital[rows[i], e] = link_cut[e] > 0
+    return vital
 
 
 @njit(**_JIT)
@@ -223,6 +288,13 @@ def cover_of_forces(fire_air, enemy_defence, ad_sectors, factor):
 
 
 @njit(**_JIT)
+def _cover_at(cover, r, f, t) -> float:
+    """The air-defence multiplier ``cover[r, f, t]``, or 1 where ``cover`` is empty (a
+    scenario without air defences over air-delivered fires allocates none)."""
+    return cover[r, f, t] if cover.shape[0] else 1.0
+
+
+@njit(**_JIT)
 def _weights_cumulated(r, f, dist, nearest, reach, control, link_from, link_to, open_cap,
                        exempt, side, link_flow, damage, vital, redundancy, favour, cum):
     """Cumulative targeting weights ``cum`` ``(E,)`` of system ``f`` in run ``r``: the
@@ -248,8 +320,9 @@ def link_strikes(runs, day, keys, fire_side, exempt, n, dist, nearest, control, 
     Mission ``k < n_rf`` picks link ``e`` with probability ``w_e / sum w`` (weights by
     :func:`target_weight`, in reach only; inversion at draw ``k`` of the ``target`` stream,
     :func:`pick_index`) and hits if draw ``k`` of the ``hit`` stream is below
-    ``success_rf cover_rfe`` (``cover`` ``(R, F, E)``, :func:`cover_of_links`; ones without
-    air defences). ``vital`` ``(2, R, E)``: each side's most vital links today.
+    ``success_rf cover_rfe`` (``cover`` ``(R, F, E)``, :func:`cover_of_links`; empty without
+    air defences, :func:`_cover_at`). ``vital`` ``(2, R, E)``: each side's most vital links
+    today.
     """
     n_runs, n_links = open_cap.shape
     cum = np.empty(n_links)
@@ -266,7 +339,7 @@ def link_strikes(runs, day, keys, fire_side, exempt, n, dist, nearest, control, 
             for k in range(n[r, f]):
                 target = pick_index(cum, uniform_scalar(keys[f, KEY_TARGET], runs[r], day, k)
                                     * total)
-                p = success[r, f] * cover[r, f, target]
+                p = success[r, f] * _cover_at(cover, r, f, target)
                 if uniform_scalar(keys[f, KEY_HIT], runs[r], day, k) < p:
                     strikes[r, f, target] += 1
     return strikes
@@ -318,7 +391,8 @@ def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, force
     at draw 0 of ``force_missions``); mission ``k`` picks sector ``s`` among the system's
     ``force_sectors`` ``(F, S)`` with probability proportional to the enemy personnel there
     (``forces`` ``(R, S, 2)``) and hits if draw ``k`` of ``force_hit`` is below
-    ``success_rf cover_rfs`` (``cover`` ``(R, F, S)``, :func:`cover_of_forces`).
+    ``success_rf cover_rfs`` (``cover`` ``(R, F, S)``, :func:`cover_of_forces`; empty
+    for none, :func:`_cover_at`).
     """
     n_runs, n_sec = forces.shape[0], forces.shape[1]
     hits = np.zeros((n_runs, fire_side.size, n_sec), np.int64)
@@ -341,7 +415,7 @@ def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, force
             for k in range(n):
                 target = pick_index(cum, uniform_scalar(keys[f, KEY_FORCE_TARGET], runs[r],
                                                         day, k) * total)
-                p = success[r, f] * cover[r, f, target]
+                p = success[r, f] * _cover_at(cover, r, f, target)
                 if uniform_scalar(keys[f, KEY_FORCE_HIT], runs[r], day, k) < p:
                     hits[r, f, target] += 1
     return hits
@@ -403,15 +477,29 @@ def repair_uniform(own, z_run, share) -> float:
 
 
 @njit(**_JIT)
-def repair_uniforms(runs, day, keys, damaged, repair_z, repair_share):
-    """:func:`repair_uniform` of every damaged link ``(R, E)`` (NaN elsewhere), the repair's
-    own uniform being draw 0 of the link's ``repair/<link>`` stream (``keys`` ``(E,)``)."""
-    out = np.full(damaged.shape, np.nan)
+def repair_times(runs, day, keys, damaged, repair_z, repair_share, family, par, choice_ptr,
+                 choice_values, choice_cum):
+    """Days of repair work of every damaged link ``(R, E)``, 0 elsewhere.
+
+    ``t = F_e^-1(q)`` with ``q`` the :func:`repair_uniform` of draw 0 of the link's
+    ``repair/<link>`` stream (``keys`` ``(E,)``) and ``F_e`` the link's distribution, coded
+    by :func:`powderkeg.model.quantiles.quantile_code` (``family`` ``(E,)``, ``par``
+    ``(E, 3)``, a choice's values and cumulative shares at ``choice_ptr[e]:choice_ptr[e + 1]``)
+    and inverted by :func:`~powderkeg.model.quantiles.quantile_scalar`. For a family not
+    compiled (``NOT_COMPILED``) the entry holds ``q`` itself, for the caller to invert.
+    """
+    out = np.zeros(damaged.shape)
     for r in range(runs.size):
         for e in range(damaged.shape[1]):
             if damaged[r, e]:
-                out[r, e] = repair_uniform(uniform_scalar(keys[e], runs[r], day, 0),
-                                           repair_z[r, e], repair_share[r])
+                q = repair_uniform(uniform_scalar(keys[e], runs[r], day, 0), repair_z[r, e],
+                                   repair_share[r])
+                if family[e] == NOT_COMPILED:
+                    out[r, e] = q
+                else:
+                    lo, hi = choice_ptr[e], choice_ptr[e + 1]
+                    out[r, e] = quantile_scalar(family[e], par[e, 0], par[e, 1], par[e, 2],
+                                                choice_values[lo:hi], choice_cum[lo:hi], q)
     return out
 
 
@@ -462,23 +550,31 @@ def links_after_day(frac, left, total, base, hits, damage, times):
 
 def warm_up() -> None:
     """Compile every batch kernel here (and the functions they call), or load it from Numba's
-    cache, on one run, one link, one sector, one fire system, air defence and deep strike."""
+    cache, on one run, one link, one sector, one fire system, air defence and deep strike,
+    and a one-arc supply network."""
     runs, one, ints = np.zeros(1, np.int64), np.ones(1, np.bool_), np.zeros(1, np.int64)
     keys, grid, flat = np.zeros((1, 6), np.uint64), np.ones((1, 1)), np.ones((1, 1, 1))
     rule, mask = np.zeros((1, 1), np.int64), np.zeros((1, 1), np.bool_)
     count = np.ones(1, np.int64)
-    n, dist, nearest = link_missions(runs, 1, keys, ints, mask, count, flat, grid, rule, ints,
-                                     ints, grid, grid, grid, one)
+    dist, nearest = front_distances(flat, grid)
+    n = link_missions(runs, 1, keys, ints, mask, count, dist, rule, ints, ints, grid, grid, grid,
+                      one)
     cover = cover_of_links(one, mask, mask, grid, grid, dist, nearest)
     hits = np.zeros((1, 2, 1), np.int64)
-    link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid, grid,
-                 np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, cover, hits)
+    for covered in (cover, np.ones((0, 0, 0))):
+        link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid,
+                     grid, np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, covered, hits)
+    ptr, col, data = np.array([0, 1]), ints, np.ones(1)
+    vital_links_of_runs(runs_flown_against(n, ints, 1), np.array([0, 1, 2]),
+                        np.array([1, 0]), np.array([1, 0]), ints, ints, count, 0, 1, ptr, col,
+                        data, ptr, col, data, ints, np.ones((1, 1), np.int32), grid, mask)
     deep_strikes(runs, 1, keys[0], ints, np.array([0, 1]), ints, grid, grid, rule, ints, ints,
                  one, 1, hits)
-    on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid, grid,
-                              cover_of_forces(one, mask, mask, grid), one)
+    for covered in (cover_of_forces(one, mask, mask, grid), np.ones((0, 0, 0))):
+        on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid,
+                                  grid, covered, one)
     forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
     fire_support_multiplier(on_forces, grid, ints)
     links_after_day(grid, grid, grid, grid, rule, grid,
-                    repair_uniforms(runs, 1, keys[0], mask, grid, np.ones(1)))
-    front_distances(flat, grid)
+                    repair_times(runs, 1, keys[0], mask, grid, np.ones(1), ints,
+                                 np.zeros((1, 3)), np.array([0, 0]), np.zeros(0), np.zeros(0)))

@@ -34,6 +34,7 @@ doi:10.1287/opre.12.6.934.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,7 @@ import numpy as np
 from powderkeg.model import fire_kernels as k
 from powderkeg.model.build import Model
 from powderkeg.model.fire_kernels import REPAIR_STEPS
+from powderkeg.model.quantiles import NOT_COMPILED, quantile_code
 from powderkeg.model.random import Streams
 
 __all__ = ["Repair", "REPAIR_STEPS", "front_distance", "links_in_reach", "air_cover",
@@ -57,15 +59,72 @@ class Repair:
     base: np.ndarray  # open fraction when that repair started
 
 
-def _keys(streams: Streams, names) -> np.ndarray:
-    return np.array([streams.key(name) for name in names], dtype=np.uint64)
+@dataclass(frozen=True)
+class _Arrays:
+    """A model's fires as the kernels take them, gathered once per model."""
+
+    max_missions: np.ndarray  # (F,) int64
+    deep_ptr: np.ndarray  # (G + 1,) each deep strike's targets in deep_targets
+    deep_targets: np.ndarray  # (sum T,) int64
+    air_defended: bool  # some air defence can scale some air-delivered fire system
+    enemy_defence: np.ndarray  # (F, A) the air defence is the other side's than the system's
+    repair_family: np.ndarray  # (E,) quantiles.quantile_code of each link's repair time
+    repair_par: np.ndarray  # (E, 3)
+    choice_ptr: np.ndarray  # (E + 1,)
+    choice_values: np.ndarray
+    choice_cum: np.ndarray
+    not_compiled: dict  # distribution -> its links, for the families no kernel inverts
+    keys: dict  # seed -> (fire (F, 6), deep (G,), repair (E,)) stream keys
 
 
-def _fire_keys(model: Model, streams: Streams) -> np.ndarray:
-    """``(F, 6)`` keys of each fire system's streams, in the order of ``fire_kernels.KEY_*``."""
-    kinds = ("missions", "target", "hit", "force_missions", "force_target", "force_hit")
-    return _keys(streams, [f"fires/{f.id}/{kind}" for f in model.scenario.fires
-                           for kind in kinds]).reshape(-1, len(kinds))
+_ARRAYS: dict[int, _Arrays] = {}
+
+
+def _arrays(model: Model) -> _Arrays:
+    """The model's :class:`_Arrays`, built on first use and dropped with the model."""
+    got = _ARRAYS.get(id(model))
+    if got is not None:
+        return got
+    codes = [quantile_code(d) for d in model.link_repair]
+    not_compiled: dict = {}
+    for e, (family, *_) in enumerate(codes):
+        if family == NOT_COMPILED:
+            not_compiled.setdefault(model.link_repair[e], []).append(e)
+    sizes = [len(c[2]) for c in codes]
+    targets = model.deep_targets
+    got = _Arrays(
+        max_missions=np.array([f.max_missions_per_day for f in model.scenario.fires], np.int64),
+        deep_ptr=np.cumsum([0] + [len(t) for t in targets]).astype(np.int64),
+        deep_targets=(np.concatenate(targets) if targets else np.zeros(0)).astype(np.int64),
+        air_defended=bool(len(model.air_defence_side) and model.fire_air.any()),
+        enemy_defence=model.fire_side[:, None] != model.air_defence_side[None, :],
+        repair_family=np.array([c[0] for c in codes], np.int64),
+        repair_par=np.array([c[1] for c in codes], dtype=float).reshape(-1, 3),
+        choice_ptr=np.cumsum([0] + sizes).astype(np.int64),
+        choice_values=np.concatenate([np.zeros(0)] + [c[2] for c in codes]),
+        choice_cum=np.concatenate([np.zeros(0)] + [c[3] for c in codes]),
+        not_compiled=not_compiled, keys={})
+    _ARRAYS[id(model)] = got
+    weakref.finalize(model, _ARRAYS.pop, id(model), None)
+    return got
+
+
+_FIRE_STREAMS = ("missions", "target", "hit", "force_missions", "force_target", "force_hit")
+
+
+def _keys(model: Model, streams: Streams) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stream keys ``(fire (F, 6) in the order of fire_kernels.KEY_*, deep strikes (G,),
+    repairs (E,))`` of ``streams``'s seed, computed once per model and seed."""
+    keys = _arrays(model).keys
+    if streams.seed not in keys:
+        def of(names):
+            return np.array([streams.key(name) for name in names], dtype=np.uint64)
+        keys[streams.seed] = (
+            of([f"fires/{f.id}/{kind}" for f in model.scenario.fires
+                for kind in _FIRE_STREAMS]).reshape(-1, len(_FIRE_STREAMS)),
+            of([f"deep/{g.id}" for g in model.scenario.deep_strikes]),
+            of([f"repair/{e}" for e in model.link_ids]))
+    return keys[streams.seed]
 
 
 def front_distance(model: Model, front: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -79,80 +138,74 @@ def links_in_reach(model: Model, front: np.ndarray, reach: np.ndarray) -> np.nda
     return front_distance(model, front)[0] <= reach[:, None]
 
 
-def _air_defended(model: Model) -> bool:
-    """True if some air defence can scale some air-delivered fire system."""
-    return bool(len(model.air_defence_side) and model.fire_air.any())
-
-
-def _enemy_defence(model: Model) -> np.ndarray:
-    """``(F, A)``: the air defence is the other side's than the fire system's."""
-    return model.fire_side[:, None] != model.air_defence_side[None, :]
-
-
-def _cover_of_links(model: Model, world, dist, nearest) -> np.ndarray:
-    return k.cover_of_links(model.fire_air, _enemy_defence(model), model.air_defence_sectors,
-                            world.air_defence_factor, world.air_defence_depth, dist, nearest)
-
-
-def air_cover(model: Model, world, front: np.ndarray):
+def air_cover(model: Model, world, front: np.ndarray, distances=None):
     """Today's air-defence multipliers ``(links (R, F, E), forces (R, F, S))``, or ``None``
     for a scenario without air defences or air-delivered fires.
 
     A defence covers its side's forces in its sectors and the links near their fronts
     (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``).
+    ``distances`` are today's :func:`front_distance`, if already found.
     """
-    if not _air_defended(model):
+    a = _arrays(model)
+    if not a.air_defended:
         return None
-    dist, nearest = front_distance(model, front)
-    return (_cover_of_links(model, world, dist, nearest),
-            k.cover_of_forces(model.fire_air, _enemy_defence(model), model.air_defence_sectors,
+    dist, nearest = front_distance(model, front) if distances is None else distances
+    return (k.cover_of_links(model.fire_air, a.enemy_defence, model.air_defence_sectors,
+                             world.air_defence_factor, world.air_defence_depth, dist, nearest),
+            k.cover_of_forces(model.fire_air, a.enemy_defence, model.air_defence_sectors,
                               world.air_defence_factor))
 
 
-def _vital(model: Model, n: np.ndarray, vital_of_side) -> np.ndarray:
-    """``(2, R, E)`` most vital links of each side, for the runs some system flies against."""
+_NO_COVER = np.ones((0, 0, 0))  # the kernels' "no air defence": a multiplier of one
+
+
+def _vital(model: Model, n: np.ndarray, arc_cap, arc_flow) -> np.ndarray:
+    """``(2, R, E)`` most vital links of each side's supply network
+    (:func:`~powderkeg.model.fire_kernels.vital_links_of_runs`), for the runs some system
+    flies missions against (``n`` ``(R, F)``); ``arc_cap``, ``arc_flow`` per side ``(R, A)``
+    today's maximum flow, or ``None``."""
     vital = np.zeros((2,) + (n.shape[0], model.n_links), dtype=bool)
-    for side in (0, 1):
-        rows = np.flatnonzero((n[:, model.fire_side == 1 - side] > 0).any(axis=1))
+    for side, g in enumerate(model.flow_graphs):
+        if g is None or arc_cap[side] is None:
+            continue
+        rows = k.runs_flown_against(n, model.fire_side, side)
         if len(rows):
-            vital[side, rows] = vital_of_side(side, rows)
+            r, ps, ls = g.residual, g.pair_sum, g.link_sum
+            k.vital_links_of_runs(rows, r.edge_ptr, r.heads, r.rev, r.pair_edge, g.pair_tail,
+                                  g.pair_head, g.source, g.sink, ps.indptr, ps.indices,
+                                  ps.data, ls.indptr, ls.indices, ls.data, g.arc_pair,
+                                  arc_cap[side], arc_flow[side], vital[side])
     return vital
 
 
-def strikes(model, world, streams: Streams, runs, day, front, control, link_flow, open_cap,
-            vital_of_side, active) -> np.ndarray:
+def strikes(model, world, streams: Streams, runs, day, control, link_flow, open_cap,
+            arc_cap, arc_flow, active, distances, cover) -> np.ndarray:
     """Hits on each link today by each fire system, then each deep strike, ``(R, F + G, E)``.
 
     ``control`` ``(R, N)`` is the side holding each node, ``open_cap`` and ``link_flow``
-    ``(R, E)`` today's open capacities and flows; ``active`` ``(R,)`` the runs not in a
-    ceasefire (no strikes in the others). ``vital_of_side(side, rows)`` gives the most vital
-    links ``(len(rows), E)`` of ``side``'s network, asked only for runs some system flies
-    missions against. The kernels: ``link_missions``, ``link_strikes`` and ``deep_strikes``
+    ``(R, E)`` today's open capacities and flows; ``arc_cap``, ``arc_flow`` each side's
+    maximum flow ``(R, A)`` (or ``None``), whose most vital links are found for the runs
+    some system flies missions against; ``active`` ``(R,)`` the runs not in a ceasefire (no
+    strikes in the others); ``distances`` today's :func:`front_distance`; ``cover`` today's
+    :func:`air_cover`. The kernels: ``link_missions``, ``link_strikes`` and ``deep_strikes``
     of :mod:`~powderkeg.model.fire_kernels`.
     """
-    keys = _fire_keys(model, streams)
+    a = _arrays(model)
+    fire_keys, deep_keys, _ = _keys(model, streams)
     runs = np.asarray(runs, dtype=np.int64)
-    max_missions = np.array([f.max_missions_per_day for f in model.scenario.fires], np.int64)
     n_fires, n_deep = len(model.fire_side), len(model.deep_side)
-    front = np.ascontiguousarray(front, dtype=float)
-    n, dist, nearest = k.link_missions(
-        runs, day, keys, model.fire_side, model.fire_exempt, max_missions, model.link_front_km,
-        front, control, model.link_from, model.link_to, open_cap, world.fire_missions,
-        world.fire_reach, active)
-    cover = (_cover_of_links(model, world, dist, nearest) if _air_defended(model)
-             else np.ones((len(runs), n_fires, model.n_links)))
+    dist, nearest = distances
+    n = k.link_missions(runs, day, fire_keys, model.fire_side, model.fire_exempt, a.max_missions,
+                        dist, control, model.link_from, model.link_to, open_cap,
+                        world.fire_missions, world.fire_reach, active)
     out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=np.int64)
-    k.link_strikes(runs, day, keys, model.fire_side, model.fire_exempt, n, dist, nearest,
+    k.link_strikes(runs, day, fire_keys, model.fire_side, model.fire_exempt, n, dist, nearest,
                    control, model.link_from, model.link_to, open_cap, link_flow,
-                   np.ascontiguousarray(world.damage),
-                   _vital(model, n, vital_of_side), world.fire_reach, world.fire_redundancy,
-                   world.fire_favour, world.fire_success, cover, out)
+                   np.ascontiguousarray(world.damage), _vital(model, n, arc_cap, arc_flow),
+                   world.fire_reach, world.fire_redundancy, world.fire_favour,
+                   world.fire_success, _NO_COVER if cover is None else cover[0], out)
     if n_deep:
-        targets = model.deep_targets
-        ptr = np.cumsum([0] + [len(t) for t in targets]).astype(np.int64)
-        k.deep_strikes(runs, day, _keys(streams, [f"deep/{g.id}" for g in
-                                                  model.scenario.deep_strikes]),
-                       model.deep_side, ptr, np.concatenate(targets).astype(np.int64),
+        k.deep_strikes(runs, day, deep_keys, model.deep_side, a.deep_ptr, a.deep_targets,
                        world.deep_rate, world.deep_success, control, model.link_from,
                        model.link_to, active, n_fires, out)
     return out
@@ -170,15 +223,13 @@ def force_hits(model, world, streams: Streams, runs, day, forces, cover=None,
     (:func:`~powderkeg.model.fire_kernels.force_strikes`).
     """
     runs = np.asarray(runs, dtype=np.int64)
-    if cover is None:
-        cover = np.ones((len(runs), len(model.fire_side), model.n_sectors))
     if active is None:
         active = np.ones(len(runs), dtype=bool)
-    max_missions = np.array([f.max_missions_per_day for f in model.scenario.fires], np.int64)
-    return k.force_strikes(runs, day, _fire_keys(model, streams), model.fire_side,
-                           model.fire_force_sectors, max_missions,
+    return k.force_strikes(runs, day, _keys(model, streams)[0], model.fire_side,
+                           model.fire_force_sectors, _arrays(model).max_missions,
                            np.ascontiguousarray(forces), world.fire_force_missions,
-                           world.fire_success, np.ascontiguousarray(cover), active)
+                           world.fire_success,
+                           _NO_COVER if cover is None else np.ascontiguousarray(cover), active)
 
 
 def fire_support(model: Model, world, hits: np.ndarray):
@@ -197,23 +248,20 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
     Each repair's time is the link's distribution at
     :func:`~powderkeg.model.fire_kernels.repair_uniform`: a run's common score for the
     link and the repair's own draw, so every repair keeps the distribution the scenario
-    gives and two repairs of a link in one run correlate by ``repair_run_share``.
+    gives and two repairs of a link in one run correlate by ``repair_run_share``. The
+    quantile is the kernel's (:func:`~powderkeg.model.fire_kernels.repair_times`), but for
+    a family it does not compile (the beta), inverted here by the distribution's ``ppf``.
     """
-    out = np.zeros(damaged.shape)
-    links = np.flatnonzero(damaged.any(axis=0))
-    if not len(links):
-        return out
-    u = k.repair_uniforms(np.asarray(runs, dtype=np.int64), day,
-                          _keys(streams, [f"repair/{e}" for e in model.link_ids]), damaged,
-                          world.repair_z, world.repair_share)
-    by_distribution: dict = {}
-    for e in links:
-        by_distribution.setdefault(model.link_repair[e], []).append(e)
-    for distribution, same in by_distribution.items():  # one call per distribution
-        hit = damaged[:, same]
-        times = np.zeros(hit.shape)
-        times[hit] = distribution.ppf(u[:, same][hit])
-        out[:, same] = times
+    a = _arrays(model)
+    out = k.repair_times(np.asarray(runs, dtype=np.int64), day, _keys(model, streams)[2],
+                         damaged, world.repair_z, world.repair_share, a.repair_family,
+                         a.repair_par, a.choice_ptr, a.choice_values, a.choice_cum)
+    for distribution, links in a.not_compiled.items():
+        hit = damaged[:, links]
+        if hit.any():
+            q = out[:, links]
+            q[hit] = distribution.ppf(q[hit])
+            out[:, links] = q
     return out
 
 

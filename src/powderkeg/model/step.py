@@ -21,6 +21,7 @@ from powderkeg.model.fires import (
     air_cover,
     fire_support,
     force_hits,
+    front_distance,
     links_after_day,
     repair_times,
     strikes,
@@ -35,7 +36,6 @@ from powderkeg.model.logistics import (
     stock_update,
     supply_effectiveness,
     truck_road_capacity,
-    vital_links,
 )
 from powderkeg.model.network import (
     arc_capacities,
@@ -172,30 +172,27 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
 
 def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     """Today's strikes on links ``(R, F + G, E)`` (:func:`~powderkeg.model.fires.strikes`,
-    none in a ceasefire) and the links after them, a day of repairs and the day's link
-    events (:func:`~powderkeg.model.events.apply_link_events`)."""
-    def vital_of_side(side, rows):
-        g = model.flow_graphs[side]
-        if g is None or state.arc_cap[side] is None:
-            return np.zeros((len(rows), model.n_links), dtype=bool)
-        return vital_links(g, state.arc_cap[side][rows], state.arc_flow[side][rows])
-
-    on_links = strikes(model, world, streams, runs, day, state.front, control,
-                       state.link_flow, world.capacity * state.link_frac, vital_of_side,
-                       ~ceasefire)
+    none in a ceasefire), the links after them, a day of repairs and the day's link
+    events (:func:`~powderkeg.model.events.apply_link_events`), and today's air-defence
+    cover (:func:`~powderkeg.model.fires.air_cover`), found once from the front distances."""
+    distances = front_distance(model, state.front)
+    cover = air_cover(model, world, state.front, distances)
+    on_links = strikes(model, world, streams, runs, day, control, state.link_flow,
+                       world.capacity * state.link_frac, state.arc_cap, state.arc_flow,
+                       ~ceasefire, distances, cover)
     hits = on_links.sum(axis=1)
     repair = links_after_day(model, world, streams, runs, day, hits, state.repair)
     repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
     deep = on_links[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
-                   deep_hits=deep), on_links
+                   deep_hits=deep), on_links, cover
 
 
-def _fires_on_forces(model, world, state, streams, runs, day, ceasefire):
+def _fires_on_forces(model, world, state, streams, runs, day, ceasefire, cover):
     """Personnel put out of action by fires on forces today; hits ``(R, F, S)``, today's
-    air-defence cover (:func:`~powderkeg.model.fires.air_cover`) and the fire support left
+    air-defence ``cover`` (:func:`~powderkeg.model.fires.air_cover`, as
+    :func:`_interdiction` found it) and the fire support left
     (:func:`~powderkeg.model.fires.fire_support`, ``None`` if untouched)."""
-    cover = air_cover(model, world, state.front)
     hits = force_hits(model, world, streams, runs, day, state.forces,
                       None if cover is None else cover[1], ~ceasefire)
     if not hits.any():
@@ -252,7 +249,8 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     if ps is not None:
         state, ps = crisis_returns(pm, state, ps, day)
     control = node_control(model, state.front)
-    state, strikes = _interdiction(model, world, state, streams, runs, day, control, ceasefire)
+    state, strikes, cover = _interdiction(model, world, state, streams, runs, day, control,
+                                          ceasefire)
     posture = posture_on(model, day)
     need = demand_need(world.demand_tons, forces_fed(model, state.forces),
                        forces_fed(model, world.forces0), posture_need_factor(
@@ -264,7 +262,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     stock = stock_update(state.stock, delivered_over_need(state), world.stock_max)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     state, on_forces, cover, support = _fires_on_forces(model, world, state, streams, runs,
-                                                        day, ceasefire)
+                                                        day, ceasefire, cover)
     sector_supply = sector_supply_ratio(model, ratio_today)
     fought = _combat(model, world, state, streams, runs, day, posture, ratio_today,
                      sector_supply, opponent_mult if support is None else opponent_mult * support,
