@@ -5,6 +5,7 @@ compares them with bit for bit (the former ``model/fires.py`` and the two sub-st
 """
 
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 
@@ -247,7 +248,29 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
 REPAIR_STEPS = 4  # a repair brings the capacity back in quarters of its gap
 
 
-def apply_hits(model, world, streams, runs, day, hits, repair: Repair) -> Repair:
+class Links(NamedTuple):
+    """Each link's open capacity and its repair as four float64 arrays ``(R, E)``, the
+    former state (the state keeps the repair's start and the whole days of work done)."""
+
+    frac: np.ndarray  # open fraction of intact capacity
+    left: np.ndarray  # days of repair work left, 0 if none
+    total: np.ndarray  # days of work of the repair under way
+    base: np.ndarray  # open fraction when that repair started
+
+
+def compact(links: Links) -> Repair:
+    """The state's :class:`Repair` of ``links``: the days of work done are the drawn time
+    less what is left, or, once none is left, the whole days it took; asserts that the
+    open fraction and the work left it gives are ``links``' to the last bit."""
+    done = np.where(links.left == links.total, 0.0,
+                    np.where(links.left > 0, links.total - links.left, np.ceil(links.total)))
+    repair = Repair(links.base, links.total, done.astype(np.uint16))
+    assert repair.frac.tobytes() == links.frac.tobytes()
+    assert repair.left.tobytes() == links.left.tobytes()
+    return repair
+
+
+def apply_hits(model, world, streams, runs, day, hits, repair: Links) -> Links:
     """Links after today's hits.
 
     Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the repair
@@ -257,11 +280,11 @@ def apply_hits(model, world, streams, runs, day, hits, repair: Repair) -> Repair
     frac = repair.frac * powi(1.0 - world.damage, hits)
     left = np.where(hit, np.maximum(repair.left, repair_times(model, world, streams, runs, day,
                                                               hit)), repair.left)
-    return Repair(frac, left, np.where(hit, left, repair.total),
-                  np.where(hit, frac, repair.base))
+    return Links(frac, left, np.where(hit, left, repair.total),
+                 np.where(hit, frac, repair.base))
 
 
-def apply_repairs(repair: Repair, struck) -> Repair:
+def apply_repairs(repair: Links, struck) -> Links:
     """A day of repair on the links not struck today, restoring capacity in steps.
 
     The work left falls by a day; the capacity is ``base + (1 - base) floor(K p) / K`` with
@@ -274,7 +297,7 @@ def apply_repairs(repair: Repair, struck) -> Repair:
                            where=repair.total > 0)
     steps = np.floor(done * REPAIR_STEPS + 1e-9) / REPAIR_STEPS
     frac = np.where(working, repair.base + (1.0 - repair.base) * steps, repair.frac)
-    return Repair(frac, left, repair.total, repair.base)
+    return Links(frac, left, repair.total, repair.base)
 
 
 def interdiction(model, world, state, streams, runs, day, control, ceasefire):
@@ -294,9 +317,10 @@ def interdiction(model, world, state, streams, runs, day, control, ceasefire):
         deep_strike_hits(model, world, streams, runs, day, usable)]).transpose(1, 0, 2)
     strikes[ceasefire] = 0
     hits = strikes.sum(axis=1)
-    repair = apply_repairs(state.repair, hits > 0)
-    repair = apply_hits(model, world, streams, runs, day, hits, repair)
-    repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
+    links = Links(state.repair.frac, state.repair.left, state.repair.total, state.repair.base)
+    links = apply_repairs(links, hits > 0)
+    links = apply_hits(model, world, streams, runs, day, hits, links)
+    repair, hits = apply_link_events(model, world, streams, runs, day, compact(links), hits)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
                    deep_hits=deep), strikes, None

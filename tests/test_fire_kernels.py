@@ -48,3 +48,40 @@ def test_kernels_give_the_numpy_implementations_bits_in_any_chunking(monkeypatch
         assert got.keys() == reference.keys()
         for key, value in reference.items():
             assert np.array_equal(got[key], value, equal_nan=True), key
+
+
+@pytest.mark.parametrize("systems, most, dtype", [(15, 8, np.int8), (16, 8, np.int16),
+                                                  (32, 1000, np.int16), (33, 1000, np.int32)])
+def test_hits_are_kept_in_the_smallest_integer_that_a_days_hits_cannot_overflow(systems, most,
+                                                                                 dtype):
+    """A day's hits on a link are at most every system's ``max_missions_per_day``, one per
+    deep strike (tiny has one) and one for the day's link events: 15 x 8 + 2 = 122 fit in
+    int8, 16 x 8 + 2 = 130 do not; 32 x 1000 + 2 fit in int16, 33 x 1000 + 2 do not."""
+    from conftest import tiny_scenario
+
+    from powderkeg.model.build import build_model
+    from powderkeg.model.fires import hits_dtype
+
+    fires = [{"id": f"rockets{i}", "side": "blue", "launchers": 1,
+              "missions_per_launcher_day": 1.0, "interdiction_share": 1.0,
+              "range_km": 50, "hit_probability": 0.5, "max_missions_per_day": most}
+             for i in range(systems)]
+    model = build_model(tiny_scenario(fires=fires))
+    bound = systems * most + len(model.deep_side) + 1
+    assert hits_dtype(model) == dtype
+    assert np.iinfo(dtype).max >= bound
+
+
+def test_a_days_hits_stay_within_the_bound_when_every_mission_hits():
+    """Every mission of a system flying its most missions hits a link that one system alone
+    can reach: the day's hits reach the cap, in the state's small integers, not past it."""
+    from conftest import tiny_scenario
+
+    from powderkeg.engine.simulate import simulate
+
+    fires = [{"id": "rockets", "side": "blue", "launchers": 50,
+              "missions_per_launcher_day": 10.0, "interdiction_share": 1.0,
+              "range_km": 500, "hit_probability": 1.0, "max_missions_per_day": 120}]
+    ds = simulate(tiny_scenario(fires=fires, deep_strikes=[]), 2, 3, seed=0, every=1)
+    struck = ds.strikes_to_date.values.sum(axis=-1)  # (runs, days) all links
+    assert (np.diff(struck, axis=1) == 120).all()

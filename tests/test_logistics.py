@@ -164,21 +164,37 @@ def test_vital_links_are_those_whose_loss_cuts_the_networkx_max_flow(seed):
 
 
 def test_repairs_restore_capacity_in_steps_and_stop_on_struck_days():
-    from powderkeg.model.fire_kernels import REPAIR_STEPS, repair_step
+    from powderkeg.model.fire_kernels import REPAIR_STEPS, open_fraction, repair_step, work_left
 
     assert REPAIR_STEPS == 4
-    links = [(0.2, 8.0), (0.2, 8.0)]  # (open fraction, work left) of two links, 8 days' work
+    done = [0, 0]  # days of work done on two links of 8 days' work from open fraction 0.2
     seen = []
     for day in range(9):
-        links = [link if e == 1 and day == 1 else repair_step(*link, 8.0, 0.2)
-                 for e, link in enumerate(links)]
-        seen.append([frac for frac, _ in links])
+        done = [d if e == 1 and day == 1 else repair_step(8.0, d) for e, d in enumerate(done)]
+        seen.append([open_fraction(0.2, 8.0, d) for d in done])
     # link 0: 8 days of work close the gap of 0.8 in quarters, every second day
     np.testing.assert_allclose([s[0] for s in seen], [0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8, 1.0,
                                                       1.0])
     # link 1 loses day 1 to a strike, so it is a day behind
     np.testing.assert_allclose([s[1] for s in seen], [0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.8, 0.8,
                                                       1.0])
+    assert done == [8, 8] and work_left(8.0, 8) == 0.0  # the work stops when it is done
+
+
+def test_the_work_left_is_exactly_a_days_work_taken_off_each_day():
+    """The state keeps whole days of work done; the work left it gives is the drawn time
+    with one day taken off at a time, to the last bit, for times over 15 orders of size."""
+    from powderkeg.model.fire_kernels import work_left
+
+    times = np.random.default_rng(2).lognormal(2.0, 3.0, 2000)
+    for t in times:
+        left, done = t, 0
+        while left > 0:
+            assert work_left(t, done) == left
+            left, done = max(left - 1.0, 0.0), done + 1
+            if done > 3000:
+                break
+        assert work_left(t, done) == left
 
 
 def test_trucks_go_where_the_plan_sends_freight_and_limit_it_to_the_fleet():

@@ -49,21 +49,21 @@ def apply_link_events(model, world, streams, runs, day, repair: Repair,
     """Links and hits ``(R, E)`` after the events of ``day``, if any.
 
     ``world.event_open`` ``(R, K)`` holds each run's open fraction of each event. For the
-    links ``e`` struck today, ``frac = min(frac, f)``, ``left = max(left, t)`` with ``t`` the
-    repair time drawn for today's damage, ``total = left`` and ``base = frac``, the state a
-    hit leaves (:func:`~powderkeg.model.fires.links_after_day`); the hits gain one.
+    links ``e`` struck today a repair starts from ``min(frac, f)`` with work ``max(left, t)``,
+    ``t`` the repair time drawn for today's damage, the state a hit leaves
+    (:func:`~powderkeg.model.fires.links_after_day`); the hits gain one.
     """
     today = np.flatnonzero(model.link_events.days == day)
     if not len(today):
         return repair, hits
-    open_after = np.ones_like(repair.frac)
+    open_after = np.ones(repair.base.shape)
     for k in today:
         e = model.link_events.links[k]
         open_after[:, e] = np.minimum(open_after[:, e], world.event_open[:, k])
-    struck = np.zeros(repair.frac.shape, dtype=bool)
+    struck = np.zeros(repair.base.shape, dtype=bool)
     struck[:, model.link_events.links[today]] = True
-    frac = np.where(struck, np.minimum(repair.frac, open_after), repair.frac)
-    left = np.where(struck, np.maximum(repair.left, repair_times(model, world, streams, runs,
-                                                                 day, struck)), repair.left)
-    return (Repair(frac, left, np.where(struck, left, repair.total),
-                   np.where(struck, frac, repair.base)), hits + struck)
+    times = repair_times(model, world, streams, runs, day, struck)
+    return (Repair(np.where(struck, np.minimum(repair.frac, open_after), repair.base),
+                   np.where(struck, np.maximum(repair.left, times), repair.total),
+                   np.where(struck, 0, repair.done).astype(repair.done.dtype)),
+            hits + struck)

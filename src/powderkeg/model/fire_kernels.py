@@ -35,12 +35,14 @@ __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distan
            "link_missions", "runs_flown_against", "vital_links_of_runs", "link_strikes",
            "force_strikes", "deep_strike_run", "deep_strikes",
            "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_times",
-           "repair_step", "hit_link", "links_after_day", "cover_of_forces", "cover_of_links",
-           "warm_up"]
+           "work_left", "open_fraction", "repair_step", "hit_link", "links_after_day",
+           "open_fractions", "works_left", "hits_of_day", "cover_of_forces", "cover_of_links",
+           "STRIKES_DTYPE", "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
 REPAIR_STEPS = 4  # a repair brings the capacity back in quarters of its gap
+STRIKES_DTYPE = np.int16  # hits of one system or deep strike on a link in a day: at most 1000
 KEY_MISSIONS, KEY_TARGET, KEY_HIT, KEY_FORCE_MISSIONS, KEY_FORCE_TARGET, KEY_FORCE_HIT = range(6)
 
 
@@ -395,7 +397,7 @@ def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, force
     for none, :func:`_cover_at`).
     """
     n_runs, n_sec = forces.shape[0], forces.shape[1]
-    hits = np.zeros((n_runs, fire_side.size, n_sec), np.int64)
+    hits = np.zeros((n_runs, fire_side.size, n_sec), STRIKES_DTYPE)
     cum = np.empty(n_sec)
     for r in range(n_runs):
         if not active[r]:
@@ -504,48 +506,103 @@ def repair_times(runs, day, keys, damaged, repair_z, repair_share, family, par, 
 
 
 @njit(**_JIT)
-def repair_step(frac, left, total, base):
-    """A day of repair on a link not struck today: ``(frac, left)`` after it.
+def work_left(total, done) -> float:
+    """Days of repair work left on a link: ``total`` where no day's work is ``done`` yet
+    (the drawn time itself), else ``max(total - done, 0)``.
 
-    The work left falls by a day; the capacity is ``base + (1 - base) floor(K p) / K`` with
-    ``p = 1 - left / total`` the share of the work done and ``K = REPAIR_STEPS``, so it comes
-    back in ``K`` steps and is full when the work is done. Example: ``base = 0.2``, 8 days
-    of work: 0.4 after 2 days, 1.0 after 8.
+    This is exactly the days left after ``done`` days of taking one off (:func:`repair_step`):
+    below ``2^53`` a whole number subtracted from a double is exact, so
+    ``(t - 1) - 1 = t - 2`` to the last bit. Example: ``total = 7.5``, 3 days done: 4.5 left.
     """
-    if not left > 0:
-        return frac, left
-    left = max(left - 1.0, 0.0)
-    done = 1.0 - (left / total if total > 0 else 0.0)
-    steps = np.floor(done * REPAIR_STEPS + 1e-9) / REPAIR_STEPS
-    return base + (1.0 - base) * steps, left
+    return total if done == 0 else max(total - done, 0.0)
 
 
 @njit(**_JIT)
-def hit_link(frac, left, hits, damage, time):
-    """A link after ``hits > 0`` hits today: ``(frac, left)``; its repair restarts there.
+def open_fraction(base, total, done) -> float:
+    """Open fraction of a link's intact capacity under repair, on the grid of quarters.
 
-    Each hit removes ``damage`` of the open capacity, ``frac (1 - damage)^hits``; the work
-    is the larger of what was left and the new repair's ``time``.
+    ``base + (1 - base) floor(K p + 1e-9) / K`` with ``p = 1 - l / total`` the share of the
+    work done (``l`` :func:`work_left`) and ``K = REPAIR_STEPS``; ``base`` itself before the
+    first day's work (the fraction the damage left). Example: ``base = 0.2``, 8 days of
+    work: 0.4 after 2 days, 1.0 after 8.
     """
-    return frac * powi_scalar(1.0 - damage, hits), max(left, time)
+    if done == 0:
+        return base
+    steps = np.floor((1.0 - work_left(total, done) / total) * REPAIR_STEPS + 1e-9)
+    return base + (1.0 - base) * (steps / REPAIR_STEPS)
 
 
 @njit(**_JIT)
-def links_after_day(frac, left, total, base, hits, damage, times):
-    """Every link ``(R, E)`` after a day: :func:`repair_step` where not struck, then
-    :func:`hit_link` where struck (``times``: the new repairs' days of work). Returns new
-    ``frac, left, total, base``."""
-    frac, left, total, base = frac.copy(), left.copy(), total.copy(), base.copy()
-    for r in range(frac.shape[0]):
-        for e in range(frac.shape[1]):
+def repair_step(total, done) -> int:
+    """Days of work done on a link after a day not struck: one more while work is left
+    (:func:`work_left` above 0), so the work falls by a day and the capacity comes back
+    in ``REPAIR_STEPS`` steps (:func:`open_fraction`), full when the work is done."""
+    return done + 1 if work_left(total, done) > 0 else done
+
+
+@njit(**_JIT)
+def hit_link(base, total, done, hits, damage, time):
+    """A link after ``hits > 0`` hits today: the ``(base, total)`` of its new repair.
+
+    Each hit removes ``damage`` of the open capacity (:func:`open_fraction`),
+    ``frac (1 - damage)^hits``, the fraction the repair starts from; its work is the larger
+    of what was left (:func:`work_left`) and the new repair's ``time``.
+    """
+    return (open_fraction(base, total, done) * powi_scalar(1.0 - damage, hits),
+            max(work_left(total, done), time))
+
+
+@njit(**_JIT)
+def links_after_day(base, total, done, hits, damage, times):
+    """Every link's repair ``(R, E)`` after a day: :func:`repair_step` where not struck,
+    :func:`hit_link` where struck (``times``: the new repairs' days of work; no work done on
+    them yet). Returns new ``base, total, done``."""
+    base, total, done = base.copy(), total.copy(), done.copy()
+    for r in range(base.shape[0]):
+        for e in range(base.shape[1]):
             if hits[r, e] == 0:
-                frac[r, e], left[r, e] = repair_step(frac[r, e], left[r, e], total[r, e],
-                                                     base[r, e])
+                done[r, e] = repair_step(total[r, e], done[r, e])
             else:
-                frac[r, e], left[r, e] = hit_link(frac[r, e], left[r, e], hits[r, e],
-                                                  damage[r, e], times[r, e])
-                total[r, e], base[r, e] = left[r, e], frac[r, e]
-    return frac, left, total, base
+                base[r, e], total[r, e] = hit_link(base[r, e], total[r, e], done[r, e],
+                                                   hits[r, e], damage[r, e], times[r, e])
+                done[r, e] = 0
+    return base, total, done
+
+
+@njit(**_JIT)
+def open_fractions(base, total, done):
+    """:func:`open_fraction` of every link ``(R, E)``."""
+    out = np.empty(base.shape)
+    for r in range(base.shape[0]):
+        for e in range(base.shape[1]):
+            out[r, e] = open_fraction(base[r, e], total[r, e], done[r, e])
+    return out
+
+
+@njit(**_JIT)
+def works_left(total, done):
+    """:func:`work_left` of every link ``(R, E)``."""
+    out = np.empty(total.shape)
+    for r in range(total.shape[0]):
+        for e in range(total.shape[1]):
+            out[r, e] = work_left(total[r, e], done[r, e])
+    return out
+
+
+@njit(**_JIT)
+def hits_of_day(strikes, n_fires, hits, deep):
+    """Today's hits on each link ``h_re = sum_j s_rje`` over every system and deep strike,
+    and ``d_re`` over the deep strikes alone (``j >= n_fires``), from ``strikes``
+    ``(R, F + G, E)`` into ``hits`` and ``deep`` ``(R, E)``."""
+    for r in range(strikes.shape[0]):
+        for e in range(strikes.shape[2]):
+            total, of_deep = 0, 0
+            for j in range(strikes.shape[1]):
+                total += strikes[r, j, e]
+                if j >= n_fires:
+                    of_deep += strikes[r, j, e]
+            hits[r, e], deep[r, e] = total, of_deep
+    return hits, deep
 
 
 def warm_up() -> None:
@@ -560,7 +617,7 @@ def warm_up() -> None:
     n = link_missions(runs, 1, keys, ints, mask, count, dist, rule, ints, ints, grid, grid, grid,
                       one)
     cover = cover_of_links(one, mask, mask, grid, grid, dist, nearest)
-    hits = np.zeros((1, 2, 1), np.int64)
+    hits = np.zeros((1, 2, 1), STRIKES_DTYPE)
     for covered in (cover, np.ones((0, 0, 0))):
         link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid,
                      grid, np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, covered, hits)
@@ -575,6 +632,11 @@ def warm_up() -> None:
                                   grid, covered, one)
     forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
     fire_support_multiplier(on_forces, grid, ints)
-    links_after_day(grid, grid, grid, grid, rule, grid,
-                    repair_times(runs, 1, keys[0], mask, grid, np.ones(1), ints,
-                                 np.zeros((1, 3)), np.array([0, 0]), np.zeros(0), np.zeros(0)))
+    done = np.zeros((1, 1), np.uint16)
+    base, total, done = links_after_day(
+        grid, grid, done, np.zeros((1, 1), np.int8), grid,
+        repair_times(runs, 1, keys[0], mask, grid, np.ones(1), ints, np.zeros((1, 3)),
+                     np.array([0, 0]), np.zeros(0), np.zeros(0)))
+    open_fractions(base, total, done)
+    works_left(total, done)
+    hits_of_day(hits, 1, np.zeros((1, 1), np.int8), np.zeros((1, 1), np.int8))

@@ -45,18 +45,60 @@ from powderkeg.model.fire_kernels import REPAIR_STEPS
 from powderkeg.model.quantiles import NOT_COMPILED, quantile_code
 from powderkeg.model.random import Streams
 
-__all__ = ["Repair", "REPAIR_STEPS", "front_distance", "links_in_reach", "air_cover",
+__all__ = ["Repair", "REPAIR_STEPS", "DONE_DTYPE", "hits_dtype", "no_hits", "hits_on_links",
+           "front_distance", "links_in_reach", "air_cover",
            "strikes", "force_hits", "fire_support", "repair_times", "links_after_day"]
 
 
 @dataclass(frozen=True)
 class Repair:
-    """Each link's open capacity and its repair, arrays ``(R, E)``."""
+    """Each link's open capacity and its repair, arrays ``(R, E)``: the repair under way
+    (or the last one) and the whole days of work done on it, from which its open fraction
+    (on the grid of quarters) and the work left follow exactly
+    (:func:`~powderkeg.model.fire_kernels.open_fraction`, ``work_left``)."""
 
-    frac: np.ndarray  # open fraction of intact capacity
-    left: np.ndarray  # days of repair work left, 0 if none
-    total: np.ndarray  # days of work of the repair under way
-    base: np.ndarray  # open fraction when that repair started
+    base: np.ndarray  # open fraction of intact capacity when the repair started
+    total: np.ndarray  # days of work of the repair, as drawn (0 if none)
+    done: np.ndarray  # uint16 whole days of work done on it (a run has under 2**16 days)
+
+    @classmethod
+    def started(cls, frac: np.ndarray, times: np.ndarray) -> Repair:
+        """Repairs of ``times`` days starting today from open fractions ``frac``."""
+        return cls(frac.copy(), times, np.zeros(frac.shape, DONE_DTYPE))
+
+    @property
+    def frac(self) -> np.ndarray:
+        """Open fraction of each link's intact capacity."""
+        return k.open_fractions(self.base, self.total, self.done)
+
+    @property
+    def left(self) -> np.ndarray:
+        """Days of repair work left on each link, 0 if none."""
+        return k.works_left(self.total, self.done)
+
+
+DONE_DTYPE = np.uint16
+
+
+def hits_dtype(model: Model):
+    """The smallest integer type that holds a day's hits on a link: at most each system's
+    ``max_missions_per_day``, one for each deep strike and one for the day's link events."""
+    most = sum(f.max_missions_per_day for f in model.scenario.fires) + len(model.deep_side) + 1
+    return next(t for t in (np.int8, np.int16, np.int32) if most <= np.iinfo(t).max)
+
+
+def no_hits(model: Model, runs: int) -> np.ndarray:
+    """``(R, E)`` hits of a day without any, in :func:`hits_dtype`."""
+    return np.zeros((runs, model.n_links), hits_dtype(model))
+
+
+def hits_on_links(model: Model, on_links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Today's hits on each link ``(R, E)``, all causes and deep strikes alone, in
+    :func:`hits_dtype`, from the strikes ``(R, F + G, E)``
+    (:func:`~powderkeg.model.fire_kernels.hits_of_day`)."""
+    runs = on_links.shape[0]
+    return k.hits_of_day(on_links, len(model.fire_side), no_hits(model, runs),
+                         no_hits(model, runs))
 
 
 @dataclass(frozen=True)
@@ -198,7 +240,7 @@ def strikes(model, world, streams: Streams, runs, day, control, link_flow, open_
     n = k.link_missions(runs, day, fire_keys, model.fire_side, model.fire_exempt, a.max_missions,
                         dist, control, model.link_from, model.link_to, open_cap,
                         world.fire_missions, world.fire_reach, active)
-    out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=np.int64)
+    out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=k.STRIKES_DTYPE)
     k.link_strikes(runs, day, fire_keys, model.fire_side, model.fire_exempt, n, dist, nearest,
                    control, model.link_from, model.link_to, open_cap, link_flow,
                    np.ascontiguousarray(world.damage), _vital(model, n, arc_cap, arc_flow),
@@ -270,5 +312,5 @@ def links_after_day(model, world, streams: Streams, runs, day, hits, repair: Rep
     (:func:`~powderkeg.model.fire_kernels.links_after_day`): a day's work on the links not
     struck; on the struck ones the damage, and the repair started again with a new draw."""
     times = repair_times(model, world, streams, runs, day, hits > 0)
-    return Repair(*k.links_after_day(repair.frac, repair.left, repair.total, repair.base, hits,
+    return Repair(*k.links_after_day(repair.base, repair.total, repair.done, hits,
                                      np.ascontiguousarray(world.damage), times))

@@ -239,7 +239,7 @@ def warm_up() -> None:
     kind, zeros = np.array([0, 2, 6], np.int64), np.zeros(3, np.int64)
     holds = _holds(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
                    np.ones((1, 1)), np.ones((1, 1)), np.zeros(1, np.int64),
-                   np.zeros((1, 1), np.int8), np.ones((1, 1)), np.zeros((1, 1), np.int64),
+                   np.zeros((1, 1), np.int8), np.ones((1, 1)), np.zeros((1, 1), np.int8),
                    np.zeros(1, np.int64), np.zeros((1, 0), np.int64), np.ones((1, 1)),
                    np.ones((1, 1)))
     _track(np.zeros((1, 3), np.int64), np.full((1, 3), -1), holds, np.ones(3, np.int64), 0)

@@ -22,7 +22,9 @@ from powderkeg.model.fires import (
     fire_support,
     force_hits,
     front_distance,
+    hits_on_links,
     links_after_day,
+    no_hits,
     repair_times,
     strikes,
 )
@@ -155,9 +157,8 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
                                  held, s)
     state = State(
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
-        repair=Repair(world.at_start.copy(), repair, repair.copy(), world.at_start.copy()),
-        hits=np.zeros((n, e), dtype=int),
-        deep_hits=np.zeros((n, e), dtype=int),
+        repair=Repair.started(world.at_start, repair), hits=no_hits(model, n),
+        deep_hits=no_hits(model, n),
         arc_cap=(None, None), arc_flow=(None, None), plan_cap=(None, None),
         plan_flow=(None, None), link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
@@ -180,10 +181,9 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     on_links = strikes(model, world, streams, runs, day, control, state.link_flow,
                        world.capacity * state.link_frac, state.arc_cap, state.arc_flow,
                        ~ceasefire, distances, cover)
-    hits = on_links.sum(axis=1)
+    hits, deep = hits_on_links(model, on_links)
     repair = links_after_day(model, world, streams, runs, day, hits, state.repair)
     repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
-    deep = on_links[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
                    deep_hits=deep), on_links, cover
 
