@@ -85,3 +85,33 @@ def test_a_days_hits_stay_within_the_bound_when_every_mission_hits():
     ds = simulate(tiny_scenario(fires=fires, deep_strikes=[]), 2, 3, seed=0, every=1)
     struck = ds.strikes_to_date.values.sum(axis=-1)  # (runs, days) all links
     assert (np.diff(struck, axis=1) == 120).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_the_vital_links_kernel_flags_what_the_networkx_checked_search_flags(seed):
+    """The kernel that finds the most vital links for the runs fired on gives
+    ``logistics.vital_links`` (checked against networkx's max flows in ``test_logistics``)
+    on random networks, for those runs only, others untouched."""
+    from test_logistics import _random_caps, _random_instance
+
+    from powderkeg.model import fire_kernels as k
+    from powderkeg.model.logistics import CAPACITY_DTYPE, solve_max_flow, vital_links
+
+    rng = np.random.default_rng(200 + seed)
+    g, *_ = _random_instance(rng)
+    cap = _random_caps(rng, g, 16).astype(CAPACITY_DTYPE)
+    cap[:, g.link_arcs] //= 20  # links narrower than sources and needs: some bind
+    flow = solve_max_flow(g, cap)
+    n = rng.integers(1, 4, (16, 2)) * (rng.random((16, 2)) < 0.75)  # missions of 2 systems
+    fire_side = np.array([0, 1])
+    rows = k.runs_flown_against(n, fire_side, 1)  # system 0 flies against side 1
+    np.testing.assert_array_equal(rows, np.flatnonzero(n[:, 0] > 0))
+    got = np.zeros((16, g.link_sum.shape[0]), bool)
+    r, ps, ls = g.residual, g.pair_sum, g.link_sum
+    k.vital_links_of_runs(rows, r.edge_ptr, r.heads, r.rev, r.pair_edge, g.pair_tail,
+                          g.pair_head, g.source, g.sink, ps.indptr, ps.indices, ps.data,
+                          ls.indptr, ls.indices, ls.data, g.arc_pair, cap, flow, got)
+    want = np.zeros_like(got)
+    want[rows] = vital_links(g, cap[rows], flow[rows])
+    assert 0 < len(rows) < 16 and want.any()
+    np.testing.assert_array_equal(got, want)
