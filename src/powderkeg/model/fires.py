@@ -49,6 +49,8 @@ __all__ = ["Repair", "REPAIR_STEPS", "DONE_DTYPE", "hits_dtype", "no_hits", "hit
            "front_distance", "links_in_reach", "air_cover",
            "strikes", "force_hits", "fire_support", "repair_times", "links_after_day"]
 
+DONE_DTYPE = np.uint16  # whole days of repair work done: below 2**16, the streams' last day
+
 
 @dataclass(frozen=True)
 class Repair:
@@ -75,9 +77,6 @@ class Repair:
     def left(self) -> np.ndarray:
         """Days of repair work left on each link, 0 if none."""
         return k.works_left(self.total, self.done)
-
-
-DONE_DTYPE = np.uint16
 
 
 def hits_dtype(model: Model):
