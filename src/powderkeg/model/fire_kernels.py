@@ -621,7 +621,7 @@ def warm_up() -> None:
     for covered in (cover, np.ones((0, 0, 0))):
         link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid,
                      grid, np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, covered, hits)
-    ptr, col, data = np.array([0, 1]), ints, np.ones(1)
+    ptr, col, data = np.array([0, 1], np.int32), np.zeros(1, np.int32), np.ones(1)  # SciPy's CSR
     vital_links_of_runs(runs_flown_against(n, ints, 1), np.array([0, 1, 2]),
                         np.array([1, 0]), np.array([1, 0]), ints, ints, count, 0, 1, ptr, col,
                         data, ptr, col, data, ints, np.ones((1, 1), np.int32), grid, mask)
