@@ -16,9 +16,13 @@ large as possible, then the next, and so on. The deliverable vectors of a one-so
 many-sink network form a polymatroid, so the fair allocation is also a maximum flow.
 Each fair level is found by Newton's method on the parametric maximum flow ``v(l)`` with
 sink capacities ``l c_j`` (concave, piecewise linear in ``l``; Gallo, Grigoriadis & Tarjan
-1989 study the parametric flow): from ``l = 1``, each infeasible solve's minimum cut gives
-the next ``l`` where that cut's line meets the target, in finitely many steps. Demands the
-source can no longer reach in the residual graph are blocked and fixed at the level.
+1989 study the parametric flow): from an upper bound, each infeasible solve's minimum cut
+gives the next ``l`` where that cut's line meets the target, in finitely many steps. Demands
+the source can no longer reach in the residual graph are blocked and fixed at the level. The
+upper bound Newton's method starts from is the least of the plain flow's and of the lines
+of the cuts that blocked the run's demands when they were last fixed, each on today's
+capacities (stored per run; any node set with the source and without the sink bounds the
+flow): when yesterday's cut still binds, a level takes a single solve.
 
 References
 ----------
