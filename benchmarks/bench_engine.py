@@ -223,11 +223,12 @@ def _resolve_rule(runs: int, days: int, seed: int, always: bool) -> dict:
     day_flow = step_module.day_flow
     resolved, solve_time = [], [0.0]
 
-    def counted_day_flow(g, cap, old_cap=None, old_flow=None, known=None, known_flow=None):
+    def counted_day_flow(g, cap, old_cap=None, old_flow=None, known=None, known_flow=None,
+                         cuts=None):
         keep = old_flow is not None and not always
         t = time.perf_counter()
         flow, solved = day_flow(g, cap, old_cap if keep else None, old_flow if keep else None,
-                                known, known_flow)
+                                known, known_flow, cuts=cuts)
         solve_time[0] += time.perf_counter() - t
         if old_flow is not None:  # runs the rule sends to the solver, the known ones included
             redo = np.ones(len(cap), dtype=bool) if always else solved | (

@@ -1,5 +1,7 @@
 """The compiled per-run max flow against scipy and networkx, and the shortage rule against
-closed forms and a linear program (scipy.optimize.linprog) as independent oracles."""
+closed forms and a linear program (scipy.optimize.linprog) as independent oracles; the rule
+with each run's stored cuts against the rule without them (any node sets give the same
+fair deliveries and a maximum flow)."""
 
 import numpy as np
 import pytest
@@ -11,7 +13,14 @@ from scipy.sparse.csgraph import maximum_flow
 from test_logistics import _check_feasible as check_feasible
 from test_logistics import _networkx_value as networkx_value
 
-from powderkeg.model.logistics import INF_CAPACITY, build_flow_graph, per_pair, solve_max_flow
+from powderkeg.model.logistics import (
+    INF_CAPACITY,
+    build_flow_graph,
+    day_flow,
+    new_cuts,
+    per_pair,
+    solve_max_flow,
+)
 
 
 def scipy_pair_flow(g, cap):
@@ -174,3 +183,89 @@ def test_max_min_fairness_agrees_with_a_linear_program(seed):
     got = solve_max_flow(g, cap)[:, g.sink_arcs]
     for r in range(3):
         np.testing.assert_allclose(got[r], lp_max_min_fair(g, cap[r]), atol=1e-5)
+
+
+def scipy_value(g, row):
+    """scipy's maximum flow value for one run's whole-ton arc capacities."""
+    pair = per_pair(g, row[None].astype(float))[0].astype(np.int32)
+    m = sp.csr_matrix((pair, (g.pair_tail, g.pair_head)), shape=(g.n_nodes, g.n_nodes))
+    return maximum_flow(m, g.source, g.sink, method="edmonds_karp").flow_value
+
+
+def days_of_caps(rng, g, runs, days, share=0.1):
+    """Capacities of ``days`` days in a row, needs the network often cannot meet: each day
+    about ``share`` of the arcs and needs move by up to 150 t."""
+    cap = random_caps(rng, g, runs)
+    cap[:, g.sink_arcs] = rng.integers(100, 1500, (runs, len(g.sink_arcs)))
+    out = [cap]
+    for _ in range(days - 1):
+        cap = cap.copy()
+        change = rng.random(cap.shape) < share
+        cap[change] = np.maximum(0, cap[change] + rng.integers(-150, 151, change.sum()))
+        cap[:, g.depot_arcs] = INF_CAPACITY
+        out.append(cap)
+    return out
+
+
+def assert_same_rule(g, cap, warm):
+    """``warm`` (R, A) is a maximum flow (scipy's value, conservation, capacities) with the
+    rule's fair deliveries, those of the rule solved without stored cuts, to 1e-9."""
+    cold = solve_max_flow(g, cap)
+    np.testing.assert_allclose(warm[:, g.sink_arcs], cold[:, g.sink_arcs], rtol=1e-9,
+                               atol=1e-7)
+    check_feasible(g, cap, warm)
+    np.testing.assert_allclose(warm[:, g.sink_arcs].sum(1), [scipy_value(g, r) for r in cap],
+                               rtol=1e-9)
+    return (cold[:, g.sink_arcs].sum(1) < cap[:, g.sink_arcs].sum(1) - 1).sum()
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_yesterdays_cuts_leave_the_fair_deliveries_and_a_maximum_flow(seed):
+    rng = np.random.default_rng(300 + seed)
+    priority = [0, 0, 0, 0] if seed % 2 == 0 else rng.integers(0, 2, 4).tolist()
+    g = random_graph(rng, 10, 24, 4, priority)
+    cuts = new_cuts(g, 6)
+    short = 0
+    for cap in days_of_caps(rng, g, 6, 12):
+        short += assert_same_rule(g, cap, day_flow(g, cap, cuts=cuts)[0])
+    assert short > 10 and cuts.any()  # the rule was needed, and cuts were stored
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_any_stored_node_sets_leave_the_fair_deliveries(seed):
+    # every node set with the source and without the sink bounds the flow: random bytes
+    rng = np.random.default_rng(400 + seed)
+    g = random_graph(rng, 12, 26, 3, [0, 0, 0] if seed % 2 == 0 else [1, 0, 0])
+    cap = days_of_caps(rng, g, 20, 1)[0]
+    cuts = rng.integers(0, 256, new_cuts(g, 20).shape).astype(np.uint8)
+    assert assert_same_rule(g, cap, day_flow(g, cap, cuts=cuts)[0]) > 5
+
+
+def test_the_stored_cuts_are_each_runs_own():
+    rng = np.random.default_rng(7)
+    g = random_graph(rng, 10, 24, 4)
+    batch, alone = new_cuts(g, 8), [new_cuts(g, 1) for _ in range(8)]
+    for cap in days_of_caps(rng, g, 8, 8):
+        flow = day_flow(g, cap, cuts=batch)[0]
+        for r in range(8):
+            np.testing.assert_array_equal(day_flow(g, cap[[r]], cuts=alone[r])[0][0], flow[r])
+    np.testing.assert_array_equal(np.concatenate(alone), batch)
+
+
+def test_on_the_scenarios_graph_cuts_carried_over_days_keep_the_rule(autumn_model):
+    from powderkeg.engine.worker import Chunk
+    from powderkeg.model.random import Streams
+    from powderkeg.model.step import init_state
+    from powderkeg.model.world import sample_world
+
+    runs = np.arange(30)
+    streams = Streams(Chunk(0, runs, 1, 0, 1, None).seed)
+    state = init_state(autumn_model, sample_world(autumn_model, streams, runs), streams, runs)
+    side = next(s for s, c in enumerate(state.arc_cap) if c is not None)
+    g, cap = autumn_model.flow_graphs[side], state.arc_cap[side].astype(np.int64)
+    cuts, short = new_cuts(g, len(runs)), 0
+    for keep in (1.0, 0.6, 0.5, 0.55, 0.45, 0.4, 0.5):  # links cut harder, then repaired
+        day = cap.copy()
+        day[:, g.link_arcs] = (day[:, g.link_arcs] * keep).astype(np.int64)
+        short += assert_same_rule(g, day, day_flow(g, day, cuts=cuts)[0])
+    assert short > 50

@@ -31,7 +31,7 @@ def warm_up() -> None:
         flow, _ = daily_flows(r.edge_ptr, r.heads, r.rev, r.pair_edge, r.sink_edge,
                               r.demand_node, r.tier, r.source, r.sink, arcs, arcs, 1, one, one,
                               np.ones((1, 1)), True, np.zeros(1, np.bool_), np.ones((1, 1)),
-                              shared)
+                              shared, np.zeros((1, 1, 1), np.uint8))
     resolve_needed(arcs, arcs, 1, one, one, flow)
     link_sums(arcs, arcs, flow, np.zeros((1, 1)))
     ids, flag = np.zeros(1, np.int64), np.ones((1, 1), np.bool_)

@@ -79,14 +79,16 @@ def arc_flows(arc_pair, cap, pair_cap, pair_flow, out):
 @njit(cache=True, nogil=True)
 def daily_flows(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
                 arc_pair, sink_arcs, n_pairs, cap, old_cap, old_flow, has_old, known,
-                known_flow, shared):
+                known_flow, shared, cuts):
     """Today's flow on every arc of every run ``(R, A)`` and which runs were solved ``(R,)``.
 
     ``cap`` (R, A) are today's whole-ton arc capacities. A run in ``known`` takes
     ``known_flow``, a maximum flow for the same capacities. Otherwise, with ``has_old``, a
     run keeps ``old_flow`` (solved for ``old_cap``) when :func:`flow_is_kept` says so, and
     is solved anew (:func:`~powderkeg.model.maxflow.solve_run`, the shortage rule if
-    ``shared``) when not; without ``has_old`` every run is solved.
+    ``shared``) when not; without ``has_old`` every run is solved. ``cuts`` (R, D, B) uint8
+    are each run's stored cuts (:func:`~powderkeg.model.maxflow.shared_flow`), updated in
+    place by the runs solved.
     """
     runs, n_arcs = cap.shape
     flow = np.empty((runs, n_arcs))
@@ -111,7 +113,7 @@ def daily_flows(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, s
                 continue
         solved[r] = True
         solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
-                  new_pair, shared, base, resid, pair_flow, work)
+                  new_pair, shared, base, resid, pair_flow, cuts[r], work)
         row[:] = cap[r]
         arc_flows(arc_pair, row, new_pair, pair_flow, flow[r])
     return flow, solved

@@ -26,11 +26,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
-from powderkeg.model.maxflow import Residual, build_residual, cut_pairs
+from powderkeg.model.maxflow import Residual, build_residual, cut_bytes, cut_pairs
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "day_flow", "needs_resolve",
-           "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY", "CAPACITY_DTYPE",
-           "demand_need",
+           "new_cuts", "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY",
+           "CAPACITY_DTYPE", "demand_need",
            "posture_need_factor", "sink_tons",
            "truck_road_capacity", "vital_links"]
 
@@ -154,13 +154,15 @@ def solve_max_flow(g: FlowGraph, arc_cap: np.ndarray, shared: bool = True) -> np
 
 
 def day_flow(g: FlowGraph, cap, old_cap=None, old_flow=None, known=None, known_flow=None,
-             shared: bool = True):
+             shared: bool = True, cuts=None):
     """Today's arc flows ``(R, A)`` for whole-ton capacities ``cap`` and the runs solved ``(R,)``.
 
     Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities;
     with yesterday's ``old_cap`` and ``old_flow``, a run keeps its flow while
     :func:`needs_resolve` allows; every other run is solved
-    (:func:`powderkeg.model.daily_flow.daily_flows`).
+    (:func:`powderkeg.model.daily_flow.daily_flows`). ``cuts`` (:func:`new_cuts`), each run's
+    stored cuts where the shortage rule's Newton method starts, are updated in place by the
+    runs solved; without them the rule starts from none.
     """
     cap = np.ascontiguousarray(cap, dtype=CAPACITY_DTYPE)
     runs = cap.shape[0]
@@ -173,7 +175,13 @@ def day_flow(g: FlowGraph, cap, old_cap=None, old_flow=None, known=None, known_f
         np.ascontiguousarray(old_flow, dtype=float) if has_old else np.zeros(cap.shape),
         has_old, np.zeros(runs, bool) if known is None else np.asarray(known, bool),
         np.zeros(cap.shape) if known is None else np.ascontiguousarray(known_flow, dtype=float),
-        shared)
+        shared, new_cuts(g, runs) if cuts is None else cuts)
+
+
+def new_cuts(g: FlowGraph, runs: int) -> np.ndarray:
+    """Empty stored cuts of the shortage rule for ``runs`` runs, ``(R, D, B)`` uint8: a node
+    set of ``g`` per demand (:func:`~powderkeg.model.maxflow.shared_flow`)."""
+    return np.zeros((runs, len(g.sink_arcs), cut_bytes(g.n_nodes)), np.uint8)
 
 
 def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:

@@ -16,9 +16,13 @@ large as possible, then the next, and so on. The deliverable vectors of a one-so
 many-sink network form a polymatroid, so the fair allocation is also a maximum flow.
 Each fair level is found by Newton's method on the parametric maximum flow ``v(l)`` with
 sink capacities ``l c_j`` (concave, piecewise linear in ``l``; Gallo, Grigoriadis & Tarjan
-1989 study the parametric flow): from ``l = 1``, each infeasible solve's minimum cut gives
-the next ``l`` where that cut's line meets the target, in finitely many steps. Demands the
-source can no longer reach in the residual graph are blocked and fixed at the level.
+1989 study the parametric flow): from an upper bound, each infeasible solve's minimum cut
+gives the next ``l`` where that cut's line meets the target, in finitely many steps. Demands
+the source can no longer reach in the residual graph are blocked and fixed at the level. The
+upper bound Newton's method starts from is the least of the plain flow's and of the lines
+of the cuts that blocked the run's demands when they were last fixed, each on today's
+capacities (stored per run; any node set with the source and without the sink bounds the
+flow): when yesterday's cut still binds, a level takes a single solve.
 
 References
 ----------
@@ -38,7 +42,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-__all__ = ["Residual", "build_residual", "solve_run", "shared_flow", "dinic", "cut_pairs", "EPS"]
+__all__ = ["Residual", "build_residual", "solve_run", "shared_flow", "dinic", "cut_pairs",
+           "cut_bytes", "EPS"]
 
 EPS = 1e-7  # tons: residual capacities at or below this are treated as saturated
 _MAX_NEWTON = 64  # Newton steps per fair level (each removes at least one cut line)
@@ -119,13 +124,20 @@ def workspace(n_nodes, n_edges, n_demands):
     """Work arrays for :func:`dinic` and :func:`shared_flow` on a graph of ``n_nodes`` nodes,
     ``n_edges`` residual edges and ``n_demands`` demands, allocated once per pass over runs.
 
-    ``(levels, queue, progress, stack_node, stack_flow, seen, flags, amounts, kept)``:
-    node arrays (N,) and (N+1,), ``flags`` (3, D) bool, ``amounts`` (4, D), ``kept`` (M,).
+    ``(levels, queue, progress, stack_node, stack_flow, seen, flags, amounts, kept, inside)``:
+    node arrays (N,) and (N+1,), ``flags`` (3, D) bool, ``amounts`` (5, D), ``kept`` (M,),
+    ``inside`` (D, D) bool.
     """
     return (np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
             np.empty(n_nodes, np.int64), np.empty(n_nodes + 1, np.int64),
             np.empty(n_nodes + 1), np.empty(n_nodes, np.bool_),
-            np.zeros((3, n_demands), np.bool_), np.zeros((4, n_demands)), np.empty(n_edges))
+            np.zeros((3, n_demands), np.bool_), np.zeros((5, n_demands)), np.empty(n_edges),
+            np.zeros((n_demands, n_demands), np.bool_))
+
+
+def cut_bytes(n_nodes):
+    """Bytes of one stored node set of :func:`shared_flow` on ``n_nodes`` nodes (a bit each)."""
+    return (n_nodes + 7) // 8
 
 
 @njit(cache=True, nogil=True)
@@ -222,8 +234,95 @@ def tol(target):
 
 
 @njit(cache=True, nogil=True)
+def _in_set(bits, u):
+    """Whether node ``u`` is in the node set ``bits`` (B,) uint8, a bit per node."""
+    return (bits[u >> 3] >> (u & 7)) & 1 == 1
+
+
+@njit(cache=True, nogil=True)
+def _keep_set(seen, sink, bits):
+    """The nodes ``seen`` (N,) bool, the sink left out, as a node set into ``bits`` (B,)."""
+    bits[:] = 0
+    for u in range(len(seen)):
+        if seen[u] and u != sink:
+            bits[u >> 3] |= np.uint8(1 << (u & 7))
+
+
+@njit(cache=True, nogil=True)
+def _cut_lines(edge_ptr, heads, base, demand_node, source, sink, cuts, valid, out, inside):
+    """The stored cuts' capacities on today's graph, ``base`` (M,) its edge capacities.
+
+    Row ``k`` of ``cuts`` (D, B) is a node set ``S_k`` (the sink never in it); it is ``valid``
+    when it holds the source and repeats no earlier row. For a valid one, ``out[k]`` is the
+    capacity of the edges leaving ``S_k`` other than sink arcs, and ``inside[k, j]`` whether
+    demand ``j``'s node is in ``S_k``. With each sink arc at ``y_j``, every flow's value is
+    at most ``out[k] + sum of y_j over the demands inside`` (max-flow min-cut theorem).
+    """
+    n, d = len(edge_ptr) - 1, cuts.shape[0]
+    for k in range(d):
+        valid[k] = _in_set(cuts[k], source)
+        for i in range(k):
+            if valid[k] and valid[i]:
+                same = True
+                for b in range(cuts.shape[1]):
+                    same &= cuts[i, b] == cuts[k, b]
+                valid[k] = not same
+        if not valid[k]:
+            continue
+        total = 0.0
+        for u in range(n):
+            if u != sink and _in_set(cuts[k], u):
+                for e in range(edge_ptr[u], edge_ptr[u + 1]):
+                    if heads[e] != sink and not _in_set(cuts[k], heads[e]):
+                        total += base[e]
+        out[k] = total
+        for j in range(d):
+            inside[k, j] = _in_set(cuts[k], demand_node[j])
+
+
+@njit(cache=True, nogil=True)
+def _cut_short(valid, out, inside, cap):
+    """Whether a stored cut (:func:`_cut_lines`) proves a shortage: with every sink arc at its
+    ``c_j`` (``cap`` (D,)), its capacity is below the ``c_j``'s sum by more than :func:`tol`."""
+    total = cap.sum()
+    for k in range(len(valid)):
+        if valid[k]:
+            line = out[k]
+            for j in range(len(cap)):
+                line += cap[j] if inside[k, j] else 0.0
+            if line < total - tol(total):
+                return True
+    return False
+
+
+@njit(cache=True, nogil=True)
+def _cut_level(valid, out, inside, cap, amount, fixed, active, fixed_sum, c_all):
+    """The least level at which a stored cut's line meets the target: an upper bound on the
+    fair level, ``inf`` if no cut gives one.
+
+    With the fixed demands at ``x_j`` (``X`` their sum), the demands of ``U`` at ``l c_j``
+    and the rest at nothing, cut ``k`` carries at most ``K_k + l C_k`` (``K_k`` its edges
+    ``out[k]`` and the ``x_j`` inside it, ``C_k`` the ``c_j`` of ``U`` inside it), and the
+    target is ``X + l C_U``: a flow meets it only at ``l <= (K_k - X) / (C_U - C_k)``.
+    """
+    best = np.inf
+    for k in range(len(valid)):
+        if not valid[k]:
+            continue
+        line, c_in = out[k], 0.0
+        for j in range(len(cap)):
+            if inside[k, j] and fixed[j]:
+                line += amount[j]
+            elif inside[k, j] and active[j]:
+                c_in += cap[j]
+        if c_all - c_in > EPS:
+            best = min(best, (line - fixed_sum) / (c_all - c_in))
+    return best
+
+
+@njit(cache=True, nogil=True)
 def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
-                resid, work):
+                resid, cuts, work):
     """A maximum flow whose deliveries follow the shortage rule; ``resid`` (M,) out.
 
     ``base`` (M,) holds every edge's capacity, the sink edges' ``c_j`` included; on return
@@ -231,26 +330,48 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     ``base[e] - resid[e]``). If the plain maximum flow meets every ``c_j`` it is returned as
     it is. Otherwise, tier by tier (``tier`` 0 first), the unfixed demands ``U`` of the tier
     get ``l c_j`` with the largest feasible ``l <= 1`` while fixed demands keep their ``x_j``
-    and later tiers get nothing. Newton's method starts from ``l = (V - X) / C_U``, an upper
-    bound (``V`` the plain maximum flow's value; with a single tier, the plain flow is the
-    solve at ``l = 1``, and the start is Newton's step from it); its step from an infeasible
-    ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with ``v`` the flow's value, ``C_S`` the
-    ``c_j`` of the demands in ``U`` the source still reaches in the residual graph, ``C_U``
-    those of all of ``U``, ``X`` the fixed deliveries. At the level, the demands of ``U`` the
-    source no longer reaches are fixed at ``l c_j``; the others go on to a higher level.
-    Each solve starts from the last flow that met its sink capacities (a lower level, so
-    still feasible) and augments it. ``work`` is :func:`workspace`'s.
+    and later tiers get nothing. Newton's method starts from an upper bound on ``l``: the
+    least of ``(V - X) / C_U`` (``V`` the plain maximum flow's value; with a single tier,
+    the plain flow is the solve at ``l = 1``, and Newton's step from it) and the levels where
+    the lines of the run's stored cuts meet the target (:func:`_cut_level`); its step from
+    an infeasible ``l`` is ``l' = (v - l C_S - X) / (C_U - C_S)``, with ``v`` the flow's
+    value, ``C_S`` the ``c_j`` of the demands in ``U`` the source still reaches in the
+    residual graph, ``C_U`` those of all of ``U``, ``X`` the fixed deliveries. At the level,
+    the demands of ``U`` the source no longer reaches are fixed at ``l c_j``; the others go
+    on to a higher level. Each solve starts from the last flow that met its sink capacities
+    (a lower level, so still feasible) and augments it.
+
+    ``cuts`` (D, B) uint8 (:func:`cut_bytes`) holds, per demand, the node set the source
+    reached when the demand was last fixed below its ``c_j``; it is read at the start and
+    updated as demands are fixed. Any node set with the source and without the sink bounds
+    every flow, so the stored sets only choose where Newton's method starts; when they are
+    still minimum cuts, a level takes the one solve that meets it. When a stored cut proves
+    that the network falls short (:func:`_cut_short`), the plain flow is not solved. The
+    fair deliveries are unique, so they do not depend on ``cuts`` beyond rounding.
+    ``work`` is :func:`workspace`'s.
     """
     d = len(sink_edge)
-    queue, seen, kept = work[1], work[5], work[8]
-    fixed, active = work[6][0], work[6][1]
-    cap, amount, trial, kept_cap = work[7][0], work[7][1], work[7][2], work[7][3]
+    queue, seen, kept, inside = work[1], work[5], work[8], work[9]
+    fixed, active, valid = work[6][0], work[6][1], work[6][2]
+    cap, amount, trial, kept_cap, cut_out = (work[7][0], work[7][1], work[7][2], work[7][3],
+                                             work[7][4])
     for j in range(d):
         cap[j] = base[sink_edge[j]]
-    resid[:] = base
-    most = dinic(edge_ptr, heads, rev, resid, source, sink, work)
-    if most >= cap.sum() - tol(cap.sum()):
-        return
+    _cut_lines(edge_ptr, heads, base, demand_node, source, sink, cuts, valid, cut_out, inside)
+    most = np.inf  # the plain maximum flow's value, when solved
+    first = -1.0  # with a single tier, the plain flow is the solve at l = 1: step from it
+    if not _cut_short(valid, cut_out, inside, cap):
+        resid[:] = base
+        most = dinic(edge_ptr, heads, rev, resid, source, sink, work)
+        if most >= cap.sum() - tol(cap.sum()):
+            return
+        if tier.max() == 0:
+            _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
+            c_in = 0.0
+            for j in range(d):
+                c_in += cap[j] if seen[demand_node[j]] else 0.0
+            if cap.sum() - c_in > EPS:
+                first = (most - c_in) / (cap.sum() - c_in)
     fixed[:] = False
     active[:] = False
     amount[:] = 0.0  # the fixed deliveries
@@ -260,14 +381,6 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     for j in range(d):
         kept[sink_edge[j]] = 0.0
     kept_value = 0.0
-    first = -1.0  # with a single tier, the plain flow is the solve at l = 1: step from it
-    if tier.max() == 0:
-        _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
-        c_in = 0.0
-        for j in range(d):
-            c_in += cap[j] if seen[demand_node[j]] else 0.0
-        if cap.sum() - c_in > EPS:
-            first = (most - c_in) / (cap.sum() - c_in)
     for t in range(tier.max() + 1):
         for j in range(d):
             active[j] = tier[j] == t and cap[j] > 0
@@ -279,6 +392,8 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
             lam = min(1.0, (most - fixed_sum) / c_all)  # no level above what the network carries
             if first >= 0.0:
                 lam, first = min(lam, first), -1.0
+            lam = min(lam, _cut_level(valid, cut_out, inside, cap, amount, fixed, active,
+                                      fixed_sum, c_all))
             met = False
             for _ in range(_MAX_NEWTON):
                 c_in = 0.0
@@ -317,6 +432,8 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
             for j in range(d):
                 # blocked: the source no longer reaches it (all of U if none is, or at 1)
                 if active[j] and (full or not some or not seen[demand_node[j]]):
+                    if not seen[demand_node[j]]:  # its cut, where tomorrow's Newton starts
+                        _keep_set(seen, sink, cuts[j])
                     amount[j] = trial[j]
                     fixed[j] = True
                     active[j] = False
@@ -330,19 +447,19 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
 
 @njit(cache=True, nogil=True)
 def solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
-              pair_cap, shared, base, resid, pair_flow, work):
+              pair_cap, shared, base, resid, pair_flow, cuts, work):
     """Net flow on every node pair of one run into ``pair_flow`` (P,), from ``pair_cap`` (P,).
 
-    With ``shared`` the deliveries follow :func:`shared_flow`'s rule, else they are the
-    plain maximum flow's. ``base`` and ``resid`` (M,) and ``work`` (:func:`workspace`) are
-    work space.
+    With ``shared`` the deliveries follow :func:`shared_flow`'s rule, with the run's stored
+    cuts ``cuts`` (D, B), else they are the plain maximum flow's. ``base`` and ``resid``
+    (M,) and ``work`` (:func:`workspace`) are work space.
     """
     base[:] = 0.0
     for k in range(len(pair_edge)):
         base[pair_edge[k]] = pair_cap[k]
     if shared:
         shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source, sink,
-                    resid, work)
+                    resid, cuts, work)
     else:
         resid[:] = base
         dinic(edge_ptr, heads, rev, resid, source, sink, work)

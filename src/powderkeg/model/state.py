@@ -25,6 +25,8 @@ class State:
     arc_flow: tuple  # per side: (R, A) flow on each arc, or None
     plan_cap: tuple  # per side: (R, A) int32 capacities of the day's plan (roads at capacity)
     plan_flow: tuple  # per side: (R, A) the plan's flow, which sends the trucks
+    plan_cuts: tuple  # per side: (R, D, B) uint8 the plan's stored cuts (maxflow.shared_flow)
+    flow_cuts: tuple  # per side: (R, D, B) uint8 the flow's stored cuts
     link_flow: np.ndarray  # (R, E) tons carried today, both sides
     delivered: np.ndarray  # (R, D) tons delivered today
     need: np.ndarray  # (R, D) tons needed today

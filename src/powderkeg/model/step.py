@@ -32,6 +32,7 @@ from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.logistics import (
     day_flow,
     demand_need,
+    new_cuts,
     per_link,
     posture_need_factor,
     sink_tons,
@@ -99,12 +100,14 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
     return passed if side == 0 else ~passed
 
 
-def _solved(g, cap, old_cap, old_flow, known=None, known_flow=None):
-    """A maximum flow for ``cap``, solving again only the runs whose cached one may not be.
+def _solved(g, cap, old_cap, old_flow, cuts, known=None, known_flow=None):
+    """A maximum flow for ``cap``, solving again only the runs whose cached one may not be,
+    and the runs' stored cuts after it (a copy of ``cuts``, ``None`` for none yet).
 
     Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities.
     """
-    return day_flow(g, cap, old_cap, old_flow, known, known_flow)[0]
+    cuts = new_cuts(g, len(cap)) if cuts is None else cuts.copy()
+    return day_flow(g, cap, old_cap, old_flow, known, known_flow, cuts=cuts)[0], cuts
 
 
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
@@ -113,6 +116,7 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
     link_flow = np.zeros_like(state.link_flow)
     arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
     plan_cap, plan_flow = list(state.plan_cap), list(state.plan_flow)
+    plan_cuts, flow_cuts = list(state.plan_cuts), list(state.flow_cuts)
     lost = bridgehead_lost(model, world.river_km, state.front)
     for side, g in enumerate(model.flow_graphs):
         if g is None:
@@ -126,7 +130,8 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
                              sink, depots)
         known = plan = None
         if np.isfinite(world.truck_ton_km[:, side]).any():
-            plan = _solved(g, cap, plan_cap[side], plan_flow[side])
+            plan, plan_cuts[side] = _solved(g, cap, plan_cap[side], plan_flow[side],
+                                            plan_cuts[side])
             plan_cap[side], plan_flow[side] = cap, plan
             roads = link_usable(model, control, side) & model.road_links
             trucked = truck_road_capacity(
@@ -137,13 +142,15 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
                                  np.where(model.road_links, trucked, open_cap),
                                  world.source_tons[:, src], sink, depots)
             known = (cap == planned).all(axis=1)  # the trucks sufficed: the plan is the flow
-        flow = _solved(g, cap, arc_cap[side], arc_flow[side], known, plan)
+        flow, flow_cuts[side] = _solved(g, cap, arc_cap[side], arc_flow[side], flow_cuts[side],
+                                        known, plan)
         arc_cap[side], arc_flow[side] = cap, flow
         delivered[:, dem] = flow[:, g.sink_arcs]
         link_flow += per_link(g, flow)
     return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
                    plan_cap=tuple(plan_cap), plan_flow=tuple(plan_flow),
-                   delivered=delivered, link_flow=link_flow)
+                   plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered,
+                   link_flow=link_flow)
 
 
 def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
@@ -160,7 +167,8 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         repair=Repair.started(world.at_start, repair), hits=no_hits(model, n),
         deep_hits=no_hits(model, n),
         arc_cap=(None, None), arc_flow=(None, None), plan_cap=(None, None),
-        plan_flow=(None, None), link_flow=np.zeros((n, e)),
+        plan_flow=(None, None), plan_cuts=(None, None), flow_cuts=(None, None),
+        link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=int), withdrawal=np.zeros((n, s), dtype=np.int8),
         pressure=np.zeros((n, s, 2), dtype=int), exploitation=np.zeros((n, s, 2)),
