@@ -274,8 +274,9 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     if ps is not None:
         ps, forces, period = _politics_day(model, world, ps, streams, runs, day, fought,
                                            state.hits)
-    record = DayRecord(strikes=strikes.astype(RECORD_COUNT), force_hits=on_forces.astype(
-                           RECORD_COUNT), air_cover=cover, fire_support=support,
+    record = DayRecord(strikes=strikes.astype(RECORD_COUNT),
+                       force_hits=on_forces.astype(RECORD_COUNT), air_cover=cover,
+                       fire_support=support,
                        attack_ratios=fought.ratios, supply_ratio=sector_supply,
                        untenable_days=fought.untenable, withdrawal_ordered=fought.ordered,
                        defence_broken=fought.broken, supply_threatened=fought.threatened,
@@ -321,9 +322,9 @@ def _politics_day(model, world, ps, streams, runs, day, fought: Combat, hits):
     forces, symbolic, crossed = daily_couplings(
         day, pm.side, fought.forces, ps.mob_from, ps.mob_to, ps.mob_rate, hits,
         pm.symbolic_links, pm.red_line_links, ps.symbolic, ps.crossed)
+    ps = replace(ps, symbolic=symbolic, crossed=crossed)
     if day % pm.period != 0:
-        return replace(ps, symbolic=symbolic, crossed=crossed), forces, None
+        return ps, forces, None
     held = objectives_held(model, world, fought.front, pm.side)
-    return politics_period(pm, world.politics, replace(ps, symbolic=symbolic, crossed=crossed),
-                           streams, runs, day, fought.front, forces, fought.losses, held,
-                           model.objective_sector)
+    return politics_period(pm, world.politics, ps, streams, runs, day, fought.front, forces,
+                           fought.losses, held, model.objective_sector)
