@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from powderkeg.model import elementary, fire_kernels, outcomes, theater
+from powderkeg.model import elementary, fire_kernels, kremlin_daily, outcomes, theater
 from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
 from powderkeg.model.logistics import CAPACITY_DTYPE
@@ -24,7 +24,7 @@ def warm_up() -> None:
     """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph
     (arc capacities, flows, re-solve rule, link sums, cuts), the elementary functions, one day
     of Helmbold's equations, the random streams, the fires' kernels, the theater's day (combat,
-    fronts, decisions) and the outcomes."""
+    fronts, decisions), the outcomes and the Kremlin's daily couplings."""
     r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
     one, arcs = np.ones((1, 1), CAPACITY_DTYPE), np.array([0])
     for shared in (False, True):
@@ -45,3 +45,4 @@ def warm_up() -> None:
     helmbold_day(1.0, 1.0, 0.0, 0.0, 1.0)
     theater.warm_up()
     outcomes.warm_up()
+    kremlin_daily.warm_up()

@@ -29,6 +29,7 @@ from powderkeg.model.elementary import (
 from powderkeg.model.maxflow import cut_pairs
 from powderkeg.model.quantiles import NOT_COMPILED, quantile_scalar
 from powderkeg.model.random import uniform_scalar
+from powderkeg.model.record import RECORD_COUNT
 
 __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run",
            "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
@@ -37,12 +38,11 @@ __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distan
            "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_times",
            "work_left", "open_fraction", "repair_step", "hit_link", "links_after_day",
            "open_fractions", "works_left", "hits_of_day", "cover_of_forces", "cover_of_links",
-           "STRIKES_DTYPE", "warm_up"]
+           "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
 REPAIR_STEPS = 4  # a repair brings the capacity back in quarters of its gap
-STRIKES_DTYPE = np.int16  # hits of one system or deep strike on a link in a day: at most 1000
 KEY_MISSIONS, KEY_TARGET, KEY_HIT, KEY_FORCE_MISSIONS, KEY_FORCE_TARGET, KEY_FORCE_HIT = range(6)
 
 
@@ -397,7 +397,7 @@ def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, force
     for none, :func:`_cover_at`).
     """
     n_runs, n_sec = forces.shape[0], forces.shape[1]
-    hits = np.zeros((n_runs, fire_side.size, n_sec), STRIKES_DTYPE)
+    hits = np.zeros((n_runs, fire_side.size, n_sec), RECORD_COUNT)
     cum = np.empty(n_sec)
     for r in range(n_runs):
         if not active[r]:
@@ -617,7 +617,7 @@ def warm_up() -> None:
     n = link_missions(runs, 1, keys, ints, mask, count, dist, rule, ints, ints, grid, grid, grid,
                       one)
     cover = cover_of_links(one, mask, mask, grid, grid, dist, nearest)
-    hits = np.zeros((1, 2, 1), STRIKES_DTYPE)
+    hits = np.zeros((1, 2, 1), RECORD_COUNT)
     for covered in (cover, np.ones((0, 0, 0))):
         link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid,
                      grid, np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, covered, hits)

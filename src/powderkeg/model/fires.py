@@ -44,6 +44,7 @@ from powderkeg.model.build import Model
 from powderkeg.model.fire_kernels import REPAIR_STEPS
 from powderkeg.model.quantiles import NOT_COMPILED, quantile_code
 from powderkeg.model.random import Streams
+from powderkeg.model.record import RECORD_COUNT
 
 __all__ = ["Repair", "REPAIR_STEPS", "DONE_DTYPE", "hits_dtype", "no_hits", "hits_on_links",
            "front_distance", "links_in_reach", "air_cover",
@@ -239,7 +240,7 @@ def strikes(model, world, streams: Streams, runs, day, control, link_flow, open_
     n = k.link_missions(runs, day, fire_keys, model.fire_side, model.fire_exempt, a.max_missions,
                         dist, control, model.link_from, model.link_to, open_cap,
                         world.fire_missions, world.fire_reach, active)
-    out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=k.STRIKES_DTYPE)
+    out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=RECORD_COUNT)
     k.link_strikes(runs, day, fire_keys, model.fire_side, model.fire_exempt, n, dist, nearest,
                    control, model.link_from, model.link_to, open_cap, link_flow,
                    np.ascontiguousarray(world.damage), _vital(model, n, arc_cap, arc_flow),

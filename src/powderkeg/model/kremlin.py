@@ -37,6 +37,7 @@ from powderkeg.model.kremlin_params import (
     MobilizationWorld,
     PoliticsWorld,
 )
+from powderkeg.model.outcomes import DAY
 from powderkeg.model.politics import (
     coup_hazard,
     draw_index,
@@ -49,7 +50,7 @@ from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS
 __all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
            "MEDIATION_DECISIONS", "successor", "mobilization_probability",
            "leader_accepts_probability", "opponent_accepts_probability",
-           "leader_escalation_step", "fixed_choice"]
+           "leader_escalation_step", "fixed_choice", "index_dtype"]
 
 _YES_NO = ("no", "yes")
 _STEP_OPTIONS = ("down", "hold", "up")  # the rung's, as STEPS -1, 0, +1
@@ -67,8 +68,8 @@ class PoliticsState:
     influence: np.ndarray  # (R, K)
     blame: np.ndarray  # (R, K) unanswered
     setbacks: np.ndarray  # (R,) accumulated, with memory
-    rung: np.ndarray  # (R,) int
-    max_rung: np.ndarray
+    rung: np.ndarray  # (R,) index_dtype(rungs)
+    max_rung: np.ndarray  # (R,) index_dtype(rungs)
     resolve_a: np.ndarray
     resolve_b: np.ndarray
     credibility: np.ndarray  # (R, L)
@@ -77,8 +78,8 @@ class PoliticsState:
     symbolic: np.ndarray  # (R,) symbolic hits this period
     offramp_left: np.ndarray  # (R,) periods an offer stays open
     leader_hawkishness: np.ndarray
-    leader_faction: np.ndarray  # -1: the scenario's leader
-    theory: np.ndarray  # (R,) theory the leader in power follows
+    leader_faction: np.ndarray  # (R,) index_dtype(factions); -1: the scenario's leader
+    theory: np.ndarray  # (R,) index_dtype(theories): theory the leader in power follows
     alive: np.ndarray  # (R, K) faction not broken by a purge
     opponent_gain: np.ndarray  # (R,) effectiveness from Western weapons
     ceasefire: np.ndarray  # (R,) bool
@@ -87,31 +88,42 @@ class PoliticsState:
     mob_from: np.ndarray
     mob_to: np.ndarray
     mob_rate: np.ndarray
-    event_day: np.ndarray  # (R, n_events) first day, -1 if not yet
+    event_day: np.ndarray  # (R, n_events) outcomes.DAY: first day, -1 if not yet
     period_front: np.ndarray  # (R, S) front at the start of the period
     period_forces: np.ndarray  # (R,) own forces at the start of the period
     period_losses: np.ndarray  # (R,) own cumulative losses then
     period_held: np.ndarray  # (R, O) objectives held then
 
 
+def index_dtype(n: int) -> np.dtype:
+    """The smallest signed integer dtype that holds every index ``-1 .. n - 1``.
+
+    >>> index_dtype(3), index_dtype(128), index_dtype(129)
+    (dtype('int8'), dtype('int8'), dtype('int16'))
+    """
+    return np.min_scalar_type(-max(n, 1))
+
+
 def init_politics(pm, pw: PoliticsWorld, front, forces, objectives_held, n_sectors):
     n = len(pw.theory)
     k = len(pm.faction_ids)
     zeros = np.zeros(n)
+    rungs = index_dtype(len(pm.rung_ids))
     return PoliticsState(
         influence=pw.influence.copy(), blame=pw.blame0.copy(), setbacks=pw.setbacks0.copy(),
-        rung=np.full(n, pm.start_rung), max_rung=np.full(n, pm.start_rung),
+        rung=np.full(n, pm.start_rung, rungs), max_rung=np.full(n, pm.start_rung, rungs),
         resolve_a=pw.resolve0[0] * np.ones(n), resolve_b=pw.resolve0[1] * np.ones(n),
         credibility=pw.credibility0.copy(),
         crossed=np.zeros(pw.credibility0.shape, dtype=bool),
         strong_since=np.zeros(n, dtype=bool), symbolic=zeros.copy(),
         offramp_left=zeros.copy(), leader_hawkishness=pw.leader_hawkishness.copy(),
-        leader_faction=np.full(n, -1), theory=pw.theory.copy(),
+        leader_faction=np.full(n, -1, index_dtype(k)),
+        theory=pw.theory.astype(index_dtype(len(pm.theory_ids))),
         alive=np.ones((n, k), dtype=bool),
         opponent_gain=np.ones(n), ceasefire=np.zeros(n, dtype=bool),
         redeployed=np.zeros((n, n_sectors)), redeploy_until=np.full(n, np.inf),
         mob_from=np.full(n, np.inf), mob_to=np.full(n, np.inf), mob_rate=zeros.copy(),
-        event_day=np.full((n, len(pm.event_ids)), -1), period_front=front.copy(),
+        event_day=np.full((n, len(pm.event_ids)), -1, DAY), period_front=front.copy(),
         period_forces=forces[..., pm.side].sum(axis=1), period_losses=zeros.copy(),
         period_held=objectives_held.copy(),
     )
@@ -309,8 +321,10 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
         "blame": np.where(success[:, None], 0.0, blame),
         "setbacks": np.where(success, 0.0, setbacks),
         "leader_h": np.where(success, pw.hawkishness[rows, new_leader], ps.leader_hawkishness),
-        "leader_f": np.where(success, new_leader, ps.leader_faction),
-        "theory": np.where(success & (own_theory >= 0), own_theory, ps.theory),
+        "leader_f": np.where(success, new_leader, ps.leader_faction).astype(
+            ps.leader_faction.dtype),
+        "theory": np.where(success & (own_theory >= 0), own_theory, ps.theory).astype(
+            ps.theory.dtype),
         "redeployed": ps.redeployed + pulled,
         "until": np.where(redeploy, day + r.redeploy_days, ps.redeploy_until),
     }
@@ -438,7 +452,7 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed, choic
                                ~ceasefire, fallback=_HOLD)
     choices["rung"] = rung_choice
     step = rung_choice.taken - 1
-    rung = ps.rung + step
+    rung = (ps.rung + step).astype(ps.rung.dtype)
     up = step > 0
     entered = up & (rung > ps.max_rung)
     rows = np.arange(len(rung))

@@ -18,11 +18,14 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-__all__ = ["OutcomeTracker", "OutcomeCodes", "outcome_codes", "outcome_holds",
+__all__ = ["OutcomeTracker", "OutcomeCodes", "outcome_codes", "outcome_holds", "holds_today",
            "required_days", "track", "pairwise_sum", "objective_taken", "sector_withdrawn",
-           "link_capacity_at_least", "link_struck", "supply_below", "warm_up"]
+           "link_capacity_at_least", "link_struck", "supply_below", "warm_up", "DAY"]
 
 _JIT = {"cache": True, "nogil": True}
+DAY = np.int32
+"""Dtype of streaks, first days (-1: not yet) and event days. Exact: a run has at most
+``MAX_DAYS`` = 2**16 days (the random streams refuse later days), far below 2**31."""
 
 
 _CAUSE = {"any": 0, "ordered": 1, "pushed": 2}  # State.withdrawal codes, 0: either
@@ -44,8 +47,8 @@ class OutcomeCodes(NamedTuple):
 
 @dataclass(frozen=True)
 class OutcomeTracker:
-    streak: np.ndarray  # (R, O) days in a row the predicate has held
-    first_day: np.ndarray  # (R, O) first day it happened, -1 if not yet
+    streak: np.ndarray  # (R, O) DAY: days in a row the predicate has held
+    first_day: np.ndarray  # (R, O) DAY: first day it happened, -1 if not yet
     codes: OutcomeCodes  # the scenario's outcomes, encoded once (outcome_codes)
 
 
@@ -90,38 +93,66 @@ def outcome_codes(model) -> OutcomeCodes:
 
 
 @njit(**_JIT)
-def pairwise_sum(values, index, lo, hi):
-    """``values[index[lo:hi]].sum()`` as NumPy adds that gathered row, bit for bit.
-
-    From zero, one by one below 8 values; up to 128, eight partial sums added as
-    ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`` and then the rest; above, the
-    two halves (the first a multiple of 8 long) summed so and added (NumPy's
-    ``pairwise_sum``, ``loops_utils.h``).
-    """
+def _block_sum(values, index, lo, hi):
+    """NumPy's pairwise sum of at most 128 gathered values ``values[index[lo:hi]]``."""
     n = hi - lo
     if n < 8:
         total = 0.0
         for i in range(lo, hi):
             total += values[index[i]]
         return total
-    if n <= 128:
-        r = np.empty(8)
+    r = np.empty(8)
+    for j in range(8):
+        r[j] = values[index[lo + j]]
+    i = 8
+    while i < n - n % 8:
         for j in range(8):
-            r[j] = values[index[lo + j]]
-        i = 8
-        while i < n - n % 8:
-            for j in range(8):
-                r[j] += values[index[lo + i + j]]
-            i += 8
-        total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
-        while i < n:
-            total += values[index[lo + i]]
-            i += 1
-        return total
-    half = n // 2
-    half -= half % 8
-    return (pairwise_sum(values, index, lo, lo + half)
-            + pairwise_sum(values, index, lo + half, hi))
+            r[j] += values[index[lo + i + j]]
+        i += 8
+    total = ((r[0] + r[1]) + (r[2] + r[3])) + ((r[4] + r[5]) + (r[6] + r[7]))
+    while i < n:
+        total += values[index[lo + i]]
+        i += 1
+    return total
+
+
+@njit(**_JIT)
+def pairwise_sum(values, index, lo, hi):
+    """``values[index[lo:hi]].sum()`` as NumPy adds that gathered row, bit for bit.
+
+    From zero, one by one below 8 values; up to 128, eight partial sums added as
+    ``((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))`` and then the rest; above, the
+    two halves (the first a multiple of 8 long) summed so and added (NumPy's
+    ``pairwise_sum``, ``loops_utils.h``). The halving is walked with an explicit stack, not
+    by recursion, so that kernels of other modules can call it from Numba's cache.
+    """
+    if hi - lo <= 128:
+        return _block_sum(values, index, lo, hi)
+    bounds = np.empty((64, 2), np.int64)  # each level halves: 64 levels hold any length
+    stage = np.zeros(64, np.int64)  # 0: start, 1: left half summed, 2: right half summed
+    left = np.empty(64)
+    bounds[0, 0], bounds[0, 1] = lo, hi
+    depth, result = 0, 0.0
+    while depth >= 0:
+        a, b = bounds[depth, 0], bounds[depth, 1]
+        if b - a <= 128:
+            result = _block_sum(values, index, a, b)
+            depth -= 1
+            continue
+        half = (b - a) // 2
+        half -= half % 8
+        if stage[depth] == 0:
+            stage[depth] = 1
+            depth += 1
+            bounds[depth, 0], bounds[depth, 1], stage[depth] = a, a + half, 0
+        elif stage[depth] == 1:
+            left[depth], stage[depth] = result, 2
+            depth += 1
+            bounds[depth, 0], bounds[depth, 1], stage[depth] = a + half, b, 0
+        else:
+            result = left[depth] + result
+            depth -= 1
+    return result
 
 
 @njit(**_JIT)
@@ -197,28 +228,38 @@ def _holds(kind, index, code, fraction, start, members, front, objective_km,
 
 
 def outcome_holds(model, world, state) -> np.ndarray:
-    """Whether each outcome's predicate holds today, shape ``(R, O)``.
+    """Whether each outcome's predicate holds in ``state``, shape ``(R, O)``
+    (:func:`holds_today` of its arrays)."""
+    c = state.outcomes.codes if state.outcomes is not None else outcome_codes(model)
+    return holds_today(model, world, c, state.front, state.withdrawal, state.link_frac,
+                       state.hits, state.politics, state.need, state.delivered)
+
+
+def holds_today(model, world, codes: OutcomeCodes, front, withdrawal, link_frac, hits,
+                politics, need, delivered) -> np.ndarray:
+    """Whether each outcome's predicate holds today, shape ``(R, O)``, from today's arrays of
+    the state (``politics`` a ``PoliticsState`` or ``None``).
 
     ``rung_reached``: the rung at least the outcome's; ``event_happened``: the event has a
     day; the other kinds are the predicates of this module.
     """
-    c = state.outcomes.codes if state.outcomes is not None else outcome_codes(model)
-    runs = state.front.shape[0]
-    ps = state.politics
-    rung = ps.rung if ps is not None else np.zeros(runs, np.int64)
-    event_day = ps.event_day if ps is not None else np.zeros((runs, 0), np.int64)
-    return _holds(c.kind, c.index, c.code, c.fraction, c.start, c.members, state.front,
-                  world.objective_km, model.objective_sector, state.withdrawal,
-                  state.link_frac, state.hits, rung, event_day, state.need, state.delivered)
+    c, runs = codes, front.shape[0]
+    rung = politics.rung if politics is not None else np.zeros(runs, np.int8)
+    event_day = politics.event_day if politics is not None else np.zeros((runs, 0), DAY)
+    return _holds(c.kind, c.index, c.code, c.fraction, c.start, c.members, front,
+                  world.objective_km, model.objective_sector, withdrawal, link_frac, hits,
+                  rung, event_day, need, delivered)
 
 
 @njit(**_JIT)
 def _track(streak, first_day, holds, required, day):
     """``s_t = (s_{t-1} + 1) [holds]``; the first day is ``t`` once ``s_t >= required``."""
-    streak_out = np.where(holds, streak + 1, 0)
+    streak_out = np.zeros_like(streak)
     first_out = first_day.copy()
     for r in range(holds.shape[0]):
         for j in range(holds.shape[1]):
+            if holds[r, j]:
+                streak_out[r, j] = streak[r, j] + 1
             if first_out[r, j] < 0 and streak_out[r, j] >= required[j]:
                 first_out[r, j] = day
     return streak_out, first_out
@@ -227,7 +268,7 @@ def _track(streak, first_day, holds, required, day):
 def track(model, tracker: OutcomeTracker | None, holds: np.ndarray, day: int) -> OutcomeTracker:
     """Update streaks and first days with today's predicates (:func:`outcome_holds`)."""
     if tracker is None:
-        tracker = OutcomeTracker(np.zeros(holds.shape, np.int64), np.full(holds.shape, -1),
+        tracker = OutcomeTracker(np.zeros(holds.shape, DAY), np.full(holds.shape, -1, DAY),
                                  outcome_codes(model))
     c = tracker.codes
     return OutcomeTracker(*_track(tracker.streak, tracker.first_day, holds, c.required, day), c)
@@ -240,6 +281,6 @@ def warm_up() -> None:
     holds = _holds(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
                    np.ones((1, 1)), np.ones((1, 1)), np.zeros(1, np.int64),
                    np.zeros((1, 1), np.int8), np.ones((1, 1)), np.zeros((1, 1), np.int8),
-                   np.zeros(1, np.int64), np.zeros((1, 0), np.int64), np.ones((1, 1)),
+                   np.zeros(1, np.int8), np.zeros((1, 0), DAY), np.ones((1, 1)),
                    np.ones((1, 1)))
-    _track(np.zeros((1, 3), np.int64), np.full((1, 3), -1), holds, np.ones(3, np.int64), 0)
+    _track(np.zeros((1, 3), DAY), np.full((1, 3), -1, DAY), holds, np.ones(3, np.int64), 0)

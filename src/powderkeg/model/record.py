@@ -12,7 +12,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["DayRecord", "PeriodRecord", "Choice"]
+__all__ = ["DayRecord", "PeriodRecord", "Choice", "RECORD_COUNT"]
+
+RECORD_COUNT = np.int16
+"""Dtype of the day's hit counts (``DayRecord.strikes`` and ``force_hits``). Exact: a fire
+system flies at most ``max_missions_per_day`` missions a day (at most 1000, by the scenario
+schema), each hitting at most one link or sector, and a deep strike hits at most one link a
+day, so no count exceeds 1000 < 2**15 - 1."""
 
 
 @dataclass(frozen=True)
@@ -65,8 +71,8 @@ class PeriodRecord:
 class DayRecord:
     """The theater's decisions of a day, each with a leading run axis ``R``."""
 
-    strikes: np.ndarray  # (R, F + G, E) hits by each fire system, then each deep strike
-    force_hits: np.ndarray  # (R, F, S) hits on the enemy's forces by each fire system
+    strikes: np.ndarray  # (R, F + G, E) RECORD_COUNT: hits by each fire system, then deep strike
+    force_hits: np.ndarray  # (R, F, S) RECORD_COUNT: hits on the enemy's forces by each system
     attack_ratios: np.ndarray  # (R, S, 2) today's rho_A, rho_B of every sector's combat
     supply_ratio: np.ndarray  # (R, S, 2) delivered over needed of each side's sector demand
     untenable_days: np.ndarray  # (R, S) days in a row a bridgehead has been untenable, today in

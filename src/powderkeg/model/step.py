@@ -29,6 +29,7 @@ from powderkeg.model.fires import (
     strikes,
 )
 from powderkeg.model.kremlin import init_politics, politics_period
+from powderkeg.model.kremlin_daily import daily_couplings
 from powderkeg.model.logistics import (
     day_flow,
     demand_need,
@@ -47,9 +48,9 @@ from powderkeg.model.network import (
     link_usable,
     node_control,
 )
-from powderkeg.model.outcomes import outcome_holds, track
+from powderkeg.model.outcomes import holds_today, outcome_holds, track
 from powderkeg.model.random import Streams
-from powderkeg.model.record import DayRecord
+from powderkeg.model.record import RECORD_COUNT, DayRecord
 from powderkeg.model.state import State
 from powderkeg.model.theater import ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
@@ -275,19 +276,24 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     fought = _combat(model, world, state, streams, runs, day, posture, ratio_today,
                      sector_supply, opponent_mult if support is None else opponent_mult * support,
                      ceasefire)
-    record = DayRecord(strikes=strikes, force_hits=on_forces, air_cover=cover,
-                       fire_support=support, attack_ratios=fought.ratios,
-                       supply_ratio=sector_supply, untenable_days=fought.untenable,
-                       withdrawal_ordered=fought.ordered, defence_broken=fought.broken,
-                       supply_threatened=fought.threatened)
-    state = replace(state, front=fought.front, forces=fought.forces, losses=fought.losses,
-                    stock=stock, untenable=fought.untenable, pressure=fought.pressure,
-                    exploitation=fought.exploitation, withdrawal=fought.withdrawal)
+    forces, period = fought.forces, None
     if ps is not None:
-        state, period = _politics_day(model, world, state, streams, runs, day)
-        record = replace(record, politics=period)
-    return replace(state, record=record, outcomes=track(
-        model, state.outcomes, outcome_holds(model, world, state), day))
+        ps, forces, period = _politics_day(model, world, ps, streams, runs, day, fought,
+                                           state.hits)
+    record = DayRecord(strikes=strikes.astype(RECORD_COUNT, copy=False),
+                       force_hits=on_forces.astype(RECORD_COUNT, copy=False), air_cover=cover,
+                       fire_support=support,
+                       attack_ratios=fought.ratios, supply_ratio=sector_supply,
+                       untenable_days=fought.untenable, withdrawal_ordered=fought.ordered,
+                       defence_broken=fought.broken, supply_threatened=fought.threatened,
+                       politics=period)
+    holds = holds_today(model, world, state.outcomes.codes, fought.front, fought.withdrawal,
+                        state.link_frac, state.hits, ps, state.need, state.delivered)
+    return replace(state, front=fought.front, forces=forces, losses=fought.losses,
+                   stock=stock, untenable=fought.untenable, pressure=fought.pressure,
+                   exploitation=fought.exploitation, withdrawal=fought.withdrawal,
+                   politics=ps, record=record,
+                   outcomes=track(model, state.outcomes, holds, day))
 
 
 def crisis_returns(pm, state, ps, day):
@@ -312,24 +318,19 @@ def opponent_multiplier(pm, pw, ps, runs) -> np.ndarray:
     return mult
 
 
-def _politics_day(model, world, state, streams, runs, day) -> State:
-    pm, pw, ps = model.politics, world.politics, state.politics
-    forces = state.forces.copy()
-    arriving = (ps.mob_from <= day) & (day < ps.mob_to)
-    if arriving.any():
-        own = forces[..., pm.side]
-        share = own / np.maximum(own.sum(axis=1, keepdims=True), 1e-9)
-        forces[..., pm.side] += np.where(arriving, ps.mob_rate, 0.0)[:, None] * share
-    hit = state.hits > 0
-    symbolic = ps.symbolic + hit[:, pm.symbolic_links].sum(axis=1)
-    crossed = ps.crossed | ((hit.astype(int) @ pm.red_line_links.T.astype(int)) > 0)
+def _politics_day(model, world, ps, streams, runs, day, fought: Combat, hits):
+    """The politics of the day after combat: the daily couplings
+    (:func:`~powderkeg.model.kremlin_daily.daily_couplings`: reinforcements arriving, symbolic
+    blows and red lines crossed by today's ``hits`` ``(R, E)``), then on a decision day the
+    period (:func:`~powderkeg.model.kremlin.politics_period`). Returns the politics state, the
+    forces ``(R, S, 2)`` and the period's record (``None`` on other days)."""
+    pm = model.politics
+    forces, symbolic, crossed = daily_couplings(
+        day, pm.side, fought.forces, ps.mob_from, ps.mob_to, ps.mob_rate, hits,
+        pm.symbolic_links, pm.red_line_links, ps.symbolic, ps.crossed)
     ps = replace(ps, symbolic=symbolic, crossed=crossed)
-    period = None
-    if day % pm.period == 0:
-        held = objectives_held(model, world, state.front, pm.side)
-        ps, forces, period = politics_period(pm, pw, ps, streams, runs, day, state.front,
-                                             forces, state.losses, held,
-                                             model.objective_sector)
-    return replace(state, forces=forces, politics=ps), period
-
-
+    if day % pm.period != 0:
+        return ps, forces, None
+    held = objectives_held(model, world, fought.front, pm.side)
+    return politics_period(pm, world.politics, ps, streams, runs, day, fought.front, forces,
+                           fought.losses, held, model.objective_sector)
