@@ -1,20 +1,49 @@
 """Fronts, rivers, bridgeheads and control: behaviour on small scenarios with known answers."""
 
 import numpy as np
+import pytest
 from conftest import tiny_document, tiny_scenario
 
 from powderkeg.engine.simulate import simulate
 from powderkeg.model.build import build_model
 from powderkeg.model.fire_kernels import poisson_capped_scalar
 from powderkeg.model.fires import links_in_reach
+from powderkeg.model.logistics import supply_effectiveness
 from powderkeg.model.network import link_usable, node_control
-from powderkeg.model.theater import advance_rate
+from powderkeg.model.random import MAX_DAYS, Streams, uniform_scalar
+from powderkeg.model.theater import DAY_COUNT, advance_rate, effectiveness, normal_draw
 
 
 def test_advance_rate_has_a_dead_band_and_is_antisymmetric():
     ratio = [0.4, 1 / 1.5, 1.0, 1.5, 2.5]
     v = [advance_rate(r, 1 / r, 1.5, 10.0) for r in ratio]
     np.testing.assert_allclose(v, [-4.0, 0.0, 0.0, 0.0, 4.0])
+
+
+def test_the_combat_kernels_draws_are_the_streams_normals_and_uniforms():
+    # Streams.normal and Streams.uniform are the oracle: combat_day draws each of its
+    # numbers inside, by stream, run, day and number, only where it needs one
+    streams, runs, day = Streams(7), np.array([0, 5, 123_456]), 42
+    normals = streams.normal("combat", runs, day, 9)
+    uniforms = streams.uniform("withdrawal", runs, day, 4)
+    combat, withdrawal = (np.uint64(streams.key(n)) for n in ("combat", "withdrawal"))
+    assert [[normal_draw(combat, r, day, k) for k in range(9)] for r in runs] == normals.tolist()
+    assert [[uniform_scalar(withdrawal, r, day, k) for k in range(4)]
+            for r in runs] == uniforms.tolist()
+
+
+def test_effectiveness_is_morale_times_the_sectors_supply_times_the_opponents_multiplier():
+    mult = supply_effectiveness(np.array([10.0, 0.0]), np.array([0.0, 0.5]), 0.3, 3.0)
+    assert mult.tolist() == pytest.approx([1.0, 0.65])
+    assert effectiveness(0.8, mult, 1, 0.5) == 0.8 * mult[1] * 0.5
+    assert effectiveness(0.8, mult, -1, 0.5) == 0.4  # a side without a demand is supplied
+
+
+def test_the_day_counters_hold_every_day_a_run_can_have():
+    # pressure and untenable days grow by one a day at most, from 0 on day 0
+    assert np.iinfo(DAY_COUNT).max >= MAX_DAYS - 1
+    with pytest.raises(ValueError, match="days in 1"):
+        simulate(tiny_scenario(), 1, MAX_DAYS)
 
 
 def test_fortification_protects_the_defender_but_does_not_push_it_forward():

@@ -52,7 +52,7 @@ from powderkeg.model.outcomes import holds_today, outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.record import RECORD_COUNT, DayRecord
 from powderkeg.model.state import State
-from powderkeg.model.theater import ORDERED, PUSHED, combat_day, posture_on
+from powderkeg.model.theater import DAY_COUNT, ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
 
 __all__ = ["init_state", "step", "supply_ratio", "delivered_over_need", "forces_fed",
@@ -171,8 +171,8 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         plan_flow=(None, None), plan_cuts=(None, None), flow_cuts=(None, None),
         link_flow=np.zeros((n, e)),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
-        untenable=np.zeros((n, s), dtype=int), withdrawal=np.zeros((n, s), dtype=np.int8),
-        pressure=np.zeros((n, s, 2), dtype=int), exploitation=np.zeros((n, s, 2)),
+        untenable=np.zeros((n, s), dtype=DAY_COUNT), withdrawal=np.zeros((n, s), dtype=np.int8),
+        pressure=np.zeros((n, s, 2), dtype=DAY_COUNT), exploitation=np.zeros((n, s, 2)),
         outcomes=None, politics=politics,
     )
     control = node_control(model, state.front)
@@ -232,12 +232,14 @@ class Combat(NamedTuple):
 
 def _combat(model, world, state, streams, runs, day, posture, ratio_today, sector_supply,
             opponent_mult, ceasefire) -> Combat:
-    """Today's combat, fronts and bridgehead decisions; runs in a ``ceasefire`` are held."""
-    mult = sector_supply_ratio(model, supply_effectiveness(
-        state.stock, ratio_today, world.supply_floor[:, None], world.rationing_days[:, None]))
-    eff = world.morale * mult * opponent_mult
-    z = streams.normal("combat", runs, day, 3 * model.n_sectors)
-    u = streams.uniform("withdrawal", runs, day, model.n_sectors)
+    """Today's combat, fronts and bridgehead decisions; runs in a ``ceasefire`` are held.
+
+    Each demand's supply multiplier (:func:`~powderkeg.model.logistics.supply_effectiveness`)
+    and the streams' keys go to :func:`~powderkeg.model.theater.combat_day`, which makes the
+    rest, draws included, run by run."""
+    supply_mult = supply_effectiveness(state.stock, ratio_today, world.supply_floor[:, None],
+                                       world.rationing_days[:, None])
+    keys = np.array([streams.key("combat"), streams.key("withdrawal")], dtype=np.uint64)
     w = world
     return Combat(*combat_day(
         posture, w.static_intensity, w.attrition, w.weiss, w.reinforcements, w.fortification,
@@ -245,9 +247,10 @@ def _combat(model, world, state, streams, runs, day, posture, ratio_today, secto
         w.exploit_days, w.exploit_km, model.river_sector, w.river_km, w.river_ratio,
         w.river_factor, model.sector_length, model.bridgehead_side, model.bridgehead_river,
         model.supply_through, model.node_km, model.node_sector, w.threat_km, w.withdraw_supply,
-        w.withdraw_force, w.withdraw_days, w.withdraw_prob, w.withdraw_loss, eff,
-        sector_supply, state.forces, state.losses, state.front,
-        state.pressure, state.exploitation, state.untenable, state.withdrawal, ceasefire, z, u))
+        w.withdraw_force, w.withdraw_days, w.withdraw_prob, w.withdraw_loss, w.morale,
+        supply_mult, model.sector_demand, opponent_mult, sector_supply, state.forces,
+        state.losses, state.front, state.pressure, state.exploitation, state.untenable,
+        state.withdrawal, ceasefire, keys, np.ascontiguousarray(runs, dtype=np.int64), day))
 
 
 def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:

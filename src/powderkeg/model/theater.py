@@ -45,13 +45,15 @@ import math
 import numpy as np
 from numba import njit
 
-from powderkeg.model.elementary import exp_scalar
+from powderkeg.model.elementary import exp_scalar, ndtri_scalar
 from powderkeg.model.lanchester import helmbold_one_day
+from powderkeg.model.random import uniform_scalar
 
 __all__ = ["posture_on", "fortification", "attack_ratios", "attrition", "noise_factor",
            "advance_rate", "breaking_pressure", "defence_breaks", "exploitation_rate",
            "cross_river", "supply_threatened", "holds_bridgehead", "bridgehead_decision",
-           "withdrawal_cause", "combat_day", "warm_up", "ORDERED", "PUSHED"]
+           "withdrawal_cause", "effectiveness", "normal_draw", "combat_day", "warm_up",
+           "DAY_COUNT", "ORDERED", "PUSHED"]
 
 ORDERED, PUSHED = 1, 2  # how a bridgehead was given up (State.withdrawal)
 _JIT = {"cache": True, "nogil": True}
@@ -256,34 +258,68 @@ def withdrawal_cause(cause, lost, ordered):
     return cause
 
 
+DAY_COUNT = np.uint16
+"""Dtype of the combat's day counters (``State.pressure``, ``State.untenable``). Exact: each
+counts days in a row, grows by at most one a step and starts at 0 on day 0; a run has fewer
+than :data:`~powderkeg.model.random.MAX_DAYS` = 2**16 days (``simulate`` and the replay
+refuse more, and the streams' counters hold no more), so no count exceeds 2**16 - 1, the
+largest ``uint16``."""
+
+
+@njit(**_JIT)
+def effectiveness(morale, supply_mult, demand, opponent):
+    """A side's combat effectiveness in a sector: ``e = m s o``.
+
+    ``m`` its ``morale``, ``s`` the supply multiplier
+    (:func:`~powderkeg.model.logistics.supply_effectiveness`) of its sector's ``demand``
+    (one where it has none), ``o`` the ``opponent`` multiplier (the escalation ladder, the
+    other side's weapons and the fire support left to it); the product in that order.
+    """
+    return morale * (supply_mult[demand] if demand >= 0 else 1.0) * opponent
+
+
+@njit(**_JIT)
+def normal_draw(key, run, day, k):
+    """Draw ``k`` of ``run`` on ``day`` of the stream with ``key`` as a standard normal:
+    ``Phi^-1(u)`` of its uniform (:func:`~powderkeg.model.random.uniform_scalar`), the value of
+    :meth:`~powderkeg.model.random.Streams.normal`."""
+    return ndtri_scalar(uniform_scalar(key, run, day, k))
+
+
 @njit(**_JIT)
 def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
                fortification_, noise, advance_threshold, advance_km, creep_km, break_ratio,
                break_days, exploit_days, exploit_km, river_sector, river_km, river_ratio,
                river_factor, sector_length, bridgehead_side, bridgehead_river, supply_through,
                node_km, node_sector, threat_km, withdraw_supply, withdraw_force,
-               withdraw_days, withdraw_prob, withdraw_loss, eff, sector_supply, forces, losses,
-               front, pressure, exploitation, untenable, withdrawal, ceasefire, z, u):
+               withdraw_days, withdraw_prob, withdraw_loss, morale, supply_mult, sector_demand,
+               opponent, sector_supply, forces, losses, front, pressure, exploitation,
+               untenable, withdrawal, ceasefire, keys, runs, day):
     """One day of combat, fronts and command decisions in every run of a chunk.
 
-    Per run ``r`` and sector ``s``: :func:`attack_ratios`, :func:`attrition` (normals
-    ``z[r, 3 s]``, ``z[r, 3 s + 1]``), :func:`breaking_pressure` and :func:`defence_breaks`
-    per side, the front moved by :func:`exploitation_rate` where a side exploits, else by
-    :func:`advance_rate`, times :func:`noise_factor` of ``z[r, 3 s + 2]``; then each river
-    line in order (:func:`cross_river`), the sector's length as bounds, the threats
-    (:func:`supply_threatened`, on the moved fronts) and each bridgehead's decision
-    (:func:`bridgehead_decision`, uniform ``u[r, s]``), an ordered withdrawal costing
-    ``withdraw_loss`` of the side's forces. A run in a ``ceasefire`` keeps its front, forces,
-    pressure and exploitation and loses nothing (its attrition is not computed); its ratios
-    and decisions are still recorded. Last,
+    Per run ``r`` and sector ``s``: each side's :func:`effectiveness`, :func:`attack_ratios`,
+    :func:`attrition` (normals 3 s and 3 s + 1 of the ``combat`` stream), :func:`breaking_pressure`
+    and :func:`defence_breaks` per side, the front moved by :func:`exploitation_rate` where a
+    side exploits, else by :func:`advance_rate`, times :func:`noise_factor` of normal 3 s + 2;
+    then each river line in order (:func:`cross_river`), the sector's length as bounds, the
+    threats (:func:`supply_threatened`, on the moved fronts) and each bridgehead's decision
+    (:func:`bridgehead_decision`, uniform ``s`` of the ``withdrawal`` stream), an ordered
+    withdrawal costing ``withdraw_loss`` of the side's forces. A run in a ``ceasefire`` keeps
+    its front, forces, pressure and exploitation and loses nothing (its attrition and its
+    normals are not computed); its ratios and decisions are still recorded. Last,
     :func:`withdrawal_cause` on the fronts kept.
 
-    World arrays have a leading run axis ``R`` (``world.*`` of the same name); ``eff``
-    ``(R, S, 2)`` is each side's effectiveness, ``sector_supply`` ``(R, S, 2)`` its supply
-    ratio, the rest is ``State``. Returns ``(front, forces, losses, lost, ratios, pressure,
-    exploitation, broken, threatened, untenable, ordered, withdrawal)``, new arrays.
+    The draws are made here, only where they are used (:func:`normal_draw`,
+    :func:`~powderkeg.model.random.uniform_scalar`; ``keys`` = the two streams' keys, ``runs``
+    ``(R,)`` the runs' numbers): a draw depends on its stream, run, day and number alone.
+    World arrays have a leading run axis ``R`` (``world.*`` of the same name);
+    ``supply_mult`` ``(R, D)`` is each demand's supply multiplier, ``sector_demand`` ``(S, 2)``
+    ``model.sector_demand``, ``opponent`` ``(R, S, 2)`` or ``(R, 1, 2)`` the opponent
+    multiplier, ``sector_supply`` ``(R, S, 2)`` each side's supply ratio, the rest is
+    ``State``. Returns ``(front, forces, losses, lost, ratios, pressure, exploitation,
+    broken, threatened, untenable, ordered, withdrawal)``, new arrays.
     """
-    runs, sectors = front.shape
+    runs_, sectors = front.shape
     front_out = np.empty_like(front)
     forces_out = np.empty_like(forces)
     lost = np.empty_like(forces)
@@ -296,13 +332,18 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
     ordered = np.zeros(front.shape, np.bool_)
     withdrawal_out = np.empty_like(withdrawal)
     left = np.empty(2)
-    for r in range(runs):
-        sigma = noise[r]
+    eff = np.empty(2)
+    per_sector = opponent.shape[1] > 1
+    for r in range(runs_):
+        sigma, run = noise[r], runs[r]
         for s in range(sectors):
+            for k in range(2):
+                eff[k] = effectiveness(morale[r, s, k], supply_mult[r], sector_demand[s, k],
+                                       opponent[r, s if per_sector else 0, k])
             fort_a = fortification(fortification_[r, s, 0], posture[s, 0])
             fort_b = fortification(fortification_[r, s, 1], posture[s, 1])
-            rho_a, rho_b = attack_ratios(forces[r, s, 0], forces[r, s, 1], eff[r, s, 0],
-                                         eff[r, s, 1], fort_a, fort_b)
+            rho_a, rho_b = attack_ratios(forces[r, s, 0], forces[r, s, 1], eff[0], eff[1],
+                                         fort_a, fort_b)
             ratios[r, s, 0], ratios[r, s, 1] = rho_a, rho_b
             intensity = 1.0 if posture[s, 0] or posture[s, 1] else static_intensity[r]
             if ceasefire[r]:  # held below: nothing to compute
@@ -312,10 +353,11 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
                 (forces_out[r, s, 0], forces_out[r, s, 1], lost[r, s, 0],
                  lost[r, s, 1]) = attrition(
                     forces[r, s, 0], forces[r, s, 1],
-                    intensity * attrition_rate[r, 1] * eff[r, s, 1] / fort_a,
-                    intensity * attrition_rate[r, 0] * eff[r, s, 0] / fort_b, weiss[r],
-                    reinforcements[r, s, 0], reinforcements[r, s, 1], sigma, z[r, 3 * s],
-                    z[r, 3 * s + 1])
+                    intensity * attrition_rate[r, 1] * eff[1] / fort_a,
+                    intensity * attrition_rate[r, 0] * eff[0] / fort_b, weiss[r],
+                    reinforcements[r, s, 0], reinforcements[r, s, 1], sigma,
+                    normal_draw(keys[0], run, day, 3 * s),
+                    normal_draw(keys[0], run, day, 3 * s + 1))
             for k in range(2):
                 p = breaking_pressure(ratios[r, s, k], posture[s, k], break_ratio[r],
                                       pressure[r, s, k])
@@ -327,7 +369,8 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
             if v != v:
                 v = advance_rate(rho_a, rho_b, advance_threshold[r], advance_km[r],
                                  creep_km[r], posture[s, 0], posture[s, 1])
-            front_out[r, s] = front[r, s] + v * noise_factor(sigma, z[r, 3 * s + 2])
+            front_out[r, s] = front[r, s] + v * noise_factor(
+                sigma, normal_draw(keys[0], run, day, 3 * s + 2))
         for i in range(river_sector.size):
             s = river_sector[i]
             front_out[r, s] = cross_river(front[r, s], front_out[r, s], river_km[r, i],
@@ -346,8 +389,9 @@ def combat_day(posture, static_intensity, attrition_rate, weiss, reinforcements,
             river = river_km[r, bridgehead_river[s]]
             go, untenable_out[r, s] = bridgehead_decision(
                 holds_bridgehead(front_out[r, s], river, side), sector_supply[r, s, side],
-                ratios[r, s, 1 - side], threatened[r, s], untenable[r, s], u[r, s],
-                withdraw_supply[r], withdraw_force[r], withdraw_days[r], withdraw_prob[r])
+                ratios[r, s, 1 - side], threatened[r, s], untenable[r, s],
+                uniform_scalar(keys[1], run, day, s), withdraw_supply[r], withdraw_force[r],
+                withdraw_days[r], withdraw_prob[r])
             if go:
                 front_out[r, s] = river
                 forces_out[r, s, side] *= 1 - withdraw_loss[r]
@@ -375,6 +419,7 @@ def warm_up() -> None:
     index, no_index = np.full(1, -1), np.zeros(0, np.int64)
     combat_day(np.ones((1, 2), np.bool_), one, np.ones((1, 2)), one, pairs, pairs, *[one] * 8,
                no_index, np.ones((1, 0)), one, one, one, index, index, np.full((1, 1), -1),
-               one, index, *[one] * 6, pairs, pairs, pairs, pairs, grid,
-               np.zeros((1, 1, 2), np.int64), pairs, np.zeros((1, 1), np.int64),
-               np.zeros((1, 1), np.int8), np.zeros(1, np.bool_), np.zeros((1, 3)), grid)
+               one, index, *[one] * 6, pairs, grid, np.full((1, 2), -1), pairs, pairs, pairs,
+               pairs, grid, np.zeros((1, 1, 2), DAY_COUNT), pairs,
+               np.zeros((1, 1), DAY_COUNT), np.zeros((1, 1), np.int8), np.zeros(1, np.bool_),
+               np.zeros(2, np.uint64), np.zeros(1, np.int64), 1)
