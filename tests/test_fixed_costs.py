@@ -97,3 +97,11 @@ def test_a_small_run_imports_neither_xarray_nor_dask_nor_scipy_stats(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_loading_a_scenario_does_not_import_numba():
+    code = ("import sys; from powderkeg.scenario import load_scenario; "
+            "load_scenario('autumn-2022'); print('numba' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True)
+    assert done.stdout.strip() == "False"
