@@ -48,3 +48,17 @@ def test_wilson_contains_the_observed_share_exactly_at_the_ends():
         assert np.all(low <= x / n) and np.all(x / n <= high)
         assert np.all(low >= 0) and np.all(high <= 1)
     assert np.all(wilson_interval(np.zeros_like(n), n)[0] == 0.0)
+
+
+def test_jeffreys_ends_are_the_beta_quantiles_of_scipy_stats():
+    """The interval's ends are Beta(x + 1/2, n - x + 1/2) quantiles as ``scipy.stats.beta``
+    computes them (the oracle), for every x at small n and spread x at large n."""
+    from scipy import stats
+
+    for n in (1, 7, 50, 263, 10_000, 100_000):
+        x = np.unique(np.linspace(1, n - 1, 400).round()) if n > 2 else np.array([])
+        low, high = jeffreys_interval(x, n)
+        np.testing.assert_allclose(low, stats.beta.ppf(0.025, x + 0.5, n - x + 0.5),
+                                   rtol=1e-13, atol=0)
+        np.testing.assert_allclose(high, stats.beta.ppf(0.975, x + 0.5, n - x + 0.5),
+                                   rtol=1e-13, atol=0)

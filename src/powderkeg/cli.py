@@ -186,7 +186,7 @@ def run(
 
 def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: bool) -> None:
     """Plan, simulate, write and print one run job (for `run` and `resume`)."""
-    from powderkeg.analysis.outcomes import outcome_summary
+    from powderkeg.analysis.outcomes import summarise_outcomes
     from powderkeg.engine import series
     from powderkeg.engine.executors import make_executor
     from powderkeg.engine.job import kept, plan_job, stopped_message
@@ -194,7 +194,7 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
     from powderkeg.engine.simulate import simulate_to_file
     from powderkeg.engine.worker import scenario_text
     from powderkeg.model.compiled import warm_up
-    from powderkeg.results import RESULTS_FILE, open_results, stream_results
+    from powderkeg.results import RESULTS_FILE, PerRunFile, stream_results
 
     r, planned, written = request, None, None
     try:
@@ -228,8 +228,10 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
         if planned is None or written is not None:
             raise
         raise InputError(f"{e} {kept(planned)}".strip()) from None
-    with open_results(written / RESULTS_FILE) as ds:
-        summary = outcome_summary(ds)
+    with PerRunFile(written / RESULTS_FILE) as f:  # without xarray (design note 034)
+        rows = f.rows()
+        summary = summarise_outcomes(rows["event_day"], f.outcome, f.outcome_description,
+                                     int(f.attrs["days"]), rows.get("theory"))
     if as_json:
         doc = {"scenario": s.id, "date": s.date.isoformat(), "runs": r.runs, "days": r.days,
                "seed": r.seed, "results_dir": str(written),

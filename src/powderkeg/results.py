@@ -5,6 +5,11 @@ run: sampled parameters and outcome days), ``scenario.yaml`` (the scenario as re
 ``run.json`` (version, seed, policy, command). Everything is written into a hidden sibling folder
 that is renamed into place at the end, so an interrupted run leaves no half-written file
 and never touches an existing folder.
+
+Writing a folder and summarising it read ``results.nc`` back through :class:`PerRunFile`
+(HDF5 through h5netcdf, which wrote it), not xarray: with Dask installed, xarray imports
+``dask.array`` on its first dataset, and the two cost about 1.4 CPU-s of every
+``powderkeg run`` (design note 034). Everything else opens the dataset with xarray.
 """
 
 from __future__ import annotations
@@ -18,16 +23,20 @@ import secrets
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-import xarray as xr
+import numpy as np
 
 from powderkeg import __version__
 from powderkeg.errors import InputError
 
+if TYPE_CHECKING:
+    import pandas as pd
+    import xarray as xr
+
 __all__ = ["write_results", "stream_results", "open_results", "atomic_folder", "load_results",
            "default_out_dir", "check_out_dir", "RESULTS_FILE", "write_failure", "work_dir_for",
-           "partial_folders", "PARTIAL", "WORK"]
+           "partial_folders", "PARTIAL", "WORK", "PerRunFile"]
 
 RESULTS_FILE = "results.nc"
 PARTIAL = ".partial-"  # in the name of a results folder being written: .<name>.partial-<pid>-<hex>
@@ -88,27 +97,69 @@ def check_out_dir(out: Path) -> None:
 _TABLE_ROWS = 20_000  # runs per row group of runs.parquet, read from results.nc in slices
 
 
-def _run_table(ds: xr.Dataset) -> pd.DataFrame:
-    table = {"run": ds.run.values}
-    if "theory" in ds:
-        table["theory"] = ds.theory.values.astype(str)
-    event, params = ds.event_day.values, ds.parameter_value.values
-    for i, oid in enumerate(ds.outcome.values):
+class PerRunFile:
+    """The per-run variables of a ``results.nc``, read from HDF5 without xarray.
+
+    The same arrays as the xarray dataset's (``open_results(path)``): ``run`` (int64),
+    ``event_day`` (float32, NaN: never), ``parameter_value`` (float64) and ``theory`` (str,
+    with politics only), the labels ``outcome``, ``outcome_description`` and ``parameter``,
+    and the attributes. Use as a context manager.
+    """
+
+    def __init__(self, path: Path) -> None:
+        import h5netcdf
+
+        self._file = h5netcdf.File(path, "r", decode_vlen_strings=True)
+        v = self._file.variables
+        self.attrs = dict(self._file.attrs)
+        self.runs = self._file.dimensions["run"].size
+        self.outcome, self.parameter = (np.asarray(v[k][...], str) for k in ("outcome",
+                                                                            "parameter"))
+        self.outcome_description = np.asarray(v["outcome_description"][...], str)
+        self.has_theory = "theory" in v
+
+    def rows(self, first: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
+        """``run``, ``event_day``, ``parameter_value`` (and ``theory``) of runs
+        ``first .. stop - 1`` (default: to the last)."""
+        v, part = self._file.variables, slice(first, self.runs if stop is None else stop)
+        out = {k: v[k][part] for k in ("run", "event_day", "parameter_value")}
+        if self.has_theory:
+            out["theory"] = np.asarray(v["theory"][part], str)
+        return out
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _run_table(f: PerRunFile, rows: dict[str, np.ndarray]) -> pd.DataFrame:
+    import pandas as pd
+
+    table = {"run": rows["run"]}
+    if "theory" in rows:
+        table["theory"] = rows["theory"]
+    event, params = rows["event_day"], rows["parameter_value"]
+    for i, oid in enumerate(f.outcome):
         table[f"day.{oid}"] = event[:, i]
-    for j, name in enumerate(ds.parameter.values):
+    for j, name in enumerate(f.parameter):
         table[f"param.{name}"] = params[:, j]
     return pd.DataFrame(table)
 
 
-def _write_table(results_nc: Path, path: Path) -> None:
+def _write_table(f: PerRunFile, path: Path) -> None:
     """``runs.parquet`` from ``results.nc``, :data:`_TABLE_ROWS` runs at a time."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with open_results(results_nc) as ds, contextlib.ExitStack() as stack:
+    with contextlib.ExitStack() as stack:
         writer = None
-        for a in range(0, ds.sizes["run"], _TABLE_ROWS):
-            rows = pa.Table.from_pandas(_run_table(ds.isel(run=slice(a, a + _TABLE_ROWS))),
+        for a in range(0, f.runs, _TABLE_ROWS):
+            rows = pa.Table.from_pandas(_run_table(f, f.rows(a, a + _TABLE_ROWS)),
                                         preserve_index=False)
             if writer is None:
                 writer = stack.enter_context(pq.ParquetWriter(path, rows.schema))
@@ -117,10 +168,10 @@ def _write_table(results_nc: Path, path: Path) -> None:
 
 def _finish(tmp: Path, scenario_yaml: str, command: list[str]) -> None:
     """Write ``runs.parquet``, ``scenario.yaml`` and ``run.json`` beside ``results.nc``."""
-    _write_table(tmp / RESULTS_FILE, tmp / "runs.parquet")
+    with PerRunFile(tmp / RESULTS_FILE) as f:
+        _write_table(f, tmp / "runs.parquet")
+        attrs = f.attrs
     (tmp / "scenario.yaml").write_text(scenario_yaml, "utf-8")
-    with open_results(tmp / RESULTS_FILE) as ds:
-        attrs = dict(ds.attrs)
     meta = {"powderkeg_version": __version__, "scenario": attrs["scenario"],
             "seed": int(attrs["seed"]), "runs": int(attrs["runs"]),
             "days": int(attrs["days"]), "policy": attrs.get("policy"),
@@ -181,6 +232,8 @@ def stream_results(fill: Callable[[Path], None], scenario_yaml: str, out: Path,
 @contextlib.contextmanager
 def open_results(path: Path) -> Iterator[xr.Dataset]:
     """The dataset of ``results.nc`` at ``path``, read lazily while the block runs."""
+    import xarray as xr
+
     with xr.open_dataset(path, engine="h5netcdf", decode_times=False,
                          decode_timedelta=False) as ds:
         yield ds

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import xarray as xr
 
 from powderkeg.analysis.intervals import jeffreys_interval
 
-__all__ = ["outcome_summary", "cumulative_probability"]
+if TYPE_CHECKING:
+    import xarray as xr
+
+__all__ = ["outcome_summary", "summarise_outcomes", "cumulative_probability"]
 
 
 def cumulative_probability(event_day: np.ndarray, days: int) -> np.ndarray:
@@ -18,27 +22,38 @@ def cumulative_probability(event_day: np.ndarray, days: int) -> np.ndarray:
 
 
 def outcome_summary(ds: xr.Dataset) -> dict[str, dict]:
-    """For each outcome id: probability, 95% Jeffreys interval, median day, cumulative curve."""
-    days, runs = int(ds.attrs["days"]), ds.sizes["run"]
+    """:func:`summarise_outcomes` of a results dataset."""
+    return summarise_outcomes(ds.event_day.values, ds.outcome.values,
+                              ds.outcome_description.values, int(ds.attrs["days"]),
+                              ds.theory.values if "theory" in ds else None)
+
+
+def summarise_outcomes(event_day: np.ndarray, outcome_ids, descriptions, days: int,
+                       theory: np.ndarray | None = None) -> dict[str, dict]:
+    """For each outcome id: probability, 95% Jeffreys interval, median day, cumulative curve.
+
+    ``event_day`` is (runs, outcomes), NaN where the outcome never happened; ``theory`` (one
+    label per run, or ``None``) adds each outcome's probability by escalation theory.
+    """
+    runs = len(event_day)
     out = {}
-    for i, oid in enumerate(ds.outcome.values):
-        e = ds.event_day.values[:, i].astype(float)
+    for i, oid in enumerate(outcome_ids):
+        e = event_day[:, i].astype(float)
         hits = int(np.sum(~np.isnan(e)))
         low, high = jeffreys_interval(hits, runs)
         out[str(oid)] = {
-            "description": str(ds.outcome_description.values[i]),
+            "description": str(descriptions[i]),
             "probability": hits / runs,
             "ci95": [float(low), float(high)],
             "median_day": float(np.nanmedian(e)) if hits else None,
             "cumulative": [float(v) for v in cumulative_probability(e, days)],
         }
-        if "theory" in ds:
-            out[str(oid)]["by_theory"] = _by_theory(ds, e)
+        if theory is not None:
+            out[str(oid)]["by_theory"] = _by_theory(theory, e)
     return out
 
 
-def _by_theory(ds: xr.Dataset, event_day: np.ndarray) -> dict:
-    theory = ds.theory.values
+def _by_theory(theory: np.ndarray, event_day: np.ndarray) -> dict:
     result = {}
     for name in np.unique(theory):
         mine = event_day[theory == name]

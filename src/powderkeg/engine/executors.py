@@ -7,7 +7,9 @@ size and any number of workers (bit for bit on one type of CPU).
 
 * :class:`InProcess`: in this process, one chunk after the other.
 * :class:`ProcessPool`: local worker processes (the default; no extra dependency). The
-  scenario reaches each worker once, through the pool's initializer.
+  scenario reaches each worker once, through the pool's initializer. A job of one chunk is
+  computed in this process instead: a worker would only add its start and a second build of
+  the model.
 * :class:`DaskExecutor`: a Dask ``distributed`` cluster, either a ``LocalCluster`` on
   127.0.0.1 that it starts (processes, one thread each) or a running scheduler. The scenario
   is scattered once to every worker. Needs ``pip install 'powderkeg[dask]'``.
@@ -111,7 +113,8 @@ class ProcessPool(Executor):
 
     def imap(self, scenario, chunks, progress=None) -> Done:
         todo = {c.index: c for c in chunks}
-        if not todo:
+        if len(todo) <= 1:  # nothing to share out: no worker to start
+            yield from InProcess().imap(scenario, todo.values(), progress)
             return
         for attempt in range(POOL_RETRIES + 1):
             self._pool = cf.ProcessPoolExecutor(max_workers=min(self.workers, len(todo)),

@@ -18,9 +18,9 @@ import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from powderkeg import __version__
 from powderkeg.engine.checkpoint import WorkFolder
@@ -35,6 +35,9 @@ from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.step import init_state, step, supply_ratio
 from powderkeg.model.world import sample_parameters, sample_world
 from powderkeg.scenario.schema import Scenario
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["simulate", "simulate_to_file", "simulate_chunk", "record_interval",
            "default_chunk", "manifest", "DEFAULT_CHUNK", "MIN_CHUNK"]
@@ -202,6 +205,8 @@ def simulate(scenario: Scenario, runs: int, days: int, seed: int = 0, *,
     :data:`powderkeg.engine.series.DEFAULT`). :func:`simulate_to_file` writes the same
     dataset to a file without holding it in memory.
     """
+    import xarray as xr  # here, not at the top: `powderkeg run` writes a file without it
+
     job = _plan(scenario, runs, days, seed, chunk_size, run_offset, every, param_uniforms,
                 run_ids, series, work_dir)
     model = model_for(scenario)

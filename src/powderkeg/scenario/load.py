@@ -271,10 +271,15 @@ def validate_document(doc: dict, name: str) -> Scenario:
 
 
 def scenario_to_yaml(scenario: Scenario) -> str:
-    """The scenario as resolved (every ``extends`` applied), as YAML text."""
+    """The scenario as resolved (every ``extends`` applied), as YAML text.
+
+    Written by libyaml when PyYAML has it (the same text as PyYAML's Python emitter, at a
+    fifth of its CPU; design note 034).
+    """
     data = scenario.model_dump(mode="json", by_alias=True, exclude_none=True,
                                exclude_defaults=True, warnings=False)
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(data, Dumper=getattr(yaml, "CSafeDumper", yaml.SafeDumper),
+                     sort_keys=False, allow_unicode=True, width=100)
 
 
 def with_policy(scenario: Scenario, policy: str | None) -> Scenario:

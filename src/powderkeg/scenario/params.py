@@ -23,8 +23,6 @@ from pydantic import (
     model_validator,
 )
 
-from powderkeg.model.elementary import exp, ndtri
-
 __all__ = ["Param", "Fixed", "bounded", "Probability", "NonNegative", "Positive", "param_kind",
            "reject_bools"]
 
@@ -118,6 +116,8 @@ class Normal(_Number):
         return -np.inf, np.inf
 
     def ppf(self, u):
+        from powderkeg.model.elementary import ndtri  # Numba's import waits for a sample
+
         return self.mean + self.sd * ndtri(u)
 
     def describe(self):
@@ -134,6 +134,8 @@ class LogNormal(_Number):
         return 0.0, np.inf
 
     def ppf(self, u):
+        from powderkeg.model.elementary import exp, ndtri  # as in Normal.ppf
+
         return self.median * exp(self.sigma * ndtri(u))
 
     def describe(self):
