@@ -118,7 +118,7 @@ def _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
         nxt = levels[cur] + 1
         for e in range(edge_ptr[cur], edge_ptr[cur + 1]):
             v = heads[e]
-            if resid[e] > EPS and levels[v] == -1:
+            if (resid[e] > EPS) & (levels[v] == -1):
                 levels[v] = nxt
                 if v == sink:
                     return True
@@ -138,7 +138,8 @@ def workspace(n_nodes, n_edges, n_demands):
     """
     return (np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
             np.empty(n_nodes, np.int64), np.empty(n_nodes + 1, np.int64),
-            np.empty(n_nodes + 1), np.zeros((3, n_demands), np.bool_), np.zeros((5, n_demands)), np.empty(n_edges),
+            np.empty(n_nodes + 1), np.zeros((3, n_demands), np.bool_),
+            np.zeros((5, n_demands)), np.empty(n_edges),
             np.zeros((n_demands, n_demands), np.bool_))
 
 
@@ -171,10 +172,10 @@ def _blocking_flow(edge_ptr, heads, rev, resid, levels, progress, stack_node, st
         cur = stack_node[top]
         level, e, end = levels[cur], progress[cur], edge_ptr[cur + 1]
         if level == last:
-            while e < end and not (heads[e] == sink and resid[e] > EPS):
+            while e < end and not ((heads[e] == sink) & (resid[e] > EPS)):
                 e += 1
         else:
-            while e < end and not (resid[e] > EPS and levels[heads[e]] == level + 1):
+            while e < end and not ((resid[e] > EPS) & (levels[heads[e]] == level + 1)):
                 e += 1
         progress[cur] = e
         if e == end:  # a dead end: back to the parent's next edge
