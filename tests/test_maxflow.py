@@ -9,7 +9,7 @@ import scipy.sparse as sp
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linprog
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 from test_logistics import _check_feasible as check_feasible
 from test_logistics import _networkx_value as networkx_value
 
@@ -21,6 +21,7 @@ from powderkeg.model.logistics import (
     per_pair,
     solve_max_flow,
 )
+from powderkeg.model.maxflow import EPS, dinic, workspace
 
 
 def scipy_pair_flow(g, cap):
@@ -60,6 +61,28 @@ def test_plain_flow_is_scipys_arc_for_arc(seed, n_nodes, n_links, n_demands):
     mine = per_pair(g, solve_max_flow(g, cap, shared=False))
     np.testing.assert_array_equal(np.round(mine, 6), scipy_pair_flow(g, cap))
 
+
+
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), n_nodes=st.integers(2, 14), n_links=st.integers(1, 30))
+def test_dinics_last_levels_are_the_nodes_the_source_reaches(seed, n_nodes, n_links):
+    # the shortage rule reads the set the source reaches from Dinic's last level search;
+    # scipy's breadth-first search over the residual edges is the oracle
+    rng = np.random.default_rng(seed)
+    g = random_graph(rng, n_nodes, n_links, 2)
+    r = g.residual
+    n, m = len(r.edge_ptr) - 1, len(r.heads)
+    for row in per_pair(g, random_caps(rng, g, 4).astype(float)):
+        resid = np.zeros(m)
+        resid[r.pair_edge] = row
+        work = workspace(n, m, len(r.sink_edge))
+        dinic(r.edge_ptr, r.heads, r.rev, resid, r.source, r.sink, work)
+        tails = np.repeat(np.arange(n), np.diff(r.edge_ptr))
+        live = resid > EPS
+        graph = sp.csr_matrix((np.ones(live.sum()), (tails[live], r.heads[live])), shape=(n, n))
+        reached = breadth_first_order(graph, r.source, return_predecessors=False)
+        assert r.sink not in reached  # the flow is maximal: no augmenting path is left
+        np.testing.assert_array_equal(np.flatnonzero(work[0] >= 0), np.sort(reached))
 
 @settings(max_examples=40, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), n_nodes=st.integers(2, 12), n_links=st.integers(1, 26),

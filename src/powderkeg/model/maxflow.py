@@ -99,8 +99,15 @@ def build_residual(n_nodes, pair_tail, pair_head, sink_pairs, source, sink, prio
 
 @njit(cache=True, nogil=True)
 def _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
-    """Breadth-first levels from ``source`` over edges with residual > EPS; True if the
-    sink is reached (the search stops when it takes the sink from the queue)."""
+    """Breadth-first levels from ``source`` over edges with residual > EPS into ``levels``
+    (N,) (-1: not labelled); True if the sink is reached.
+
+    The search stops when it labels the sink. By then every node nearer the source than the
+    sink has its distance (a level is labelled in full before the next is searched), and no
+    other node is on a path of the level graph to the sink (:func:`_blocking_flow` enters
+    none). When the sink is not reached, the labelled nodes are all those the source
+    reaches, not passing the sink.
+    """
     levels[:] = -1
     queue[0] = source
     start, end = 0, 1
@@ -108,12 +115,13 @@ def _level_graph(edge_ptr, heads, resid, source, sink, levels, queue):
     while start != end:
         cur = queue[start]
         start += 1
-        if cur == sink:
-            return True
+        nxt = levels[cur] + 1
         for e in range(edge_ptr[cur], edge_ptr[cur + 1]):
             v = heads[e]
-            if resid[e] > EPS and levels[v] == -1:
-                levels[v] = levels[cur] + 1
+            if (resid[e] > EPS) & (levels[v] == -1):
+                levels[v] = nxt
+                if v == sink:
+                    return True
                 queue[end] = v
                 end += 1
     return False
@@ -124,14 +132,14 @@ def workspace(n_nodes, n_edges, n_demands):
     """Work arrays for :func:`dinic` and :func:`shared_flow` on a graph of ``n_nodes`` nodes,
     ``n_edges`` residual edges and ``n_demands`` demands, allocated once per pass over runs.
 
-    ``(levels, queue, progress, stack_node, stack_flow, seen, flags, amounts, kept, inside)``:
+    ``(levels, queue, progress, stack_node, stack_flow, flags, amounts, kept, inside)``:
     node arrays (N,) and (N+1,), ``flags`` (3, D) bool, ``amounts`` (5, D), ``kept`` (M,),
     ``inside`` (D, D) bool.
     """
     return (np.empty(n_nodes, np.int64), np.empty(n_nodes, np.int64),
             np.empty(n_nodes, np.int64), np.empty(n_nodes + 1, np.int64),
-            np.empty(n_nodes + 1), np.empty(n_nodes, np.bool_),
-            np.zeros((3, n_demands), np.bool_), np.zeros((5, n_demands)), np.empty(n_edges),
+            np.empty(n_nodes + 1), np.zeros((3, n_demands), np.bool_),
+            np.zeros((5, n_demands)), np.empty(n_edges),
             np.zeros((n_demands, n_demands), np.bool_))
 
 
@@ -147,46 +155,53 @@ def _blocking_flow(edge_ptr, heads, rev, resid, levels, progress, stack_node, st
     plus each path's push, added in turn.
 
     Depth-first search from ``source`` that keeps each node's next edge in ``progress``, as
-    scipy's ``maximum_flow(method="dinic")`` does; each path pushes its bottleneck. After a
-    push the search resumes at the first edge of the path the push saturated, with the
-    stack's bottlenecks lowered by the push, instead of walking again from the source. The
-    walk would take the same edges up to there, and rounding is monotone
+    scipy's ``maximum_flow(method="dinic")`` does; each path pushes its bottleneck. A node
+    one level below the sink takes only its edges into the sink: any other node at the
+    sink's level leads nowhere, so the search would leave it again with nothing pushed.
+    After a push the search resumes at the first edge of the path the push saturated, with
+    the stack's bottlenecks lowered by the push, instead of walking again from the source.
+    The walk would take the same edges up to there, and rounding is monotone
     (``min(a - p, b - p) = min(a, b) - p`` in floating point), so the paths and pushes are
     those of a walk from the source, bit for bit.
     """
+    last = levels[sink] - 1  # the level whose nodes feed the sink directly
     top = 0
     stack_node[0] = source
     stack_flow[0] = np.inf
     while True:
         cur = stack_node[top]
-        e = progress[cur]
-        if e < edge_ptr[cur + 1]:
-            v = heads[e]
-            if resid[e] > EPS and levels[v] == levels[cur] + 1:
-                push = min(stack_flow[top], resid[e])
-                if v == sink:
-                    value += push
-                    resume = 0  # the walk from the source, if no edge were saturated
-                    for k in range(top, -1, -1):
-                        f = progress[stack_node[k]]
-                        resid[f] -= push
-                        resid[rev[f]] += push
-                        if resid[f] <= EPS:
-                            resume = k
-                    for k in range(1, resume + 1):
-                        stack_flow[k] -= push
-                    top = resume
-                    continue
-                top += 1
-                stack_node[top] = v
-                stack_flow[top] = push
-                continue
-        while progress[cur] >= edge_ptr[cur + 1] - 1:
+        level, e, end = levels[cur], progress[cur], edge_ptr[cur + 1]
+        if level == last:
+            while e < end and not ((heads[e] == sink) & (resid[e] > EPS)):
+                e += 1
+        else:
+            while e < end and not ((resid[e] > EPS) & (levels[heads[e]] == level + 1)):
+                e += 1
+        progress[cur] = e
+        if e == end:  # a dead end: back to the parent's next edge
             top -= 1
             if top < 0:
                 return value
-            cur = stack_node[top]
-        progress[cur] += 1
+            progress[stack_node[top]] += 1
+            continue
+        v = heads[e]
+        push = min(stack_flow[top], resid[e])
+        if v == sink:
+            value += push
+            resume = 0  # the walk from the source, if no edge were saturated
+            for k in range(top, -1, -1):
+                f = progress[stack_node[k]]
+                resid[f] -= push
+                resid[rev[f]] += push
+                if resid[f] <= EPS:
+                    resume = k
+            for k in range(1, resume + 1):
+                stack_flow[k] -= push
+            top = resume
+            continue
+        top += 1
+        stack_node[top] = v
+        stack_flow[top] = push
 
 
 @njit(cache=True, nogil=True)
@@ -195,7 +210,9 @@ def dinic(edge_ptr, heads, rev, resid, source, sink, work):
 
     Returns the flow's value. The flow on edge ``e`` is its capacity minus ``resid[e]``.
     Blocking flows are found as in scipy's ``maximum_flow(method="dinic")``
-    (:func:`_blocking_flow`); ``work`` is :func:`workspace`'s.
+    (:func:`_blocking_flow`); ``work`` is :func:`workspace`'s. On return its levels
+    (``work[0]``) are those of the last search, which did not reach the sink: the nodes
+    the source reaches in the residual graph are those at a level ``>= 0``.
     """
     levels, queue, progress, stack_node, stack_flow = work[0], work[1], work[2], work[3], work[4]
     value = 0.0
@@ -240,11 +257,12 @@ def _in_set(bits, u):
 
 
 @njit(cache=True, nogil=True)
-def _keep_set(seen, sink, bits):
-    """The nodes ``seen`` (N,) bool, the sink left out, as a node set into ``bits`` (B,)."""
+def _keep_set(levels, sink, bits):
+    """The nodes at a level ``>= 0`` in ``levels`` (N,), the sink left out, as a node set
+    into ``bits`` (B,)."""
     bits[:] = 0
-    for u in range(len(seen)):
-        if seen[u] and u != sink:
+    for u in range(len(levels)):
+        if levels[u] >= 0 and u != sink:
             bits[u >> 3] |= np.uint8(1 << (u & 7))
 
 
@@ -351,10 +369,10 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
     ``work`` is :func:`workspace`'s.
     """
     d = len(sink_edge)
-    queue, seen, kept, inside = work[1], work[5], work[8], work[9]
-    fixed, active, valid = work[6][0], work[6][1], work[6][2]
-    cap, amount, trial, kept_cap, cut_out = (work[7][0], work[7][1], work[7][2], work[7][3],
-                                             work[7][4])
+    reached, kept, inside = work[0], work[7], work[8]  # reached: dinic's last levels
+    fixed, active, valid = work[5][0], work[5][1], work[5][2]
+    cap, amount, trial, kept_cap, cut_out = (work[6][0], work[6][1], work[6][2], work[6][3],
+                                             work[6][4])
     for j in range(d):
         cap[j] = base[sink_edge[j]]
     _cut_lines(edge_ptr, heads, base, demand_node, source, sink, cuts, valid, cut_out, inside)
@@ -366,10 +384,9 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
         if most >= cap.sum() - tol(cap.sum()):
             return
         if tier.max() == 0:
-            _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
             c_in = 0.0
             for j in range(d):
-                c_in += cap[j] if seen[demand_node[j]] else 0.0
+                c_in += cap[j] if reached[demand_node[j]] >= 0 else 0.0
             if cap.sum() - c_in > EPS:
                 first = (most - c_in) / (cap.sum() - c_in)
     fixed[:] = False
@@ -407,9 +424,8 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
                 if v >= target - tol(target):
                     met = True
                     break
-                _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
                 for j in range(d):
-                    if active[j] and seen[demand_node[j]]:
+                    if active[j] and reached[demand_node[j]] >= 0:
                         c_in += cap[j]
                 if c_all - c_in <= EPS:
                     break
@@ -424,16 +440,15 @@ def shared_flow(edge_ptr, heads, rev, base, sink_edge, demand_node, tier, source
             kept[:] = resid
             kept_cap[:] = trial
             kept_value = v
-            _reach(edge_ptr, heads, rev, resid, source, sink, seen, queue)
             full = met and lam >= 1.0
             some = False
             for j in range(d):
-                some |= active[j] and not seen[demand_node[j]]
+                some |= active[j] and reached[demand_node[j]] < 0
             for j in range(d):
                 # blocked: the source no longer reaches it (all of U if none is, or at 1)
-                if active[j] and (full or not some or not seen[demand_node[j]]):
-                    if not seen[demand_node[j]]:  # its cut, where tomorrow's Newton starts
-                        _keep_set(seen, sink, cuts[j])
+                if active[j] and (full or not some or reached[demand_node[j]] < 0):
+                    if reached[demand_node[j]] < 0:  # its cut, where tomorrow's Newton starts
+                        _keep_set(reached, sink, cuts[j])
                     amount[j] = trial[j]
                     fixed[j] = True
                     active[j] = False
