@@ -88,6 +88,12 @@ def test_a_one_chunk_job_of_the_pool_runs_in_this_process(autumn):
                               equal_nan=ds[name].dtype.kind == "f"), name
 
 
+def test_the_pool_says_where_a_job_runs_by_its_chunks():
+    pool = ProcessPool(2)
+    assert pool.describe(1).startswith(InProcess.name)  # one chunk: no worker is started
+    assert pool.describe(3) == pool.describe() == "local process pool, 2 worker(s)"
+
+
 def test_a_small_run_imports_neither_xarray_nor_dask_nor_scipy_stats(tmp_path):
     out = str(tmp_path / "r")
     code = ("import sys; from powderkeg.cli import main; sys.argv = ['powderkeg', 'run', "

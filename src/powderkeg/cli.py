@@ -205,7 +205,8 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
             bar.phase("loading the model's compiled kernels (the first run after an install "
                       "compiles them)")
             warm_up()
-            bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe()})",
+            chunks = -(-r.runs // r.chunk)
+            bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe(chunks)})",
                       r.runs * r.days)
 
             def fill(path: Path) -> None:  # each chunk goes into results.nc as it finishes

@@ -70,7 +70,8 @@ class Executor(abc.ABC):
     def close(self) -> None:
         """Release the workers after a normal end."""
 
-    def describe(self) -> str:
+    def describe(self, chunks: int | None = None) -> str:
+        """Where the work runs, for the progress output; ``chunks``: the job's chunks."""
         return f"{self.name}, {self.workers} worker(s)"
 
     def __enter__(self):
@@ -110,6 +111,11 @@ class ProcessPool(Executor):
     def __init__(self, workers: int) -> None:
         self.workers = int(workers)
         self._pool: cf.ProcessPoolExecutor | None = None
+
+    def describe(self, chunks: int | None = None) -> str:
+        if chunks is not None and chunks <= 1:
+            return f"{InProcess.name}: one chunk, no worker to start"
+        return super().describe(chunks)
 
     def imap(self, scenario, chunks, progress=None) -> Done:
         todo = {c.index: c for c in chunks}
@@ -314,7 +320,7 @@ class DaskExecutor(Executor):
             if self.cluster is not None:
                 self.cluster.close(timeout=CLOSE_TIMEOUT_S)
 
-    def describe(self) -> str:
+    def describe(self, chunks: int | None = None) -> str:
         return f"{self.name}, {self.workers} worker(s)"
 
 
