@@ -31,21 +31,16 @@ from powderkeg.model.fires import (
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.kremlin_daily import daily_couplings
 from powderkeg.model.logistics import (
-    day_flow,
     demand_need,
-    new_cuts,
-    per_link,
     posture_need_factor,
-    sink_tons,
     stock_update,
     supply_effectiveness,
-    truck_road_capacity,
 )
+from powderkeg.model.logistics_day import sink_capacities, supply_day
 from powderkeg.model.network import (
-    arc_capacities,
     bridgehead_lost,
+    check_sink_range,
     depot_allowed,
-    link_usable,
     node_control,
 )
 from powderkeg.model.outcomes import holds_today, outcome_holds, track
@@ -101,53 +96,33 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
     return passed if side == 0 else ~passed
 
 
-def _solved(g, cap, old_cap, old_flow, cuts, known=None, known_flow=None):
-    """A maximum flow for ``cap``, solving again only the runs whose cached one may not be,
-    and the runs' stored cuts after it (a copy of ``cuts``, ``None`` for none yet).
-
-    Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities.
-    """
-    cuts = new_cuts(g, len(cap)) if cuts is None else cuts.copy()
-    return day_flow(g, cap, old_cap, old_flow, known, known_flow, cuts=cuts)[0], cuts
-
-
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
-    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks."""
+    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks,
+    per side in one compiled pass over the runs
+    (:func:`~powderkeg.model.logistics_day.supply_day`)."""
     delivered = np.zeros_like(state.delivered)
     link_flow = np.zeros_like(state.link_flow)
     arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
     plan_cap, plan_flow = list(state.plan_cap), list(state.plan_flow)
     plan_cuts, flow_cuts = list(state.plan_cuts), list(state.flow_cuts)
     lost = bridgehead_lost(model, world.river_km, state.front)
+    links = (model.link_from, model.link_to, model.road_links, model.link_km)
     for side, g in enumerate(model.flow_graphs):
         if g is None:
             continue
         dem = np.flatnonzero(model.demand_side == side)
-        src = np.flatnonzero(model.source_side == side)
-        sink = sink_tons(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
-                         world.refill_days[:, None])
-        depots = depot_allowed(model, g, side, world.river_km, lost)
-        cap = arc_capacities(model, g, side, control, open_cap, world.source_tons[:, src],
-                             sink, depots)
-        known = plan = None
-        if np.isfinite(world.truck_ton_km[:, side]).any():
-            plan, plan_cuts[side] = _solved(g, cap, plan_cap[side], plan_flow[side],
-                                            plan_cuts[side])
-            plan_cap[side], plan_flow[side] = cap, plan
-            roads = link_usable(model, control, side) & model.road_links
-            trucked = truck_road_capacity(
-                np.where(roads, open_cap, 0.0), np.where(roads, per_link(g, plan), 0.0),
-                model.link_km * world.road_km_factor[:, None], world.truck_ton_km[:, side])
-            planned = cap
-            cap = arc_capacities(model, g, side, control,
-                                 np.where(model.road_links, trucked, open_cap),
-                                 world.source_tons[:, src], sink, depots)
-            known = (cap == planned).all(axis=1)  # the trucks sufficed: the plan is the flow
-        flow, flow_cuts[side] = _solved(g, cap, arc_cap[side], arc_flow[side], flow_cuts[side],
-                                        known, plan)
-        arc_cap[side], arc_flow[side] = cap, flow
-        delivered[:, dem] = flow[:, g.sink_arcs]
-        link_flow += per_link(g, flow)
+        sink = np.empty((len(state.need), len(dem)))
+        sink_capacities(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
+                        world.refill_days, sink)
+        check_sink_range(sink, side)
+        plan, flow, delivered[:, dem] = supply_day(
+            g, side, links, control, open_cap,
+            world.source_tons[:, np.flatnonzero(model.source_side == side)],
+            depot_allowed(model, g, side, world.river_km, lost), sink, world.road_km_factor,
+            world.truck_ton_km[:, side], (plan_cap[side], plan_flow[side], plan_cuts[side]),
+            (arc_cap[side], arc_flow[side], flow_cuts[side]), link_flow)
+        plan_cap[side], plan_flow[side], plan_cuts[side] = plan
+        arc_cap[side], arc_flow[side], flow_cuts[side] = flow
     return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
                    plan_cap=tuple(plan_cap), plan_flow=tuple(plan_flow),
                    plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered,
