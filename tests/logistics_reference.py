@@ -25,7 +25,9 @@ def _solved(g, cap, old_cap, old_flow, cuts, known=None, known_flow=None):
 
 
 def logistics(model, world, state, control, open_cap):
-    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks."""
+    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks;
+    the state after them and the tons each link carries, both sides ``(R, E)`` (the state
+    then stored them)."""
     names = ("arc_cap", "arc_flow", "plan_cap", "plan_flow", "plan_cuts", "flow_cuts")
     arc_cap, arc_flow, plan_cap, plan_flow, plan_cuts, flow_cuts = (
         list(getattr(state, name)) for name in names)
@@ -61,5 +63,5 @@ def logistics(model, world, state, control, open_cap):
         delivered[:, dem] = flow[:, g.sink_arcs]
         link_flow += per_link(g, flow)
     solves = (arc_cap, arc_flow, plan_cap, plan_flow, plan_cuts, flow_cuts)
-    return replace(state, delivered=delivered, link_flow=link_flow,
-                   **{name: tuple(value) for name, value in zip(names, solves, strict=True)})
+    return replace(state, delivered=delivered, **{
+        name: tuple(value) for name, value in zip(names, solves, strict=True)}), link_flow

@@ -76,7 +76,7 @@ def side_day(side, has_trucks, shared, edge_ptr, heads, rev, pair_edge, sink_edg
              link_from, link_to, road_links, link_km, control, open_cap, source_tons,
              depot_ok, sink_tons, road_km_factor, fleet_ton_km, has_old_plan, old_plan_cap,
              old_plan_flow, plan_cuts, has_old_flow, old_cap, old_flow, flow_cuts, plan_cap,
-             plan_flow, cap, flow, delivered, link_flow):
+             plan_flow, cap, flow, delivered):
     """One side's supply day of every run: the plan, the trucks, the flow and what it carries.
 
     Per run ``r``: the arc capacities with roads at capacity (``open_cap`` (R, E), sources
@@ -90,8 +90,8 @@ def side_day(side, has_trucks, shared, edge_ptr, heads, rev, pair_edge, sink_edg
     capacities, the plan is the flow; otherwise the flow is
     :func:`~powderkeg.model.daily_flow.run_flow`'s from ``old_cap`` and ``old_flow`` when
     ``has_old_flow`` (cuts ``flow_cuts``), into ``flow`` (R, A). Then ``delivered`` (R, D)
-    takes the sink arcs' flow and ``link_flow`` (R, E) adds each link's
-    (:func:`~powderkeg.model.daily_flow.link_sum`).
+    takes the sink arcs' flow (each link's, :attr:`~powderkeg.model.state.State.link_flow`,
+    is derived from the arc flows when read).
     """
     runs, n_arcs = cap.shape
     n_links, n_dem = len(link_from), len(sink_arcs)
@@ -135,20 +135,17 @@ def side_day(side, has_trucks, shared, edge_ptr, heads, rev, pair_edge, sink_edg
                      shared, flow_cuts[r], flow[r], ws)
         for j in range(n_dem):
             delivered[r, j] = flow[r, sink_arcs[j]]
-        link_sum(link_arcs, link_of_arc, flow[r], links)
-        for e in range(n_links):
-            link_flow[r, e] += links[e]
 
 
 def supply_day(g, side, links, control, open_cap, source_tons, depot_ok, sink_tons,
-               road_km_factor, fleet_ton_km, plan, flow, link_flow):
+               road_km_factor, fleet_ton_km, plan, flow):
     """:func:`side_day` of one side's graph ``g`` over a batch of runs.
 
     ``links`` are the model's ``(link_from, link_to, road_links, link_km)``; ``plan`` and
     ``flow`` yesterday's ``(capacities, flow, cuts)`` of the plan and of the flow, each
-    ``None`` before the first solve. Returns today's plan (``None`` when no run has a fleet
+    ``None`` before the first solve. Returns today's plan (yesterday's when no run has a fleet
     limit, ``fleet_ton_km`` all infinite) and flow as such triples, and the deliveries
-    ``(R, D)``; adds the tons each link carries into ``link_flow`` (R, E).
+    ``(R, D)``.
     """
     runs = len(control)
     shape = (runs, g.n_arcs)
@@ -165,7 +162,7 @@ def supply_day(g, side, links, control, open_cap, source_tons, depot_ok, sink_to
              g.depot_tier, g.sink_arcs, *links, np.ascontiguousarray(control), f(open_cap),
              f(source_tons), np.ascontiguousarray(depot_ok), f(sink_tons), f(road_km_factor),
              f(fleet_ton_km), *old_plan, *old_flow, plan_cap, plan_flow, cap, arc_flow,
-             delivered, link_flow)
+             delivered)
     today_plan = (plan_cap, plan_flow, old_plan[3]) if trucks else plan
     return today_plan, (cap, arc_flow, old_flow[3]), delivered
 
@@ -190,4 +187,4 @@ def warm_up() -> None:
         plan = flow = (None, None, None)
         for _ in range(2):
             plan, flow, _ = supply_day(g, 0, links, control, one, one, np.ones((1, 1), np.bool_),
-                                       one, np.ones(1), fleet, plan, flow, np.zeros((1, 1)))
+                                       one, np.ones(1), fleet, plan, flow)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from powderkeg.model.fires import Repair
+from powderkeg.model.logistics import per_link
 from powderkeg.model.outcomes import OutcomeTracker
 
 __all__ = ["State"]
@@ -27,7 +28,7 @@ class State:
     plan_flow: tuple  # per side: (R, A) the plan's flow, which sends the trucks
     plan_cuts: tuple  # per side: (R, D, B) uint8 the plan's stored cuts (maxflow.shared_flow)
     flow_cuts: tuple  # per side: (R, D, B) uint8 the flow's stored cuts
-    link_flow: np.ndarray  # (R, E) tons carried today, both sides
+    flow_graphs: tuple  # per side: the model's FlowGraph, or None (static, shared by all runs)
     delivered: np.ndarray  # (R, D) tons delivered today
     need: np.ndarray  # (R, D) tons needed today
     stock: np.ndarray  # (R, D) days of supply
@@ -43,6 +44,17 @@ class State:
     def link_frac(self) -> np.ndarray:
         """Open fraction of each link's intact capacity, ``(R, E)``."""
         return self.repair.frac
+
+    @property
+    def link_flow(self) -> np.ndarray:
+        """Tons carried today on each link by both sides, ``(R, E)``: each side's arc flows
+        added per link (:func:`~powderkeg.model.logistics.per_link`), side by side from zero,
+        derived when read rather than stored."""
+        out = np.zeros(self.hits.shape)
+        for g, flow in zip(self.flow_graphs, self.arc_flow, strict=True):
+            if flow is not None:
+                out += per_link(g, flow)
+        return out
 
     @property
     def repair_left(self) -> np.ndarray:

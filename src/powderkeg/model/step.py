@@ -101,7 +101,6 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
     per side in one compiled pass over the runs
     (:func:`~powderkeg.model.logistics_day.supply_day`)."""
     delivered = np.zeros_like(state.delivered)
-    link_flow = np.zeros_like(state.link_flow)
     arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
     plan_cap, plan_flow = list(state.plan_cap), list(state.plan_flow)
     plan_cuts, flow_cuts = list(state.plan_cuts), list(state.flow_cuts)
@@ -120,18 +119,17 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
             world.source_tons[:, np.flatnonzero(model.source_side == side)],
             depot_allowed(model, g, side, world.river_km, lost), sink, world.road_km_factor,
             world.truck_ton_km[:, side], (plan_cap[side], plan_flow[side], plan_cuts[side]),
-            (arc_cap[side], arc_flow[side], flow_cuts[side]), link_flow)
+            (arc_cap[side], arc_flow[side], flow_cuts[side]))
         plan_cap[side], plan_flow[side], plan_cuts[side] = plan
         arc_cap[side], arc_flow[side], flow_cuts[side] = flow
     return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
                    plan_cap=tuple(plan_cap), plan_flow=tuple(plan_flow),
-                   plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered,
-                   link_flow=link_flow)
+                   plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered)
 
 
 def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
     """Day 0: the scenario's starting positions, damage already done, and today's supply."""
-    n, s, e, d = len(runs), model.n_sectors, model.n_links, len(model.demand_ids)
+    n, s, d = len(runs), model.n_sectors, len(model.demand_ids)
     repair = repair_times(model, world, streams, runs, 0, world.at_start < 1.0)
     politics = None
     if model.politics is not None:
@@ -144,7 +142,7 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         deep_hits=no_hits(model, n),
         arc_cap=(None, None), arc_flow=(None, None), plan_cap=(None, None),
         plan_flow=(None, None), plan_cuts=(None, None), flow_cuts=(None, None),
-        link_flow=np.zeros((n, e)),
+        flow_graphs=tuple(model.flow_graphs),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=int), withdrawal=np.zeros((n, s), dtype=np.int8),
         pressure=np.zeros((n, s, 2), dtype=int), exploitation=np.zeros((n, s, 2)),
