@@ -5,8 +5,6 @@ batch functions ``sink_tons``, ``arc_capacities``, ``truck_road_capacity``, ``pe
 ``day_flow`` over all runs at once.
 """
 
-from dataclasses import replace
-
 import numpy as np
 
 from powderkeg.model.logistics import (
@@ -25,9 +23,11 @@ def _solved(g, cap, old_cap, old_flow, cuts, known=None, known_flow=None):
 
 
 def logistics(model, world, state, control, open_cap):
-    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks;
-    the state after them and the tons each link carries, both sides ``(R, E)`` (the state
-    then stored them)."""
+    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks.
+
+    Returns the state's supply fields as they were stored (arc capacities ``(R, A)`` per
+    side), the deliveries ``(R, D)`` and the tons each link carries, both sides ``(R, E)``.
+    """
     names = ("arc_cap", "arc_flow", "plan_cap", "plan_flow", "plan_cuts", "flow_cuts")
     arc_cap, arc_flow, plan_cap, plan_flow, plan_cuts, flow_cuts = (
         list(getattr(state, name)) for name in names)
@@ -63,5 +63,5 @@ def logistics(model, world, state, control, open_cap):
         delivered[:, dem] = flow[:, g.sink_arcs]
         link_flow += per_link(g, flow)
     solves = (arc_cap, arc_flow, plan_cap, plan_flow, plan_cuts, flow_cuts)
-    return replace(state, delivered=delivered, **{
-        name: tuple(value) for name, value in zip(names, solves, strict=True)}), link_flow
+    return ({name: tuple(value) for name, value in zip(names, solves, strict=True)},
+            delivered, link_flow)

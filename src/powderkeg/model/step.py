@@ -46,7 +46,7 @@ from powderkeg.model.network import (
 from powderkeg.model.outcomes import holds_today, outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.record import RECORD_COUNT, DayRecord
-from powderkeg.model.state import State
+from powderkeg.model.state import State, in_slots
 from powderkeg.model.theater import ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
 
@@ -101,8 +101,9 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
     per side in one compiled pass over the runs
     (:func:`~powderkeg.model.logistics_day.supply_day`)."""
     delivered = np.zeros_like(state.delivered)
-    arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
-    plan_cap, plan_flow = list(state.plan_cap), list(state.plan_flow)
+    old_cap, old_plan_cap = state.arc_cap, state.plan_cap
+    cap_slots, arc_flow = list(state.cap_slots), list(state.arc_flow)
+    plan_slots, plan_flow = list(state.plan_slots), list(state.plan_flow)
     plan_cuts, flow_cuts = list(state.plan_cuts), list(state.flow_cuts)
     lost = bridgehead_lost(model, world.river_km, state.front)
     links = (model.link_from, model.link_to, model.road_links, model.link_km)
@@ -118,12 +119,13 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
             g, side, links, control, open_cap,
             world.source_tons[:, np.flatnonzero(model.source_side == side)],
             depot_allowed(model, g, side, world.river_km, lost), sink, world.road_km_factor,
-            world.truck_ton_km[:, side], (plan_cap[side], plan_flow[side], plan_cuts[side]),
-            (arc_cap[side], arc_flow[side], flow_cuts[side]))
-        plan_cap[side], plan_flow[side], plan_cuts[side] = plan
-        arc_cap[side], arc_flow[side], flow_cuts[side] = flow
-    return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
-                   plan_cap=tuple(plan_cap), plan_flow=tuple(plan_flow),
+            world.truck_ton_km[:, side],
+            (old_plan_cap[side], plan_flow[side], plan_cuts[side]),
+            (old_cap[side], arc_flow[side], flow_cuts[side]))
+        plan_slots[side], plan_flow[side], plan_cuts[side] = in_slots(g, plan[0]), *plan[1:]
+        cap_slots[side], arc_flow[side], flow_cuts[side] = in_slots(g, flow[0]), *flow[1:]
+    return replace(state, cap_slots=tuple(cap_slots), arc_flow=tuple(arc_flow),
+                   plan_slots=tuple(plan_slots), plan_flow=tuple(plan_flow),
                    plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered)
 
 
@@ -140,7 +142,7 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
         repair=Repair.started(world.at_start, repair), hits=no_hits(model, n),
         deep_hits=no_hits(model, n),
-        arc_cap=(None, None), arc_flow=(None, None), plan_cap=(None, None),
+        cap_slots=(None, None), arc_flow=(None, None), plan_slots=(None, None),
         plan_flow=(None, None), plan_cuts=(None, None), flow_cuts=(None, None),
         flow_graphs=tuple(model.flow_graphs),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
