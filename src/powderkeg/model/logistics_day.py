@@ -1,12 +1,12 @@
-"""One side's supply day in one compiled pass over the runs.
+"""One side's supply day in one compiled call over the runs.
 
 For each run on its own, :func:`side_day` does what the step did in NumPy over the batch
-around two calls of the supply pass: the sinks' whole tons (:func:`sink_capacity`), the arc
-capacities (:func:`~powderkeg.model.network.run_capacities`), the plan with roads at
-capacity, the roads' capacity with the side's trucks (:func:`truck_capacities`), the arc
-capacities again, the flow (:func:`~powderkeg.model.daily_flow.run_flow` for both), the
-deliveries and the tons each link carries. The arrays of a run are rows of the batch's, so
-a run's supply is the same alone or in any batch.
+around two calls of the supply pass: the arc capacities
+(:func:`~powderkeg.model.network.run_capacities`, sinks from :func:`sink_capacities`), the
+plan with roads at capacity, the roads' capacity with the side's trucks
+(:func:`truck_capacities`), the arc capacities again, the flow
+(:func:`~powderkeg.model.daily_flow.run_flow` for both) and the deliveries. The arrays of a
+run are rows of the batch's, so a run's supply is the same alone or in any batch.
 
 :func:`powderkeg.model.logistics.sink_tons` and
 :func:`powderkeg.model.logistics.truck_road_capacity` are the same equations over a batch in
