@@ -88,6 +88,6 @@ def _on_arcs(graphs, slots):
 
 def in_slots(g, cap):
     """Arc capacities ``(R, A)`` of graph ``g`` in its slots ``(R, S)``, ``None`` for none
-    (exact: the arcs of a slot carry the same integers, :func:`~powderkeg.model.logistics.
-    capacity_slots`)."""
+    (exact: the arcs of a slot carry the same integers,
+    :func:`~powderkeg.model.logistics.capacity_slots`)."""
     return None if cap is None else cap[:, g.slot_arc]

@@ -98,7 +98,7 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
 
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
     """Today's maximum flows: the plan with roads at capacity, then the flow with trucks,
-    per side in one compiled pass over the runs
+    per side in one compiled call over the runs
     (:func:`~powderkeg.model.logistics_day.supply_day`)."""
     delivered = np.zeros_like(state.delivered)
     old_cap, old_plan_cap = state.arc_cap, state.plan_cap
