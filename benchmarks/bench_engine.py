@@ -220,23 +220,30 @@ def _resolve_rule(runs: int, days: int, seed: int, always: bool) -> dict:
     from powderkeg.scenario import load_scenario
 
     scenario = load_scenario(SCENARIO)
-    day_flow = step_module.day_flow
+    supply_day = step_module.supply_day
     resolved, solve_time = [], [0.0]
 
-    def counted_day_flow(g, cap, old_cap=None, old_flow=None, known=None, known_flow=None,
-                         cuts=None):
-        keep = old_flow is not None and not always
-        t = time.perf_counter()
-        flow, solved = day_flow(g, cap, old_cap if keep else None, old_flow if keep else None,
-                                known, known_flow, cuts=cuts)
+    def counted_supply_day(g, side, links, control, open_cap, source_tons, depot_ok, sink,
+                           road_km_factor, fleet, plan, flow):
+        forgot = lambda old: (None, None, old[2]) if always else old  # noqa: E731
+        t = time.perf_counter()  # without the rule, yesterday's flows forgotten, cuts kept
+        today_plan, today_flow, delivered = supply_day(
+            g, side, links, control, open_cap, source_tons, depot_ok, sink, road_km_factor,
+            fleet, forgot(plan), forgot(flow))
         solve_time[0] += time.perf_counter() - t
-        if old_flow is not None:  # runs the rule sends to the solver, the known ones included
-            redo = np.ones(len(cap), dtype=bool) if always else solved | (
-                rule(g, old_cap, cap, old_flow) & (known if known is not None else False))
-            resolved.append((int(redo.sum()), len(redo)))
-        return flow, solved
+        # runs the rule sends to the solver: the plan's, and the flow's with the runs whose
+        # plan was the flow (the trucks sufficed) included
+        redo, n = 0, 0
+        for old, new in ((plan, today_plan), (flow, today_flow)):
+            if old[1] is not None and new[1] is not old[1]:
+                runs_redone = (np.ones(len(control), dtype=bool) if always else
+                               rule(g, old[0], new[0], old[1]))
+                redo, n = redo + int(runs_redone.sum()), n + len(runs_redone)
+        if n:
+            resolved.append((redo, n))
+        return today_plan, today_flow, delivered
 
-    step_module.day_flow = counted_day_flow
+    step_module.supply_day = counted_supply_day
     start = time.perf_counter()
     ds = simulate(scenario, runs, days, seed, workers=1)
     wall = time.perf_counter() - start

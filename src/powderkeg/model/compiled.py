@@ -9,7 +9,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from powderkeg.model import elementary, fire_kernels, kremlin_daily, outcomes, theater
+from powderkeg.model import (
+    elementary,
+    fire_kernels,
+    kremlin_daily,
+    logistics_day,
+    outcomes,
+    theater,
+)
 from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
 from powderkeg.model.logistics import CAPACITY_DTYPE
@@ -46,3 +53,4 @@ def warm_up() -> None:
     theater.warm_up()
     outcomes.warm_up()
     kremlin_daily.warm_up()
+    logistics_day.warm_up()

@@ -15,8 +15,8 @@ from numba import njit
 
 from powderkeg.model.maxflow import solve_run, workspace
 
-__all__ = ["pair_sums", "link_sums", "flow_is_kept", "arc_flows", "daily_flows", "resolve_needed",
-           "RESOLVE_TOL"]
+__all__ = ["pair_sums", "link_sum", "link_sums", "flow_is_kept", "arc_flows", "flow_workspace",
+           "run_flow", "daily_flows", "resolve_needed", "RESOLVE_TOL"]
 
 RESOLVE_TOL = 1e-6  # tons: a flow within this of a capacity counts as meeting it
 
@@ -33,12 +33,20 @@ def pair_sums(arc_pair, values, out):
 
 
 @njit(cache=True, nogil=True)
+def link_sum(link_arcs, link_of_arc, arc_values, out):
+    """Tons on each link of one run, both directions: ``out[e] = sum of arc_values[a]`` over
+    the link arcs ``a`` of link ``e`` in arc order, from zero; ``arc_values`` (A,), ``out``
+    (E,)."""
+    out[:] = 0.0
+    for i in range(len(link_arcs)):
+        out[link_of_arc[i]] += arc_values[link_arcs[i]]
+
+
+@njit(cache=True, nogil=True)
 def link_sums(link_arcs, link_of_arc, values, out):
-    """Sum over both directions of each link, ``out[r, e] += values[r, a]`` for the link arcs
-    ``a`` of link ``e`` in arc order; ``values`` (R, A), ``out`` (R, E), zeros in."""
+    """:func:`link_sum` of every run, ``values`` (R, A) into ``out`` (R, E)."""
     for r in range(values.shape[0]):
-        for i in range(len(link_arcs)):
-            out[r, link_of_arc[i]] += values[r, link_arcs[i]]
+        link_sum(link_arcs, link_of_arc, values[r], out[r])
 
 
 @njit(cache=True, nogil=True)
@@ -77,45 +85,67 @@ def arc_flows(arc_pair, cap, pair_cap, pair_flow, out):
 
 
 @njit(cache=True, nogil=True)
+def flow_workspace(n_nodes, n_edges, n_demands, n_pairs, n_arcs):
+    """Work arrays for :func:`run_flow`, allocated once per pass over runs: the pair sums of
+    today's and yesterday's capacities and of yesterday's flow, the solved pair flows (P,),
+    the residual capacities ``base`` and ``resid`` (M,), the solver's
+    (:func:`~powderkeg.model.maxflow.workspace`) and a row of arc values (A,)."""
+    return (np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs),
+            np.zeros(n_edges), np.empty(n_edges), workspace(n_nodes, n_edges, n_demands),
+            np.empty(n_arcs))
+
+
+@njit(cache=True, nogil=True)
+def run_flow(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
+             arc_pair, sink_arcs, cap, old_cap, old_flow, has_old, shared, cuts, out, ws):
+    """One run's flow on every arc into ``out`` (A,); whether it was solved anew.
+
+    ``cap`` (A,) are today's whole-ton arc capacities. With ``has_old``, the run keeps
+    ``old_flow`` (A,), solved for ``old_cap`` (A,), when :func:`flow_is_kept` says so;
+    otherwise it is solved (:func:`~powderkeg.model.maxflow.solve_run`, the shortage rule if
+    ``shared``, from the run's stored cuts ``cuts`` (D, B), updated in place) and each pair's
+    flow shared among its arcs (:func:`arc_flows`). ``ws`` is :func:`flow_workspace`.
+    """
+    new_pair, old_pair, flow_pair, pair_flow, base, resid, work, row = ws
+    row[:] = cap
+    pair_sums(arc_pair, row, new_pair)
+    if has_old:
+        row[:] = old_cap
+        pair_sums(arc_pair, row, old_pair)
+        pair_sums(arc_pair, old_flow, flow_pair)
+        if flow_is_kept(old_pair, new_pair, flow_pair, old_cap, cap, sink_arcs):
+            out[:] = old_flow
+            return False
+    solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
+              new_pair, shared, base, resid, pair_flow, cuts, work)
+    row[:] = cap
+    arc_flows(arc_pair, row, new_pair, pair_flow, out)
+    return True
+
+
+@njit(cache=True, nogil=True)
 def daily_flows(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
                 arc_pair, sink_arcs, n_pairs, cap, old_cap, old_flow, has_old, known,
                 known_flow, shared, cuts):
     """Today's flow on every arc of every run ``(R, A)`` and which runs were solved ``(R,)``.
 
     ``cap`` (R, A) are today's whole-ton arc capacities. A run in ``known`` takes
-    ``known_flow``, a maximum flow for the same capacities. Otherwise, with ``has_old``, a
-    run keeps ``old_flow`` (solved for ``old_cap``) when :func:`flow_is_kept` says so, and
-    is solved anew (:func:`~powderkeg.model.maxflow.solve_run`, the shortage rule if
-    ``shared``) when not; without ``has_old`` every run is solved. ``cuts`` (R, D, B) uint8
-    are each run's stored cuts (:func:`~powderkeg.model.maxflow.shared_flow`), updated in
-    place by the runs solved.
+    ``known_flow``, a maximum flow for the same capacities; every other run is
+    :func:`run_flow`'s, from ``old_cap`` and ``old_flow`` with ``has_old`` (without it every
+    run is solved). ``cuts`` (R, D, B) uint8 are each run's stored cuts
+    (:func:`~powderkeg.model.maxflow.shared_flow`), updated in place by the runs solved.
     """
     runs, n_arcs = cap.shape
     flow = np.empty((runs, n_arcs))
     solved = np.zeros(runs, np.bool_)
-    new_pair, old_pair, flow_pair = np.empty(n_pairs), np.empty(n_pairs), np.empty(n_pairs)
-    pair_flow = np.empty(n_pairs)
-    base, resid = np.zeros(len(heads)), np.empty(len(heads))
-    work = workspace(len(edge_ptr) - 1, len(heads), len(sink_edge))
-    row = np.empty(n_arcs)
+    ws = flow_workspace(len(edge_ptr) - 1, len(heads), len(sink_edge), n_pairs, n_arcs)
     for r in range(runs):
         if known[r]:
             flow[r] = known_flow[r]
             continue
-        row[:] = cap[r]
-        pair_sums(arc_pair, row, new_pair)
-        if has_old:
-            row[:] = old_cap[r]
-            pair_sums(arc_pair, row, old_pair)
-            pair_sums(arc_pair, old_flow[r], flow_pair)
-            if flow_is_kept(old_pair, new_pair, flow_pair, old_cap[r], cap[r], sink_arcs):
-                flow[r] = old_flow[r]
-                continue
-        solved[r] = True
-        solve_run(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier, source, sink,
-                  new_pair, shared, base, resid, pair_flow, cuts[r], work)
-        row[:] = cap[r]
-        arc_flows(arc_pair, row, new_pair, pair_flow, flow[r])
+        solved[r] = run_flow(edge_ptr, heads, rev, pair_edge, sink_edge, demand_node, tier,
+                             source, sink, arc_pair, sink_arcs, cap[r], old_cap[r],
+                             old_flow[r], has_old, shared, cuts[r], flow[r], ws)
     return flow, solved
 
 

@@ -30,7 +30,7 @@ from powderkeg.model.maxflow import Residual, build_residual, cut_bytes, cut_pai
 
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "day_flow", "needs_resolve",
            "new_cuts", "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY",
-           "CAPACITY_DTYPE", "demand_need",
+           "CAPACITY_DTYPE", "capacity_slots", "demand_need",
            "posture_need_factor", "sink_tons",
            "truck_road_capacity", "vital_links"]
 
@@ -63,6 +63,8 @@ class FlowGraph:
     depot_tier: np.ndarray  # (K,)
     sink_arcs: np.ndarray  # (D,)
     residual: Residual  # the compiled solver's layout, with each demand's service tier
+    arc_slot: np.ndarray  # (A,) capacity slot of each arc: a link's arcs share its link's
+    slot_arc: np.ndarray  # (S,) an arc of each slot
 
     @property
     def n_arcs(self) -> int:
@@ -118,14 +120,33 @@ def build_flow_graph(n_nodes, link_from, link_to, link_directed, source_nodes, d
     ia = lambda x: np.asarray(x, dtype=np.int64)  # noqa: E731
     residual = build_residual(nn, uniq // nn, uniq % nn, arc_pair[sink_arcs], src, snk,
                               np.zeros(d, int) if priority is None else priority)
+    arc_slot, slot_arc = capacity_slots(n_arcs, link_arcs, link_of_arc, len(link_from))
     return FlowGraph(
         n_nodes=nn, source=src, sink=snk, pair_tail=uniq // nn, pair_head=uniq % nn,
         arc_pair=arc_pair, pair_sum=pair_sum, link_arcs=ia(link_arcs),
         link_of_arc=ia(link_of_arc), link_sum=link_sum, source_arcs=ia(source_arcs),
         depot_arcs=ia(depot_arcs),
         depot_demand=ia(depot_demand), depot_node=ia(depot_node), depot_tier=ia(depot_tier),
-        sink_arcs=ia(sink_arcs), residual=residual,
+        sink_arcs=ia(sink_arcs), residual=residual, arc_slot=arc_slot, slot_arc=slot_arc,
     )
+
+
+def capacity_slots(n_arcs, link_arcs, link_of_arc, n_links):
+    """Each arc's capacity slot ``(A,)`` and an arc of each slot ``(S,)``, ``S = E + A - L``.
+
+    Both arcs of an undirected link carry the same whole tons, ``floor(c_e)`` or nothing
+    (:func:`~powderkeg.model.network.run_capacities`), so the link's slot ``e`` holds them;
+    every other arc (sources, depots, sinks) has a slot ``E, E + 1, ...`` of its own, in arc
+    order. ``cap[:, slot_arc][:, arc_slot]`` is then ``cap`` itself: the state keeps the
+    slots (:attr:`~powderkeg.model.state.State.arc_cap`).
+    """
+    arc_slot = np.empty(n_arcs, np.int64)
+    arc_slot[np.asarray(link_arcs, np.int64)] = link_of_arc
+    others = np.setdiff1d(np.arange(n_arcs), link_arcs)
+    arc_slot[others] = n_links + np.arange(len(others))
+    slot_arc = np.empty(n_links + len(others), np.int64)
+    slot_arc[arc_slot] = np.arange(n_arcs)
+    return arc_slot, slot_arc
 
 
 def per_pair(g: FlowGraph, arc_values: np.ndarray) -> np.ndarray:

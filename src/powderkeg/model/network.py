@@ -17,7 +17,7 @@ from powderkeg.model.build import Model
 from powderkeg.model.logistics import CAPACITY_DTYPE, INF_CAPACITY, FlowGraph
 
 __all__ = ["node_control", "link_usable", "arc_capacities", "bridgehead_lost",
-           "depot_allowed"]
+           "depot_allowed", "run_capacities", "whole_ton_capacities", "check_sink_range"]
 
 
 def node_control(model: Model, front: np.ndarray) -> np.ndarray:
@@ -71,35 +71,59 @@ def depot_allowed(model: Model, g: FlowGraph, side: int, river_km: np.ndarray,
 
 
 @njit(cache=True, nogil=True)
-def whole_ton_capacities(side, control, link_from, link_to, link_arcs, link_of_arc, link_cap,
-                    source_arcs, source_tons, depot_arcs, depot_node, depot_demand, depot_tier,
-                    depot_ok, sink_arcs, sink, out):
-    """Each run's arc capacities into ``out`` (R, A), zeros in; one run at a time.
+def run_capacities(side, control, link_from, link_to, link_arcs, link_of_arc, link_cap,
+                   source_arcs, source_tons, depot_arcs, depot_node, depot_demand, depot_tier,
+                   depot_ok, sink_arcs, sink, first, out):
+    """One run's whole-ton arc capacities into ``out`` (A,), zeros in.
 
     A link arc carries ``floor(c_e)`` when ``side`` holds both ends of link ``e``, else 0; a
     source arc ``floor(s_q)``; a depot arc ``INF_CAPACITY`` when its depot is held and allowed
     (``depot_ok``) and its tier is the demand's first tier with such a depot, else 0; a sink
-    arc ``sink`` (whole tons). ``control`` (R, N), ``link_cap`` (R, E), ``source_tons`` (R, Q),
-    ``depot_ok`` (R, K), ``sink`` (R, D).
+    arc ``sink`` (whole tons). ``control`` (N,), ``link_cap`` (E,), ``source_tons`` (Q,),
+    ``depot_ok`` (K,), ``sink`` (D,); ``first`` (D,) is work space.
     """
+    for i in range(len(link_arcs)):
+        e = link_of_arc[i]
+        if control[link_from[e]] == side and control[link_to[e]] == side:
+            out[link_arcs[i]] = np.floor(link_cap[e])
+    for q in range(len(source_arcs)):
+        out[source_arcs[q]] = np.floor(source_tons[q])
+    first[:] = np.iinfo(np.int64).max
+    for k in range(len(depot_arcs)):
+        if control[depot_node[k]] == side and depot_ok[k]:
+            first[depot_demand[k]] = min(first[depot_demand[k]], depot_tier[k])
+    for k in range(len(depot_arcs)):
+        if (control[depot_node[k]] == side and depot_ok[k]
+                and depot_tier[k] == first[depot_demand[k]]):
+            out[depot_arcs[k]] = INF_CAPACITY
+    for j in range(len(sink_arcs)):
+        out[sink_arcs[j]] = sink[j]
+
+
+@njit(cache=True, nogil=True)
+def whole_ton_capacities(side, control, link_from, link_to, link_arcs, link_of_arc, link_cap,
+                         source_arcs, source_tons, depot_arcs, depot_node, depot_demand,
+                         depot_tier, depot_ok, sink_arcs, sink, out):
+    """Each run's arc capacities into ``out`` (R, A), zeros in: :func:`run_capacities` of
+    every run; ``control`` (R, N), ``link_cap`` (R, E), ``source_tons`` (R, Q), ``depot_ok``
+    (R, K), ``sink`` (R, D)."""
     first = np.empty(len(sink_arcs), np.int64)
     for r in range(control.shape[0]):
-        for i in range(len(link_arcs)):
-            e = link_of_arc[i]
-            if control[r, link_from[e]] == side and control[r, link_to[e]] == side:
-                out[r, link_arcs[i]] = np.floor(link_cap[r, e])
-        for q in range(len(source_arcs)):
-            out[r, source_arcs[q]] = np.floor(source_tons[r, q])
-        first[:] = np.iinfo(np.int64).max
-        for k in range(len(depot_arcs)):
-            if control[r, depot_node[k]] == side and depot_ok[r, k]:
-                first[depot_demand[k]] = min(first[depot_demand[k]], depot_tier[k])
-        for k in range(len(depot_arcs)):
-            if (control[r, depot_node[k]] == side and depot_ok[r, k]
-                    and depot_tier[k] == first[depot_demand[k]]):
-                out[r, depot_arcs[k]] = INF_CAPACITY
-        for j in range(len(sink_arcs)):
-            out[r, sink_arcs[j]] = sink[r, j]
+        run_capacities(side, control[r], link_from, link_to, link_arcs, link_of_arc,
+                       link_cap[r], source_arcs, source_tons[r], depot_arcs, depot_node,
+                       depot_demand, depot_tier, depot_ok[r], sink_arcs, sink[r], first, out[r])
+
+
+def check_sink_range(sink: np.ndarray, side: int) -> None:
+    """Refuse whole-ton sink capacities ``sink`` (R, D) of ``side`` beyond the solver's
+    ``CAPACITY_DTYPE`` (an :class:`InputError` naming the demand)."""
+    if sink.size and sink.max() >= np.iinfo(CAPACITY_DTYPE).max:
+        j = int(np.argmax(sink.max(axis=0)))
+        raise InputError(
+            f"supply.demands: demand {j} of side {side} needs {sink.max():.3g} t/day today with "
+            f"its refill allowance, beyond the {np.iinfo(CAPACITY_DTYPE).max:,} t/day the "
+            "supply solver holds; give demands in tons per day (a front's need is some 1,000 "
+            "to 10,000) or lower the forces it feeds")
 
 
 def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
@@ -112,20 +136,15 @@ def arc_capacities(model: Model, g: FlowGraph, side: int, control: np.ndarray,
     in graph order; ``depot_ok`` ``(R, K)`` masks depots by :func:`depot_allowed`. A sink
     carries ``ceil(sink_tons)``; the rest is :func:`whole_ton_capacities`. Links and sources are
     below ``INF_CAPACITY`` (2**28; ``validate`` checks it); a sink's need grown with its
-    forces, and its refill allowance, may not reach 2**31 (an :class:`InputError`).
+    forces, and its refill allowance, may not reach 2**31 (:func:`check_sink_range`).
     """
     sink = np.ceil(sink_tons)
-    if sink.size and sink.max() >= np.iinfo(CAPACITY_DTYPE).max:
-        j = int(np.argmax(sink.max(axis=0)))
-        raise InputError(
-            f"supply.demands: demand {j} of side {side} needs {sink.max():.3g} t/day today with "
-            f"its refill allowance, beyond the {np.iinfo(CAPACITY_DTYPE).max:,} t/day the "
-            "supply solver holds; give demands in tons per day (a front's need is some 1,000 "
-            "to 10,000) or lower the forces it feeds")
+    check_sink_range(sink, side)
     cap = np.zeros((control.shape[0], g.n_arcs), dtype=CAPACITY_DTYPE)
     f = lambda x: np.ascontiguousarray(x, dtype=float)  # noqa: E731
     whole_ton_capacities(side, np.ascontiguousarray(control), model.link_from, model.link_to,
-                    g.link_arcs, g.link_of_arc, f(link_cap), g.source_arcs, f(source_tons),
-                    g.depot_arcs, g.depot_node, g.depot_demand, g.depot_tier,
-                    np.ascontiguousarray(depot_ok), g.sink_arcs, f(sink), cap)
+                         g.link_arcs, g.link_of_arc, f(link_cap), g.source_arcs,
+                         f(source_tons), g.depot_arcs, g.depot_node, g.depot_demand,
+                         g.depot_tier, np.ascontiguousarray(depot_ok), g.sink_arcs, f(sink),
+                         cap)
     return cap

@@ -31,27 +31,22 @@ from powderkeg.model.fires import (
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.kremlin_daily import daily_couplings
 from powderkeg.model.logistics import (
-    day_flow,
     demand_need,
-    new_cuts,
-    per_link,
     posture_need_factor,
-    sink_tons,
     stock_update,
     supply_effectiveness,
-    truck_road_capacity,
 )
+from powderkeg.model.logistics_day import sink_capacities, supply_day
 from powderkeg.model.network import (
-    arc_capacities,
     bridgehead_lost,
+    check_sink_range,
     depot_allowed,
-    link_usable,
     node_control,
 )
 from powderkeg.model.outcomes import holds_today, outcome_holds, track
 from powderkeg.model.random import Streams
 from powderkeg.model.record import RECORD_COUNT, DayRecord
-from powderkeg.model.state import State
+from powderkeg.model.state import State, in_slots
 from powderkeg.model.theater import DAY_COUNT, ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
 
@@ -101,62 +96,42 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
     return passed if side == 0 else ~passed
 
 
-def _solved(g, cap, old_cap, old_flow, cuts, known=None, known_flow=None):
-    """A maximum flow for ``cap``, solving again only the runs whose cached one may not be,
-    and the runs' stored cuts after it (a copy of ``cuts``, ``None`` for none yet).
-
-    Runs in the mask ``known`` take ``known_flow``, a maximum flow for the same capacities.
-    """
-    cuts = new_cuts(g, len(cap)) if cuts is None else cuts.copy()
-    return day_flow(g, cap, old_cap, old_flow, known, known_flow, cuts=cuts)[0], cuts
-
-
 def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
-    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks."""
+    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks,
+    per side in one compiled call over the runs
+    (:func:`~powderkeg.model.logistics_day.supply_day`)."""
     delivered = np.zeros_like(state.delivered)
-    link_flow = np.zeros_like(state.link_flow)
-    arc_cap, arc_flow = list(state.arc_cap), list(state.arc_flow)
-    plan_cap, plan_flow = list(state.plan_cap), list(state.plan_flow)
+    old_cap, old_plan_cap = state.arc_cap, state.plan_cap
+    cap_slots, arc_flow = list(state.cap_slots), list(state.arc_flow)
+    plan_slots, plan_flow = list(state.plan_slots), list(state.plan_flow)
     plan_cuts, flow_cuts = list(state.plan_cuts), list(state.flow_cuts)
     lost = bridgehead_lost(model, world.river_km, state.front)
+    links = (model.link_from, model.link_to, model.road_links, model.link_km)
     for side, g in enumerate(model.flow_graphs):
         if g is None:
             continue
         dem = np.flatnonzero(model.demand_side == side)
-        src = np.flatnonzero(model.source_side == side)
-        sink = sink_tons(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
-                         world.refill_days[:, None])
-        depots = depot_allowed(model, g, side, world.river_km, lost)
-        cap = arc_capacities(model, g, side, control, open_cap, world.source_tons[:, src],
-                             sink, depots)
-        known = plan = None
-        if np.isfinite(world.truck_ton_km[:, side]).any():
-            plan, plan_cuts[side] = _solved(g, cap, plan_cap[side], plan_flow[side],
-                                            plan_cuts[side])
-            plan_cap[side], plan_flow[side] = cap, plan
-            roads = link_usable(model, control, side) & model.road_links
-            trucked = truck_road_capacity(
-                np.where(roads, open_cap, 0.0), np.where(roads, per_link(g, plan), 0.0),
-                model.link_km * world.road_km_factor[:, None], world.truck_ton_km[:, side])
-            planned = cap
-            cap = arc_capacities(model, g, side, control,
-                                 np.where(model.road_links, trucked, open_cap),
-                                 world.source_tons[:, src], sink, depots)
-            known = (cap == planned).all(axis=1)  # the trucks sufficed: the plan is the flow
-        flow, flow_cuts[side] = _solved(g, cap, arc_cap[side], arc_flow[side], flow_cuts[side],
-                                        known, plan)
-        arc_cap[side], arc_flow[side] = cap, flow
-        delivered[:, dem] = flow[:, g.sink_arcs]
-        link_flow += per_link(g, flow)
-    return replace(state, arc_cap=tuple(arc_cap), arc_flow=tuple(arc_flow),
-                   plan_cap=tuple(plan_cap), plan_flow=tuple(plan_flow),
-                   plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered,
-                   link_flow=link_flow)
+        sink = np.empty((len(state.need), len(dem)))
+        sink_capacities(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
+                        world.refill_days, sink)
+        check_sink_range(sink, side)
+        plan, flow, delivered[:, dem] = supply_day(
+            g, side, links, control, open_cap,
+            world.source_tons[:, np.flatnonzero(model.source_side == side)],
+            depot_allowed(model, g, side, world.river_km, lost), sink, world.road_km_factor,
+            world.truck_ton_km[:, side],
+            (old_plan_cap[side], plan_flow[side], plan_cuts[side]),
+            (old_cap[side], arc_flow[side], flow_cuts[side]))
+        plan_slots[side], plan_flow[side], plan_cuts[side] = in_slots(g, plan[0]), *plan[1:]
+        cap_slots[side], arc_flow[side], flow_cuts[side] = in_slots(g, flow[0]), *flow[1:]
+    return replace(state, cap_slots=tuple(cap_slots), arc_flow=tuple(arc_flow),
+                   plan_slots=tuple(plan_slots), plan_flow=tuple(plan_flow),
+                   plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered)
 
 
 def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
     """Day 0: the scenario's starting positions, damage already done, and today's supply."""
-    n, s, e, d = len(runs), model.n_sectors, model.n_links, len(model.demand_ids)
+    n, s, d = len(runs), model.n_sectors, len(model.demand_ids)
     repair = repair_times(model, world, streams, runs, 0, world.at_start < 1.0)
     politics = None
     if model.politics is not None:
@@ -167,9 +142,9 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         day=0, front=world.front0.copy(), forces=world.forces0.copy(), losses=np.zeros((n, s, 2)),
         repair=Repair.started(world.at_start, repair), hits=no_hits(model, n),
         deep_hits=no_hits(model, n),
-        arc_cap=(None, None), arc_flow=(None, None), plan_cap=(None, None),
+        cap_slots=(None, None), arc_flow=(None, None), plan_slots=(None, None),
         plan_flow=(None, None), plan_cuts=(None, None), flow_cuts=(None, None),
-        link_flow=np.zeros((n, e)),
+        flow_graphs=tuple(model.flow_graphs),
         delivered=np.zeros((n, d)), need=world.demand_tons.copy(), stock=world.stock0.copy(),
         untenable=np.zeros((n, s), dtype=DAY_COUNT), withdrawal=np.zeros((n, s), dtype=np.int8),
         pressure=np.zeros((n, s, 2), dtype=DAY_COUNT), exploitation=np.zeros((n, s, 2)),
