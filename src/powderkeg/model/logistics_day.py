@@ -185,11 +185,13 @@ def _carried(g, runs, cap, flow, cuts):
 
 
 def warm_up() -> None:
-    """Compile :func:`side_day` (and what it calls), or load it from Numba's cache, on a
-    one-link graph: with and without a fleet limit, on a first day and the next."""
+    """Compile :func:`sink_capacities` and :func:`side_day` (and what it calls), or load them
+    from Numba's cache, on a one-link graph: with and without a fleet limit, on a first day
+    and the next, with the C-ordered arrays the step passes."""
     g = build_flow_graph(2, [0], [1], [True], [0], [[[1]]])
     links = (np.array([0]), np.array([1]), np.ones(1, np.bool_), np.ones(1))
     one, control = np.ones((1, 1)), np.zeros((1, 2), np.int64)
+    sink_capacities(one, one, one, np.ones(1), np.empty((1, 1)))
     for fleet in (np.ones(1), np.full(1, np.inf)):
         plan = flow = (None, None, None)
         for _ in range(2):

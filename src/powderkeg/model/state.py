@@ -82,12 +82,12 @@ class State:
 
 def _on_arcs(graphs, slots):
     """Each side's capacities per slot ``(R, S)`` spread on its graph's arcs ``(R, A)``."""
-    return tuple(None if c is None else c[:, g.arc_slot] for g, c in zip(graphs, slots,
-                                                                            strict=True))
+    return tuple(None if c is None else np.take(c, g.arc_slot, axis=1)  # C order, as warmed up
+                 for g, c in zip(graphs, slots, strict=True))
 
 
 def in_slots(g, cap):
     """Arc capacities ``(R, A)`` of graph ``g`` in its slots ``(R, S)``, ``None`` for none
     (exact: the arcs of a slot carry the same integers,
     :func:`~powderkeg.model.logistics.capacity_slots`)."""
-    return None if cap is None else cap[:, g.slot_arc]
+    return None if cap is None else np.take(cap, g.slot_arc, axis=1)

@@ -112,8 +112,9 @@ def _logistics(model: Model, world: World, state: State, control, open_cap) -> S
             continue
         dem = np.flatnonzero(model.demand_side == side)
         sink = np.empty((len(state.need), len(dem)))
-        sink_capacities(state.need[:, dem], state.stock[:, dem], world.stock_max[:, dem],
-                        world.refill_days, sink)
+        sink_capacities(*(np.take(a, dem, axis=1) for a in (state.need, state.stock,
+                                                             world.stock_max)),
+                        world.refill_days, sink)  # C order, as warmed up
         check_sink_range(sink, side)
         plan, flow, delivered[:, dem] = supply_day(
             g, side, links, control, open_cap,
