@@ -75,6 +75,8 @@ def test_the_per_run_variables_read_without_xarray_are_xarrays(tmp_path, scenari
                 assert np.array_equal(values, expected, equal_nan=True), name
         part = f.rows(10, 30)
         assert np.array_equal(part["event_day"], rows["event_day"][10:30], equal_nan=True)
+        assert sorted(f.rows(10, 30, names=("event_day",))) == sorted(
+            {"event_day"} | ({"theory"} if f.has_theory else set()))
 
 
 def test_a_one_chunk_job_of_the_pool_runs_in_this_process(autumn):

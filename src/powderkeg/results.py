@@ -118,11 +118,13 @@ class PerRunFile:
         self.outcome_description = np.asarray(v["outcome_description"][...], str)
         self.has_theory = "theory" in v
 
-    def rows(self, first: int = 0, stop: int | None = None) -> dict[str, np.ndarray]:
-        """``run``, ``event_day``, ``parameter_value`` (and ``theory``) of runs
-        ``first .. stop - 1`` (default: to the last)."""
+    def rows(self, first: int = 0, stop: int | None = None,
+             names: tuple[str, ...] = ("run", "event_day", "parameter_value"),
+             ) -> dict[str, np.ndarray]:
+        """The variables ``names`` (and ``theory``) of runs ``first .. stop - 1`` (default:
+        to the last); name only what you need, a large job's parameters are large."""
         v, part = self._file.variables, slice(first, self.runs if stop is None else stop)
-        out = {k: v[k][part] for k in ("run", "event_day", "parameter_value")}
+        out = {k: v[k][part] for k in names}
         if self.has_theory:
             out["theory"] = np.asarray(v["theory"][part], str)
         return out
