@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 import pytest
+from numba import njit
 from scipy import special
 
 from powderkeg.model import elementary as E
@@ -102,3 +103,42 @@ def test_any_shape_in_the_same_shape_out():
     assert np.array_equal(E.log(x), E.log(x.copy()).reshape(x.shape))
     assert isinstance(E.exp(1.0), np.float64)
     assert E.power(RNG.uniform(1, 2, (4, 1)), np.array([0.5, 1.0])).shape == (4, 2)
+
+
+@njit
+def _scaled(y, k):
+    out = np.empty(y.size)
+    for i in range(y.size):
+        out[i] = E._times_power_of_two(y[i], k[i])
+    return out
+
+
+@njit
+def _split(x):
+    m, e = np.empty(x.size), np.empty(x.size, np.int64)
+    for i in range(x.size):
+        m[i], e[i] = E._mantissa_exponent(x[i])
+    return m, e
+
+
+def test_powers_of_two_from_the_bits_are_ldexp_exactly():
+    # every exponent exp can reach (|x| <= 745 gives |k| <= 1075) and past it, with y over
+    # [1/2, 2) including its ends; np.ldexp (an exact scaling) is the oracle
+    k = np.repeat(np.arange(-1100, 1101), 600)
+    y = np.concatenate([[0.5, np.nextafter(2.0, 0.0), 1.0],
+                        RNG.uniform(0.5, 2.0, k.size - 3)])
+    with np.errstate(over="ignore"):  # ldexp's inf past the largest double, as ours
+        assert np.array_equal(_scaled(y, k), np.ldexp(y, k))
+
+
+def test_mantissa_and_exponent_from_the_bits_are_frexp_exactly():
+    # every binade, subnormals and the largest double included; np.frexp is the oracle
+    tiny = np.nextafter(0.0, 1.0)
+    x = np.concatenate([
+        RNG.uniform(1.0, 2.0, 1_000_000) * np.exp2(RNG.integers(-1074, 1024, 1_000_000)),
+        np.exp2(np.arange(-1074.0, 1024.0)), [tiny, 2.0**-1022, np.nextafter(2.0**-1022, 0.0),
+                                              np.finfo(float).max]])
+    x = x[np.isfinite(x) & (x > 0)]
+    m, e = _split(x)
+    want_m, want_e = np.frexp(x)
+    assert np.array_equal(m, want_m) and np.array_equal(e, want_e)

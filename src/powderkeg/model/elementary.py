@@ -4,8 +4,9 @@ NumPy picks its ``exp``, ``log``, ``power``, ``sin``, ``tanh`` ... loops at run 
 CPU's features (SSE, AVX2, AVX-512); the loops agree to an ulp or so, but not bit for bit, so
 a run could come out differently on another machine. The C library does the same for its
 scalar functions (glibc has FMA variants). The functions here use only IEEE addition,
-multiplication, division, square root and exact scaling by powers of two, in a fixed order,
-compiled by Numba without fast-math (no fused multiply-add, no reassociation): every CPU
+multiplication, division, square root and exact scaling by powers of two (read from and
+built in the bits of the IEEE-754 double where the result is a normal number), in a fixed
+order, compiled by Numba without fast-math (no fused multiply-add, no reassociation): every CPU
 gives the same bits. ``tests/test_elementary.py`` checks each against NumPy and SciPy, and
 a run with NumPy's dispatch restricted against a normal one.
 
@@ -29,8 +30,9 @@ import math
 import warnings
 
 import numpy as np
-from numba import literal_unroll, njit
+from numba import literal_unroll, njit, types
 from numba.core.errors import NumbaExperimentalFeatureWarning
+from numba.extending import intrinsic
 
 __all__ = ["exp", "log", "expm1", "power", "powi", "tanh", "expit", "ndtri", "ndtr", "sin",
            "cos", "arcsin", "exp_scalar", "log_scalar", "expm1_scalar", "power_scalar",
@@ -38,6 +40,57 @@ __all__ = ["exp", "log", "expm1", "power", "powi", "tanh", "expit", "ndtri", "nd
            "sin_scalar", "cos_scalar", "arcsin_scalar", "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+@intrinsic
+def _bits_of(typingctx, x):
+    """The 64 bits of the double ``x`` as an ``int64`` (an LLVM bit cast; no arithmetic)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _double_of(typingctx, bits):
+    """The double whose 64 bits are the ``int64`` ``bits`` (the inverse of :func:`_bits_of`)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+_MANTISSA_BITS = 52
+_EXPONENT_BIAS = 1023
+_MANTISSA_MASK = (1 << _MANTISSA_BITS) - 1
+_MIN_NORMAL = 2.0**-1022
+
+
+@njit(**_JIT)
+def _times_power_of_two(y, k):
+    """``y 2^k``, exactly ``math.ldexp(y, k)``, for ``1/2 <= y < 2``.
+
+    For ``-1021 <= k <= 1023`` the product is a normal number and ``2^k`` is one too, so
+    multiplying by ``2^k``, built from its exponent bits, is exact: the same bits as
+    ``ldexp``, without the call into the C library. Other ``k`` (overflow, subnormal
+    results) go to ``ldexp``.
+    """
+    if -1021 <= k <= 1023:
+        return y * _double_of((k + _EXPONENT_BIAS) << _MANTISSA_BITS)
+    return math.ldexp(y, k)
+
+
+@njit(**_JIT)
+def _mantissa_exponent(x):
+    """``(m, e)`` with ``x = m 2^e`` and ``1/2 <= m < 1``, exactly ``math.frexp(x)``, for a
+    finite ``x > 0``.
+
+    For a normal ``x`` both are read from its bits: the biased exponent gives ``e`` and the
+    mantissa with the exponent of ``1/2`` gives ``m``. Subnormal ``x`` go to ``frexp``.
+    """
+    if x < _MIN_NORMAL:
+        return math.frexp(x)
+    bits = _bits_of(x)
+    e = (bits >> _MANTISSA_BITS) - (_EXPONENT_BIAS - 1)
+    return _double_of((bits & _MANTISSA_MASK) | ((_EXPONENT_BIAS - 1) << _MANTISSA_BITS)), e
 
 _LN2_HI = 6.93147180369123816490e-01  # 0x3fe62e42 fee00000: k * _LN2_HI is exact
 _LN2_LO = 1.90821492927058770002e-10
@@ -79,7 +132,7 @@ def exp_scalar(x: float) -> float:
     c = x - t * (_P1 + t * (_P2 + t * (_P3 + t * (_P4 + t * _P5))))
     if k == 0:
         return 1.0 - ((x * c) / (c - 2.0) - x)
-    return math.ldexp(1.0 - ((lo - (x * c) / (2.0 - c)) - hi), k)
+    return _times_power_of_two(1.0 - ((lo - (x * c) / (2.0 - c)) - hi), k)
 
 
 _LG1, _LG2, _LG3 = 6.666666666666735130e-01, 3.999999999940941908e-01, 2.857142874366239149e-01
@@ -105,7 +158,7 @@ def log_scalar(x: float) -> float:
         return -math.inf
     if x == math.inf:
         return x
-    m, e = math.frexp(x)  # x = m 2^e, 1/2 <= m < 1
+    m, e = _mantissa_exponent(x)  # x = m 2^e, 1/2 <= m < 1
     if m < _SQRT_HALF:
         m, e = m * 2.0, e - 1
     f = m - 1.0  # exact (Sterbenz)
