@@ -112,3 +112,17 @@ def test_a_report_without_the_series_it_draws_is_refused_before_simulating(tmp_p
                     "--out", tmp_path / "r")
     assert_user_error(result, "--report draws the daily series supply_ratio, link_capacity")
     assert not (tmp_path / "r").exists()
+
+
+def test_hits_to_date_cannot_wrap_over_the_longest_horizon(autumn):
+    # a day's hits on a link fit hits_dtype (int16 below 32,768 missions a day); over every
+    # day the streams allow their sum must fit the series' dtype, which int16 did not
+    from powderkeg.model.build import build_model
+    from powderkeg.model.fires import hits_dtype
+    from powderkeg.model.random import MAX_DAYS
+    assert np.iinfo(hits_dtype(build_model(autumn))).max <= np.iinfo(np.int16).max
+    most = np.iinfo(np.int16).max * (MAX_DAYS - 1)
+    assert most <= np.iinfo(series.STRIKES_TO_DATE).max
+    assert series.CATALOGUE["strikes_to_date"].dtype == np.dtype(series.STRIKES_TO_DATE).name
+    ds = simulate(autumn, 4, 5, seed=1, series=("strikes_to_date",))
+    assert ds.strikes_to_date.dtype == series.STRIKES_TO_DATE

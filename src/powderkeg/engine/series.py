@@ -18,9 +18,9 @@ import numpy as np
 
 from powderkeg.errors import InputError
 
-__all__ = ["Series", "CATALOGUE", "DEFAULT", "DRAWN", "POLITICS", "check_report", "ALL", "NONE",
-           "ALL_NAMES", "parse", "resolve",
-           "layout", "kept", "require", "per_run_day_bytes"]
+__all__ = ["Series", "STRIKES_TO_DATE", "CATALOGUE", "DEFAULT", "DRAWN", "POLITICS",
+           "check_report", "ALL", "NONE", "ALL_NAMES", "parse", "resolve", "layout", "kept",
+           "require", "per_run_day_bytes"]
 
 ALL, NONE = "all", "none"
 
@@ -39,14 +39,20 @@ class Series:
         return {"long_name": self.long_name} | ({"units": self.units} if self.units else {})
 
 
+STRIKES_TO_DATE = np.int32
+"""Dtype of the hits on a link to date. Exact: a link takes at most
+:func:`~powderkeg.model.fires.hits_dtype`'s count of hits a day, under ``2**15`` for any
+scenario flying fewer than 32,768 missions a day, on fewer than ``MAX_DAYS = 2**16`` days:
+fewer than ``2**31`` in all. (int16 would wrap after 32,767 hits.)"""
+
 CATALOGUE: dict[str, Series] = {
     "front_km": Series(("sector",), "float32", "front position along the sector axis", "km"),
     "forces": Series(("sector", "side"), "float32", "personnel in the sector", "persons"),
     "supply_ratio": Series(("demand",), "float32", "delivered / needed supply that day"),
     "stock_days": Series(("demand",), "float32", "stocks", "days of supply"),
     "link_capacity": Series(("link",), "float32", "open fraction of intact link capacity"),
-    "strikes_to_date": Series(("link",), "int16", "hits on the link from day 1 to this day, "
-                                                  "all causes"),
+    "strikes_to_date": Series(("link",), np.dtype(STRIKES_TO_DATE).name,
+                              "hits on the link from day 1 to this day, all causes"),
     "losses_to_date": Series(("side",), "float32", "cumulative losses of each side, all "
                                                    "sectors", "persons"),
     "escalation_rung": Series((), "int8", "escalation rung (index into rung)"),

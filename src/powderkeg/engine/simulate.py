@@ -25,7 +25,7 @@ import numpy as np
 from powderkeg import __version__
 from powderkeg.engine.checkpoint import WorkFolder
 from powderkeg.engine.executors import Executor, make_executor
-from powderkeg.engine.series import ALL_NAMES, layout, resolve
+from powderkeg.engine.series import ALL_NAMES, STRIKES_TO_DATE, layout, resolve
 from powderkeg.engine.signals import check, deferred
 from powderkeg.engine.store import ResultsFile, attributes, coordinates, variables
 from powderkeg.engine.worker import Chunk, model_for, scenario_text
@@ -99,7 +99,7 @@ def simulate_chunk(scenario: Scenario, job: Chunk, model: Model,
     n, t = len(runs), len(rec_days)
     series = {name: np.empty((n, t, *shape), dtype)
               for name, (shape, dtype) in layout(job.series, _sizes(model)).items()}
-    struck = np.zeros((n, model.n_links), np.int16)
+    struck = np.zeros((n, model.n_links), STRIKES_TO_DATE)
 
     def record(k):
         for name, values in series.items():
