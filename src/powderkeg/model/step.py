@@ -244,9 +244,9 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     control = node_control(model, state.front)
     state, strikes, cover = _interdiction(model, world, state, streams, runs, day, control,
                                           ceasefire)
-    posture = posture_on(model, day)
+    posture, link_frac = posture_on(model, day), state.link_frac  # the day's, after repairs
     supply = _logistics(model, world, state, _need(model, world, state.forces, posture),
-                        control, world.capacity * state.link_frac)
+                        control, world.capacity * link_frac)
     after = _after_supply(model, world, state.stock, supply)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     state, on_forces, cover, support = _fires_on_forces(model, world, state, streams, runs,
@@ -266,7 +266,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
                        defence_broken=fought.broken, supply_threatened=fought.threatened,
                        politics=period)
     outcomes = outcomes_today(model, world, state.outcomes, fought.front, fought.withdrawal,
-                              state.link_frac, state.hits, ps, supply.need, supply.delivered,
+                              link_frac, state.hits, ps, supply.need, supply.delivered,
                               day)
     return replace(state, **supply._asdict(), front=fought.front, forces=forces,
                    losses=fought.losses, stock=after.stock, untenable=fought.untenable,
