@@ -8,13 +8,14 @@ only.
 """
 
 import numpy as np
+from glue_reference import bridgehead_lost, depot_allowed
 
 from powderkeg.model.logistics import (
     day_flow,
     new_cuts,
     per_link,
 )
-from powderkeg.model.network import arc_capacities, bridgehead_lost, depot_allowed, link_usable
+from powderkeg.model.network import arc_capacities, link_usable
 
 
 def sink_tons(need, stock, max_stock, refill_days_per_day):

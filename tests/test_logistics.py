@@ -123,9 +123,10 @@ def test_the_days_flow_keeps_solves_or_takes_the_known_flow_run_by_run(seed):
 
 
 def test_stocks_and_effectiveness():
-    stock = stock_update(np.array([5.0, 0.5, 14.0]), np.array([0.2, 0.2, 1.0]), 14.0)
+    stock = [stock_update(s, d, 14.0) for s, d in [(5.0, 0.2), (0.5, 0.2), (14.0, 1.0)]]
     np.testing.assert_allclose(stock, [4.2, 0.0, 14.0])
-    eff = supply_effectiveness(np.array([10.0, 0.0, 0.0]), np.array([0.0, 0.5, 0.0]), 0.3, 3.0)
+    eff = [supply_effectiveness(s, d, 0.3, 3.0) for s, d in [(10.0, 0.0), (0.0, 0.5),
+                                                              (0.0, 0.0)]]
     np.testing.assert_allclose(eff, [1.0, 0.65, 0.3])
 
 
@@ -216,8 +217,8 @@ def test_need_follows_the_forces_and_refills_are_allowed_on_the_sink_arc():
 
     from powderkeg.model.logistics import demand_need
 
-    need = demand_need(np.array([[2000.0, 500.0]]), np.array([[30_000.0, 1.0]]),
-                       np.array([[20_000.0, 1.0]]), 1.0)
+    need = np.array([[demand_need(2000.0, 30_000.0, 20_000.0, 1.0),
+                       demand_need(500.0, 1.0, 1.0, 1.0)]])
     np.testing.assert_allclose(need, [[3000.0, 500.0]])
     sink = sink_tons(need, np.array([[15.0, 0.0]]), np.array([[15.0, 15.0]]), 0.5)
     np.testing.assert_allclose(sink, [[3000.0, 500.0 * 1.5]])  # full stocks take no refill

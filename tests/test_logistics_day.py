@@ -9,6 +9,8 @@ autumn-2022 has one side's trucks; october-1973 two supply graphs with trucks; t
 scenario none (no fleet limit, so no plan).
 """
 
+from dataclasses import replace
+
 import logistics_reference
 import numpy as np
 import pytest
@@ -36,10 +38,11 @@ def _compared(monkeypatch, scenario, runs, days):
     compiled = step._logistics
     counts = {"days": 0, "planned": 0, "trucks_short": 0}
 
-    def checked(model, world, state, control, open_cap):
-        got = compiled(model, world, state, control, open_cap)
-        want, delivered, link_flow = logistics_reference.logistics(model, world, state, control,
-                                                                   open_cap)
+    def checked(model, world, state, need, control, open_cap):
+        supply = compiled(model, world, state, need, control, open_cap)
+        got = replace(state, **supply._asdict())  # the state's supply fields, as stored
+        want, delivered, link_flow = logistics_reference.logistics(
+            model, world, replace(state, need=need), control, open_cap)
         for name in SUPPLY:  # capacities from the slots the state keeps
             for side, (a, b) in enumerate(zip(getattr(got, name), want[name], strict=True)):
                 assert _same(a, b), (name, side, state.day)
@@ -50,7 +53,7 @@ def _compared(monkeypatch, scenario, runs, days):
             if plan is not None:
                 counts["planned"] += len(cap)
                 counts["trucks_short"] += int((cap != plan).any(axis=1).sum())
-        return got
+        return supply
 
     monkeypatch.setattr(step, "_logistics", checked)
     simulate_chunk(scenario, Chunk(0, np.arange(runs), days, 3, 1, series=()),

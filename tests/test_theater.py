@@ -33,7 +33,8 @@ def test_the_combat_kernels_draws_are_the_streams_normals_and_uniforms():
 
 
 def test_effectiveness_is_morale_times_the_sectors_supply_times_the_opponents_multiplier():
-    mult = supply_effectiveness(np.array([10.0, 0.0]), np.array([0.0, 0.5]), 0.3, 3.0)
+    mult = np.array([supply_effectiveness(10.0, 0.0, 0.3, 3.0),
+                     supply_effectiveness(0.0, 0.5, 0.3, 3.0)])
     assert mult.tolist() == pytest.approx([1.0, 0.65])
     assert effectiveness(0.8, mult, 1, 0.5) == 0.8 * mult[1] * 0.5
     assert effectiveness(0.8, mult, -1, 0.5) == 0.4  # a side without a demand is supplied

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from powderkeg.model import (
+    demand_day,
     elementary,
     fire_kernels,
     kremlin_daily,
@@ -21,7 +22,7 @@ from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.lanchester import helmbold_day
 from powderkeg.model.logistics import CAPACITY_DTYPE
 from powderkeg.model.maxflow import build_residual, cut_pairs
-from powderkeg.model.network import whole_ton_capacities
+from powderkeg.model.network import depots_allowed, node_controls, whole_ton_capacities
 from powderkeg.model.random import Streams
 
 __all__ = ["warm_up"]
@@ -44,6 +45,9 @@ def warm_up() -> None:
     ids, flag = np.zeros(1, np.int64), np.ones((1, 1), np.bool_)
     whole_ton_capacities(0, np.zeros((1, 1), np.int64), ids, ids, arcs, arcs, flow, arcs, flow,
                          arcs, ids, ids, ids, flag, arcs, flow, np.zeros((1, 1), CAPACITY_DTYPE))
+    node_controls(ids, ids, np.ones(1), np.ones((1, 1)), np.empty((1, 1), np.int64))
+    depots_allowed(0, ids, ids, ids, np.ones(1), ids, ids, np.ones((1, 1)), np.ones((1, 1)), flag)
+    demand_day.warm_up()
     cut_pairs(r.edge_ptr, r.heads, r.rev, r.pair_edge, arcs, np.array([1]), 0, 1,
               np.ones((1, 1)), flow)
     elementary.warm_up()

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from numba import njit
 
 from powderkeg.model.daily_flow import daily_flows, link_sums, resolve_needed
 from powderkeg.model.maxflow import Residual, build_residual, cut_bytes, cut_pairs
@@ -223,39 +224,46 @@ def needs_resolve(g: FlowGraph, old_cap, new_cap, old_flow) -> np.ndarray:
 NEED_STEP = 0.02  # needs are planned in steps of 2% of the day-0 need
 
 
+@njit(cache=True, nogil=True)
 def demand_need(base_tons, forces, forces0, posture_factor):
-    """Tons a day each demand needs, ``(R, D)``:
-    ``base * round(forces / forces0, NEED_STEP) * posture_factor``.
+    """Tons a day a demand needs (scalars):
+    ``base * round(forces / max(forces0, 1e-9) / NEED_STEP) * NEED_STEP * posture_factor``.
 
     ``base_tons`` is the need at the day-0 forces and posture (the scenario's figure);
-    ``forces`` and ``forces0`` are the personnel the demand feeds today and on day 0 (a demand
-    that feeds no sector passes ones). Mobilised men add load; forces pulled home remove it.
-    The ratio is planned in steps of ``NEED_STEP``, so a day's attrition does not change the
-    need (nor force the day's flow to be solved again). ``posture_factor`` is the need of
-    today's posture over day 0's (:func:`posture_need_factor`), one when it is unchanged.
+    ``forces`` and ``forces0`` are the personnel the demand feeds today and on day 0 (one and
+    one for a demand that feeds no sector). Mobilised men add load; forces pulled home remove
+    it. The ratio is planned in steps of ``NEED_STEP``, rounded half to even as ``np.round``,
+    so a day's attrition does not change the need (nor force the day's flow to be solved
+    again). ``posture_factor`` is the need of today's posture over day 0's
+    (:func:`posture_need_factor`), one when it is unchanged.
     """
-    ratio = forces / np.maximum(forces0, 1e-9)
-    return base_tons * np.round(ratio / NEED_STEP) * NEED_STEP * posture_factor
+    ratio = forces / (forces0 if forces0 > 1e-9 or forces0 != forces0 else 1e-9)
+    return base_tons * np.rint(ratio / NEED_STEP) * NEED_STEP * posture_factor
 
 
+@njit(cache=True, nogil=True)
 def posture_need_factor(attack_factor, attacking, attacking0):
-    """``k ** (a - a0)`` per demand, ``(R, D)``: the need of today's posture over day 0's.
+    """``k ** (a - a0)`` (scalars): the need of today's posture over day 0's.
 
-    ``a`` and ``a0`` (``(D,)`` bool) say whether the demand's side attacks in its sector
-    today and on day 0; ``k`` ``(R,)`` is ``model.logistics.attack_need_factor``, an
-    attacker's need over the same force's on the defensive (attackers fire more). Exactly
-    one where the posture is unchanged.
+    ``a`` and ``a0`` (bool) say whether the demand's side attacks in its sector today and on
+    day 0; ``k`` is the run's ``model.logistics.attack_need_factor``, an attacker's need over
+    the same force's on the defensive (attackers fire more). Exactly one where the posture is
+    unchanged; the power is taken with a float exponent (``pow(k, +-1.0)``), as NumPy's.
     """
-    change = attacking.astype(int) - attacking0.astype(int)
-    return np.where(change == 0, 1.0, attack_factor[:, None] ** change[None, :])
+    change = int(attacking) - int(attacking0)
+    return 1.0 if change == 0 else attack_factor ** float(change)
 
 
+@njit(cache=True, nogil=True)
 def stock_update(stock, delivered_over_need, max_stock):
-    """Days of supply after a day: ``clip(stock + delivered/need - 1, 0, max_stock)``.
+    """Days of supply after a day (scalars):
+    ``clip(stock + delivered/need - 1, 0, max_stock)``, as ``np.clip`` (NaN kept).
 
     ``delivered_over_need`` is not capped at one: deliveries beyond the need refill stocks.
     """
-    return np.clip(stock + delivered_over_need - 1.0, 0.0, max_stock)
+    x = stock + delivered_over_need - 1.0
+    x = x if x > 0.0 or x != x else 0.0
+    return x if x < max_stock or x != x else max_stock
 
 
 def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.ndarray:
@@ -285,12 +293,14 @@ def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.n
     return np.asarray(g.link_sum @ arc_vital.T).T > 0
 
 
+@njit(cache=True, nogil=True)
 def supply_effectiveness(stock, delivered_ratio, floor, rationing_days):
-    """Combat effectiveness from supply, in ``[floor, 1]``.
+    """Combat effectiveness from supply, in ``[floor, 1]`` (scalars).
 
-    ``floor + (1 - floor) * min(1, stock / rationing_days + delivered/demand)``: full while
-    stocks cover the rationing threshold, falling towards ``floor`` as stocks run out and
-    deliveries fall short of the daily need.
+    ``floor + (1 - floor) * min(1, stock / rationing_days + delivered/demand)`` (``min`` as
+    ``np.minimum``, NaN kept): full while stocks cover the rationing threshold, falling
+    towards ``floor`` as stocks run out and deliveries fall short of the daily need.
     """
-    met = np.minimum(1.0, stock / rationing_days + delivered_ratio)
+    met = stock / rationing_days + delivered_ratio
+    met = met if met < 1.0 or met != met else 1.0
     return floor + (1.0 - floor) * met

@@ -15,19 +15,36 @@ from numba import njit
 from powderkeg.errors import InputError
 from powderkeg.model.build import Model
 from powderkeg.model.logistics import CAPACITY_DTYPE, INF_CAPACITY, FlowGraph
+from powderkeg.model.theater import holds_bridgehead
 
-__all__ = ["node_control", "link_usable", "arc_capacities", "bridgehead_lost",
+__all__ = ["node_control", "node_controls", "run_node_control", "link_usable",
+           "arc_capacities", "run_bridgehead_lost", "run_depot_allowed", "depots_allowed",
            "depot_allowed", "run_capacities", "whole_ton_capacities", "check_sink_range"]
 
 
+@njit(cache=True, nogil=True)
+def run_node_control(fixed, node_sector, node_km, front, out):
+    """One run's side holding each node into ``out`` (N,): ``[km_n >= x_s]`` (the second
+    side, 1, while the front ``x`` (S,) of the node's sector ``s`` has not passed it) for a
+    node placed in a sector, else its ``fixed`` control (N,)."""
+    for n in range(len(out)):
+        s = node_sector[n]
+        out[n] = fixed[n] if s < 0 else (1 if node_km[n] >= front[s] else 0)
+
+
+@njit(cache=True, nogil=True)
+def node_controls(fixed, node_sector, node_km, front, out):
+    """:func:`run_node_control` of every run: ``front`` (R, S) into ``out`` (R, N)."""
+    for r in range(front.shape[0]):
+        run_node_control(fixed, node_sector, node_km, front[r], out[r])
+
+
 def node_control(model: Model, front: np.ndarray) -> np.ndarray:
-    """Side index holding each node, shape ``(R, N)``."""
-    runs = front.shape[0]
-    side = np.broadcast_to(model.node_control, (runs, len(model.node_ids))).copy()
-    placed = model.node_sector >= 0
-    sec = model.node_sector[placed]
-    side[:, placed] = (model.node_km[placed][None, :] >= front[:, sec]).astype(int)
-    return side
+    """Side index holding each node, shape ``(R, N)`` int64 (:func:`node_controls`)."""
+    out = np.empty((front.shape[0], len(model.node_ids)), np.int64)
+    node_controls(model.node_control, model.node_sector, model.node_km,
+                  np.ascontiguousarray(front, dtype=float), out)
+    return out
 
 
 def link_usable(model: Model, control: np.ndarray, side: int) -> np.ndarray:
@@ -35,39 +52,68 @@ def link_usable(model: Model, control: np.ndarray, side: int) -> np.ndarray:
     return (control[:, model.link_from] == side) & (control[:, model.link_to] == side)
 
 
-def bridgehead_lost(model: Model, river_km: np.ndarray, front: np.ndarray) -> np.ndarray:
-    """Sectors whose bridgehead side no longer holds ground across its river, ``(R, S)``."""
-    lost = np.zeros(front.shape, dtype=bool)
-    for s in np.flatnonzero(model.bridgehead_side >= 0):
-        r = river_km[:, model.bridgehead_river[s]]
-        lost[:, s] = front[:, s] >= r if model.bridgehead_side[s] == 1 else front[:, s] <= r
-    return lost
+@njit(cache=True, nogil=True)
+def run_bridgehead_lost(bridgehead_side, bridgehead_river, river_km, front, out):
+    """One run's sectors whose bridgehead side no longer holds ground across its river, into
+    ``out`` (S,) bool: ``not holds_bridgehead(x_s, river_km[river_s], side_s)``
+    (:func:`~powderkeg.model.theater.holds_bridgehead`, the rule combat applies), False
+    without a bridgehead; ``front`` (S,), ``river_km`` (V,)."""
+    for s in range(len(out)):
+        side = bridgehead_side[s]
+        out[s] = side >= 0 and not holds_bridgehead(front[s], river_km[bridgehead_river[s]],
+                                                    side)
+
+
+@njit(cache=True, nogil=True)
+def run_depot_allowed(side, depot_bridgehead, depot_node, node_sector, node_km,
+                      bridgehead_river, river_km, lost, out):
+    """One run's depot arcs that may feed their demand today under the bank rule, into
+    ``out`` (K,) bool.
+
+    For a demand of a sector ``s`` with a bridgehead of ``side`` (``depot_bridgehead`` (K,),
+    -1 for none), a depot on the bridgehead's bank serves while the bridgehead holds and a
+    depot behind the river (or outside the sector) once it is lost (``lost`` (S,) from
+    :func:`run_bridgehead_lost`): behind is ``km > river`` for the second side and
+    ``km < river`` for the first. Other depots always serve. ``river_km`` (V,).
+    """
+    for k in range(len(out)):
+        s = depot_bridgehead[k]
+        if s < 0:
+            out[k] = True
+            continue
+        node, river = depot_node[k], river_km[bridgehead_river[s]]
+        if node_sector[node] != s:
+            across = True
+        elif side == 1:
+            across = node_km[node] > river
+        else:
+            across = node_km[node] < river
+        out[k] = lost[s] if across else not lost[s]
+
+
+@njit(cache=True, nogil=True)
+def depots_allowed(side, depot_bridgehead, depot_node, node_sector, node_km, bridgehead_side,
+                   bridgehead_river, river_km, front, out):
+    """Each run's :func:`run_bridgehead_lost` and then :func:`run_depot_allowed`: ``front``
+    (R, S), ``river_km`` (R, V) into ``out`` (R, K)."""
+    lost = np.empty(front.shape[1], np.bool_)
+    for r in range(front.shape[0]):
+        run_bridgehead_lost(bridgehead_side, bridgehead_river, river_km[r], front[r], lost)
+        run_depot_allowed(side, depot_bridgehead, depot_node, node_sector, node_km,
+                          bridgehead_river, river_km[r], lost, out[r])
 
 
 def depot_allowed(model: Model, g: FlowGraph, side: int, river_km: np.ndarray,
-                  lost: np.ndarray) -> np.ndarray:
-    """Depot arcs that may feed their demand today under the bank rule, shape ``(R, K)``.
-
-    For a demand of a sector with a bridgehead of ``side``, a depot on the bridgehead's
-    bank serves while the bridgehead holds and a depot behind the river (or in the rear)
-    once it is lost (``lost`` from :func:`bridgehead_lost`). Other depots always serve.
-    """
-    runs = lost.shape[0]
-    ok = np.ones((runs, len(g.depot_arcs)), dtype=bool)
+                  front: np.ndarray) -> np.ndarray:
+    """Depot arcs of ``side``'s graph ``g`` that may feed their demand today, ``(R, K)`` bool
+    (:func:`depots_allowed`)."""
     demands = np.flatnonzero(model.demand_side == side)
-    for k, (j, node) in enumerate(zip(g.depot_demand, g.depot_node, strict=True)):
-        s = model.demand_bridgehead[demands[j]]
-        if s < 0:
-            continue
-        river = river_km[:, model.bridgehead_river[s]]
-        if model.node_sector[node] != s:
-            across = np.ones(runs, dtype=bool)
-        elif side == 1:
-            across = model.node_km[node] > river
-        else:
-            across = model.node_km[node] < river
-        ok[:, k] = np.where(across, lost[:, s], ~lost[:, s])
-    return ok
+    out = np.empty((front.shape[0], len(g.depot_arcs)), np.bool_)
+    depots_allowed(side, model.demand_bridgehead[demands[g.depot_demand]], g.depot_node,
+                   model.node_sector, model.node_km, model.bridgehead_side,
+                   model.bridgehead_river, np.ascontiguousarray(river_km, dtype=float),
+                   np.ascontiguousarray(front, dtype=float), out)
+    return out
 
 
 @njit(cache=True, nogil=True)

@@ -7,7 +7,8 @@ in a row (``held_days`` of ``objective_taken``, ``days`` of ``supply_below`` and
 Each kind of outcome is one compiled predicate of one run (Numba, ``cache=True``,
 ``nogil=True``, no fast-math); :func:`outcome_holds` evaluates a scenario's outcomes,
 encoded as flat arrays (:func:`outcome_codes`), over every run of a chunk in one call, and
-:func:`track` updates the streaks and first days in another.
+:func:`outcomes_today` evaluates them and updates the streaks and first days, run by run
+in one compiled pass (:func:`run_holds`, :func:`run_track`).
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ import numpy as np
 from numba import njit
 
 __all__ = ["OutcomeTracker", "OutcomeCodes", "outcome_codes", "outcome_holds", "holds_today",
-           "required_days", "track", "pairwise_sum", "objective_taken", "sector_withdrawn",
-           "link_capacity_at_least", "link_struck", "supply_below", "warm_up", "DAY"]
+           "required_days", "outcomes_today", "run_holds", "run_track", "pairwise_sum",
+           "objective_taken", "sector_withdrawn", "link_capacity_at_least", "link_struck",
+           "supply_below", "warm_up", "DAY"]
 
 _JIT = {"cache": True, "nogil": True}
 DAY = np.int32
@@ -202,29 +204,74 @@ def supply_below(delivered, need, r, demands, lo, hi, fraction):
 
 
 @njit(**_JIT)
+def run_holds(kind, index, code, fraction, start, members, front, objective_km,
+              objective_sector, withdrawal, link_frac, hits, rung, event_day, need, delivered,
+              r, out):
+    """Whether each outcome's predicate holds in run ``r`` today, into ``out`` (O,) bool.
+
+    Outcome ``j`` (:class:`OutcomeCodes` ``kind``, ``index``, ``code``, ``fraction``,
+    ``start``, ``members``): :func:`objective_taken`, :func:`sector_withdrawn`,
+    :func:`link_capacity_at_least`, :func:`link_struck`, the rung ``rung[r] >= index``, the
+    event has a day (``event_day[r, index] >= 0``) or :func:`supply_below`; ``front``,
+    ``withdrawal`` (R, S), ``link_frac``, ``hits`` (R, E), ``need``, ``delivered`` (R, D).
+    """
+    for j in range(kind.size):
+        k, i, lo, hi = kind[j], index[j], start[j], start[j + 1]
+        if k == 0:
+            out[j] = objective_taken(front, objective_km, objective_sector, r, members, lo, hi,
+                                     i)
+        elif k == 1:
+            out[j] = sector_withdrawn(withdrawal[r, i], code[j])
+        elif k == 2:
+            out[j] = link_capacity_at_least(link_frac, r, members, lo, hi, fraction[j])
+        elif k == 3:
+            out[j] = link_struck(hits, r, members, lo, hi)
+        elif k == 4:
+            out[j] = rung[r] >= i
+        elif k == 5:
+            out[j] = event_day[r, i] >= 0
+        else:
+            out[j] = supply_below(delivered, need, r, members, lo, hi, fraction[j])
+
+
+@njit(**_JIT)
 def _holds(kind, index, code, fraction, start, members, front, objective_km,
            objective_sector, withdrawal, link_frac, hits, rung, event_day, need, delivered):
-    runs, n = front.shape[0], kind.size
-    out = np.zeros((runs, n), np.bool_)
-    for j in range(n):
-        k, i, lo, hi = kind[j], index[j], start[j], start[j + 1]
-        for r in range(runs):
-            if k == 0:
-                out[r, j] = objective_taken(front, objective_km, objective_sector, r, members,
-                                            lo, hi, i)
-            elif k == 1:
-                out[r, j] = sector_withdrawn(withdrawal[r, i], code[j])
-            elif k == 2:
-                out[r, j] = link_capacity_at_least(link_frac, r, members, lo, hi, fraction[j])
-            elif k == 3:
-                out[r, j] = link_struck(hits, r, members, lo, hi)
-            elif k == 4:
-                out[r, j] = rung[r] >= i
-            elif k == 5:
-                out[r, j] = event_day[r, i] >= 0
-            else:
-                out[r, j] = supply_below(delivered, need, r, members, lo, hi, fraction[j])
+    """:func:`run_holds` of every run, ``(R, O)`` bool."""
+    out = np.zeros((front.shape[0], kind.size), np.bool_)
+    for r in range(front.shape[0]):
+        run_holds(kind, index, code, fraction, start, members, front, objective_km,
+                  objective_sector, withdrawal, link_frac, hits, rung, event_day, need,
+                  delivered, r, out[r])
     return out
+
+
+@njit(**_JIT)
+def run_track(streak, first_day, holds, required, day, streak_out, first_out):
+    """One run's streaks and first days after today, into ``streak_out`` and ``first_out``
+    (O,) DAY: ``s_t = (s_{t-1} + 1) [holds]``; the first day is ``t`` once
+    ``s_t >= required`` (and stays)."""
+    for j in range(len(holds)):
+        streak_out[j] = streak[j] + 1 if holds[j] else 0
+        first_out[j] = first_day[j]
+        if first_out[j] < 0 and streak_out[j] >= required[j]:
+            first_out[j] = day
+
+
+@njit(**_JIT)
+def _outcomes_day(kind, index, code, fraction, start, members, required, front, objective_km,
+                  objective_sector, withdrawal, link_frac, hits, rung, event_day, need,
+                  delivered, streak, first_day, day):
+    """Each run's :func:`run_holds` and then :func:`run_track`: the streaks and first days
+    after ``day``, ``(R, O)`` DAY each."""
+    streak_out, first_out = np.empty_like(streak), np.empty_like(first_day)
+    holds = np.empty(kind.size, np.bool_)
+    for r in range(front.shape[0]):
+        run_holds(kind, index, code, fraction, start, members, front, objective_km,
+                  objective_sector, withdrawal, link_frac, hits, rung, event_day, need,
+                  delivered, r, holds)
+        run_track(streak[r], first_day[r], holds, required, day, streak_out[r], first_out[r])
+    return streak_out, first_out
 
 
 def outcome_holds(model, world, state) -> np.ndarray:
@@ -243,44 +290,49 @@ def holds_today(model, world, codes: OutcomeCodes, front, withdrawal, link_frac,
     ``rung_reached``: the rung at least the outcome's; ``event_happened``: the event has a
     day; the other kinds are the predicates of this module.
     """
-    c, runs = codes, front.shape[0]
-    rung = politics.rung if politics is not None else np.zeros(runs, np.int8)
-    event_day = politics.event_day if politics is not None else np.zeros((runs, 0), DAY)
+    c = codes
     return _holds(c.kind, c.index, c.code, c.fraction, c.start, c.members, front,
                   world.objective_km, model.objective_sector, withdrawal, link_frac, hits,
-                  rung, event_day, need, delivered)
+                  *_politics_arrays(politics, front.shape[0]), need, delivered)
 
 
-@njit(**_JIT)
-def _track(streak, first_day, holds, required, day):
-    """``s_t = (s_{t-1} + 1) [holds]``; the first day is ``t`` once ``s_t >= required``."""
-    streak_out = np.zeros_like(streak)
-    first_out = first_day.copy()
-    for r in range(holds.shape[0]):
-        for j in range(holds.shape[1]):
-            if holds[r, j]:
-                streak_out[r, j] = streak[r, j] + 1
-            if first_out[r, j] < 0 and streak_out[r, j] >= required[j]:
-                first_out[r, j] = day
-    return streak_out, first_out
+def _politics_arrays(politics, runs):
+    """The rung ``(R,)`` and event days ``(R, V)`` the predicates read (none without
+    politics)."""
+    if politics is None:
+        return np.zeros(runs, np.int8), np.zeros((runs, 0), DAY)
+    return politics.rung, politics.event_day
 
 
-def track(model, tracker: OutcomeTracker | None, holds: np.ndarray, day: int) -> OutcomeTracker:
-    """Update streaks and first days with today's predicates (:func:`outcome_holds`)."""
+def outcomes_today(model, world, tracker: OutcomeTracker | None, front, withdrawal, link_frac,
+                   hits, politics, need, delivered, day: int) -> OutcomeTracker:
+    """Streaks and first days after ``day`` (:func:`run_holds` and :func:`run_track` of each
+    run in one compiled pass), from today's arrays of the state as :func:`holds_today`
+    takes them; ``tracker`` is yesterday's, ``None`` on day 0."""
+    runs = front.shape[0]
     if tracker is None:
-        tracker = OutcomeTracker(np.zeros(holds.shape, DAY), np.full(holds.shape, -1, DAY),
-                                 outcome_codes(model))
+        codes = outcome_codes(model)
+        shape = (runs, len(codes.kind))
+        tracker = OutcomeTracker(np.zeros(shape, DAY), np.full(shape, -1, DAY), codes)
     c = tracker.codes
-    return OutcomeTracker(*_track(tracker.streak, tracker.first_day, holds, c.required, day), c)
+    return OutcomeTracker(*_outcomes_day(
+        c.kind, c.index, c.code, c.fraction, c.start, c.members, c.required, front,
+        world.objective_km, model.objective_sector, withdrawal, link_frac, hits,
+        *_politics_arrays(politics, runs), need, delivered, tracker.streak,
+        tracker.first_day, day), c)
 
 
 def warm_up() -> None:
     """Compile the outcome kernels, or load them from Numba's cache, on one run and one
     outcome of each kind that has members (the argument types of :func:`outcome_holds`)."""
     kind, zeros = np.array([0, 2, 6], np.int64), np.zeros(3, np.int64)
-    holds = _holds(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
-                   np.ones((1, 1)), np.ones((1, 1)), np.zeros(1, np.int64),
-                   np.zeros((1, 1), np.int8), np.ones((1, 1)), np.zeros((1, 1), np.int8),
-                   np.zeros(1, np.int8), np.zeros((1, 0), DAY), np.ones((1, 1)),
-                   np.ones((1, 1)))
-    _track(np.zeros((1, 3), DAY), np.full((1, 3), -1, DAY), holds, np.ones(3, np.int64), 0)
+    _holds(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
+           np.ones((1, 1)), np.ones((1, 1)), np.zeros(1, np.int64), np.zeros((1, 1), np.int8),
+           np.ones((1, 1)), np.zeros((1, 1), np.int8), np.zeros(1, np.int8),
+           np.zeros((1, 0), DAY), np.ones((1, 1)), np.ones((1, 1)))
+    _outcomes_day(kind, zeros, zeros, np.zeros(3), np.arange(4, dtype=np.int64), zeros,
+                  np.ones(3, np.int64), np.ones((1, 1)), np.ones((1, 1)),
+                  np.zeros(1, np.int64), np.zeros((1, 1), np.int8), np.ones((1, 1)),
+                  np.zeros((1, 1), np.int8), np.zeros(1, np.int8), np.zeros((1, 0), DAY),
+                  np.ones((1, 1)), np.ones((1, 1)), np.zeros((1, 3), DAY),
+                  np.full((1, 3), -1, DAY), 0)

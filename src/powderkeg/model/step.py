@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from powderkeg.model.build import Model
+from powderkeg.model.demand_day import after_supply, needs, supply_ratios
 from powderkeg.model.events import apply_link_events
 from powderkeg.model.fire_kernels import forces_after_hits
 from powderkeg.model.fires import (
@@ -30,63 +31,24 @@ from powderkeg.model.fires import (
 )
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.kremlin_daily import daily_couplings
-from powderkeg.model.logistics import (
-    demand_need,
-    posture_need_factor,
-    stock_update,
-    supply_effectiveness,
-)
 from powderkeg.model.logistics_day import sink_capacities, supply_day
-from powderkeg.model.network import (
-    bridgehead_lost,
-    check_sink_range,
-    depot_allowed,
-    node_control,
-)
-from powderkeg.model.outcomes import holds_today, outcome_holds, track
+from powderkeg.model.network import check_sink_range, depot_allowed, node_control
+from powderkeg.model.outcomes import outcomes_today
 from powderkeg.model.random import Streams
 from powderkeg.model.record import RECORD_COUNT, DayRecord
 from powderkeg.model.state import State, in_slots
 from powderkeg.model.theater import DAY_COUNT, ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
 
-__all__ = ["init_state", "step", "supply_ratio", "delivered_over_need", "forces_fed",
-           "demand_attacking",
-           "sector_supply_ratio", "objectives_held", "crisis_returns", "opponent_multiplier",
-           "ORDERED", "PUSHED"]
+__all__ = ["init_state", "step", "supply_ratio", "objectives_held", "crisis_returns",
+           "opponent_multiplier", "ORDERED", "PUSHED"]
 
 
 def supply_ratio(world: World, state: State) -> np.ndarray:
-    """Delivered over needed for each demand today, capped at one, shape ``(R, D)``."""
-    return np.minimum(1.0, delivered_over_need(state))
-
-
-def delivered_over_need(state: State) -> np.ndarray:
-    """Delivered over needed for each demand today, uncapped (refills count), ``(R, D)``."""
-    return state.delivered / np.maximum(state.need, 1e-9)
-
-
-def forces_fed(model: Model, forces: np.ndarray) -> np.ndarray:
-    """Personnel each demand feeds, ``(R, D)``: its sector's forces of its side, else one."""
-    out = np.ones((forces.shape[0], len(model.demand_ids)))
-    has = model.demand_sector >= 0
-    out[:, has] = forces[:, model.demand_sector[has], model.demand_side[has]]
-    return out
-
-
-def demand_attacking(model: Model, posture_attack: np.ndarray) -> np.ndarray:
-    """Whether each demand's side attacks in its sector, ``(D,)`` bool (False for none)."""
-    has = model.demand_sector >= 0
-    out = np.zeros(len(model.demand_ids), dtype=bool)
-    out[has] = posture_attack[model.demand_sector[has], model.demand_side[has]]
-    return out
-
-
-def sector_supply_ratio(model: Model, values: np.ndarray, fill: float = 1.0) -> np.ndarray:
-    """Spread per-demand ``values`` (R, D) onto sectors and sides (R, S, 2); ``fill`` elsewhere."""
-    out = np.full((values.shape[0], model.n_sectors, 2), fill)
-    has = model.sector_demand >= 0
-    out[:, has] = values[:, model.sector_demand[has]]
+    """Delivered over needed for each demand today, capped at one, shape ``(R, D)``
+    (:func:`~powderkeg.model.demand_day.supply_ratio`)."""
+    out = np.empty(state.delivered.shape)
+    supply_ratios(state.delivered, state.need, out)
     return out
 
 
@@ -96,38 +58,59 @@ def objectives_held(model: Model, world: World, front: np.ndarray, side: int) ->
     return passed if side == 0 else ~passed
 
 
-def _logistics(model: Model, world: World, state: State, control, open_cap) -> State:
-    """Today's maximum flows: the plan with roads at capacity, then the flow with trucks,
-    per side in one compiled call over the runs
-    (:func:`~powderkeg.model.logistics_day.supply_day`)."""
+def _need(model: Model, world: World, forces: np.ndarray, posture: np.ndarray) -> np.ndarray:
+    """Tons each demand needs today ``(R, D)`` with today's ``forces`` (R, S, 2) and
+    ``posture`` (S, 2) (:func:`~powderkeg.model.demand_day.needs`)."""
+    out = np.empty(world.demand_tons.shape)
+    needs(world.demand_tons, forces, world.forces0, model.demand_sector, model.demand_side,
+          world.attack_need, posture, posture_on(model, 0), out)
+    return out
+
+
+class Supply(NamedTuple):
+    """Today's supply fields of the state (:class:`~powderkeg.model.state.State`), as
+    :func:`_logistics` found them."""
+
+    cap_slots: tuple
+    arc_flow: tuple
+    plan_slots: tuple
+    plan_flow: tuple
+    plan_cuts: tuple
+    flow_cuts: tuple
+    delivered: np.ndarray  # (R, D)
+    need: np.ndarray  # (R, D)
+
+
+def _logistics(model: Model, world: World, state: State, need, control, open_cap) -> Supply:
+    """Today's maximum flows for the day's ``need`` (R, D): the plan with roads at capacity,
+    then the flow with trucks, per side in one compiled call over the runs
+    (:func:`~powderkeg.model.logistics_day.supply_day`); the sinks of both sides in one
+    (:func:`~powderkeg.model.logistics_day.sink_capacities`)."""
     delivered = np.zeros_like(state.delivered)
     old_cap, old_plan_cap = state.arc_cap, state.plan_cap
     cap_slots, arc_flow = list(state.cap_slots), list(state.arc_flow)
     plan_slots, plan_flow = list(state.plan_slots), list(state.plan_flow)
     plan_cuts, flow_cuts = list(state.plan_cuts), list(state.flow_cuts)
-    lost = bridgehead_lost(model, world.river_km, state.front)
     links = (model.link_from, model.link_to, model.road_links, model.link_km)
+    sinks = np.empty(need.shape)
+    sink_capacities(need, state.stock, world.stock_max, world.refill_days, sinks)
     for side, g in enumerate(model.flow_graphs):
         if g is None:
             continue
         dem = np.flatnonzero(model.demand_side == side)
-        sink = np.empty((len(state.need), len(dem)))
-        sink_capacities(*(np.take(a, dem, axis=1) for a in (state.need, state.stock,
-                                                             world.stock_max)),
-                        world.refill_days, sink)  # C order, as warmed up
+        sink = np.take(sinks, dem, axis=1)  # C order, as warmed up
         check_sink_range(sink, side)
         plan, flow, delivered[:, dem] = supply_day(
             g, side, links, control, open_cap,
             world.source_tons[:, np.flatnonzero(model.source_side == side)],
-            depot_allowed(model, g, side, world.river_km, lost), sink, world.road_km_factor,
-            world.truck_ton_km[:, side],
+            depot_allowed(model, g, side, world.river_km, state.front), sink,
+            world.road_km_factor, world.truck_ton_km[:, side],
             (old_plan_cap[side], plan_flow[side], plan_cuts[side]),
             (old_cap[side], arc_flow[side], flow_cuts[side]))
         plan_slots[side], plan_flow[side], plan_cuts[side] = in_slots(g, plan[0]), *plan[1:]
         cap_slots[side], arc_flow[side], flow_cuts[side] = in_slots(g, flow[0]), *flow[1:]
-    return replace(state, cap_slots=tuple(cap_slots), arc_flow=tuple(arc_flow),
-                   plan_slots=tuple(plan_slots), plan_flow=tuple(plan_flow),
-                   plan_cuts=tuple(plan_cuts), flow_cuts=tuple(flow_cuts), delivered=delivered)
+    return Supply(tuple(cap_slots), tuple(arc_flow), tuple(plan_slots), tuple(plan_flow),
+                  tuple(plan_cuts), tuple(flow_cuts), delivered, need)
 
 
 def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -> State:
@@ -152,8 +135,11 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
         outcomes=None, politics=politics,
     )
     control = node_control(model, state.front)
-    state = _logistics(model, world, state, control, world.capacity * state.link_frac)
-    return replace(state, outcomes=track(model, None, outcome_holds(model, world, state), 0))
+    supply = _logistics(model, world, state, state.need, control,
+                        world.capacity * state.link_frac)
+    return replace(state, **supply._asdict(), outcomes=outcomes_today(
+        model, world, None, state.front, state.withdrawal, state.link_frac, state.hits,
+        politics, supply.need, supply.delivered, 0))
 
 
 def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
@@ -206,15 +192,14 @@ class Combat(NamedTuple):
     withdrawal: np.ndarray  # (R, S) int8: 0 held, ``ORDERED`` or ``PUSHED``
 
 
-def _combat(model, world, state, streams, runs, day, posture, ratio_today, sector_supply,
+def _combat(model, world, state, streams, runs, day, posture, supply_mult, sector_supply,
             opponent_mult, ceasefire) -> Combat:
     """Today's combat, fronts and bridgehead decisions; runs in a ``ceasefire`` are held.
 
-    Each demand's supply multiplier (:func:`~powderkeg.model.logistics.supply_effectiveness`)
-    and the streams' keys go to :func:`~powderkeg.model.theater.combat_day`, which makes the
-    rest, draws included, run by run."""
-    supply_mult = supply_effectiveness(state.stock, ratio_today, world.supply_floor[:, None],
-                                       world.rationing_days[:, None])
+    Each demand's supply multiplier ``supply_mult`` (R, D)
+    (:func:`~powderkeg.model.logistics.supply_effectiveness`) and the streams' keys go to
+    :func:`~powderkeg.model.theater.combat_day`, which makes the rest, draws included, run by
+    run."""
     keys = np.array([streams.key("combat"), streams.key("withdrawal")], dtype=np.uint64)
     w = world
     return Combat(*combat_day(
@@ -229,6 +214,26 @@ def _combat(model, world, state, streams, runs, day, posture, ratio_today, secto
         state.withdrawal, ceasefire, keys, np.ascontiguousarray(runs, dtype=np.int64), day))
 
 
+class AfterSupply(NamedTuple):
+    """What today's deliveries leave (:func:`~powderkeg.model.demand_day.after_supply`)."""
+
+    ratio: np.ndarray  # (R, D) delivered over needed, capped at one
+    stock: np.ndarray  # (R, D) days of supply after today
+    mult: np.ndarray  # (R, D) combat effectiveness from supply
+    sector: np.ndarray  # (R, S, 2) the ratio of each sector's demand of each side
+
+
+def _after_supply(model: Model, world: World, stock, supply: Supply) -> AfterSupply:
+    """Today's supply ratios, stocks, supply multipliers and sectors' ratios from the day's
+    deliveries and the ``stock`` (R, D) it started with, in one compiled pass."""
+    shape = supply.need.shape
+    out = AfterSupply(np.empty(shape), np.empty(shape), np.empty(shape),
+                      np.empty((shape[0], model.n_sectors, 2)))
+    after_supply(supply.delivered, supply.need, stock, world.stock_max, world.supply_floor,
+                 world.rationing_days, model.sector_demand, *out)
+    return out
+
+
 def step(model: Model, world: World, state: State, streams: Streams, runs: np.ndarray) -> State:
     """Advance every run by one day."""
     day = state.day + 1
@@ -239,22 +244,16 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     control = node_control(model, state.front)
     state, strikes, cover = _interdiction(model, world, state, streams, runs, day, control,
                                           ceasefire)
-    posture = posture_on(model, day)
-    need = demand_need(world.demand_tons, forces_fed(model, state.forces),
-                       forces_fed(model, world.forces0), posture_need_factor(
-                           world.attack_need, demand_attacking(model, posture),
-                           demand_attacking(model, posture_on(model, 0))))
-    state = _logistics(model, world, replace(state, need=need), control,
-                       world.capacity * state.link_frac)
-    ratio_today = supply_ratio(world, state)
-    stock = stock_update(state.stock, delivered_over_need(state), world.stock_max)
+    posture, link_frac = posture_on(model, day), state.link_frac  # the day's, after repairs
+    supply = _logistics(model, world, state, _need(model, world, state.forces, posture),
+                        control, world.capacity * link_frac)
+    after = _after_supply(model, world, state.stock, supply)
     opponent_mult = opponent_multiplier(pm, pw, ps, len(runs))
     state, on_forces, cover, support = _fires_on_forces(model, world, state, streams, runs,
                                                         day, ceasefire, cover)
-    sector_supply = sector_supply_ratio(model, ratio_today)
-    fought = _combat(model, world, state, streams, runs, day, posture, ratio_today,
-                     sector_supply, opponent_mult if support is None else opponent_mult * support,
-                     ceasefire)
+    fought = _combat(model, world, state, streams, runs, day, posture, after.mult,
+                     after.sector,
+                     opponent_mult if support is None else opponent_mult * support, ceasefire)
     forces, period = fought.forces, None
     if ps is not None:
         ps, forces, period = _politics_day(model, world, ps, streams, runs, day, fought,
@@ -262,17 +261,17 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     record = DayRecord(strikes=strikes.astype(RECORD_COUNT, copy=False),
                        force_hits=on_forces.astype(RECORD_COUNT, copy=False), air_cover=cover,
                        fire_support=support,
-                       attack_ratios=fought.ratios, supply_ratio=sector_supply,
+                       attack_ratios=fought.ratios, supply_ratio=after.sector,
                        untenable_days=fought.untenable, withdrawal_ordered=fought.ordered,
                        defence_broken=fought.broken, supply_threatened=fought.threatened,
                        politics=period)
-    holds = holds_today(model, world, state.outcomes.codes, fought.front, fought.withdrawal,
-                        state.link_frac, state.hits, ps, state.need, state.delivered)
-    return replace(state, front=fought.front, forces=forces, losses=fought.losses,
-                   stock=stock, untenable=fought.untenable, pressure=fought.pressure,
-                   exploitation=fought.exploitation, withdrawal=fought.withdrawal,
-                   politics=ps, record=record,
-                   outcomes=track(model, state.outcomes, holds, day))
+    outcomes = outcomes_today(model, world, state.outcomes, fought.front, fought.withdrawal,
+                              link_frac, state.hits, ps, supply.need, supply.delivered,
+                              day)
+    return replace(state, **supply._asdict(), front=fought.front, forces=forces,
+                   losses=fought.losses, stock=after.stock, untenable=fought.untenable,
+                   pressure=fought.pressure, exploitation=fought.exploitation,
+                   withdrawal=fought.withdrawal, politics=ps, record=record, outcomes=outcomes)
 
 
 def crisis_returns(pm, state, ps, day):
