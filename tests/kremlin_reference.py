@@ -238,3 +238,25 @@ def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed, choic
               "rung_probabilities": probabilities, "rung_step": step, "strong_response": strong}
     return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now,
             carried, choice)
+
+
+def crisis_returns(pm, state, ps, day):
+    """Forces pulled home in a crisis come back when their time is up."""
+    back = day >= ps.redeploy_until
+    if not back.any():
+        return state, ps
+    forces = state.forces.copy()
+    forces[back, :, pm.side] += ps.redeployed[back]
+    redeployed = np.where(back[:, None], 0.0, ps.redeployed)
+    ps = replace(ps, redeployed=redeployed, redeploy_until=np.where(back, np.inf,
+                                                                    ps.redeploy_until))
+    return replace(state, forces=forces, politics=ps), ps
+
+
+def opponent_multiplier(pm, pw, ps, runs) -> np.ndarray:
+    """Effectiveness multiplier per side ``(R, 1, 2)`` from the ladder and Western weapons."""
+    mult = np.ones((runs, 1, 2))
+    if ps is not None:
+        rows = np.arange(runs)
+        mult[:, 0, 1 - pm.side] = pw.rung_opponent_eff[rows, ps.rung] * ps.opponent_gain
+    return mult

@@ -1,14 +1,17 @@
-"""The compiled ladder of the Kremlin's period gives the former NumPy code's results bit for bit.
+"""The compiled ladder of the Kremlin's period, and the compiled crisis returns and opponent
+multiplier, give the former NumPy code's results bit for bit.
 
 ``kremlin_reference.politics_period`` is the period as it was over the batch. Every decision
 day of a chunk, the step's period (``step.politics_period``, the ladder compiled per run) and
 the reference run on the same state and must give the same bits in every field of the new
-politics state, the forces and the period's record, every recorded choice included. The
+politics state, the forces and the period's record, every recorded choice included; every
+day, so do the forces pulled home coming back and the opponent's effectiveness multiplier. The
 three built-in scenarios with politics (october-1973 has a mediator), several seeds, and
 choices fixed by a player on the ladder's decisions and the others.
 """
 
-from dataclasses import fields
+from dataclasses import dataclass, fields
+from types import SimpleNamespace
 
 import kremlin_reference
 import numpy as np
@@ -36,6 +39,10 @@ def _same(a, b, where):
         assert list(a) == list(b), where
         for k in a:
             _same(a[k], b[k], f"{where}.{k}")
+    elif isinstance(a, tuple):
+        assert len(a) == len(b), where
+        for j, (x, y) in enumerate(zip(a, b, strict=True)):
+            _same(x, y, f"{where}[{j}]")
     elif hasattr(a, "__dataclass_fields__"):
         for f in fields(a):
             _same(getattr(a, f.name), getattr(b, f.name), f"{where}.{f.name}")
@@ -49,7 +56,8 @@ def _same(a, b, where):
 def _compared(monkeypatch, scenario, runs, days, seed):
     """Simulate with each period checked against the reference; counts of what happened."""
     compiled = step.politics_period
-    seen = {"periods": 0, "steps_up": 0, "ceasefires": 0, "mediated": 0, "fixed": 0}
+    seen = {"periods": 0, "steps_up": 0, "ceasefires": 0, "mediated": 0, "fixed": 0,
+            "returned": 0}
 
     def checked(pm, pw, ps, streams, runs_, day, front, forces, losses, held, obj_sector):
         got = compiled(pm, pw, ps, streams, runs_, day, front, forces, losses, held, obj_sector)
@@ -65,7 +73,23 @@ def _compared(monkeypatch, scenario, runs, days, seed):
         seen["fixed"] += sum(int(c.fixed.sum()) for c in record.choices.values())
         return got
 
+    def returns(pm, state, ps, day):
+        got = compiled_returns(pm, state, ps, day)
+        want = kremlin_reference.crisis_returns(pm, state, ps, day)
+        _same(got[0].forces, want[0].forces, f"returned forces day {day}")
+        _same(got[1], want[1], f"returned politics day {day}")
+        seen["returned"] += int((ps.redeploy_until <= day).sum())
+        return got
+
+    def multiplier(pm, pw, ps, runs_):
+        got = compiled_multiplier(pm, pw, ps, runs_)
+        _same(got, kremlin_reference.opponent_multiplier(pm, pw, ps, runs_), "multiplier")
+        return got
+
+    compiled_returns, compiled_multiplier = step.crisis_returns, step.opponent_multiplier
     monkeypatch.setattr(step, "politics_period", checked)
+    monkeypatch.setattr(step, "crisis_returns", returns)
+    monkeypatch.setattr(step, "opponent_multiplier", multiplier)
     simulate_chunk(scenario, Chunk(0, np.arange(runs), days, seed, 1, series=()),
                    model_for(scenario))
     return seen
@@ -145,3 +169,36 @@ def test_a_two_way_choice_is_the_former_rules(index):
     _same(got, want, "choice")
     taken, on = yes_no_batch(p, model, open_, -1 if index is None else index)
     assert np.array_equal(taken, want.taken) and np.array_equal(on, want.fixed)
+
+
+@dataclass(frozen=True)
+class _Politics:
+    redeployed: np.ndarray
+    redeploy_until: np.ndarray
+    rung: np.ndarray
+    opponent_gain: np.ndarray
+
+
+@dataclass(frozen=True)
+class _State:
+    forces: np.ndarray
+    politics: _Politics
+
+
+@pytest.mark.parametrize("side", [0, 1])
+def test_crisis_returns_and_the_multiplier_are_the_batch_expressions(side):
+    rng = np.random.default_rng(side + 20)
+    n, sectors = 60, 5
+    until = np.where(rng.random(n) < 0.4, rng.integers(5, 30, n).astype(float), np.inf)
+    ps = _Politics(rng.random((n, sectors)) * 500, until, rng.integers(0, 4, n).astype(np.int8),
+                   1 + rng.random(n))
+    state = _State(rng.random((n, sectors, 2)) * 1e4, ps)
+    pm, pw = SimpleNamespace(side=side), SimpleNamespace(rung_opponent_eff=rng.random((n, 4)))
+    for day in (3, 12, 40):
+        got = step.crisis_returns(pm, state, ps, day)
+        want = kremlin_reference.crisis_returns(pm, state, ps, day)
+        _same(got, want, f"day {day}")
+    assert got[1].redeploy_until.tobytes() == np.full(n, np.inf).tobytes()  # all back by 40
+    _same(step.opponent_multiplier(pm, pw, ps, n),
+          kremlin_reference.opponent_multiplier(pm, pw, ps, n), "multiplier")
+    _same(step.opponent_multiplier(pm, pw, None, n), np.ones((n, 1, 2)), "no politics")
