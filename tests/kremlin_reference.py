@@ -1,7 +1,9 @@
 """The former NumPy batch code of the Kremlin's decision period (blame to the escalation
 ladder), kept only as the tests' reference: ``politics_period`` here is the period as it
-was before the ladder was compiled per run (:mod:`powderkeg.model.kremlin_ladder`), and the
-tests compare the two bit for bit. The escalation equations over a batch are those of the
+was before the mobilisation and the ladder were compiled per run
+(:mod:`powderkeg.model.kremlin_mobilization`, :mod:`powderkeg.model.kremlin_ladder`), and
+the tests compare the two bit for bit; so are the step's former ``crisis_returns`` and
+``opponent_multiplier``. The escalation equations over a batch are those of the
 former :mod:`powderkeg.model.escalation`; the two-way choices go through the model's
 ``_yes_no`` (its rule, :func:`fixed_choice` here, is compared on its own)."""
 # ruff: noqa: E402
@@ -72,6 +74,7 @@ from powderkeg.model.kremlin_ladder import LADDER_STREAMS
 from powderkeg.model.kremlin_params import (
     CeasefireWorld,
     MediationWorld,
+    MobilizationWorld,
 )
 from powderkeg.model.record import Choice
 
@@ -81,16 +84,20 @@ _HOLD = 1
 
 
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
-    """One decision period, the ladder over the batch: the model's
-    :func:`~powderkeg.model.kremlin.home_front`, the former ``_ceasefire_breakdown`` and
-    ``_escalation``, the model's :func:`~powderkeg.model.kremlin.closed_period`."""
+    """One decision period, the mobilisation and the ladder over the batch: the model's
+    :func:`~powderkeg.model.kremlin.home_front`, the former ``_mobilization``,
+    ``_ceasefire_breakdown`` and ``_escalation``, the model's
+    :func:`~powderkeg.model.kremlin.closed_period`."""
     ev = ps.event_day.copy()
     fixed = pm.decisions.get(day, {})
     choices: dict[str, Choice] = {}
     ps, forces, home = home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held,
                                   obj_sector, ev, fixed, choices)
-    names = LADDER_STREAMS[:5] + (MEDIATION_DECISIONS if pw.mediation is not None else ())
+    names = ("mobilization",) + LADDER_STREAMS[:5] + (
+        MEDIATION_DECISIONS if pw.mediation is not None else ())
     u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
+    home["mob"], home["blame"], home["mob_p"], home["called"] = _mobilization(
+        pm, pw, ps, home["threat"], home["pressure"], home["blame"], u, ev, day, fixed, choices)
     ps, broke = _ceasefire_breakdown(pm, pw, ps, u, ev, day)
     rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried, \
         choice = _escalation(pm, pw, ps, home["pressure"], home["threat"], home["trend_km"], u,
@@ -121,6 +128,35 @@ def fixed_choice(fixed, name, options, probabilities, model, open_, fallback=Non
             index = np.where(probabilities[:, index] > 0, index, fallback)
         taken = np.where(on, index, model)
     return Choice(options, probabilities, model, taken, open_, on)
+
+
+def mobilization_probability(m: MobilizationWorld, threat, pressure):
+    """Chance of calling up this period: ``expit(a + b_T T + b_H H)``, shape ``(R,)``.
+
+    ``T`` is the regime's threat (accumulated setbacks over their scale, at most one) and
+    ``H`` hardliner pressure (:func:`~powderkeg.model.politics.hardliner_pressure`): the
+    instrument of a leader under pressure, apart from the escalation ladder.
+    """
+    return expit(m.intercept + m.threat * threat + m.hardliner * pressure)
+
+
+def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day, fixed, choices):
+    """A call-up at most once: arrivals after the lag, blame at home for the military command."""
+    m = pw.mobilization
+    if m is None:
+        never = np.zeros(len(blame))
+        return (ps.mob_from, ps.mob_to, ps.mob_rate), blame, never, never > 0
+    first = ev[:, pm.event("mobilization")] < 0
+    chance = np.where(first & ~ps.ceasefire, mobilization_probability(m, threat, pressure), 0.0)
+    called = _yes_no(fixed, choices, "mobilize", chance, u["mobilization"] < chance,
+                     first & ~ps.ceasefire)
+    _event(pm, ev, "mobilization", called, day)
+    start = day + m.lag_days
+    blame = blame.copy()
+    blame[:, pm.military] += np.where(called, m.blame_cost, 0.0)
+    return (np.where(called, start, ps.mob_from),
+            np.where(called, start + m.arrival_days, ps.mob_to),
+            np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame, chance, called
 
 
 def opponent_accepts_probability(c: CeasefireWorld, trend, shift=0.0):

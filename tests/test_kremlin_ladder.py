@@ -57,7 +57,7 @@ def _compared(monkeypatch, scenario, runs, days, seed):
     """Simulate with each period checked against the reference; counts of what happened."""
     compiled = step.politics_period
     seen = {"periods": 0, "steps_up": 0, "ceasefires": 0, "mediated": 0, "fixed": 0,
-            "returned": 0}
+            "returned": 0, "mobilized": 0}
 
     def checked(pm, pw, ps, streams, runs_, day, front, forces, losses, held, obj_sector):
         got = compiled(pm, pw, ps, streams, runs_, day, front, forces, losses, held, obj_sector)
@@ -70,6 +70,7 @@ def _compared(monkeypatch, scenario, runs, days, seed):
         seen["steps_up"] += int((record.rung_step > 0).sum())
         seen["ceasefires"] += int(got[0].ceasefire.sum())
         seen["mediated"] += int(record.mediation_offered.sum())
+        seen["mobilized"] += int(record.mobilized.sum())
         seen["fixed"] += sum(int(c.fixed.sum()) for c in record.choices.values())
         return got
 
@@ -124,6 +125,8 @@ def test_fixed_choices_give_the_numpy_periods_bits(monkeypatch, tmp_path, name, 
     seen = _compared(monkeypatch, with_decisions(scenario, path), 24,
                      5 * scenario.politics.decision_period_days, 2)
     assert seen["fixed"] > 0 and seen["ceasefires"] > 0
+    if name == "autumn-2022":
+        assert seen["mobilized"] > 0
 
 
 def test_the_compiled_equations_are_the_batch_expressions_bit_for_bit():

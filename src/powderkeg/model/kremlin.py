@@ -7,7 +7,8 @@ regime's mutiny or coup hazard and the successor of a successful coup, a mobilis
 decision, the breakdown of a ceasefire, a ceasefire by off-ramp (both sides accept an offer
 the opponent left open) or by a mediator's offer, the leader's escalation choice
 (:mod:`~powderkeg.model.escalation`), then the opponent's response by policy: this ladder
-is compiled per run (:mod:`~powderkeg.model.kremlin_ladder`). Each decision draws from its
+is compiled per run (:mod:`~powderkeg.model.kremlin_ladder`), and so is the mobilisation
+(:mod:`~powderkeg.model.kremlin_mobilization`). Each decision draws from its
 own named random stream (``politics/<decision>``; a personnel move's is
 ``politics/<move id>``). A player may fix any of the sides' choices on a decision day
 (``politics.decisions``, :func:`fixed_choice`); the period's record keeps every choice with
@@ -19,7 +20,7 @@ fighting while it holds.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
@@ -31,7 +32,8 @@ from powderkeg.model.kremlin_ladder import (
     ladder_period,
     yes_no_batch,
 )
-from powderkeg.model.kremlin_params import MobilizationWorld, PoliticsWorld, ladder_weights
+from powderkeg.model.kremlin_mobilization import mobilization_period
+from powderkeg.model.kremlin_params import PoliticsWorld, ladder_weights
 from powderkeg.model.outcomes import DAY
 from powderkeg.model.politics import (
     coup_hazard,
@@ -43,8 +45,8 @@ from powderkeg.model.record import Choice, PeriodRecord
 from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS
 
 __all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
-           "MEDIATION_DECISIONS", "successor", "mobilization_probability", "fixed_choice",
-           "index_dtype"]
+           "MEDIATION_DECISIONS", "successor", "fixed_choice", "index_dtype", "home_front",
+           "closed_period"]
 
 _YES_NO = ("no", "yes")
 _STEP_OPTIONS = ("down", "hold", "up")  # the rung's, as STEPS -1, 0, +1
@@ -152,8 +154,8 @@ def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
 
 
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
-    """One decision period: :func:`home_front`, the ladder (:func:`_ladder`), then
-    :func:`closed_period`.
+    """One decision period: :func:`home_front`, the mobilisation (:func:`_mobilization`), the
+    ladder (:func:`_ladder`), then :func:`closed_period`.
 
     Returns the new politics state, the forces after crises and the period's
     :class:`~powderkeg.model.record.PeriodRecord`.
@@ -163,6 +165,9 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     choices: dict[str, Choice] = {}
     ps, forces, home = home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held,
                                   obj_sector, ev, fixed, choices)
+    home["mob"], home["blame"], home["mob_p"], home["called"] = _mobilization(
+        pm, pw, ps, streams, runs, day, home["threat"], home["pressure"], home["blame"], ev,
+        fixed, choices)
     ladder, choice = _ladder(pm, pw, ps, streams, runs, day, home["pressure"], home["threat"],
                              home["trend_km"], ev, fixed, choices)
     return closed_period(pm, ps, home, ladder, choice, ev, front, forces, losses, held,
@@ -171,13 +176,14 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
 
 def home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector, ev,
                fixed, choices):
-    """The period up to the ladder: blame and influence, personnel moves, the regime's
-    hazard, successor and purges, the threat, hardliner pressure and the mobilisation.
+    """The period up to the mobilisation: blame and influence, personnel moves, the regime's
+    hazard, successor and purges, the threat and hardliner pressure.
 
     Returns the politics state with the regime's changes, the forces after a redeployment
     home and the rest as a mapping; events go into ``ev``, choices into ``choices``.
     """
-    names = tuple(x for x in DECISIONS if x not in LADDER_STREAMS) + pm.move_ids
+    names = tuple(x for x in DECISIONS if x not in LADDER_STREAMS + ("mobilization",)) \
+        + pm.move_ids
     u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
     forces = forces.copy()
     score, trend_km, causes = _period_blame(pm, pw, ps, front, forces, losses, held,
@@ -197,17 +203,15 @@ def home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_
                  redeployed=regime["redeployed"], redeploy_until=regime["until"])
     threat = np.minimum(1.0, setbacks / pw.threat_scale)
     pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
-    mob, blame, mob_p, called = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day,
-                                              fixed, choices)
     return ps, forces, {"influence": influence, "blame": blame, "setbacks": setbacks,
                         "threat": threat, "pressure": pressure, "trend_km": trend_km,
-                        "score": score, "causes": causes, "moves": moves, "regime": regime,
-                        "mob": mob, "mob_p": mob_p, "called": called}
+                        "score": score, "causes": causes, "moves": moves, "regime": regime}
 
 
 def closed_period(pm, ps, home, ladder, choice, ev, front, forces, losses, held, choices):
     """The new politics state, the forces after the opponent's losses on a new rung and the
-    period's record, from :func:`home_front`'s ``home`` and the ladder's state fields
+    period's record, from :func:`home_front`'s ``home`` (with the mobilisation's ``mob``,
+    ``blame``, ``mob_p``, ``called``) and the ladder's state fields
     ``ladder`` and record fields ``choice`` (with ``ceasefire_broke_down`` and ``loss_now``)."""
     choice = dict(choice)
     broke = choice.pop("ceasefire_broke_down")
@@ -341,33 +345,29 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
     }
 
 
-def mobilization_probability(m: MobilizationWorld, threat, pressure):
-    """Chance of calling up this period: ``expit(a + b_T T + b_H H)``, shape ``(R,)``.
-
-    ``T`` is the regime's threat (accumulated setbacks over their scale, at most one) and
-    ``H`` hardliner pressure (:func:`~powderkeg.model.politics.hardliner_pressure`): the
-    instrument of a leader under pressure, apart from the escalation ladder.
-    """
-    return expit(m.intercept + m.threat * threat + m.hardliner * pressure)
-
-
-def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day, fixed, choices):
-    """A call-up at most once: arrivals after the lag, blame at home for the military command."""
+def _mobilization(pm, pw, ps, streams, runs, day, threat, pressure, blame, ev, fixed,
+                  choices):
+    """The period's call-up (:func:`~powderkeg.model.kremlin_mobilization.mobilization_period`):
+    the arrival schedule (from, to, rate), the blame with the military command's cost, the
+    chance and whether it called up ``(R,)``; the choice goes into ``choices``, the event into
+    ``ev``."""
     m = pw.mobilization
     if m is None:
         never = np.zeros(len(blame))
         return (ps.mob_from, ps.mob_to, ps.mob_rate), blame, never, never > 0
-    first = ev[:, pm.event("mobilization")] < 0
-    chance = np.where(first & ~ps.ceasefire, mobilization_probability(m, threat, pressure), 0.0)
-    called = _yes_no(fixed, choices, "mobilize", chance, u["mobilization"] < chance,
-                     first & ~ps.ceasefire)
+    called, added, schedule, choice = mobilization_period(
+        np.uint64(streams.key("politics/mobilization")), np.ascontiguousarray(runs, np.int64),
+        day, ev[:, pm.event("mobilization")] < 0, ps.ceasefire,
+        np.stack([getattr(m, f.name) for f in fields(m)], axis=1), threat, pressure,
+        fixed.get("mobilize", -1), ps.mob_from, ps.mob_to, ps.mob_rate)
+    chance = choice[:, 0].copy()
+    choices["mobilize"] = Choice(_YES_NO, np.stack([1 - chance, chance], axis=1),
+                                 choice[:, 1].astype(np.int64), choice[:, 2].astype(np.int64),
+                                 choice[:, 3] > 0, choice[:, 4] > 0)
     _event(pm, ev, "mobilization", called, day)
-    start = day + m.lag_days
     blame = blame.copy()
-    blame[:, pm.military] += np.where(called, m.blame_cost, 0.0)
-    return (np.where(called, start, ps.mob_from),
-            np.where(called, start + m.arrival_days, ps.mob_to),
-            np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame, chance, called
+    blame[:, pm.military] += added
+    return tuple(schedule[:, j].copy() for j in range(3)), blame, chance, called
 
 
 def _ladder(pm, pw, ps, streams, runs, day, pressure, threat, trend_km, ev, fixed, choices):
