@@ -18,8 +18,7 @@ from powderkeg.cli import app
 from powderkeg.engine.replay import replay
 from powderkeg.engine.simulate import simulate
 from powderkeg.errors import InputError
-from powderkeg.model.escalation import STEPS, choose
-from powderkeg.model.kremlin import leader_escalation_step
+from powderkeg.model.escalation import STEPS, choice_probabilities, choose, utilities
 from powderkeg.model.random import Streams
 from powderkeg.scenario.decisions import load_decisions, with_decisions
 
@@ -96,7 +95,8 @@ def test_the_rung_chances_are_the_logit_closed_form():
     utility = np.array([-drive - 1.2 * 0.0 - 0.6 + 2.0, -1.2 * 0.4, drive - 1.2 * 2.0 - 0.6])
     lam = 1.7
     expected = np.exp(lam * utility) / np.exp(lam * utility).sum()
-    p, step = leader_escalation_step(rung, cost, w, f, lam, np.array([False]), np.array([0.5]))
+    p = choice_probabilities(utilities(rung, cost, w, f), lam)
+    step = choose(p, np.array([0.5]))
     assert p[0] == pytest.approx(expected)
     assert step[0] == STEPS[np.searchsorted(np.cumsum(expected), 0.5)]
 

@@ -9,10 +9,10 @@ from powderkeg.analysis.intervals import jeffreys_interval
 from powderkeg.model.calibration import calibrate
 from powderkeg.model.escalation import (
     STEPS,
+    answered_credibility,
     choice_probabilities,
     choose,
-    update_credibility,
-    update_resolve,
+    posterior_resolve,
     utilities,
 )
 from powderkeg.model.politics import fragmentation, shift_influence
@@ -52,22 +52,22 @@ def test_utilities_follow_the_formula():
 
 
 def test_red_line_credibility_falls_monotonically_when_crossed_without_consequence():
-    cred = np.array([[0.8]])
-    history = [cred[0, 0]]
+    cred, crossed, loss = np.array([0.8]), np.array([True]), np.array([0.2])
+    history = [cred[0]]
     for _ in range(10):
-        cred = update_credibility(cred, np.array([[True]]), np.array([False]), np.array([[0.2]]))
-        history.append(cred[0, 0])
+        answered_credibility(cred.copy(), crossed, False, loss, cred)
+        history.append(cred[0])
     assert np.all(np.diff(history) < 0)
     np.testing.assert_allclose(history[-1], 0.8 * 0.8**10)
-    answered = update_credibility(cred, np.array([[True]]), np.array([True]), np.array([[0.2]]))
-    assert answered[0, 0] == cred[0, 0]
+    answered = np.empty(1)
+    answered_credibility(cred, crossed, True, loss, answered)
+    assert answered[0] == cred[0]
 
 
 def test_resolve_is_a_beta_bernoulli_posterior():
-    a, b = np.array([3.0, 3.0, 3.0]), np.array([2.0, 2.0, 2.0])
-    a, b = update_resolve(a, b, np.array([True, True, False]), np.array([True, False, True]))
-    np.testing.assert_allclose(a, [4, 3, 3])
-    np.testing.assert_allclose(b, [2, 3, 2])
+    pairs = [posterior_resolve(3.0, 2.0, up, strong)
+             for up, strong in [(True, True), (True, False), (False, True)]]
+    np.testing.assert_allclose(pairs, [(4, 2), (3, 3), (3, 2)])
 
 
 def test_influence_shift_conserves_shares_and_moves_to_critics():

@@ -14,6 +14,8 @@ from powderkeg.model import (
     elementary,
     fire_kernels,
     kremlin_daily,
+    kremlin_ladder,
+    kremlin_mobilization,
     logistics_day,
     outcomes,
     theater,
@@ -32,7 +34,7 @@ def warm_up() -> None:
     """Compile every kernel, or load it from the cache: the supply kernels on a two-node graph
     (arc capacities, flows, re-solve rule, link sums, cuts), the elementary functions, one day
     of Helmbold's equations, the random streams, the fires' kernels, the theater's day (combat,
-    fronts, decisions), the outcomes and the Kremlin's daily couplings."""
+    fronts, decisions), the outcomes, the Kremlin's daily couplings, mobilisation and ladder."""
     r = build_residual(2, np.array([0]), np.array([1]), np.array([0]), 0, 1, np.array([0]))
     one, arcs = np.ones((1, 1), CAPACITY_DTYPE), np.array([0])
     for shared in (False, True):
@@ -57,4 +59,6 @@ def warm_up() -> None:
     theater.warm_up()
     outcomes.warm_up()
     kremlin_daily.warm_up()
+    kremlin_ladder.warm_up()
+    kremlin_mobilization.warm_up()
     logistics_day.warm_up()

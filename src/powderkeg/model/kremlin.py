@@ -6,37 +6,34 @@ losses, symbolic blows, red lines crossed) feeds, in this order: blame and influ
 regime's mutiny or coup hazard and the successor of a successful coup, a mobilisation
 decision, the breakdown of a ceasefire, a ceasefire by off-ramp (both sides accept an offer
 the opponent left open) or by a mediator's offer, the leader's escalation choice
-(:func:`leader_escalation_step`, :mod:`~powderkeg.model.escalation`), then the opponent's
-response by policy. Each decision draws from its own named random stream
-(``politics/<decision>``; a personnel move's is ``politics/<move id>``). A player may fix any
-of the sides' choices on a decision day (``politics.decisions``, :func:`fixed_choice`); the
-period's record keeps every choice with the model's chances and its own pick beside the one
-taken. Daily couplings back into
-the theater: mobilised reinforcements, the opponent's effectiveness (infrastructure strikes,
+(:mod:`~powderkeg.model.escalation`), then the opponent's response by policy: this ladder
+is compiled per run (:mod:`~powderkeg.model.kremlin_ladder`), and so is the mobilisation
+(:mod:`~powderkeg.model.kremlin_mobilization`). Each decision draws from its
+own named random stream (``politics/<decision>``; a personnel move's is
+``politics/<move id>``). A player may fix any of the sides' choices on a decision day
+(``politics.decisions``, :func:`fixed_choice`); the period's record keeps every choice with
+the model's chances and its own pick beside the one taken. Daily couplings back into the
+theater: mobilised reinforcements, the opponent's effectiveness (infrastructure strikes,
 Western weapons), forces pulled home during a crisis, and a ceasefire that stops the
 fighting while it holds.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from powderkeg.model.elementary import expit, tanh
-from powderkeg.model.escalation import (
-    choice_probabilities,
-    choose,
-    update_credibility,
-    update_resolve,
-    utilities,
+from powderkeg.model.elementary import expit
+from powderkeg.model.kremlin_ladder import (
+    LADDER_DECISIONS,
+    LADDER_STREAMS,
+    YES_NO_DECISIONS,
+    ladder_period,
+    yes_no_batch,
 )
-from powderkeg.model.kremlin_params import (
-    CeasefireWorld,
-    MediationWorld,
-    MobilizationWorld,
-    PoliticsWorld,
-)
+from powderkeg.model.kremlin_mobilization import mobilization_period
+from powderkeg.model.kremlin_params import PoliticsWorld, ladder_weights
 from powderkeg.model.outcomes import DAY
 from powderkeg.model.politics import (
     coup_hazard,
@@ -48,13 +45,11 @@ from powderkeg.model.record import Choice, PeriodRecord
 from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS
 
 __all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
-           "MEDIATION_DECISIONS", "successor", "mobilization_probability",
-           "leader_accepts_probability", "opponent_accepts_probability",
-           "leader_escalation_step", "fixed_choice", "index_dtype"]
+           "MEDIATION_DECISIONS", "successor", "fixed_choice", "index_dtype", "home_front",
+           "closed_period"]
 
 _YES_NO = ("no", "yes")
 _STEP_OPTIONS = ("down", "hold", "up")  # the rung's, as STEPS -1, 0, +1
-_HOLD = 1  # index of holding among the rung's options
 
 
 MEDIATION_DECISIONS = ("mediation_offer", "mediation_leader", "mediation_opponent")
@@ -159,17 +154,38 @@ def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
 
 
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
-    """One decision period.
+    """One decision period: :func:`home_front`, the mobilisation (:func:`_mobilization`), the
+    ladder (:func:`_ladder`), then :func:`closed_period`.
 
     Returns the new politics state, the forces after crises and the period's
     :class:`~powderkeg.model.record.PeriodRecord`.
     """
-    names = DECISIONS + pm.move_ids + (MEDIATION_DECISIONS if pw.mediation is not None else ())
-    u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
-    forces = forces.copy()
     ev = ps.event_day.copy()
     fixed = pm.decisions.get(day, {})
     choices: dict[str, Choice] = {}
+    ps, forces, home = home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held,
+                                  obj_sector, ev, fixed, choices)
+    home["mob"], home["blame"], home["mob_p"], home["called"] = _mobilization(
+        pm, pw, ps, streams, runs, day, home["threat"], home["pressure"], home["blame"], ev,
+        fixed, choices)
+    ladder, choice = _ladder(pm, pw, ps, streams, runs, day, home["pressure"], home["threat"],
+                             home["trend_km"], ev, fixed, choices)
+    return closed_period(pm, ps, home, ladder, choice, ev, front, forces, losses, held,
+                         choices)
+
+
+def home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector, ev,
+               fixed, choices):
+    """The period up to the mobilisation: blame and influence, personnel moves, the regime's
+    hazard, successor and purges, the threat and hardliner pressure.
+
+    Returns the politics state with the regime's changes, the forces after a redeployment
+    home and the rest as a mapping; events go into ``ev``, choices into ``choices``.
+    """
+    names = tuple(x for x in DECISIONS if x not in LADDER_STREAMS + ("mobilization",)) \
+        + pm.move_ids
+    u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
+    forces = forces.copy()
     score, trend_km, causes = _period_blame(pm, pw, ps, front, forces, losses, held,
                                             obj_sector)
     blame = np.maximum(ps.blame * (1 - pw.blame.decay[:, None]) + score, 0.0) * ps.alive
@@ -187,48 +203,47 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
                  redeployed=regime["redeployed"], redeploy_until=regime["until"])
     threat = np.minimum(1.0, setbacks / pw.threat_scale)
     pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
-    mob, blame, mob_p, called = _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day,
-                                              fixed, choices)
-    ps, broke = _ceasefire_breakdown(pm, pw, ps, u, ev, day)
-    rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now, carried, \
-        choice = _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed,
-                             choices)
-    opp = 1 - pm.side
-    forces[..., opp] *= (1 - loss_now)[:, None]
+    return ps, forces, {"influence": influence, "blame": blame, "setbacks": setbacks,
+                        "threat": threat, "pressure": pressure, "trend_km": trend_km,
+                        "score": score, "causes": causes, "moves": moves, "regime": regime}
+
+
+def closed_period(pm, ps, home, ladder, choice, ev, front, forces, losses, held, choices):
+    """The new politics state, the forces after the opponent's losses on a new rung and the
+    period's record, from :func:`home_front`'s ``home`` (with the mobilisation's ``mob``,
+    ``blame``, ``mob_p``, ``called``) and the ladder's state fields
+    ``ladder`` and record fields ``choice`` (with ``ceasefire_broke_down`` and ``loss_now``)."""
+    choice = dict(choice)
+    broke = choice.pop("ceasefire_broke_down")
+    forces[..., 1 - pm.side] *= (1 - choice.pop("loss_now"))[:, None]
+    mob, regime = home["mob"], home["regime"]
     new = replace(
-        ps, influence=influence, blame=blame, setbacks=setbacks, rung=rung, max_rung=max_rung,
-        resolve_a=resolve[0], resolve_b=resolve[1], credibility=credibility,
-        crossed=carried, strong_since=np.zeros_like(ps.strong_since),
-        symbolic=np.zeros_like(ps.symbolic), offramp_left=offramp_left,
-        opponent_gain=gain, ceasefire=ceasefire,
-        mob_from=mob[0], mob_to=mob[1], mob_rate=mob[2], event_day=ev,
-        period_front=front.copy(), period_forces=forces[..., pm.side].sum(axis=1),
+        ps, influence=home["influence"], blame=home["blame"], setbacks=home["setbacks"],
+        **ladder, strong_since=np.zeros_like(ps.strong_since),
+        symbolic=np.zeros_like(ps.symbolic), mob_from=mob[0], mob_to=mob[1], mob_rate=mob[2],
+        event_day=ev, period_front=front.copy(), period_forces=forces[..., pm.side].sum(axis=1),
         period_losses=losses[..., pm.side].sum(axis=1), period_held=held.copy())
     record = PeriodRecord(
-        moves=moves, coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
+        moves=home["moves"], coup_hazard=regime["hazard"], coup_attempt=regime["attempt"],
         plotter=regime["plotter"], coup_success=regime["success"],
-        successor=regime["successor"], mobilization_probability=mob_p, mobilized=called,
-        ceasefire_broke_down=broke, blame_score=score, **causes, **choice, choices=choices)
+        successor=regime["successor"], mobilization_probability=home["mob_p"],
+        mobilized=home["called"], ceasefire_broke_down=broke, blame_score=home["score"],
+        **home["causes"], **choice, choices=choices)
     return new, forces, record
 
 
-def fixed_choice(fixed, name, options, probabilities, model, open_, fallback=None) -> Choice:
-    """The period's decision ``name``: the player's value ``fixed[name]`` where the decision
-    is open, else the model's own pick; the one place a fixed decision replaces the model's.
+def fixed_choice(fixed, name, options, probabilities, model, open_) -> Choice:
+    """The period's two-way decision ``name``: the player's value ``fixed[name]`` where the
+    decision is open, else the model's own pick (:func:`~powderkeg.model.kremlin_ladder.yes_no`,
+    the one place a fixed decision replaces the model's; the rung's is
+    :func:`~powderkeg.model.kremlin_ladder.taken_step`).
 
-    ``probabilities`` ``(R, n)`` are the model's chances of ``options``, ``model`` ``(R,)``
+    ``probabilities`` ``(R, 2)`` are the model's chances of ``options``, ``model`` ``(R,)``
     the index its own draw picked and a fixed value the index of an option
-    (:func:`~powderkeg.scenario.decisions.compiled_decisions`). With ``fallback``, a fixed
-    option the model gives no chance (a step off the ladder) becomes that option (holding).
+    (:func:`~powderkeg.scenario.decisions.compiled_decisions`).
     """
-    index = fixed.get(name)
-    on = open_ & (index is not None)
-    if index is None:
-        taken = model
-    else:
-        if fallback is not None:
-            index = np.where(probabilities[:, index] > 0, index, fallback)
-        taken = np.where(on, index, model)
+    taken, on = yes_no_batch(np.ascontiguousarray(probabilities[:, 1]), model,
+                             np.ascontiguousarray(open_, dtype=bool), fixed.get(name, -1))
     return Choice(options, probabilities, model, taken, open_, on)
 
 
@@ -330,147 +345,77 @@ def _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces):
     }
 
 
-def mobilization_probability(m: MobilizationWorld, threat, pressure):
-    """Chance of calling up this period: ``expit(a + b_T T + b_H H)``, shape ``(R,)``.
-
-    ``T`` is the regime's threat (accumulated setbacks over their scale, at most one) and
-    ``H`` hardliner pressure (:func:`~powderkeg.model.politics.hardliner_pressure`): the
-    instrument of a leader under pressure, apart from the escalation ladder.
-    """
-    return expit(m.intercept + m.threat * threat + m.hardliner * pressure)
-
-
-def _mobilization(pm, pw, ps, threat, pressure, blame, u, ev, day, fixed, choices):
-    """A call-up at most once: arrivals after the lag, blame at home for the military command."""
+def _mobilization(pm, pw, ps, streams, runs, day, threat, pressure, blame, ev, fixed,
+                  choices):
+    """The period's call-up (:func:`~powderkeg.model.kremlin_mobilization.mobilization_period`):
+    the arrival schedule (from, to, rate), the blame with the military command's cost, the
+    chance and whether it called up ``(R,)``; the choice goes into ``choices``, the event into
+    ``ev``."""
     m = pw.mobilization
     if m is None:
         never = np.zeros(len(blame))
         return (ps.mob_from, ps.mob_to, ps.mob_rate), blame, never, never > 0
-    first = ev[:, pm.event("mobilization")] < 0
-    chance = np.where(first & ~ps.ceasefire, mobilization_probability(m, threat, pressure), 0.0)
-    called = _yes_no(fixed, choices, "mobilize", chance, u["mobilization"] < chance,
-                     first & ~ps.ceasefire)
+    called, added, schedule, choice = mobilization_period(
+        np.uint64(streams.key("politics/mobilization")), np.ascontiguousarray(runs, np.int64),
+        day, ev[:, pm.event("mobilization")] < 0, ps.ceasefire,
+        np.stack([getattr(m, f.name) for f in fields(m)], axis=1), threat, pressure,
+        fixed.get("mobilize", -1), ps.mob_from, ps.mob_to, ps.mob_rate)
+    chance = choice[:, 0].copy()
+    choices["mobilize"] = Choice(_YES_NO, np.stack([1 - chance, chance], axis=1),
+                                 choice[:, 1].astype(np.int64), choice[:, 2].astype(np.int64),
+                                 choice[:, 3] > 0, choice[:, 4] > 0)
     _event(pm, ev, "mobilization", called, day)
-    start = day + m.lag_days
     blame = blame.copy()
-    blame[:, pm.military] += np.where(called, m.blame_cost, 0.0)
-    return (np.where(called, start, ps.mob_from),
-            np.where(called, start + m.arrival_days, ps.mob_to),
-            np.where(called, m.size / m.arrival_days, ps.mob_rate)), blame, chance, called
+    blame[:, pm.military] += added
+    return tuple(schedule[:, j].copy() for j in range(3)), blame, chance, called
 
 
-def opponent_accepts_probability(c: CeasefireWorld, trend, shift=0.0):
-    """Chance the opponent accepts a ceasefire: ``expit(a + b B + s)``, shape ``(R,)``.
-
-    ``B`` is the leader's battlefield trend and ``s`` a shift of the log-odds (a mediator's
-    offer: ``politics.mediation.opponent_shift``). With no ceasefire section, ``a`` is
-    infinite and the opponent always accepts.
-    """
-    return expit(c.accept_intercept + c.accept_trend * trend + shift)
-
-
-def leader_accepts_probability(w, threat, shift=0.0):
-    """Chance the leader takes an offered way out: ``expit(a_k + b_k T + s)``, shape ``(R,)``.
-
-    ``a_k``, ``b_k`` are the ``accept_intercept``, ``accept_threat`` of the theory ``k`` the
-    leader follows, ``T`` the regime's threat and ``s`` a shift of the log-odds (a mediator's
-    offer: ``politics.mediation.leader_shift``).
-    """
-    return expit(w["accept_intercept"] + w["accept_threat"] * threat + shift)
-
-
-def _mediated_ceasefire(pm, m: MediationWorld, pw, w, features, active, u, fixed, choices):
-    """A mediator's offer this period (``u < offer_per_period`` while the war goes on) and
-    whether it holds: every side of ``must_accept`` accepts (:func:`leader_accepts_probability`,
-    :func:`opponent_accepts_probability` with the mediation's shifts)."""
-    offered = active & (u["mediation_offer"] < m.offer_per_period)
-    p_leader = leader_accepts_probability(w, features["T"], m.leader_shift)
-    leader = _yes_no(fixed, choices, "accept_mediation", p_leader,
-                     u["mediation_leader"] < p_leader, offered)
-    p_opponent = opponent_accepts_probability(pw.ceasefire, features["B"], m.opponent_shift)
-    opponent = _yes_no(fixed, choices, "opponent_accepts_mediation", p_opponent,
-                       u["mediation_opponent"] < p_opponent, offered)
-    needs_leader, needs_opponent = pm.mediation_needs
-    agreed = offered & (leader | (not needs_leader)) & (opponent | (not needs_opponent))
-    return offered, agreed
-
-
-def _ceasefire_breakdown(pm, pw, ps, u, ev, day):
-    broke = ps.ceasefire & (u["ceasefire_breakdown"] < pw.ceasefire.breakdown)
+def _ladder(pm, pw, ps, streams, runs, day, pressure, threat, trend_km, ev, fixed, choices):
+    """The period's ladder (:func:`~powderkeg.model.kremlin_ladder.ladder_period`) from the
+    pressure, threat and trend ``(R,)``: the new state's ladder fields, and the period
+    record's with the breakdown and the opponent's loss now; the choices go into
+    ``choices`` and the events into ``ev``."""
+    med = pw.mediation
+    keys = np.array([streams.key(f"politics/{x}") if med is not None
+                     or x not in MEDIATION_DECISIONS else 0 for x in LADDER_STREAMS], np.uint64)
+    n = len(ps.rung)
+    mediation = np.zeros((n, 3)) if med is None else np.stack(
+        [med.offer_per_period, med.leader_shift, med.opponent_shift], axis=1)
+    flags, ceasefire, step, rung, max_rung, resolve, credibility, carried, gain, left, \
+        loss_now, chance, models, taken, opened, was_fixed, probabilities = ladder_period(
+            keys, np.ascontiguousarray(runs, dtype=np.int64), day, ps.ceasefire, pressure,
+            threat, trend_km, pw.trend_scale, ps.resolve_a, ps.resolve_b, ps.crossed,
+            ps.credibility, ps.offramp_left, ladder_weights(pw), ps.theory, ps.rung,
+            ps.max_rung, pw.rung_cost, pw.precision,
+            np.stack([pw.ceasefire.accept_intercept, pw.ceasefire.accept_trend], axis=1),
+            pw.ceasefire.breakdown, med is not None, mediation,
+            np.array(pm.mediation_needs), pw.strong_probability, pw.strong_gain,
+            pw.strong_cap, pw.offramp_periods, pw.credibility_loss, pm.red_line_on_strong,
+            pw.rung_opponent_loss, ps.opponent_gain,
+            np.array([fixed.get(x, -1) for x in LADDER_DECISIONS], np.int64))
+    broke, offered, mediated, agreed = (flags[:, j].copy() for j in range(4))
+    yes = taken == 1
     _event(pm, ev, "ceasefire_broke_down", broke, day)
-    return replace(ps, ceasefire=ps.ceasefire & ~broke), broke
-
-
-def _theory_weights(w_by_theory, theory):
-    """Each run's utility weights, those of the theory it follows: term -> ``(R,)``."""
-    return {t: np.choose(theory, [w[t] for w in w_by_theory]) for t in w_by_theory[0]}
-
-
-def leader_escalation_step(rung, cost, w, features, precision, ceasefire, u):
-    """The Kremlin's decision of the period: rung probabilities ``(R, 3)`` and the step taken
-    ``(R,)`` in -1, 0, +1.
-
-    The leader's logit choice ``P(Delta) ∝ exp(lambda U(Delta))``
-    (:func:`~powderkeg.model.escalation.utilities`, McKelvey & Palfrey 1995,
-    doi:10.1006/game.1995.1023) drawn at uniforms ``u``; no step while a ceasefire holds.
-    """
-    probabilities = choice_probabilities(utilities(rung, cost, w, features), precision)
-    step = np.where(ceasefire, 0, choose(probabilities, u))
-    return probabilities, step
-
-
-def _escalation(pm, pw, ps, pressure, threat, trend_km, u, ev, day, fixed, choices):
-    features = {
-        "H": pressure,
-        "T": threat,
-        "B": tanh(trend_km / pw.trend_scale),
-        "R": ps.resolve_a / (ps.resolve_a + ps.resolve_b),
-        "C": np.max(np.where(ps.crossed, ps.credibility, 0.0), axis=1, initial=0.0),
-        "O": (ps.offramp_left > 0).astype(float),
-    }
-    w = _theory_weights(pw.w_by_theory, ps.theory)
-    active = ~ps.ceasefire
-    offered = active & (ps.offramp_left > 0)
-    p_leader = leader_accepts_probability(w, features["T"])
-    leader = _yes_no(fixed, choices, "accept_offramp", p_leader,
-                     u["leader_accepts"] < p_leader, offered)
-    p_opponent = opponent_accepts_probability(pw.ceasefire, features["B"])
-    opponent = _yes_no(fixed, choices, "opponent_accepts", p_opponent,
-                       u["opponent_accepts"] < p_opponent, offered)
-    both = offered & leader & opponent
-    if pw.mediation is not None:
-        mediated, agreed = _mediated_ceasefire(pm, pw.mediation, pw, w, features,
-                                               active & ~both, u, fixed, choices)
+    if med is not None:
         _event(pm, ev, "mediation_offered", mediated, day)
-    else:
-        mediated = agreed = np.zeros_like(both)
-    _event(pm, ev, "ceasefire", both | agreed, day)
-    ceasefire = ps.ceasefire | both | agreed
-    probabilities, own = leader_escalation_step(ps.rung, pw.rung_cost, w, features,
-                                                pw.precision, ceasefire, u["rung"])
-    rung_choice = fixed_choice(fixed, "rung", _STEP_OPTIONS, probabilities, own + 1,
-                               ~ceasefire, fallback=_HOLD)
-    choices["rung"] = rung_choice
-    step = rung_choice.taken - 1
-    rung = (ps.rung + step).astype(ps.rung.dtype)
-    up = step > 0
-    entered = up & (rung > ps.max_rung)
-    rows = np.arange(len(rung))
-    max_rung = np.maximum(ps.max_rung, rung)
-    strong = _yes_no(fixed, choices, "response", np.where(up, pw.strong_probability, 0.0),
-                     up & (u["response"] < pw.strong_probability), up, ("weak", "strong"))
-    resolve = update_resolve(ps.resolve_a, ps.resolve_b, up, strong)
-    # a strong response crosses its red lines now; the leader weighs them at the next decision
-    carried = strong[:, None] & pm.red_line_on_strong[None, :]
-    credibility = update_credibility(ps.credibility, ps.crossed | carried, up,
-                                     pw.credibility_loss)
-    gain = np.where(strong, np.minimum(ps.opponent_gain * (1 + pw.strong_gain), pw.strong_cap),
-                    ps.opponent_gain)
-    offramp_left = np.where(up & ~strong, pw.offramp_periods, np.maximum(ps.offramp_left - 1, 0))
-    offramp_left = np.where(ceasefire, 0, offramp_left)
-    loss_now = np.where(entered, pw.rung_opponent_loss[rows, rung], 0.0)
-    choice = {"offer_open": offered, "leader_accepts": leader, "opponent_accepts": opponent,
-              "mediation_offered": mediated, "mediated_ceasefire": agreed,
-              "rung_probabilities": probabilities, "rung_step": step, "strong_response": strong}
-    return (rung, max_rung, ceasefire, offramp_left, resolve, credibility, gain, loss_now,
-            carried, choice)
+    _event(pm, ev, "ceasefire", offered & yes[:, 0] & yes[:, 1] | agreed, day)
+    names = YES_NO_DECISIONS[:2] + (YES_NO_DECISIONS[2:4] if med is not None else ())
+    for name in names + ("rung", "response"):
+        j = LADDER_DECISIONS.index(name)
+        if name == "rung":
+            options, p = _STEP_OPTIONS, probabilities
+        else:
+            options = ("weak", "strong") if name == "response" else _YES_NO
+            p = np.stack([1 - chance[:, j], chance[:, j]], axis=1)
+        choices[name] = Choice(options, p, models[:, j].copy(), taken[:, j].copy(),
+                               opened[:, j].copy(), was_fixed[:, j].copy())
+    state = {"rung": rung, "max_rung": max_rung, "ceasefire": ceasefire,
+             "offramp_left": left, "resolve_a": resolve[:, 0].copy(),
+             "resolve_b": resolve[:, 1].copy(), "credibility": credibility,
+             "crossed": carried, "opponent_gain": gain}
+    record = {"offer_open": offered, "leader_accepts": yes[:, 0].copy(),
+              "opponent_accepts": yes[:, 1].copy(), "mediation_offered": mediated,
+              "mediated_ceasefire": agreed, "rung_probabilities": probabilities,
+              "rung_step": step, "strong_response": yes[:, 4].copy(),
+              "ceasefire_broke_down": broke, "loss_now": loss_now}
+    return state, record

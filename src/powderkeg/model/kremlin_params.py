@@ -27,7 +27,7 @@ from powderkeg.scenario.politics_schema import (
 __all__ = ["PoliticsModel", "PoliticsWorld", "BlameWorld", "Logistic", "MoveWorld",
            "RegimeWorld", "MobilizationWorld", "CeasefireWorld", "MediationWorld",
            "build_politics", "sample_politics", "draw_theory", "resolve_prior_share",
-           "never_crossed_red_lines"]
+           "never_crossed_red_lines", "ladder_weights"]
 
 _TERMS = ("hardliner", "threat", "trend", "resolve", "red_line", "cost", "inertia", "offramp",
           "accept_intercept", "accept_threat")
@@ -183,6 +183,16 @@ class PoliticsWorld:
     threat_scale: np.ndarray
     blame0: np.ndarray  # (R, K)
     setbacks0: np.ndarray  # (R,)
+
+
+def ladder_weights(pw: PoliticsWorld) -> np.ndarray:
+    """Every theory's utility and acceptance weights of each run, ``(R, n_theories, 10)``
+    C-order, the terms in the order of ``w_by_theory``'s (the utility's
+    :data:`~powderkeg.model.escalation.WEIGHT_TERMS`, then ``accept_intercept``,
+    ``accept_threat``), as :func:`~powderkeg.model.kremlin_ladder.ladder_run` reads them."""
+    return np.ascontiguousarray(np.stack(
+        [np.stack([w[t] for t in _TERMS], axis=1) for w in pw.w_by_theory], axis=1),
+        dtype=float)
 
 
 def build_politics(s, sector_ids, link_ids, theory_weights) -> PoliticsModel | None:

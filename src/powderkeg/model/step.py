@@ -30,7 +30,7 @@ from powderkeg.model.fires import (
     strikes,
 )
 from powderkeg.model.kremlin import init_politics, politics_period
-from powderkeg.model.kremlin_daily import daily_couplings
+from powderkeg.model.kremlin_daily import crisis_returns_day, daily_couplings, opponent_multipliers
 from powderkeg.model.logistics_day import sink_capacities, supply_day
 from powderkeg.model.network import check_sink_range, depot_allowed, node_control
 from powderkeg.model.outcomes import outcomes_today
@@ -275,25 +275,22 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
 
 
 def crisis_returns(pm, state, ps, day):
-    """Forces pulled home in a crisis come back when their time is up."""
-    back = day >= ps.redeploy_until
-    if not back.any():
+    """Forces pulled home in a crisis come back when their time is up
+    (:func:`~powderkeg.model.kremlin_daily.crisis_returns_day`)."""
+    back, forces, redeployed, until = crisis_returns_day(day, pm.side, state.forces,
+                                                         ps.redeployed, ps.redeploy_until)
+    if not back:
         return state, ps
-    forces = state.forces.copy()
-    forces[back, :, pm.side] += ps.redeployed[back]
-    redeployed = np.where(back[:, None], 0.0, ps.redeployed)
-    ps = replace(ps, redeployed=redeployed, redeploy_until=np.where(back, np.inf,
-                                                                    ps.redeploy_until))
+    ps = replace(ps, redeployed=redeployed, redeploy_until=until)
     return replace(state, forces=forces, politics=ps), ps
 
 
 def opponent_multiplier(pm, pw, ps, runs) -> np.ndarray:
-    """Effectiveness multiplier per side ``(R, 1, 2)`` from the ladder and Western weapons."""
-    mult = np.ones((runs, 1, 2))
-    if ps is not None:
-        rows = np.arange(runs)
-        mult[:, 0, 1 - pm.side] = pw.rung_opponent_eff[rows, ps.rung] * ps.opponent_gain
-    return mult
+    """Effectiveness multiplier per side ``(R, 1, 2)`` from the ladder and Western weapons
+    (:func:`~powderkeg.model.kremlin_daily.opponent_multipliers`; all ones without politics)."""
+    if ps is None:
+        return np.ones((runs, 1, 2))
+    return opponent_multipliers(pm.side, pw.rung_opponent_eff, ps.rung, ps.opponent_gain)
 
 
 def _politics_day(model, world, ps, streams, runs, day, fought: Combat, hits):
