@@ -60,8 +60,8 @@ def estimate(model: Model, outcomes: int, runs: int, days: int, every: int,
     >>> from powderkeg.scenario import load_scenario
     >>> from powderkeg.model.build import build_model
     >>> e = estimate(build_model(load_scenario("autumn-2022")), 24, 1_000, 365, 1)
-    >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 170 MB
-    170
+    >>> round(e.dataset / 1e6)  # the Dataset of 1,000 runs x 365 days measures 208 MB
+    207
     """
     from powderkeg.engine.simulate import _sizes, recorded_days
 
