@@ -617,6 +617,23 @@ def hits_of_day_run(strikes, n_fires, hits, deep):
 
 
 @njit(**_JIT)
+def _supply_of_side(graph, has_flow, slots, arc_flow, work, flown, vital, flow_of_side,
+                    link_flow):
+    """One side's part of a run's targeting: its most vital links into ``vital`` ``(E,)``
+    when the other side flies (``flown``, :func:`vital_links_run`; else none), and its arc
+    flows summed per link (:func:`~powderkeg.model.daily_flow.link_sum`) added into
+    ``link_flow`` ``(E,)``; nothing without a maximum flow (``has_flow``)."""
+    vital[:] = False
+    if not has_flow:
+        return
+    if flown:
+        vital_links_run(graph, slots, arc_flow, work, vital)
+    link_sum(graph[16], graph[17], arc_flow, flow_of_side)
+    for e in range(link_flow.size):
+        link_flow[e] += flow_of_side[e]
+
+
+@njit(**_JIT)
 def strikes_day(runs, day, active, link_front_km, front, control, link_from, link_to,
                 capacity, base, total, done, damage, fire_keys, fire_side, exempt,
                 max_missions, missions, reach, redundancy, favour, success, fire_air,
@@ -664,16 +681,10 @@ def strikes_day(runs, day, active, link_front_km, front, control, link_from, lin
         link_missions_run(runs[r], day, fire_keys, fire_side, exempt, max_missions, dist,
                           control[r], link_from, link_to, open_cap, missions[r], reach[r], n)
         link_flow[:] = 0.0
-        for side in range(2):
-            vital[side, :] = False
-            if not has_flow[side]:
-                continue
-            if flown_against(n, fire_side, side):
-                vital_links_run(graphs[side], slots[side][r], arc_flows[side][r], work[side],
-                                vital[side])
-            link_sum(graphs[side][16], graphs[side][17], arc_flows[side][r], flow_of_side)
-            for e in range(n_links):
-                link_flow[e] += flow_of_side[e]
+        _supply_of_side(graphs[0], has_flow[0], slots[0][r], arc_flows[0][r], work[0],
+                        flown_against(n, fire_side, 0), vital[0], flow_of_side, link_flow)
+        _supply_of_side(graphs[1], has_flow[1], slots[1][r], arc_flows[1][r], work[1],
+                        flown_against(n, fire_side, 1), vital[1], flow_of_side, link_flow)
         link_strikes_run(runs[r], day, fire_keys, fire_side, exempt, n, dist, nearest,
                          control[r], link_from, link_to, open_cap, link_flow, damage[r], vital,
                          reach[r], redundancy[r], favour[r], success[r], run_cover, cum,
