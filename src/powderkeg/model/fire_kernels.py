@@ -34,12 +34,12 @@ from powderkeg.model.record import RECORD_COUNT
 
 __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run",
            "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
-           "open_capacities", "link_missions_run", "flown_against", "vital_workspace",
-           "vital_links_run", "cover_of_links_run", "cover_of_links", "cover_of_forces",
-           "link_strikes_run", "deep_strike_run", "deep_strikes_run", "force_strikes",
-           "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_times_run",
-           "repair_times", "work_left", "open_fraction", "repair_step", "hit_link",
-           "links_after_day_run", "open_fractions", "works_left", "hits_of_day_run",
+           "open_capacities", "mission_draws_run", "missions_in_reach_run", "flown_against",
+           "vital_workspace", "vital_links_run", "cover_of_links_run", "cover_of_links",
+           "cover_of_forces", "link_strikes_run", "deep_strike_run", "deep_strikes_run",
+           "force_strikes", "forces_after_hits", "fire_support_multiplier", "repair_uniform",
+           "repair_times_run", "repair_times", "work_left", "open_fraction", "repair_step",
+           "hit_link", "links_after_day_run", "open_fractions", "works_left", "hits_of_day_run",
            "strikes_day", "repairs_day", "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
@@ -165,24 +165,39 @@ def open_capacities(capacity, base, total, done, out):
 
 
 @njit(**_JIT)
-def link_missions_run(run, day, keys, fire_side, exempt, max_missions, dist, control,
-                      link_from, link_to, open_cap, missions, reach, n):
-    """Each system's missions against links today in one run, into ``n`` ``(F,)``.
-
+def mission_draws_run(run, day, keys, max_missions, missions, n) -> bool:
+    """Each system's missions against links today in one run before the reach is known,
     ``n_f = poisson_capped(u, missions_f, max_missions_f)`` with ``u`` draw 0 of the
-    system's ``missions`` stream, 0 where no link is in reach (:func:`_in_reach`; ``dist``
-    ``(E,)`` today's front distances, :func:`front_distance_run`; ``missions``, ``reach``
-    ``(F,)``). The caller sets 0 for a run in a ceasefire.
-    """
+    system's ``missions`` stream, into ``n`` ``(F,)`` (``missions`` ``(F,)``); whether any
+    system flies. :func:`missions_in_reach_run` then keeps those with a link in reach."""
+    flies = False
+    for f in range(n.size):
+        n[f] = poisson_capped_scalar(uniform_scalar(keys[f, KEY_MISSIONS], run, day, 0),
+                                     missions[f], max_missions[f])
+        flies = flies or n[f] > 0
+    return flies
+
+
+@njit(**_JIT)
+def missions_in_reach_run(fire_side, exempt, dist, control, link_from, link_to, open_cap,
+                          reach, n):
+    """Each system's missions against links today in one run: the draws ``n`` ``(F,)`` of
+    :func:`mission_draws_run`, set to 0 where no link is in reach (:func:`_in_reach`;
+    ``dist`` ``(E,)`` today's front distances, :func:`front_distance_run`; ``reach``
+    ``(F,)``). A draw is a function of its stream, run and day alone, so drawing before the
+    reach is known gives the same missions. The caller sets 0 for a run in a ceasefire."""
     for f in range(fire_side.size):
-        n[f] = 0
+        if n[f] == 0:
+            continue
         side = 1 - fire_side[f]
+        in_reach = False
         for e in range(open_cap.size):
             if _in_reach(e, f, dist, reach[f], control, link_from, link_to, open_cap, exempt,
                          side):
-                u = uniform_scalar(keys[f, KEY_MISSIONS], run, day, 0)
-                n[f] = poisson_capped_scalar(u, missions[f], max_missions[f])
+                in_reach = True
                 break
+        if not in_reach:
+            n[f] = 0
 
 
 @njit(**_JIT)
@@ -603,10 +618,11 @@ def works_left(total, done):
 
 
 @njit(**_JIT)
-def hits_of_day_run(strikes, n_fires, hits, deep):
+def hits_of_day_run(strikes, n_fires, hits, deep) -> bool:
     """Today's hits on each link of one run ``h_e = sum_j s_je`` over every system and deep
     strike, and ``d_e`` over the deep strikes alone (``j >= n_fires``), from ``strikes``
-    ``(F + G, E)`` into ``hits`` and ``deep`` ``(E,)``."""
+    ``(F + G, E)`` into ``hits`` and ``deep`` ``(E,)``; whether any link was hit."""
+    struck = False
     for e in range(strikes.shape[1]):
         total, of_deep = 0, 0
         for j in range(strikes.shape[0]):
@@ -614,6 +630,8 @@ def hits_of_day_run(strikes, n_fires, hits, deep):
             if j >= n_fires:
                 of_deep += strikes[j, e]
         hits[e], deep[e] = total, of_deep
+        struck = struck or total > 0
+    return struck
 
 
 @njit(**_JIT)
@@ -643,19 +661,21 @@ def strikes_day(runs, day, active, link_front_km, front, control, link_from, lin
                 choice_cum, strikes, hits, deep, times, cover):
     """The day's strikes on links of every run, and the repair times they start.
 
-    Per run ``r``, from its own rows only: the front distances (:func:`front_distance_run`,
-    fronts ``front`` ``(R, S)``) and, when ``cover`` ``(R, F, E)`` is not empty, the air
-    cover of the links (:func:`cover_of_links_run`, every run). In a run ``active`` (not in a
-    ceasefire): the open capacities (:func:`open_capacities` of ``capacity`` and the repairs
-    ``base``, ``total``, ``done`` ``(R, E)``), the missions (:func:`link_missions_run`), each
-    side's most vital links where the other side flies (:func:`vital_links_run`, the side's
+    Per run ``r``, from its own rows only: where ``cover`` ``(R, F, E)`` is not empty, the
+    front distances (:func:`front_distance_run`, fronts ``front`` ``(R, S)``) and the air
+    cover of the links (:func:`cover_of_links_run`), in every run. In a run ``active`` (not
+    in a ceasefire): the missions' draws (:func:`mission_draws_run`); if some system flies,
+    the front distances, the open capacities (:func:`open_capacities` of ``capacity`` and
+    the repairs ``base``, ``total``, ``done`` ``(R, E)``), the missions with a link in reach
+    (:func:`missions_in_reach_run`), each side's most vital links where the other side
+    flies and the tons each link carries (:func:`_supply_of_side`, the side's
     ``graphs[side]`` with ``has_flow[side]``, its capacity ``slots`` ``(R, S)`` and
-    ``arc_flows`` ``(R, A)``), the tons each link carries (both sides' arc flows summed per
-    link, side 0 first, :func:`~powderkeg.model.daily_flow.link_sum`), the strikes
-    (:func:`link_strikes_run`, :func:`deep_strikes_run`) into ``strikes`` ``(R, F + G, E)``,
-    the hits (:func:`hits_of_day_run`) into ``hits`` and ``deep`` ``(R, E)`` and the struck
-    links' repair times (:func:`repair_times_run`) into ``times`` ``(R, E)``. The outputs come
-    in as zeros; a run in a ceasefire keeps them.
+    ``arc_flows`` ``(R, A)``) and the strikes (:func:`link_strikes_run`); then the deep
+    strikes (:func:`deep_strikes_run`) into ``strikes`` ``(R, F + G, E)``, the hits
+    (:func:`hits_of_day_run`) into ``hits`` and ``deep`` ``(R, E)`` and the struck links'
+    repair times (:func:`repair_times_run`) into ``times`` ``(R, E)``. The outputs come in as
+    zeros, which a run keeps where nothing needs them: a run with no missions has no
+    distances or weights to find, an unstruck run no repair to draw.
     """
     n_links, n_fires = link_from.size, fire_side.size
     dist, nearest = np.empty(n_links), np.empty(n_links, np.int64)
@@ -667,32 +687,34 @@ def strikes_day(runs, day, active, link_front_km, front, control, link_from, lin
     no_cover = np.ones((0, 0))
     work = (vital_workspace(graphs[0]), vital_workspace(graphs[1]))
     for r in range(runs.size):
-        if not (active[r] or cover.shape[0]):
-            continue
-        front_distance_run(link_front_km, front[r], dist, nearest)
         run_cover = no_cover
         if cover.shape[0]:
+            front_distance_run(link_front_km, front[r], dist, nearest)
             cover_of_links_run(fire_air, enemy_defence, ad_sectors, ad_factor[r], ad_depth[r],
                                dist, nearest, covered, cover[r])
             run_cover = cover[r]
         if not active[r]:
             continue
-        open_capacities(capacity[r], base[r], total[r], done[r], open_cap)
-        link_missions_run(runs[r], day, fire_keys, fire_side, exempt, max_missions, dist,
-                          control[r], link_from, link_to, open_cap, missions[r], reach[r], n)
-        link_flow[:] = 0.0
-        _supply_of_side(graphs[0], has_flow[0], slots[0][r], arc_flows[0][r], work[0],
-                        flown_against(n, fire_side, 0), vital[0], flow_of_side, link_flow)
-        _supply_of_side(graphs[1], has_flow[1], slots[1][r], arc_flows[1][r], work[1],
-                        flown_against(n, fire_side, 1), vital[1], flow_of_side, link_flow)
-        link_strikes_run(runs[r], day, fire_keys, fire_side, exempt, n, dist, nearest,
-                         control[r], link_from, link_to, open_cap, link_flow, damage[r], vital,
-                         reach[r], redundancy[r], favour[r], success[r], run_cover, cum,
-                         strikes[r])
+        if mission_draws_run(runs[r], day, fire_keys, max_missions, missions[r], n):
+            if not cover.shape[0]:
+                front_distance_run(link_front_km, front[r], dist, nearest)
+            open_capacities(capacity[r], base[r], total[r], done[r], open_cap)
+            missions_in_reach_run(fire_side, exempt, dist, control[r], link_from, link_to,
+                                  open_cap, reach[r], n)
+            link_flow[:] = 0.0
+            _supply_of_side(graphs[0], has_flow[0], slots[0][r], arc_flows[0][r], work[0],
+                            flown_against(n, fire_side, 0), vital[0], flow_of_side, link_flow)
+            _supply_of_side(graphs[1], has_flow[1], slots[1][r], arc_flows[1][r], work[1],
+                            flown_against(n, fire_side, 1), vital[1], flow_of_side, link_flow)
+            link_strikes_run(runs[r], day, fire_keys, fire_side, exempt, n, dist, nearest,
+                             control[r], link_from, link_to, open_cap, link_flow, damage[r],
+                             vital, reach[r], redundancy[r], favour[r], success[r], run_cover,
+                             cum, strikes[r])
         deep_strikes_run(runs[r], day, deep_keys, deep_side, deep_ptr, deep_targets,
                          deep_rate[r], deep_success[r], control[r], link_from, link_to, n_fires,
                          strikes[r])
-        hits_of_day_run(strikes[r], n_fires, hits[r], deep[r])
+        if not hits_of_day_run(strikes[r], n_fires, hits[r], deep[r]):
+            continue  # nothing struck: no repair starts (the times stay 0)
         for e in range(n_links):
             damaged[e] = hits[r, e] > 0
         repair_times_run(runs[r], day, repair_keys, damaged, repair_z[r], repair_share[r],
