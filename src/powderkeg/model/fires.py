@@ -196,18 +196,18 @@ def links_in_reach(model: Model, front: np.ndarray, reach: np.ndarray) -> np.nda
     return front_distance(model, front)[0] <= reach[:, None]
 
 
-def air_cover(model: Model, world, front: np.ndarray, distances=None):
+def air_cover(model: Model, world, front: np.ndarray):
     """Today's air-defence multipliers ``(links (R, F, E), forces (R, F, S))``, or ``None``
     for a scenario without air defences or air-delivered fires.
 
     A defence covers its side's forces in its sectors and the links near their fronts
-    (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``).
-    ``distances`` are today's :func:`front_distance`, if already found.
+    (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``). The day's
+    interdiction finds the same cover run by run (:func:`interdiction_day`).
     """
     a = _arrays(model)
     if not a.air_defended:
         return None
-    dist, nearest = front_distance(model, front) if distances is None else distances
+    dist, nearest = front_distance(model, front)
     return (k.cover_of_links(model.fire_air, a.enemy_defence, model.air_defence_sectors,
                              world.air_defence_factor, world.air_defence_depth, dist, nearest),
             _cover_of_forces(model, world))
