@@ -5,7 +5,10 @@ forces, counter-battery, hits and repairs). A chunk is simulated with it in plac
 ``step._interdiction`` and ``step._fires_on_forces``, and with the kernels in one chunk and
 in two; every output (event days, sampled parameters, float64 losses and every series) must
 be the same bits. autumn-2022 has deep strikes and vital-link targeting; october-1973 air
-defences over links and forces.
+defences over links and forces; summer-2022 a dated link event. Day by day, the compiled
+interdiction (``fires.interdiction_day`` and the link events) is also run beside the
+reference on the same state, and its strikes, hits, repairs and air cover must be the same
+bytes.
 """
 
 import fires_reference
@@ -16,6 +19,8 @@ from powderkeg.engine.series import ALL_NAMES
 from powderkeg.engine.simulate import simulate_chunk
 from powderkeg.engine.worker import Chunk, model_for
 from powderkeg.model import step
+from powderkeg.model.fires import hits_dtype
+from powderkeg.model.record import RECORD_COUNT
 from powderkeg.scenario import load_scenario
 
 SEED = 5
@@ -33,7 +38,8 @@ def _joined(parts):
 
 
 @pytest.mark.parametrize("name, runs, days", [("autumn-2022", 40, 60),
-                                              ("october-1973", 40, 30)])
+                                              ("october-1973", 40, 30),
+                                              ("summer-2022", 30, 45)])
 def test_kernels_give_the_numpy_implementations_bits_in_any_chunking(monkeypatch, name, runs,
                                                                      days):
     scenario = load_scenario(name)
@@ -48,6 +54,54 @@ def test_kernels_give_the_numpy_implementations_bits_in_any_chunking(monkeypatch
         assert got.keys() == reference.keys()
         for key, value in reference.items():
             assert np.array_equal(got[key], value, equal_nan=True), key
+
+
+def _beta_repairs(doc):
+    for link in doc["links"]:
+        link["repair_days"] = {"dist": "beta", "a": 2.0, "b": 5.0, "low": 1.0, "high": 30.0}
+
+
+def _checking(compiled, days_struck):
+    """``step._interdiction`` that also runs the reference on the same inputs and asserts
+    that every output is the same bytes (the hits in the state's small integers)."""
+    def checked(model, world, state, streams, runs, day, control, ceasefire):
+        got, got_strikes, got_cover = compiled(model, world, state, streams, runs, day, control,
+                                               ceasefire)
+        want, want_strikes, _ = fires_reference.interdiction(model, world, state, streams,
+                                                             runs, day, control, ceasefire)
+        assert got_strikes.dtype == RECORD_COUNT
+        assert np.array_equal(got_strikes, want_strikes)
+        for name in ("hits", "deep_hits"):
+            mine, theirs = getattr(got, name), getattr(want, name)
+            assert mine.dtype == hits_dtype(model) and np.array_equal(mine, theirs), name
+        for name in ("base", "total", "done"):
+            mine, theirs = getattr(got.repair, name), getattr(want.repair, name)
+            assert mine.dtype == theirs.dtype and mine.tobytes() == theirs.tobytes(), name
+        want_cover = fires_reference.air_cover(model, world, state.front)
+        assert (got_cover is None) == (want_cover is None)
+        for mine, theirs in zip(got_cover or (), want_cover or (), strict=True):
+            assert mine.tobytes() == theirs.tobytes()
+        days_struck.append(bool(got.hits.any()))
+        return got, got_strikes, got_cover
+    return checked
+
+
+@pytest.mark.parametrize("name, runs, days", [("autumn-2022", 30, 45), ("october-1973", 30, 30),
+                                              ("summer-2022", 30, 45), ("beta repairs", 20, 30)])
+def test_the_compiled_interdiction_gives_the_references_bytes_day_by_day(monkeypatch, name,
+                                                                         runs, days):
+    """Every day of a chunk, the compiled interdiction and the NumPy reference on the same
+    state: the same strikes, hits, repairs (base, drawn time, days done) and air cover. The
+    beta repairs (autumn-2022 with every link's repair time a beta, a family the kernels
+    leave to SciPy's ``ppf``) go through the fallback between the two compiled passes."""
+    from conftest import autumn_variant
+
+    scenario = autumn_variant(_beta_repairs) if name == "beta repairs" else load_scenario(name)
+    days_struck = []
+    monkeypatch.setattr(step, "_interdiction", _checking(step._interdiction, days_struck))
+    simulate_chunk(scenario, Chunk(0, np.arange(runs), days, SEED, 1, series=()),
+                   model_for(scenario))
+    assert len(days_struck) == days and sum(days_struck) > days // 3
 
 
 @pytest.mark.parametrize("systems, most, dtype", [(15, 8, np.int8), (16, 8, np.int16),
@@ -89,29 +143,34 @@ def test_a_days_hits_stay_within_the_bound_when_every_mission_hits():
 
 @pytest.mark.parametrize("seed", range(4))
 def test_the_vital_links_kernel_flags_what_the_networkx_checked_search_flags(seed):
-    """The kernel that finds the most vital links for the runs fired on gives
+    """The per-run kernel that finds the most vital links of the runs fired on gives
     ``logistics.vital_links`` (checked against networkx's max flows in ``test_logistics``)
-    on random networks, for those runs only, others untouched."""
+    on random networks, run by run, from the capacities in their slots."""
     from test_logistics import _random_caps, _random_instance
 
     from powderkeg.model import fire_kernels as k
+    from powderkeg.model.fires import graph_arrays
     from powderkeg.model.logistics import CAPACITY_DTYPE, solve_max_flow, vital_links
+    from powderkeg.model.state import in_slots
 
     rng = np.random.default_rng(200 + seed)
     g, *_ = _random_instance(rng)
     cap = _random_caps(rng, g, 16).astype(CAPACITY_DTYPE)
     cap[:, g.link_arcs] //= 20  # links narrower than sources and needs: some bind
+    per_link = np.zeros((16, g.link_sum.shape[0]), CAPACITY_DTYPE)
+    per_link[:, g.link_of_arc] = cap[:, g.link_arcs]
+    cap[:, g.link_arcs] = per_link[:, g.link_of_arc]  # a link's arcs carry the same tons
     flow = solve_max_flow(g, cap)
     n = rng.integers(1, 4, (16, 2)) * (rng.random((16, 2)) < 0.75)  # missions of 2 systems
     fire_side = np.array([0, 1])
-    rows = k.runs_flown_against(n, fire_side, 1)  # system 0 flies against side 1
+    rows = [r for r in range(16) if k.flown_against(n[r], fire_side, 1)]  # system 0 flies
     np.testing.assert_array_equal(rows, np.flatnonzero(n[:, 0] > 0))
-    got = np.zeros((16, g.link_sum.shape[0]), bool)
-    r, ps, ls = g.residual, g.pair_sum, g.link_sum
-    k.vital_links_of_runs(rows, r.edge_ptr, r.heads, r.rev, r.pair_edge, g.pair_tail,
-                          g.pair_head, g.source, g.sink, ps.indptr, ps.indices, ps.data,
-                          ls.indptr, ls.indices, ls.data, g.arc_pair, cap, flow, got)
-    want = np.zeros_like(got)
-    want[rows] = vital_links(g, cap[rows], flow[rows])
+    graph, slots = graph_arrays(g), in_slots(g, cap)
+    np.testing.assert_array_equal(slots[:, g.arc_slot], cap)
+    work = k.vital_workspace(graph)
+    got = np.zeros((len(rows), g.link_sum.shape[0]), bool)
+    for i, r in enumerate(rows):
+        k.vital_links_run(graph, slots[r], flow[r], work, got[i])
+    want = vital_links(g, cap[rows], flow[rows])
     assert 0 < len(rows) < 16 and want.any()
     np.testing.assert_array_equal(got, want)

@@ -4,7 +4,7 @@ A scenario's ``link_events`` say that on a date a link's open capacity fell to a
 intact capacity (the Kerch bridge on 8 October 2022). In a hindcast such a shock is an input,
 like the day an offensive began (``posture_changes``): the model is not asked to produce it by
 chance, only what follows from it. The event is applied as a hit on its day, after the day's
-fires (:func:`~powderkeg.model.fires.links_after_day`): the link's open fraction becomes
+fires (:func:`~powderkeg.model.fires.interdiction_day`): the link's open fraction becomes
 ``min(frac, f)``, with ``f`` the event's ``open_fraction`` drawn per run like any parameter,
 and its repair starts from there, with work the larger of what was left and a new draw from
 the link's ``repair_days`` by :func:`~powderkeg.model.fires.repair_times` (the stream
@@ -51,7 +51,7 @@ def apply_link_events(model, world, streams, runs, day, repair: Repair,
     ``world.event_open`` ``(R, K)`` holds each run's open fraction of each event. For the
     links ``e`` struck today a repair starts from ``min(frac, f)`` with work ``max(left, t)``,
     ``t`` the repair time drawn for today's damage, the state a hit leaves
-    (:func:`~powderkeg.model.fires.links_after_day`); the hits gain one.
+    (:func:`~powderkeg.model.fires.interdiction_day`); the hits gain one.
     """
     today = np.flatnonzero(model.link_events.days == day)
     if not len(today):

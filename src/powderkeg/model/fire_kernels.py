@@ -19,6 +19,7 @@ import numpy as np
 from numba import njit
 
 from powderkeg.model.build import KM_STEP
+from powderkeg.model.daily_flow import link_sum
 from powderkeg.model.elementary import (
     exp_scalar,
     expm1_scalar,
@@ -33,12 +34,13 @@ from powderkeg.model.record import RECORD_COUNT
 
 __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distance_run",
            "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
-           "link_missions", "runs_flown_against", "vital_links_of_runs", "link_strikes",
-           "force_strikes", "deep_strike_run", "deep_strikes",
-           "forces_after_hits", "fire_support_multiplier", "repair_uniform", "repair_times",
-           "work_left", "open_fraction", "repair_step", "hit_link", "links_after_day",
-           "open_fractions", "works_left", "hits_of_day", "cover_of_forces", "cover_of_links",
-           "warm_up"]
+           "open_capacities", "mission_draws_run", "missions_in_reach_run", "flown_against",
+           "vital_workspace", "vital_links_run", "cover_of_links_run", "cover_of_links",
+           "cover_of_forces", "link_strikes_run", "deep_strike_run", "deep_strikes_run",
+           "force_strikes", "forces_after_hits", "fire_support_multiplier", "repair_uniform",
+           "repair_times_run", "repair_times", "work_left", "open_fraction", "repair_step",
+           "hit_link", "links_after_day_run", "open_fractions", "works_left", "hits_of_day_run",
+           "strikes_day", "repairs_day", "warm_up"]
 
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
@@ -154,48 +156,58 @@ def _in_reach(e, f, dist, reach, control, link_from, link_to, open_cap, exempt, 
 
 
 @njit(**_JIT)
-def link_missions(runs, day, keys, fire_side, exempt, max_missions, dist, control, link_from,
-                  link_to, open_cap, missions, reach, active):
-    """Each system's missions against links today, ``n`` ``(R, F)``, for a batch.
-
-    ``n_rf = poisson_capped(u, missions_rf, max_missions_f)`` with ``u`` draw 0 of the
-    system's ``missions`` stream, set to 0 where the run is not ``active`` (a ceasefire) or
-    no link is in reach (:func:`_in_reach`; ``dist`` ``(R, E)`` today's front distances,
-    :func:`front_distances`).
-    """
-    n_runs, n_links = open_cap.shape
-    n_fires = fire_side.size
-    n = np.zeros((n_runs, n_fires), np.int64)
-    for r in range(n_runs):
-        if not active[r]:
-            continue
-        for f in range(n_fires):
-            side = 1 - fire_side[f]
-            any_ok = False
-            for e in range(n_links):
-                if _in_reach(e, f, dist[r], reach[r, f], control[r], link_from, link_to,
-                             open_cap[r], exempt, side):
-                    any_ok = True
-                    break
-            if any_ok:
-                u = uniform_scalar(keys[f, KEY_MISSIONS], runs[r], day, 0)
-                n[r, f] = poisson_capped_scalar(u, missions[r, f], max_missions[f])
-    return n
+def open_capacities(capacity, base, total, done, out):
+    """One run's open capacity of each link, ``c_e = C_e frac_e`` with ``frac_e`` the
+    :func:`open_fraction` of its repair, into ``out`` ``(E,)`` (``capacity`` ``C`` and the
+    repair's ``base``, ``total``, ``done`` ``(E,)``)."""
+    for e in range(out.size):
+        out[e] = capacity[e] * open_fraction(base[e], total[e], done[e])
 
 
 @njit(**_JIT)
-def runs_flown_against(n, fire_side, side):
-    """The runs (indices into ``n`` ``(R, F)``) in which some system of the other side than
-    ``side`` flies missions today: those whose targeting needs ``side``'s vital links."""
-    rows = np.empty(n.shape[0], np.int64)
-    count = 0
-    for r in range(n.shape[0]):
-        for f in range(fire_side.size):
-            if fire_side[f] == 1 - side and n[r, f] > 0:
-                rows[count] = r
-                count += 1
+def mission_draws_run(run, day, keys, max_missions, missions, n) -> bool:
+    """Each system's missions against links today in one run before the reach is known,
+    ``n_f = poisson_capped(u, missions_f, max_missions_f)`` with ``u`` draw 0 of the
+    system's ``missions`` stream, into ``n`` ``(F,)`` (``missions`` ``(F,)``); whether any
+    system flies. :func:`missions_in_reach_run` then keeps those with a link in reach."""
+    flies = False
+    for f in range(n.size):
+        n[f] = poisson_capped_scalar(uniform_scalar(keys[f, KEY_MISSIONS], run, day, 0),
+                                     missions[f], max_missions[f])
+        flies = flies or n[f] > 0
+    return flies
+
+
+@njit(**_JIT)
+def missions_in_reach_run(fire_side, exempt, dist, control, link_from, link_to, open_cap,
+                          reach, n):
+    """Each system's missions against links today in one run: the draws ``n`` ``(F,)`` of
+    :func:`mission_draws_run`, set to 0 where no link is in reach (:func:`_in_reach`;
+    ``dist`` ``(E,)`` today's front distances, :func:`front_distance_run`; ``reach``
+    ``(F,)``). A draw is a function of its stream, run and day alone, so drawing before the
+    reach is known gives the same missions. The caller sets 0 for a run in a ceasefire."""
+    for f in range(fire_side.size):
+        if n[f] == 0:
+            continue
+        side = 1 - fire_side[f]
+        in_reach = False
+        for e in range(open_cap.size):
+            if _in_reach(e, f, dist, reach[f], control, link_from, link_to, open_cap, exempt,
+                         side):
+                in_reach = True
                 break
-    return rows[:count]
+        if not in_reach:
+            n[f] = 0
+
+
+@njit(**_JIT)
+def flown_against(n, fire_side, side) -> bool:
+    """Whether some system of the other side than ``side`` flies missions today (``n``
+    ``(F,)`` of one run): then its targeting needs ``side``'s vital links."""
+    for f in range(fire_side.size):
+        if fire_side[f] == 1 - side and n[f] > 0:
+            return True
+    return False
 
 
 @njit(**_JIT)
@@ -211,62 +223,75 @@ def _csr_sums(ptr, cols, data, values, out):
 
 
 @njit(**_JIT)
-def vital_links_of_runs(rows, edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source,
-                        sink, pair_ptr, pair_cols, pair_data, link_ptr, link_cols, link_data,
-                        arc_pair, arc_cap, arc_flow, vital):
-    """The most vital links of one side's network in the runs ``rows``, set in ``vital``
-    ``(R, E)`` (Wollmer 1964).
+def vital_workspace(graph):
+    """Work arrays of :func:`vital_links_run` for a supply ``graph`` (:func:`graph_arrays`'
+    tuple): the pairs' capacities and flows ``(1, P)``, arc values ``(A,)``, link sums
+    ``(E,)``."""
+    n_pairs, n_arcs, n_links = graph[8].size - 1, graph[14].size, graph[11].size - 1
+    return (np.empty((1, n_pairs)), np.empty((1, n_pairs)), np.empty(n_arcs),
+            np.empty(max(n_links, 0)))
+
+
+@njit(**_JIT)
+def vital_links_run(graph, slots, arc_flow, work, vital):
+    """The most vital links of one side's network in one run, into ``vital`` ``(E,)``
+    (Wollmer 1964).
 
     A link is vital when one of its arcs lies on a minimum cut of the run's maximum flow:
-    the arcs' capacities and flows ``(R, A)`` are summed per node pair (``pair_*``: the
-    sparse ``(P, A)`` sum, :func:`_csr_sums`), the pairs on a cut found by
+    the arcs' capacities (``slots`` spread on the arcs, ``c_a = s_slot(a)``) and flows
+    ``arc_flow`` ``(A,)`` are summed per node pair (the sparse ``(P, A)`` sum,
+    :func:`_csr_sums`), the pairs on a cut found by
     :func:`powderkeg.model.maxflow.cut_pairs`, and ``v_e = sum_a L_ea [pair of a on a cut]
-    > 0`` (``link_*``: the sparse ``(E, A)`` link sum). The same as
-    :func:`powderkeg.model.logistics.vital_links` of those rows, without the Python between.
+    > 0`` (the sparse ``(E, A)`` link sum). ``graph`` is :func:`graph_arrays`' tuple,
+    ``work`` :func:`vital_workspace`'s. The same as
+    :func:`powderkeg.model.logistics.vital_links` of the run.
     """
-    n_pairs, n_arcs = pair_ptr.size - 1, arc_pair.size
-    pair_cap = np.empty((rows.size, n_pairs))
-    pair_flow = np.empty((rows.size, n_pairs))
-    cap = np.empty(n_arcs)
-    for i in range(rows.size):
-        for a in range(n_arcs):
-            cap[a] = float(arc_cap[rows[i], a])
-        _csr_sums(pair_ptr, pair_cols, pair_data, cap, pair_cap[i])
-        _csr_sums(pair_ptr, pair_cols, pair_data, arc_flow[rows[i]], pair_flow[i])
+    (edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sink, pair_ptr, pair_cols,
+     pair_data, link_ptr, link_cols, link_data, arc_pair, arc_slot, _, _) = graph
+    pair_cap, pair_flow, arc_values, link_cut = work
+    for a in range(arc_pair.size):
+        arc_values[a] = float(slots[arc_slot[a]])
+    _csr_sums(pair_ptr, pair_cols, pair_data, arc_values, pair_cap[0])
+    _csr_sums(pair_ptr, pair_cols, pair_data, arc_flow, pair_flow[0])
     on_cut = cut_pairs(edge_ptr, heads, rev, pair_edge, pair_tail, pair_head, source, sink,
                        pair_cap, pair_flow)
-    arc_on_cut = np.empty(n_arcs)
-    link_cut = np.empty(link_ptr.size - 1)
-    for i in range(rows.size):
-        for a in range(n_arcs):
-            arc_on_cut[a] = 1.0 if on_cut[i, arc_pair[a]] else 0.0
-        _csr_sums(link_ptr, link_cols, link_data, arc_on_cut, link_cut)
-        for e in range(link_cut.size):
-            vital[rows[i], e] = link_cut[e] > 0
-    return vital
+    for a in range(arc_pair.size):
+        arc_values[a] = 1.0 if on_cut[0, arc_pair[a]] else 0.0
+    _csr_sums(link_ptr, link_cols, link_data, arc_values, link_cut)
+    for e in range(link_cut.size):
+        vital[e] = link_cut[e] > 0
+
+
+@njit(**_JIT)
+def cover_of_links_run(fire_air, enemy_defence, ad_sectors, factor, depth, dist, nearest,
+                       covered, out):
+    """Air-defence multiplier of each system's chance to hit each link in one run, into
+    ``out`` ``(F, E)``.
+
+    A defence ``a`` covers a link whose nearest front (``nearest`` ``(E,)``) is one of its
+    sectors (``ad_sectors`` ``(A, S)``) within its ``depth`` ``(A,)`` km (``dist`` ``(E,)``);
+    an air-delivered system (``fire_air`` ``(F,)``) gets :func:`cover_multiplier_scalar`
+    over the defences of the other side (``enemy_defence`` ``(F, A)``, ``factor`` ``(A,)``),
+    any other system 1. ``covered`` ``(A,)`` is work space.
+    """
+    n_fires, n_defences = enemy_defence.shape
+    for e in range(dist.size):
+        for a in range(n_defences):
+            covered[a] = ad_sectors[a, nearest[e]] and dist[e] <= depth[a]
+        for f in range(n_fires):
+            out[f, e] = (cover_multiplier_scalar(factor, covered, enemy_defence[f])
+                         if fire_air[f] else 1.0)
 
 
 @njit(**_JIT)
 def cover_of_links(fire_air, enemy_defence, ad_sectors, factor, depth, dist, nearest):
-    """Air-defence multiplier of each system's chance to hit each link, ``(R, F, E)``.
-
-    A defence ``a`` covers a link whose nearest front (``nearest`` ``(R, E)``) is one of its
-    sectors (``ad_sectors`` ``(A, S)``) within its ``depth`` ``(R, A)`` km (``dist``
-    ``(R, E)``); an air-delivered system (``fire_air`` ``(F,)``) gets
-    :func:`cover_multiplier_scalar` over the defences of the other side (``enemy_defence``
-    ``(F, A)``), any other system 1.
-    """
-    n_runs, n_links = dist.shape
-    n_fires, n_defences = enemy_defence.shape
-    out = np.ones((n_runs, n_fires, n_links))
-    covered = np.empty(n_defences, np.bool_)
-    for r in range(n_runs):
-        for e in range(n_links):
-            for a in range(n_defences):
-                covered[a] = ad_sectors[a, nearest[r, e]] and dist[r, e] <= depth[r, a]
-            for f in range(n_fires):
-                if fire_air[f]:
-                    out[r, f, e] = cover_multiplier_scalar(factor[r], covered, enemy_defence[f])
+    """:func:`cover_of_links_run` of every run, ``(R, F, E)`` for ``factor``, ``depth``
+    ``(R, A)`` and ``dist``, ``nearest`` ``(R, E)``."""
+    out = np.empty((dist.shape[0], enemy_defence.shape[0], dist.shape[1]))
+    covered = np.empty(enemy_defence.shape[1], np.bool_)
+    for r in range(dist.shape[0]):
+        cover_of_links_run(fire_air, enemy_defence, ad_sectors, factor[r], depth[r], dist[r],
+                           nearest[r], covered, out[r])
     return out
 
 
@@ -290,61 +315,58 @@ def cover_of_forces(fire_air, enemy_defence, ad_sectors, factor):
 
 
 @njit(**_JIT)
-def _cover_at(cover, r, f, t) -> float:
-    """The air-defence multiplier ``cover[r, f, t]``, or 1 where ``cover`` is empty (a
-    scenario without air defences over air-delivered fires allocates none)."""
-    return cover[r, f, t] if cover.shape[0] else 1.0
+def _cover_at(cover, f, t) -> float:
+    """The air-defence multiplier ``cover[f, t]`` of one run, or 1 where ``cover`` is empty
+    (a scenario without air defences over air-delivered fires allocates none)."""
+    return cover[f, t] if cover.shape[0] else 1.0
 
 
 @njit(**_JIT)
-def _weights_cumulated(r, f, dist, nearest, reach, control, link_from, link_to, open_cap,
-                       exempt, side, link_flow, damage, vital, redundancy, favour, cum):
-    """Cumulative targeting weights ``cum`` ``(E,)`` of system ``f`` in run ``r``: the
-    :func:`target_weight` of each link in reach (:func:`_in_reach`), 0 elsewhere."""
+def _weights_cumulated(f, dist, nearest, reach, control, link_from, link_to, open_cap, exempt,
+                       side, link_flow, damage, vital, redundancy, favour, cum):
+    """Cumulative targeting weights ``cum`` ``(E,)`` of system ``f`` in one run: the
+    :func:`target_weight` of each link in reach (:func:`_in_reach`), 0 elsewhere
+    (``vital`` ``(E,)`` the target side's, ``favour`` ``(S,)`` the system's)."""
     total = 0.0
     for e in range(cum.size):
         w = 0.0
-        if _in_reach(e, f, dist[r], reach[r, f], control[r], link_from, link_to, open_cap[r],
-                     exempt, side):
-            w = target_weight(link_flow[r, e], open_cap[r, e], damage[r, e], vital[side, r, e],
-                              redundancy[r, f], favour[r, f, nearest[r, e]])
+        if _in_reach(e, f, dist, reach, control, link_from, link_to, open_cap, exempt, side):
+            w = target_weight(link_flow[e], open_cap[e], damage[e], vital[e], redundancy,
+                              favour[nearest[e]])
         total += w
         cum[e] = total
     return total
 
 
 @njit(**_JIT)
-def link_strikes(runs, day, keys, fire_side, exempt, n, dist, nearest, control, link_from,
-                 link_to, open_cap, link_flow, damage, vital, reach, redundancy, favour,
-                 success, cover, strikes):
-    """Hits of each system's missions on links, added into ``strikes`` ``(R, F + G, E)``.
+def link_strikes_run(run, day, keys, fire_side, exempt, n, dist, nearest, control, link_from,
+                     link_to, open_cap, link_flow, damage, vital, reach, redundancy, favour,
+                     success, cover, cum, strikes):
+    """Hits of each system's missions on links in one run, added into ``strikes``
+    ``(F + G, E)``.
 
-    Mission ``k < n_rf`` picks link ``e`` with probability ``w_e / sum w`` (weights by
+    Mission ``k < n_f`` picks link ``e`` with probability ``w_e / sum w`` (weights by
     :func:`target_weight`, in reach only; inversion at draw ``k`` of the ``target`` stream,
     :func:`pick_index`) and hits if draw ``k`` of the ``hit`` stream is below
-    ``success_rf cover_rfe`` (``cover`` ``(R, F, E)``, :func:`cover_of_links`; empty without
-    air defences, :func:`_cover_at`). ``vital`` ``(2, R, E)``: each side's most vital links
-    today.
+    ``success_f cover_fe`` (``cover`` ``(F, E)``, :func:`cover_of_links_run`; empty without
+    air defences, :func:`_cover_at`). ``vital`` ``(2, E)``: each side's most vital links
+    today; ``reach``, ``redundancy``, ``success`` ``(F,)``, ``favour`` ``(F, S)``; ``cum``
+    ``(E,)`` work space.
     """
-    n_runs, n_links = open_cap.shape
-    cum = np.empty(n_links)
-    for r in range(n_runs):
-        for f in range(fire_side.size):
-            if n[r, f] == 0:
-                continue
-            side = 1 - fire_side[f]
-            total = _weights_cumulated(r, f, dist, nearest, reach, control, link_from, link_to,
-                                       open_cap, exempt, side, link_flow, damage, vital,
-                                       redundancy, favour, cum)
-            if not total > 0:
-                continue
-            for k in range(n[r, f]):
-                target = pick_index(cum, uniform_scalar(keys[f, KEY_TARGET], runs[r], day, k)
-                                    * total)
-                p = success[r, f] * _cover_at(cover, r, f, target)
-                if uniform_scalar(keys[f, KEY_HIT], runs[r], day, k) < p:
-                    strikes[r, f, target] += 1
-    return strikes
+    for f in range(fire_side.size):
+        if n[f] == 0:
+            continue
+        side = 1 - fire_side[f]
+        total = _weights_cumulated(f, dist, nearest, reach[f], control, link_from, link_to,
+                                   open_cap, exempt, side, link_flow, damage, vital[side],
+                                   redundancy[f], favour[f], cum)
+        if not total > 0:
+            continue
+        for k in range(n[f]):
+            target = pick_index(cum, uniform_scalar(keys[f, KEY_TARGET], run, day, k) * total)
+            p = success[f] * _cover_at(cover, f, target)
+            if uniform_scalar(keys[f, KEY_HIT], run, day, k) < p:
+                strikes[f, target] += 1
 
 
 @njit(**_JIT)
@@ -367,21 +389,17 @@ def deep_strike_run(key, run, day, targets, rate, success, control, link_from, l
 
 
 @njit(**_JIT)
-def deep_strikes(runs, day, keys, deep_side, target_ptr, targets, rate, success, control,
-                 link_from, link_to, active, first, strikes):
-    """Each deep strike's hit today (:func:`deep_strike_run`), added into ``strikes``
-    ``(R, F + G, E)`` at index ``first + g``; ``targets[target_ptr[g]:target_ptr[g + 1]]``
-    are strike ``g``'s."""
-    for r in range(runs.size):
-        if not active[r]:
-            continue
-        for g in range(deep_side.size):
-            e = deep_strike_run(keys[g], runs[r], day, targets[target_ptr[g]:target_ptr[g + 1]],
-                                rate[r, g], success[r, g], control[r], link_from, link_to,
-                                1 - deep_side[g])
-            if e >= 0:
-                strikes[r, first + g, e] += 1
-    return strikes
+def deep_strikes_run(run, day, keys, deep_side, target_ptr, targets, rate, success, control,
+                     link_from, link_to, first, strikes):
+    """Each deep strike's hit today in one run (:func:`deep_strike_run`), added into
+    ``strikes`` ``(F + G, E)`` at index ``first + g``; ``targets[target_ptr[g]:target_ptr[g +
+    1]]`` are strike ``g``'s, ``rate``, ``success`` ``(G,)``."""
+    for g in range(deep_side.size):
+        e = deep_strike_run(keys[g], run, day, targets[target_ptr[g]:target_ptr[g + 1]],
+                            rate[g], success[g], control, link_from, link_to,
+                            1 - deep_side[g])
+        if e >= 0:
+            strikes[first + g, e] += 1
 
 
 @njit(**_JIT)
@@ -399,9 +417,11 @@ def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, force
     n_runs, n_sec = forces.shape[0], forces.shape[1]
     hits = np.zeros((n_runs, fire_side.size, n_sec), RECORD_COUNT)
     cum = np.empty(n_sec)
+    no_cover = np.ones((0, 0))
     for r in range(n_runs):
         if not active[r]:
             continue
+        run_cover = cover[r] if cover.shape[0] else no_cover
         for f in range(fire_side.size):
             if not missions[r, f] > 0:
                 continue  # no missions: a Poisson of mean 0 is 0
@@ -417,7 +437,7 @@ def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, force
             for k in range(n):
                 target = pick_index(cum, uniform_scalar(keys[f, KEY_FORCE_TARGET], runs[r],
                                                         day, k) * total)
-                p = success[r, f] * _cover_at(cover, r, f, target)
+                p = success[r, f] * _cover_at(run_cover, f, target)
                 if uniform_scalar(keys[f, KEY_FORCE_HIT], runs[r], day, k) < p:
                     hits[r, f, target] += 1
     return hits
@@ -479,29 +499,39 @@ def repair_uniform(own, z_run, share) -> float:
 
 
 @njit(**_JIT)
-def repair_times(runs, day, keys, damaged, repair_z, repair_share, family, par, choice_ptr,
-                 choice_values, choice_cum):
-    """Days of repair work of every damaged link ``(R, E)``, 0 elsewhere.
+def repair_times_run(run, day, keys, damaged, repair_z, repair_share, family, par, choice_ptr,
+                     choice_values, choice_cum, out):
+    """Days of repair work of every damaged link ``(E,)`` of one run into ``out``, 0 elsewhere.
 
     ``t = F_e^-1(q)`` with ``q`` the :func:`repair_uniform` of draw 0 of the link's
-    ``repair/<link>`` stream (``keys`` ``(E,)``) and ``F_e`` the link's distribution, coded
-    by :func:`powderkeg.model.quantiles.quantile_code` (``family`` ``(E,)``, ``par``
-    ``(E, 3)``, a choice's values and cumulative shares at ``choice_ptr[e]:choice_ptr[e + 1]``)
-    and inverted by :func:`~powderkeg.model.quantiles.quantile_scalar`. For a family not
-    compiled (``NOT_COMPILED``) the entry holds ``q`` itself, for the caller to invert.
+    ``repair/<link>`` stream (``keys`` ``(E,)``; the run's ``repair_z`` ``(E,)`` and
+    ``repair_share``) and ``F_e`` the link's distribution, coded by
+    :func:`powderkeg.model.quantiles.quantile_code` (``family`` ``(E,)``, ``par`` ``(E, 3)``,
+    a choice's values and cumulative shares at ``choice_ptr[e]:choice_ptr[e + 1]``) and
+    inverted by :func:`~powderkeg.model.quantiles.quantile_scalar`. For a family not compiled
+    (``NOT_COMPILED``) the entry holds ``q`` itself, for the caller to invert.
     """
-    out = np.zeros(damaged.shape)
+    for e in range(out.size):
+        out[e] = 0.0
+        if damaged[e]:
+            q = repair_uniform(uniform_scalar(keys[e], run, day, 0), repair_z[e], repair_share)
+            if family[e] == NOT_COMPILED:
+                out[e] = q
+            else:
+                lo, hi = choice_ptr[e], choice_ptr[e + 1]
+                out[e] = quantile_scalar(family[e], par[e, 0], par[e, 1], par[e, 2],
+                                         choice_values[lo:hi], choice_cum[lo:hi], q)
+
+
+@njit(**_JIT)
+def repair_times(runs, day, keys, damaged, repair_z, repair_share, family, par, choice_ptr,
+                 choice_values, choice_cum):
+    """:func:`repair_times_run` of every run: days of repair work ``(R, E)`` of the
+    ``damaged`` ``(R, E)`` links."""
+    out = np.empty(damaged.shape)
     for r in range(runs.size):
-        for e in range(damaged.shape[1]):
-            if damaged[r, e]:
-                q = repair_uniform(uniform_scalar(keys[e], runs[r], day, 0), repair_z[r, e],
-                                   repair_share[r])
-                if family[e] == NOT_COMPILED:
-                    out[r, e] = q
-                else:
-                    lo, hi = choice_ptr[e], choice_ptr[e + 1]
-                    out[r, e] = quantile_scalar(family[e], par[e, 0], par[e, 1], par[e, 2],
-                                                choice_values[lo:hi], choice_cum[lo:hi], q)
+        repair_times_run(runs[r], day, keys, damaged[r], repair_z[r], repair_share[r], family,
+                         par, choice_ptr, choice_values, choice_cum, out[r])
     return out
 
 
@@ -553,20 +583,18 @@ def hit_link(base, total, done, hits, damage, time):
 
 
 @njit(**_JIT)
-def links_after_day(base, total, done, hits, damage, times):
-    """Every link's repair ``(R, E)`` after a day: :func:`repair_step` where not struck,
+def links_after_day_run(base, total, done, hits, damage, times, new_base, new_total, new_done):
+    """One run's links' repairs ``(E,)`` after a day: :func:`repair_step` where not struck,
     :func:`hit_link` where struck (``times``: the new repairs' days of work; no work done on
-    them yet). Returns new ``base, total, done``."""
-    base, total, done = base.copy(), total.copy(), done.copy()
-    for r in range(base.shape[0]):
-        for e in range(base.shape[1]):
-            if hits[r, e] == 0:
-                done[r, e] = repair_step(total[r, e], done[r, e])
-            else:
-                base[r, e], total[r, e] = hit_link(base[r, e], total[r, e], done[r, e],
-                                                   hits[r, e], damage[r, e], times[r, e])
-                done[r, e] = 0
-    return base, total, done
+    them yet), into ``new_base``, ``new_total``, ``new_done``."""
+    for e in range(base.size):
+        if hits[e] == 0:
+            new_base[e], new_total[e] = base[e], total[e]
+            new_done[e] = repair_step(total[e], done[e])
+        else:
+            new_base[e], new_total[e] = hit_link(base[e], total[e], done[e], hits[e], damage[e],
+                                                 times[e])
+            new_done[e] = 0
 
 
 @njit(**_JIT)
@@ -590,19 +618,117 @@ def works_left(total, done):
 
 
 @njit(**_JIT)
-def hits_of_day(strikes, n_fires, hits, deep):
-    """Today's hits on each link ``h_re = sum_j s_rje`` over every system and deep strike,
-    and ``d_re`` over the deep strikes alone (``j >= n_fires``), from ``strikes``
-    ``(R, F + G, E)`` into ``hits`` and ``deep`` ``(R, E)``."""
-    for r in range(strikes.shape[0]):
-        for e in range(strikes.shape[2]):
-            total, of_deep = 0, 0
-            for j in range(strikes.shape[1]):
-                total += strikes[r, j, e]
-                if j >= n_fires:
-                    of_deep += strikes[r, j, e]
-            hits[r, e], deep[r, e] = total, of_deep
-    return hits, deep
+def hits_of_day_run(strikes, n_fires, hits, deep) -> bool:
+    """Today's hits on each link of one run ``h_e = sum_j s_je`` over every system and deep
+    strike, and ``d_e`` over the deep strikes alone (``j >= n_fires``), from ``strikes``
+    ``(F + G, E)`` into ``hits`` and ``deep`` ``(E,)``; whether any link was hit."""
+    struck = False
+    for e in range(strikes.shape[1]):
+        total, of_deep = 0, 0
+        for j in range(strikes.shape[0]):
+            total += strikes[j, e]
+            if j >= n_fires:
+                of_deep += strikes[j, e]
+        hits[e], deep[e] = total, of_deep
+        struck = struck or total > 0
+    return struck
+
+
+@njit(**_JIT)
+def _supply_of_side(graph, has_flow, slots, arc_flow, work, flown, vital, flow_of_side,
+                    link_flow):
+    """One side's part of a run's targeting: its most vital links into ``vital`` ``(E,)``
+    when the other side flies (``flown``, :func:`vital_links_run`; else none), and its arc
+    flows summed per link (:func:`~powderkeg.model.daily_flow.link_sum`) added into
+    ``link_flow`` ``(E,)``; nothing without a maximum flow (``has_flow``)."""
+    vital[:] = False
+    if not has_flow:
+        return
+    if flown:
+        vital_links_run(graph, slots, arc_flow, work, vital)
+    link_sum(graph[16], graph[17], arc_flow, flow_of_side)
+    for e in range(link_flow.size):
+        link_flow[e] += flow_of_side[e]
+
+
+@njit(**_JIT)
+def strikes_day(runs, day, active, link_front_km, front, control, link_from, link_to,
+                capacity, base, total, done, damage, fire_keys, fire_side, exempt,
+                max_missions, missions, reach, redundancy, favour, success, fire_air,
+                enemy_defence, ad_sectors, ad_factor, ad_depth, deep_keys, deep_side, deep_ptr,
+                deep_targets, deep_rate, deep_success, graphs, has_flow, slots, arc_flows,
+                repair_keys, repair_z, repair_share, family, par, choice_ptr, choice_values,
+                choice_cum, strikes, hits, deep, times, cover):
+    """The day's strikes on links of every run, and the repair times they start.
+
+    Per run ``r``, from its own rows only: where ``cover`` ``(R, F, E)`` is not empty, the
+    front distances (:func:`front_distance_run`, fronts ``front`` ``(R, S)``) and the air
+    cover of the links (:func:`cover_of_links_run`), in every run. In a run ``active`` (not
+    in a ceasefire): the missions' draws (:func:`mission_draws_run`); if some system flies,
+    the front distances, the open capacities (:func:`open_capacities` of ``capacity`` and
+    the repairs ``base``, ``total``, ``done`` ``(R, E)``), the missions with a link in reach
+    (:func:`missions_in_reach_run`), each side's most vital links where the other side
+    flies and the tons each link carries (:func:`_supply_of_side`, the side's
+    ``graphs[side]`` with ``has_flow[side]``, its capacity ``slots`` ``(R, S)`` and
+    ``arc_flows`` ``(R, A)``) and the strikes (:func:`link_strikes_run`); then the deep
+    strikes (:func:`deep_strikes_run`) into ``strikes`` ``(R, F + G, E)``, the hits
+    (:func:`hits_of_day_run`) into ``hits`` and ``deep`` ``(R, E)`` and the struck links'
+    repair times (:func:`repair_times_run`) into ``times`` ``(R, E)``. The outputs come in as
+    zeros, which a run keeps where nothing needs them: a run with no missions has no
+    distances or weights to find, an unstruck run no repair to draw.
+    """
+    n_links, n_fires = link_from.size, fire_side.size
+    dist, nearest = np.empty(n_links), np.empty(n_links, np.int64)
+    open_cap, link_flow, flow_of_side = np.empty(n_links), np.empty(n_links), np.empty(n_links)
+    cum, damaged = np.empty(n_links), np.empty(n_links, np.bool_)
+    vital = np.zeros((2, n_links), np.bool_)
+    n = np.zeros(n_fires, np.int64)
+    covered = np.empty(enemy_defence.shape[1], np.bool_)
+    no_cover = np.ones((0, 0))
+    work = (vital_workspace(graphs[0]), vital_workspace(graphs[1]))
+    for r in range(runs.size):
+        run_cover = no_cover
+        if cover.shape[0]:
+            front_distance_run(link_front_km, front[r], dist, nearest)
+            cover_of_links_run(fire_air, enemy_defence, ad_sectors, ad_factor[r], ad_depth[r],
+                               dist, nearest, covered, cover[r])
+            run_cover = cover[r]
+        if not active[r]:
+            continue
+        if mission_draws_run(runs[r], day, fire_keys, max_missions, missions[r], n):
+            if not cover.shape[0]:
+                front_distance_run(link_front_km, front[r], dist, nearest)
+            open_capacities(capacity[r], base[r], total[r], done[r], open_cap)
+            missions_in_reach_run(fire_side, exempt, dist, control[r], link_from, link_to,
+                                  open_cap, reach[r], n)
+            link_flow[:] = 0.0
+            _supply_of_side(graphs[0], has_flow[0], slots[0][r], arc_flows[0][r], work[0],
+                            flown_against(n, fire_side, 0), vital[0], flow_of_side, link_flow)
+            _supply_of_side(graphs[1], has_flow[1], slots[1][r], arc_flows[1][r], work[1],
+                            flown_against(n, fire_side, 1), vital[1], flow_of_side, link_flow)
+            link_strikes_run(runs[r], day, fire_keys, fire_side, exempt, n, dist, nearest,
+                             control[r], link_from, link_to, open_cap, link_flow, damage[r],
+                             vital, reach[r], redundancy[r], favour[r], success[r], run_cover,
+                             cum, strikes[r])
+        deep_strikes_run(runs[r], day, deep_keys, deep_side, deep_ptr, deep_targets,
+                         deep_rate[r], deep_success[r], control[r], link_from, link_to, n_fires,
+                         strikes[r])
+        if not hits_of_day_run(strikes[r], n_fires, hits[r], deep[r]):
+            continue  # nothing struck: no repair starts (the times stay 0)
+        for e in range(n_links):
+            damaged[e] = hits[r, e] > 0
+        repair_times_run(runs[r], day, repair_keys, damaged, repair_z[r], repair_share[r],
+                         family, par, choice_ptr, choice_values, choice_cum, times[r])
+
+
+@njit(**_JIT)
+def repairs_day(base, total, done, hits, damage, times, new_base, new_total, new_done):
+    """:func:`links_after_day_run` of every run: the repairs ``(R, E)`` after today's
+    ``hits`` and the repair ``times`` they started, into ``new_base``, ``new_total``,
+    ``new_done``."""
+    for r in range(base.shape[0]):
+        links_after_day_run(base[r], total[r], done[r], hits[r], damage[r], times[r],
+                            new_base[r], new_total[r], new_done[r])
 
 
 def warm_up() -> None:
@@ -612,31 +738,27 @@ def warm_up() -> None:
     runs, one, ints = np.zeros(1, np.int64), np.ones(1, np.bool_), np.zeros(1, np.int64)
     keys, grid, flat = np.zeros((1, 6), np.uint64), np.ones((1, 1)), np.ones((1, 1, 1))
     rule, mask = np.zeros((1, 1), np.int64), np.zeros((1, 1), np.bool_)
-    count = np.ones(1, np.int64)
+    count, ptr, floats = np.ones(1, np.int64), np.array([0, 1]), np.ones(1)
     dist, nearest = front_distances(flat, grid)
-    n = link_missions(runs, 1, keys, ints, mask, count, dist, rule, ints, ints, grid, grid, grid,
-                      one)
     cover = cover_of_links(one, mask, mask, grid, grid, dist, nearest)
-    hits = np.zeros((1, 2, 1), RECORD_COUNT)
-    for covered in (cover, np.ones((0, 0, 0))):
-        link_strikes(runs, 1, keys, ints, mask, n, dist, nearest, rule, ints, ints, grid, grid,
-                     grid, np.zeros((2, 1, 1), np.bool_), grid, grid, flat, grid, covered, hits)
-    ptr, col, data = np.array([0, 1], np.int32), np.zeros(1, np.int32), np.ones(1)  # SciPy's CSR
-    vital_links_of_runs(runs_flown_against(n, ints, 1), np.array([0, 1, 2]),
-                        np.array([1, 0]), np.array([1, 0]), ints, ints, count, 0, 1, ptr, col,
-                        data, ptr, col, data, ints, np.ones((1, 1), np.int32), grid, mask)
-    deep_strikes(runs, 1, keys[0], ints, np.array([0, 1]), ints, grid, grid, rule, ints, ints,
-                 one, 1, hits)
+    graph = (np.array([0, 1, 2]), np.array([1, 0]), np.array([1, 0]), ints, ints, count, 0, 1,
+             ptr, ints, floats, ptr, ints, floats, ints, ints, ints, ints)
+    done, hits = np.zeros((1, 1), np.uint16), np.zeros((1, 1), np.int8)
+    strikes = np.zeros((1, 2, 1), RECORD_COUNT)
+    strikes_day(runs, 1, one, flat, grid, rule, ints, ints, grid, grid, grid, done, grid, keys,
+                ints, mask, count, grid, grid, grid, flat, grid, one, mask, mask, grid, grid,
+                keys[0], ints, ptr, ints, grid, grid, (graph, graph), one,
+                (np.ones((1, 1), np.int32),) * 2, (grid, grid), keys[0], grid, floats, ints,
+                np.zeros((1, 3)), ptr, floats, floats, strikes, hits, np.zeros_like(hits),
+                np.zeros((1, 1)), cover)
     for covered in (cover_of_forces(one, mask, mask, grid), np.ones((0, 0, 0))):
         on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid,
                                   grid, covered, one)
     forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
     fire_support_multiplier(on_forces, grid, ints)
-    done = np.zeros((1, 1), np.uint16)
-    base, total, done = links_after_day(
-        grid, grid, done, np.zeros((1, 1), np.int8), grid,
-        repair_times(runs, 1, keys[0], mask, grid, np.ones(1), ints, np.zeros((1, 3)),
-                     np.array([0, 0]), np.zeros(0), np.zeros(0)))
+    times = repair_times(runs, 1, keys[0], mask, grid, floats, ints, np.zeros((1, 3)),
+                         np.array([0, 0]), np.zeros(0), np.zeros(0))
+    base, total = grid.copy(), grid.copy()
+    repairs_day(grid, grid, done, hits, grid, times, base, total, done.copy())
     open_fractions(base, total, done)
     works_left(total, done)
-    hits_of_day(hits, 1, np.zeros((1, 1), np.int8), np.zeros((1, 1), np.int8))

@@ -42,13 +42,14 @@ import numpy as np
 from powderkeg.model import fire_kernels as k
 from powderkeg.model.build import Model
 from powderkeg.model.fire_kernels import REPAIR_STEPS
+from powderkeg.model.logistics import CAPACITY_DTYPE
 from powderkeg.model.quantiles import NOT_COMPILED, quantile_code
 from powderkeg.model.random import Streams
 from powderkeg.model.record import RECORD_COUNT
 
-__all__ = ["Repair", "REPAIR_STEPS", "DONE_DTYPE", "hits_dtype", "no_hits", "hits_on_links",
-           "front_distance", "links_in_reach", "air_cover",
-           "strikes", "force_hits", "fire_support", "repair_times", "links_after_day"]
+__all__ = ["Repair", "REPAIR_STEPS", "DONE_DTYPE", "hits_dtype", "no_hits", "graph_arrays",
+           "front_distance", "links_in_reach", "air_cover", "interdiction_day", "force_hits",
+           "fire_support", "repair_times"]
 
 DONE_DTYPE = np.uint16  # whole days of repair work done: below 2**16, the streams' last day
 
@@ -92,15 +93,6 @@ def no_hits(model: Model, runs: int) -> np.ndarray:
     return np.zeros((runs, model.n_links), hits_dtype(model))
 
 
-def hits_on_links(model: Model, on_links: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Today's hits on each link ``(R, E)``, all causes and deep strikes alone, in
-    :func:`hits_dtype`, from the strikes ``(R, F + G, E)``
-    (:func:`~powderkeg.model.fire_kernels.hits_of_day`)."""
-    runs = on_links.shape[0]
-    return k.hits_of_day(on_links, len(model.fire_side), no_hits(model, runs),
-                         no_hits(model, runs))
-
-
 @dataclass(frozen=True)
 class _Arrays:
     """A model's fires as the kernels take them, gathered once per model."""
@@ -116,10 +108,33 @@ class _Arrays:
     choice_values: np.ndarray
     choice_cum: np.ndarray
     not_compiled: dict  # distribution -> its links, for the families no kernel inverts
+    hits_dtype: type  # :func:`hits_dtype`
+    graphs: tuple  # per side, :func:`graph_arrays` of its supply network (empty for none)
     keys: dict  # seed -> (fire (F, 6), deep (G,), repair (E,)) stream keys
 
 
 _ARRAYS: dict[int, _Arrays] = {}
+
+
+def graph_arrays(g) -> tuple:
+    """A supply network's arrays as :func:`~powderkeg.model.fire_kernels.vital_links_run`
+    takes them: the residual graph (``edge_ptr``, ``heads``, ``rev``, ``pair_edge``), the
+    pairs' tails and heads, source, sink, the sparse pair sum and link sum (pointers,
+    columns, data), ``arc_pair``, ``arc_slot``, ``link_arcs`` and ``link_of_arc``; integers
+    as int64. For no network (``g`` ``None``), empty arrays of the same types."""
+    def ints(x):
+        return np.ascontiguousarray(x, dtype=np.int64)
+
+    if g is None:
+        none, ptr = np.zeros(0, np.int64), np.zeros(1, np.int64)
+        return (ptr, none, none, none, none, none, 0, 0, ptr, none, np.zeros(0), ptr, none,
+                np.zeros(0), none, none, none, none)
+    r, ps, ls = g.residual, g.pair_sum, g.link_sum
+    return (ints(r.edge_ptr), ints(r.heads), ints(r.rev), ints(r.pair_edge), ints(g.pair_tail),
+            ints(g.pair_head), int(g.source), int(g.sink), ints(ps.indptr), ints(ps.indices),
+            np.ascontiguousarray(ps.data, dtype=float), ints(ls.indptr), ints(ls.indices),
+            np.ascontiguousarray(ls.data, dtype=float), ints(g.arc_pair), ints(g.arc_slot),
+            ints(g.link_arcs), ints(g.link_of_arc))
 
 
 def _arrays(model: Model) -> _Arrays:
@@ -145,7 +160,8 @@ def _arrays(model: Model) -> _Arrays:
         choice_ptr=np.cumsum([0] + sizes).astype(np.int64),
         choice_values=np.concatenate([np.zeros(0)] + [c[2] for c in codes]),
         choice_cum=np.concatenate([np.zeros(0)] + [c[3] for c in codes]),
-        not_compiled=not_compiled, keys={})
+        not_compiled=not_compiled, hits_dtype=hits_dtype(model),
+        graphs=tuple(graph_arrays(g) for g in model.flow_graphs), keys={})
     _ARRAYS[id(model)] = got
     weakref.finalize(model, _ARRAYS.pop, id(model), None)
     return got
@@ -180,77 +196,81 @@ def links_in_reach(model: Model, front: np.ndarray, reach: np.ndarray) -> np.nda
     return front_distance(model, front)[0] <= reach[:, None]
 
 
-def air_cover(model: Model, world, front: np.ndarray, distances=None):
+def air_cover(model: Model, world, front: np.ndarray):
     """Today's air-defence multipliers ``(links (R, F, E), forces (R, F, S))``, or ``None``
     for a scenario without air defences or air-delivered fires.
 
     A defence covers its side's forces in its sectors and the links near their fronts
-    (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``).
-    ``distances`` are today's :func:`front_distance`, if already found.
+    (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``). The day's
+    interdiction finds the same cover run by run (:func:`interdiction_day`).
     """
     a = _arrays(model)
     if not a.air_defended:
         return None
-    dist, nearest = front_distance(model, front) if distances is None else distances
+    dist, nearest = front_distance(model, front)
     return (k.cover_of_links(model.fire_air, a.enemy_defence, model.air_defence_sectors,
                              world.air_defence_factor, world.air_defence_depth, dist, nearest),
-            k.cover_of_forces(model.fire_air, a.enemy_defence, model.air_defence_sectors,
-                              world.air_defence_factor))
+            _cover_of_forces(model, world))
+
+
+def _cover_of_forces(model: Model, world) -> np.ndarray:
+    """Today's air-defence multipliers of the fires on forces ``(R, F, S)``
+    (:func:`~powderkeg.model.fire_kernels.cover_of_forces`)."""
+    return k.cover_of_forces(model.fire_air, _arrays(model).enemy_defence,
+                             model.air_defence_sectors, world.air_defence_factor)
 
 
 _NO_COVER = np.ones((0, 0, 0))  # the kernels' "no air defence": a multiplier of one
 
 
-def _vital(model: Model, n: np.ndarray, arc_cap, arc_flow) -> np.ndarray:
-    """``(2, R, E)`` most vital links of each side's supply network
-    (:func:`~powderkeg.model.fire_kernels.vital_links_of_runs`), for the runs some system
-    flies missions against (``n`` ``(R, F)``); ``arc_cap``, ``arc_flow`` per side ``(R, A)``
-    today's maximum flow, or ``None``."""
-    vital = np.zeros((2,) + (n.shape[0], model.n_links), dtype=bool)
-    for side, g in enumerate(model.flow_graphs):
-        if g is None or arc_cap[side] is None:
-            continue
-        rows = k.runs_flown_against(n, model.fire_side, side)
-        if len(rows):
-            r, ps, ls = g.residual, g.pair_sum, g.link_sum
-            k.vital_links_of_runs(rows, r.edge_ptr, r.heads, r.rev, r.pair_edge, g.pair_tail,
-                                  g.pair_head, g.source, g.sink, ps.indptr, ps.indices,
-                                  ps.data, ls.indptr, ls.indices, ls.data, g.arc_pair,
-                                  arc_cap[side], arc_flow[side], vital[side])
-    return vital
+def interdiction_day(model, world, streams: Streams, runs, day, control, active, front,
+                     repair: Repair, cap_slots, arc_flow):
+    """The day's strikes on links and the links after them and a day of repairs, with
+    today's air cover, in two compiled passes over the runs
+    (:func:`~powderkeg.model.fire_kernels.strikes_day`, then
+    :func:`~powderkeg.model.fire_kernels.repairs_day`), each run from its own rows.
 
-
-def strikes(model, world, streams: Streams, runs, day, control, link_flow, open_cap,
-            arc_cap, arc_flow, active, distances, cover) -> np.ndarray:
-    """Hits on each link today by each fire system, then each deep strike, ``(R, F + G, E)``.
-
-    ``control`` ``(R, N)`` is the side holding each node, ``open_cap`` and ``link_flow``
-    ``(R, E)`` today's open capacities and flows; ``arc_cap``, ``arc_flow`` each side's
-    maximum flow ``(R, A)`` (or ``None``), whose most vital links are found for the runs
-    some system flies missions against; ``active`` ``(R,)`` the runs not in a ceasefire (no
-    strikes in the others); ``distances`` today's :func:`front_distance`; ``cover`` today's
-    :func:`air_cover`. The kernels: ``link_missions``, ``link_strikes`` and ``deep_strikes``
-    of :mod:`~powderkeg.model.fire_kernels`.
+    ``control`` ``(R, N)`` is the side holding each node, ``active`` ``(R,)`` the runs not in
+    a ceasefire (no strikes in the others), ``front`` ``(R, S)``, ``repair`` yesterday's
+    links, ``cap_slots`` and ``arc_flow`` each side's maximum flow (capacity slots ``(R, S)``
+    and arc flows ``(R, A)``, or ``None``), whose most vital links are found for the runs some
+    system flies missions against. A repair time of a family no kernel inverts (the beta) is
+    inverted between the two passes by its ``ppf`` (:func:`repair_times`). Returns the
+    strikes ``(R, F + G, E)`` by each fire system then each deep strike, the hits ``(R, E)``
+    of all causes and of deep strikes alone, in :func:`hits_dtype`, the new
+    :class:`Repair` and the air cover ``(links (R, F, E), forces (R, F, S))`` (``None``
+    without air defences over air-delivered fires, :func:`air_cover`).
     """
     a = _arrays(model)
-    fire_keys, deep_keys, _ = _keys(model, streams)
+    fire_keys, deep_keys, repair_keys = _keys(model, streams)
     runs = np.asarray(runs, dtype=np.int64)
-    n_fires, n_deep = len(model.fire_side), len(model.deep_side)
-    dist, nearest = distances
-    n = k.link_missions(runs, day, fire_keys, model.fire_side, model.fire_exempt, a.max_missions,
-                        dist, control, model.link_from, model.link_to, open_cap,
-                        world.fire_missions, world.fire_reach, active)
-    out = np.zeros((len(runs), n_fires + n_deep, model.n_links), dtype=RECORD_COUNT)
-    k.link_strikes(runs, day, fire_keys, model.fire_side, model.fire_exempt, n, dist, nearest,
-                   control, model.link_from, model.link_to, open_cap, link_flow,
-                   np.ascontiguousarray(world.damage), _vital(model, n, arc_cap, arc_flow),
-                   world.fire_reach, world.fire_redundancy, world.fire_favour,
-                   world.fire_success, _NO_COVER if cover is None else cover[0], out)
-    if n_deep:
-        k.deep_strikes(runs, day, deep_keys, model.deep_side, a.deep_ptr, a.deep_targets,
-                       world.deep_rate, world.deep_success, control, model.link_from,
-                       model.link_to, active, n_fires, out)
-    return out
+    n_runs, n_links, n_fires = len(runs), model.n_links, len(model.fire_side)
+    strikes = np.zeros((n_runs, n_fires + len(model.deep_side), n_links), RECORD_COUNT)
+    hits = np.zeros((n_runs, n_links), a.hits_dtype)
+    deep, times = np.zeros_like(hits), np.zeros((n_runs, n_links))
+    cover = np.ones((n_runs, n_fires, n_links)) if a.air_defended else _NO_COVER
+    w, c = world, np.ascontiguousarray
+    k.strikes_day(
+        runs, day, c(active), model.link_front_km, c(front, dtype=float), c(control),
+        model.link_from, model.link_to, c(w.capacity), repair.base, repair.total, repair.done,
+        c(w.damage), fire_keys, model.fire_side, model.fire_exempt, a.max_missions,
+        c(w.fire_missions), c(w.fire_reach), c(w.fire_redundancy), c(w.fire_favour),
+        c(w.fire_success), model.fire_air, a.enemy_defence, model.air_defence_sectors,
+        c(w.air_defence_factor), c(w.air_defence_depth), deep_keys, model.deep_side,
+        a.deep_ptr, a.deep_targets, c(w.deep_rate), c(w.deep_success), a.graphs,
+        np.array([s is not None for s in cap_slots]),
+        tuple(np.zeros((n_runs, 0), CAPACITY_DTYPE) if s is None else s for s in cap_slots),
+        tuple(np.zeros((n_runs, 0)) if f is None else f for f in arc_flow), repair_keys,
+        c(w.repair_z), c(w.repair_share), a.repair_family, a.repair_par, a.choice_ptr,
+        a.choice_values, a.choice_cum, strikes, hits, deep, times, cover)
+    _invert_not_compiled(a, hits > 0, times)
+    after = Repair(np.empty_like(repair.base), np.empty_like(repair.total),
+                   np.empty_like(repair.done))
+    k.repairs_day(repair.base, repair.total, repair.done, hits, c(w.damage), times, after.base,
+                  after.total, after.done)
+    if not a.air_defended:
+        return strikes, hits, deep, after, None
+    return strikes, hits, deep, after, (cover, _cover_of_forces(model, world))
 
 
 def force_hits(model, world, streams: Streams, runs, day, forces, cover=None,
@@ -298,19 +318,16 @@ def repair_times(model: Model, world, streams: Streams, runs, day,
     out = k.repair_times(np.asarray(runs, dtype=np.int64), day, _keys(model, streams)[2],
                          damaged, world.repair_z, world.repair_share, a.repair_family,
                          a.repair_par, a.choice_ptr, a.choice_values, a.choice_cum)
-    for distribution, links in a.not_compiled.items():
-        hit = damaged[:, links]
-        if hit.any():
-            q = out[:, links]
-            q[hit] = distribution.ppf(q[hit])
-            out[:, links] = q
+    _invert_not_compiled(a, damaged, out)
     return out
 
 
-def links_after_day(model, world, streams: Streams, runs, day, hits, repair: Repair) -> Repair:
-    """Links after a day of repairs and today's hits ``(R, E)``
-    (:func:`~powderkeg.model.fire_kernels.links_after_day`): a day's work on the links not
-    struck; on the struck ones the damage, and the repair started again with a new draw."""
-    times = repair_times(model, world, streams, runs, day, hits > 0)
-    return Repair(*k.links_after_day(repair.base, repair.total, repair.done, hits,
-                                     np.ascontiguousarray(world.damage), times))
+def _invert_not_compiled(a: _Arrays, damaged: np.ndarray, times: np.ndarray) -> None:
+    """Invert in place the quantiles ``times`` ``(R, E)`` the kernels left for the damaged
+    links of a family they do not compile, by the distribution's ``ppf``."""
+    for distribution, links in a.not_compiled.items():
+        hit = damaged[:, links]
+        if hit.any():
+            q = times[:, links]
+            q[hit] = distribution.ppf(q[hit])
+            times[:, links] = q

@@ -274,7 +274,7 @@ def vital_links(g: FlowGraph, arc_cap: np.ndarray, arc_flow: np.ndarray) -> np.n
     of its capacity cuts the maximum flow (max-flow min-cut theorem; the most vital arcs of
     Wollmer 1964). ``arc_cap`` and ``arc_flow`` ``(R, A)`` are a maximum flow of each run.
     The step finds them by the compiled
-    :func:`~powderkeg.model.fire_kernels.vital_links_of_runs`; this is the reference its
+    :func:`~powderkeg.model.fire_kernels.vital_links_run`; this is the reference its
     tests compare it with (and is itself checked against networkx's maximum flows).
 
     References: R. D. Wollmer (1964), "Removing arcs from a network", Operations Research

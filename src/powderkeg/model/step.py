@@ -19,15 +19,11 @@ from powderkeg.model.events import apply_link_events
 from powderkeg.model.fire_kernels import forces_after_hits
 from powderkeg.model.fires import (
     Repair,
-    air_cover,
     fire_support,
     force_hits,
-    front_distance,
-    hits_on_links,
-    links_after_day,
+    interdiction_day,
     no_hits,
     repair_times,
-    strikes,
 )
 from powderkeg.model.kremlin import init_politics, politics_period
 from powderkeg.model.kremlin_daily import crisis_returns_day, daily_couplings, opponent_multipliers
@@ -143,17 +139,13 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
 
 
 def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
-    """Today's strikes on links ``(R, F + G, E)`` (:func:`~powderkeg.model.fires.strikes`,
-    none in a ceasefire), the links after them, a day of repairs and the day's link
-    events (:func:`~powderkeg.model.events.apply_link_events`), and today's air-defence
-    cover (:func:`~powderkeg.model.fires.air_cover`), found once from the front distances."""
-    distances = front_distance(model, state.front)
-    cover = air_cover(model, world, state.front, distances)
-    on_links = strikes(model, world, streams, runs, day, control, state.link_flow,
-                       world.capacity * state.link_frac, state.arc_cap, state.arc_flow,
-                       ~ceasefire, distances, cover)
-    hits, deep = hits_on_links(model, on_links)
-    repair = links_after_day(model, world, streams, runs, day, hits, state.repair)
+    """Today's strikes on links ``(R, F + G, E)`` (none in a ceasefire), the links after
+    them and a day of repairs, and today's air-defence cover, run by run in compiled code
+    (:func:`~powderkeg.model.fires.interdiction_day`), then the day's link events
+    (:func:`~powderkeg.model.events.apply_link_events`)."""
+    on_links, hits, deep, repair, cover = interdiction_day(
+        model, world, streams, runs, day, control, ~ceasefire, state.front, state.repair,
+        state.cap_slots, state.arc_flow)
     repair, hits = apply_link_events(model, world, streams, runs, day, repair, hits)
     return replace(state, day=day, repair=repair, hits=hits,
                    deep_hits=deep), on_links, cover
