@@ -1,7 +1,8 @@
 """The former NumPy batch code of the Kremlin's decision period (blame to the escalation
 ladder), kept only as the tests' reference: ``politics_period`` here is the period as it
-was before the mobilisation and the ladder were compiled per run
-(:mod:`powderkeg.model.kremlin_mobilization`, :mod:`powderkeg.model.kremlin_ladder`), and
+was before the blame and influence, the mobilisation and the ladder were compiled per run
+(:mod:`powderkeg.model.kremlin_blame`, :mod:`powderkeg.model.kremlin_mobilization`,
+:mod:`powderkeg.model.kremlin_ladder`), and
 the tests compare the two bit for bit; so are the step's former ``crisis_returns`` and
 ``opponent_multiplier``. The escalation equations over a batch are those of the
 former :mod:`powderkeg.model.escalation`; the two-way choices go through the model's
@@ -67,8 +68,9 @@ from powderkeg.model.kremlin import (
     MEDIATION_DECISIONS,
     _event,
     _yes_no,
+    after_blame,
     closed_period,
-    home_front,
+    home_draws,
 )
 from powderkeg.model.kremlin_ladder import LADDER_STREAMS
 from powderkeg.model.kremlin_params import (
@@ -108,6 +110,69 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
     choice.update(ceasefire_broke_down=broke, loss_now=loss_now)
     return closed_period(pm, ps, home, ladder, choice, ev, front, forces, losses, held,
                          choices)
+
+
+def home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector, ev,
+               fixed, choices):
+    """The period up to the mobilisation with the former batch blame and influence shift,
+    then the model's :func:`~powderkeg.model.kremlin.after_blame`."""
+    forces = forces.copy()
+    score, trend_km, causes = _period_blame(pm, pw, ps, front, forces, losses, held,
+                                            obj_sector)
+    blame = np.maximum(ps.blame * (1 - pw.blame.decay[:, None]) + score, 0.0) * ps.alive
+    credit = np.maximum(-score, 0.0)
+    setbacks = ps.setbacks * pw.blame.setback_memory + np.maximum(score.sum(axis=1), 0)
+    influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
+                                pw.blame.influence_shift)
+    return after_blame(pm, pw, ps, home_draws(pm, streams, runs, day), ev, day, fixed, choices,
+                       forces, influence, blame.copy(), setbacks,
+                       {"trend_km": trend_km, "score": score, "causes": causes})
+
+
+def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
+    """Blame per faction of the period just ended, its trend in km, and what caused it: the
+    km each sector lost ``(R, S)``, the objectives lost ``(R, O)``, the own losses as a share
+    of the force ``(R,)`` and the symbolic blows ``(R,)``, for the period's record."""
+    sign = 1.0 if pm.side == 1 else -1.0
+    moved = sign * (front - ps.period_front)
+    lost_km, gained_km = np.maximum(moved, 0), np.maximum(-moved, 0)
+    lost_obj = np.zeros(front.shape)
+    np.add.at(lost_obj, (slice(None), obj_sector), (ps.period_held & ~held).astype(float))
+    b = pw.blame
+    per_sector = (b.per_km_lost[:, None] * lost_km + b.per_objective_lost[:, None]
+                  * lost_obj - b.per_km_gained[:, None] * gained_km)
+    score = np.zeros(ps.blame.shape)
+    np.add.at(score, (slice(None), pm.sector_faction), per_sector)
+    own_losses = losses[..., pm.side].sum(axis=1) - ps.period_losses
+    share = own_losses / np.maximum(ps.period_forces, 1.0)
+    score[:, pm.military] += b.per_loss_share * share + b.per_symbolic_hit * ps.symbolic
+    trend = gained_km.sum(axis=1) - lost_km.sum(axis=1)
+    causes = {"km_lost": lost_km, "objectives_lost": ps.period_held & ~held,
+              "loss_share": share, "symbolic_hits": ps.symbolic.copy()}
+    return score, trend, causes
+
+
+def shift_influence(influence, hawkishness, blame, credit, rate):
+    """The former batch ``politics.shift_influence``: influence moved away from blamed
+    factions to their critics, and to credited ones, shape ``(R, K)``."""
+    out = influence.copy()
+    k = influence.shape[1]
+    rate = np.asarray(rate)
+    for j in range(k):
+        others = np.arange(k) != j
+        lose = rate * np.minimum(blame[:, j], 1.0) * out[:, j]
+        hawk_gap = np.maximum(hawkishness[:, others] - hawkishness[:, [j]], 0.0)
+        weight = out[:, others] * hawk_gap
+        weight = np.where(weight.sum(axis=1, keepdims=True) > 0, weight, out[:, others])
+        total = weight.sum(axis=1, keepdims=True)
+        share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
+        lose = np.where(total[:, 0] > 0, lose, 0.0)
+        out[:, j] -= lose
+        out[:, others] += lose[:, None] * share
+        taken = out[:, others] * (rate * np.minimum(credit[:, j], 1.0))[:, None]
+        out[:, others] -= taken
+        out[:, j] += taken.sum(axis=1)
+    return out
 
 
 def fixed_choice(fixed, name, options, probabilities, model, open_, fallback=None) -> Choice:

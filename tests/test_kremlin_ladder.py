@@ -30,6 +30,7 @@ from powderkeg.model.escalation import (
 )
 from powderkeg.model.kremlin import fixed_choice
 from powderkeg.model.kremlin_ladder import yes_no_batch
+from powderkeg.model.politics import shift_influence
 from powderkeg.scenario import load_scenario
 from powderkeg.scenario.decisions import with_decisions
 
@@ -205,3 +206,19 @@ def test_crisis_returns_and_the_multiplier_are_the_batch_expressions(side):
     _same(step.opponent_multiplier(pm, pw, ps, n),
           kremlin_reference.opponent_multiplier(pm, pw, ps, n), "multiplier")
     _same(step.opponent_multiplier(pm, pw, None, n), np.ones((n, 1, 2)), "no politics")
+
+
+def test_the_influence_shift_is_the_batch_loop_bit_for_bit():
+    """Random shares with ties in hawkishness, factions without influence (no critics to
+    take it: the ``where=total > 0`` branch), blame and credit on both sides of 1."""
+    rng = np.random.default_rng(31)
+    n, k = 300, 5
+    influence = rng.dirichlet(np.ones(k), n) * (rng.random((n, k)) < 0.7)
+    hawkishness = rng.choice([0.2, 0.5, 0.9], (n, k)) * (rng.random((n, k)) < 0.8)
+    blame, credit = rng.uniform(0, 2, (n, k)), rng.uniform(0, 1.5, (n, k)) * (rng.random((n, k))
+                                                                             < 0.3)
+    rate = rng.random(n)
+    got = shift_influence(influence, hawkishness, blame, credit, rate)
+    want = kremlin_reference.shift_influence(influence, hawkishness, blame, credit, rate)
+    assert got.tobytes() == want.tobytes()
+    assert (want != influence).any() and (want == influence).any(axis=1).any()

@@ -13,6 +13,7 @@ from powderkeg.model import (
     demand_day,
     elementary,
     fire_kernels,
+    kremlin_blame,
     kremlin_daily,
     kremlin_ladder,
     kremlin_mobilization,
@@ -58,6 +59,7 @@ def warm_up() -> None:
     helmbold_day(1.0, 1.0, 0.0, 0.0, 1.0)
     theater.warm_up()
     outcomes.warm_up()
+    kremlin_blame.warm_up()
     kremlin_daily.warm_up()
     kremlin_ladder.warm_up()
     kremlin_mobilization.warm_up()

@@ -25,6 +25,7 @@ from dataclasses import dataclass, fields, replace
 import numpy as np
 
 from powderkeg.model.elementary import expit
+from powderkeg.model.kremlin_blame import blame_period
 from powderkeg.model.kremlin_ladder import (
     LADDER_DECISIONS,
     LADDER_STREAMS,
@@ -39,14 +40,13 @@ from powderkeg.model.politics import (
     coup_hazard,
     draw_index,
     hardliner_pressure,
-    shift_influence,
 )
 from powderkeg.model.record import Choice, PeriodRecord
 from powderkeg.scenario.politics_schema import MECHANISM_DECISIONS
 
 __all__ = ["PoliticsState", "init_politics", "politics_period", "DECISIONS",
            "MEDIATION_DECISIONS", "successor", "fixed_choice", "index_dtype", "home_front",
-           "closed_period"]
+           "home_draws", "after_blame", "closed_period"]
 
 _YES_NO = ("no", "yes")
 _STEP_OPTIONS = ("down", "hold", "up")  # the rung's, as STEPS -1, 0, +1
@@ -130,29 +130,6 @@ def _event(pm, ps_event_day, name, mask, day):
     ps_event_day[:, j] = np.where(new, day, ps_event_day[:, j])
 
 
-def _period_blame(pm, pw, ps, front, forces, losses, held, obj_sector):
-    """Blame per faction of the period just ended, its trend in km, and what caused it: the
-    km each sector lost ``(R, S)``, the objectives lost ``(R, O)``, the own losses as a share
-    of the force ``(R,)`` and the symbolic blows ``(R,)``, for the period's record."""
-    sign = 1.0 if pm.side == 1 else -1.0
-    moved = sign * (front - ps.period_front)
-    lost_km, gained_km = np.maximum(moved, 0), np.maximum(-moved, 0)
-    lost_obj = np.zeros(front.shape)
-    np.add.at(lost_obj, (slice(None), obj_sector), (ps.period_held & ~held).astype(float))
-    b = pw.blame
-    per_sector = (b.per_km_lost[:, None] * lost_km + b.per_objective_lost[:, None]
-                  * lost_obj - b.per_km_gained[:, None] * gained_km)
-    score = np.zeros(ps.blame.shape)
-    np.add.at(score, (slice(None), pm.sector_faction), per_sector)
-    own_losses = losses[..., pm.side].sum(axis=1) - ps.period_losses
-    share = own_losses / np.maximum(ps.period_forces, 1.0)
-    score[:, pm.military] += b.per_loss_share * share + b.per_symbolic_hit * ps.symbolic
-    trend = gained_km.sum(axis=1) - lost_km.sum(axis=1)
-    causes = {"km_lost": lost_km, "objectives_lost": ps.period_held & ~held,
-              "loss_share": share, "symbolic_hits": ps.symbolic.copy()}
-    return score, trend, causes
-
-
 def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector):
     """One decision period: :func:`home_front`, the mobilisation (:func:`_mobilization`), the
     ladder (:func:`_ladder`), then :func:`closed_period`.
@@ -176,25 +153,41 @@ def politics_period(pm, pw, ps, streams, runs, day, front, forces, losses, held,
 
 def home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_sector, ev,
                fixed, choices):
-    """The period up to the mobilisation: blame and influence, personnel moves, the regime's
-    hazard, successor and purges, the threat and hardliner pressure.
+    """The period up to the mobilisation: blame and influence
+    (:func:`~powderkeg.model.kremlin_blame.blame_period`), then :func:`after_blame`.
 
     Returns the politics state with the regime's changes, the forces after a redeployment
     home and the rest as a mapping; events go into ``ev``, choices into ``choices``.
     """
+    score, lost_km, lost_obj, share, trend_km, blame, _, setbacks, influence = blame_period(
+        1.0 if pm.side == 1 else -1.0, front, ps.period_front, held, ps.period_held,
+        obj_sector, pm.sector_faction, pm.military,
+        np.stack([getattr(pw.blame, f.name) for f in fields(pw.blame)], axis=1),
+        np.ascontiguousarray(losses), pm.side, ps.period_losses, ps.period_forces, ps.symbolic,
+        ps.blame, ps.alive, ps.setbacks, ps.influence, pw.hawkishness)
+    causes = {"km_lost": lost_km, "objectives_lost": lost_obj, "loss_share": share,
+              "symbolic_hits": ps.symbolic.copy()}
+    return after_blame(pm, pw, ps, home_draws(pm, streams, runs, day), ev, day, fixed, choices,
+                       forces.copy(), influence, blame, setbacks,
+                       {"trend_km": trend_km, "score": score, "causes": causes})
+
+
+def home_draws(pm, streams, runs, day):
+    """The period's uniforms ``(R,)`` of the decisions before the mobilisation, by name:
+    the regime's streams and the personnel moves' (``politics/<name>``)."""
     names = tuple(x for x in DECISIONS if x not in LADDER_STREAMS + ("mobilization",)) \
         + pm.move_ids
-    u = {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
-    forces = forces.copy()
-    score, trend_km, causes = _period_blame(pm, pw, ps, front, forces, losses, held,
-                                            obj_sector)
-    blame = np.maximum(ps.blame * (1 - pw.blame.decay[:, None]) + score, 0.0) * ps.alive
-    credit = np.maximum(-score, 0.0)
-    setbacks = ps.setbacks * pw.blame.setback_memory + np.maximum(score.sum(axis=1), 0)
-    influence = shift_influence(ps.influence, pw.hawkishness * ps.alive, blame, credit,
-                                pw.blame.influence_shift)
-    influence, blame, moves = _personnel(pm, pw, ps, influence, blame.copy(), u, ev, day,
-                                         fixed, choices)
+    return {name: streams.uniform(f"politics/{name}", runs, day)[:, 0] for name in names}
+
+
+def after_blame(pm, pw, ps, u, ev, day, fixed, choices, forces, influence, blame, setbacks,
+                period):
+    """The period after blame and influence: personnel moves, the regime's hazard,
+    successor and purges, the threat and hardliner pressure, from the uniforms ``u``
+    (:func:`home_draws`); ``forces`` is changed in place, ``period`` (the blame's trend,
+    score and causes) joins the returned mapping."""
+    influence, blame, moves = _personnel(pm, pw, ps, influence, blame, u, ev, day, fixed,
+                                         choices)
     regime = _regime(pm, pw, ps, influence, blame, setbacks, u, ev, day, forces)
     influence, blame, setbacks, forces = regime["influence"], regime["blame"], \
         regime["setbacks"], regime["forces"]
@@ -204,8 +197,8 @@ def home_front(pm, pw, ps, streams, runs, day, front, forces, losses, held, obj_
     threat = np.minimum(1.0, setbacks / pw.threat_scale)
     pressure = hardliner_pressure(influence, pw.hawkishness, ps.leader_hawkishness)
     return ps, forces, {"influence": influence, "blame": blame, "setbacks": setbacks,
-                        "threat": threat, "pressure": pressure, "trend_km": trend_km,
-                        "score": score, "causes": causes, "moves": moves, "regime": regime}
+                        "threat": threat, "pressure": pressure, **period, "moves": moves,
+                        "regime": regime}
 
 
 def closed_period(pm, ps, home, ladder, choice, ev, front, forces, losses, held, choices):

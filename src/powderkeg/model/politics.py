@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from powderkeg.model.elementary import expit
+from powderkeg.model.kremlin_blame import shifted_influence
 
 __all__ = ["fragmentation", "shift_influence", "hardliner_pressure", "coup_hazard",
            "draw_index"]
@@ -44,24 +45,15 @@ def shift_influence(influence, hawkishness, blame, credit, rate):
     the more hawkish factions, in proportion to ``influence * (hawkishness - its own)``
     (to all others by influence when none is more hawkish). A faction with credit ``c``
     takes ``rate * min(c, 1)`` of every other faction's influence. Shares keep summing to one.
+    Shapes ``(R, K)``, ``rate`` ``(R,)``; each run by
+    :func:`~powderkeg.model.kremlin_blame.shifted_influence`.
     """
-    out = influence.copy()
-    k = influence.shape[1]
-    rate = np.asarray(rate)
-    for j in range(k):
-        others = np.arange(k) != j
-        lose = rate * np.minimum(blame[:, j], 1.0) * out[:, j]
-        hawk_gap = np.maximum(hawkishness[:, others] - hawkishness[:, [j]], 0.0)
-        weight = out[:, others] * hawk_gap
-        weight = np.where(weight.sum(axis=1, keepdims=True) > 0, weight, out[:, others])
-        total = weight.sum(axis=1, keepdims=True)
-        share = np.divide(weight, total, out=np.zeros_like(weight), where=total > 0)
-        lose = np.where(total[:, 0] > 0, lose, 0.0)
-        out[:, j] -= lose
-        out[:, others] += lose[:, None] * share
-        taken = out[:, others] * (rate * np.minimum(credit[:, j], 1.0))[:, None]
-        out[:, others] -= taken
-        out[:, j] += taken.sum(axis=1)
+    out = np.empty_like(influence, dtype=float)
+    for r in range(len(influence)):
+        shifted_influence(np.ascontiguousarray(influence[r], dtype=float),
+                          np.ascontiguousarray(hawkishness[r], dtype=float),
+                          np.ascontiguousarray(blame[r], dtype=float),
+                          np.ascontiguousarray(credit[r], dtype=float), float(rate[r]), out[r])
     return out
 
 
