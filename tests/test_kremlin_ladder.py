@@ -208,11 +208,13 @@ def test_crisis_returns_and_the_multiplier_are_the_batch_expressions(side):
     _same(step.opponent_multiplier(pm, pw, None, n), np.ones((n, 1, 2)), "no politics")
 
 
-def test_the_influence_shift_is_the_batch_loop_bit_for_bit():
+@pytest.mark.parametrize("k", [5, 11])
+def test_the_influence_shift_is_the_batch_loop_bit_for_bit(k):
     """Random shares with ties in hawkishness, factions without influence (no critics to
-    take it: the ``where=total > 0`` branch), blame and credit on both sides of 1."""
+    take it: the ``where=total > 0`` branch), blame and credit on both sides of 1; eleven
+    factions sum ten others pairwise as NumPy does."""
     rng = np.random.default_rng(31)
-    n, k = 300, 5
+    n = 300
     influence = rng.dirichlet(np.ones(k), n) * (rng.random((n, k)) < 0.7)
     hawkishness = rng.choice([0.2, 0.5, 0.9], (n, k)) * (rng.random((n, k)) < 0.8)
     blame, credit = rng.uniform(0, 2, (n, k)), rng.uniform(0, 1.5, (n, k)) * (rng.random((n, k))

@@ -10,8 +10,9 @@ their critics and to the credited ones (:func:`shifted_influence`; the model's e
 (Numba, ``cache=True``, ``nogil=True``, no fast-math, so LLVM neither fuses nor reorders).
 
 The arithmetic is the former NumPy batch code's, operation for operation: ``np.add.at``'s
-sums in index order, every sum over sectors or factions NumPy's pairwise sum
-(:func:`~powderkeg.model.outcomes.pairwise_sum`), ``np.maximum``/``np.minimum`` against a
+sums in index order, every sum over sectors or factions added as NumPy added it (pairwise over a
+contiguous row, :func:`~powderkeg.model.outcomes.pairwise_sum`, in order over the others of
+a faction), ``np.maximum``/``np.minimum`` against a
 constant as NumPy's (NaN stays NaN, ``-0.0`` against ``0.0`` gives ``0.0``), and
 ``np.divide(..., where=total > 0)`` as a division only there. The tests compare it with that
 code (``tests/kremlin_reference.py``) bit for bit.
@@ -42,8 +43,21 @@ def _below(x, ceiling):
 
 
 @njit(**_JIT)
+def _in_order_sum(values):
+    """``values`` added one by one from zero: NumPy's sum of a row of fewer than eight, and
+    of any row of a Fortran-ordered array (summed column by column)."""
+    total = 0.0
+    for x in values:
+        total += x
+    return total
+
+
+@njit(**_JIT)
 def _row_sum(values):
-    """``values.sum()`` of a contiguous row, as NumPy adds it."""
+    """``values.sum()`` of a contiguous row, as NumPy adds it: :func:`_in_order_sum` below
+    eight values (no index to build), else :func:`~powderkeg.model.outcomes.pairwise_sum`."""
+    if values.size < 8:
+        return _in_order_sum(values)
     return pairwise_sum(values, np.arange(values.size), 0, values.size)
 
 
@@ -110,7 +124,9 @@ def shifted_influence(influence, hawkishness, blame, credit, rate, out):
     to its critics, the others in proportion to ``s_i max(h_i - h_j, 0)`` (to all others by
     influence when none is more hawkish, nothing when they have none); then it takes
     ``rate min(c_j, 1)`` of every other faction's influence. Shares keep summing to one
-    (:func:`~powderkeg.model.politics.shift_influence` over a batch).
+    (:func:`~powderkeg.model.politics.shift_influence` over a batch). The sums over the
+    others are in order (:func:`_in_order_sum`), as NumPy summed the batch's columns of the
+    others, a Fortran-ordered copy.
     """
     k = influence.size
     out[:] = influence
@@ -125,10 +141,10 @@ def shifted_influence(influence, hawkishness, blame, credit, rate, out):
         lose = rate * _below(blame[j], 1.0) * out[j]
         for i in range(k - 1):
             weight[i] = out[others[i]] * _above(hawkishness[others[i]] - hawkishness[j], 0.0)
-        if not _row_sum(weight) > 0:
+        if not _in_order_sum(weight) > 0:
             for i in range(k - 1):
                 weight[i] = out[others[i]]
-        total = _row_sum(weight)
+        total = _in_order_sum(weight)
         if not total > 0:
             lose = 0.0
         out[j] -= lose
@@ -138,7 +154,7 @@ def shifted_influence(influence, hawkishness, blame, credit, rate, out):
         for i in range(k - 1):
             taken[i] = out[others[i]] * credited
             out[others[i]] -= taken[i]
-        out[j] += _row_sum(taken)
+        out[j] += _in_order_sum(taken)
 
 
 @njit(**_JIT)
