@@ -280,8 +280,9 @@ def fires_on_forces_day(model, world, streams: Streams, runs, day, active, force
     the runs ``active`` ``(R,)`` fly. Returns the hits ``(R, F, S)`` in
     :data:`~powderkeg.model.record.RECORD_COUNT`, the forces' air cover ``(R, F, S)``
     (``None`` without air defences over air-delivered fires), the forces and ``losses``
-    ``(R, S, 2)`` after the hits and the fire support left ``(R, S, 2)``, ``None`` on a day
-    no run was hit or when no system silences fire support.
+    ``(R, S, 2)`` after the hits (the arrays given, on a day no run was hit) and the fire
+    support left ``(R, S, 2)``, ``None`` on a day no run was hit or when no system silences
+    fire support.
     """
     a, w, c = _arrays(model), world, np.ascontiguousarray
     n_runs, n_fires = len(runs), len(model.fire_side)
@@ -296,8 +297,10 @@ def fires_on_forces_day(model, world, streams: Streams, runs, day, active, force
         c(w.fire_force_missions), c(w.fire_success), c(w.fire_kills), c(w.fire_halving),
         model.fire_air, a.enemy_defence, a.forces_covered, c(w.air_defence_factor), hits, cover,
         new_forces, new_losses, support)
+    if not struck:
+        return hits, cover if a.air_defended else None, forces, losses, None
     return (hits, cover if a.air_defended else None, new_forces, new_losses,
-            support if struck and silences else None)
+            support if silences else None)
 
 
 def repair_times(model: Model, world, streams: Streams, runs, day,

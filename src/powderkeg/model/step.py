@@ -29,7 +29,7 @@ from powderkeg.model.logistics_day import sink_capacities, supply_day
 from powderkeg.model.network import check_sink_range, depot_allowed, node_control
 from powderkeg.model.outcomes import outcomes_today
 from powderkeg.model.random import Streams
-from powderkeg.model.record import RECORD_COUNT, DayRecord
+from powderkeg.model.record import DayRecord
 from powderkeg.model.state import State, in_slots
 from powderkeg.model.theater import DAY_COUNT, ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
@@ -158,7 +158,9 @@ def _fires_on_forces(model, world, state, streams, runs, day, ceasefire, cover):
     hits, on_forces, forces, losses, support = fires_on_forces_day(
         model, world, streams, runs, day, ~ceasefire, state.forces, state.losses)
     cover = None if cover is None else (cover, on_forces)
-    return replace(state, forces=forces, losses=losses), hits, cover, support
+    if forces is not state.forces:  # some run was hit
+        state = replace(state, forces=forces, losses=losses)
+    return state, hits, cover, support
 
 
 class Combat(NamedTuple):
@@ -245,8 +247,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     if ps is not None:
         ps, forces, period = _politics_day(model, world, ps, streams, runs, day, fought,
                                            state.hits)
-    record = DayRecord(strikes=strikes.astype(RECORD_COUNT, copy=False),
-                       force_hits=on_forces.astype(RECORD_COUNT, copy=False), air_cover=cover,
+    record = DayRecord(strikes=strikes, force_hits=on_forces, air_cover=cover,
                        fire_support=support,
                        attack_ratios=fought.ratios, supply_ratio=after.sector,
                        untenable_days=fought.untenable, withdrawal_ordered=fought.ordered,
