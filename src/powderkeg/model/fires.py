@@ -204,7 +204,7 @@ def air_cover(model: Model, world, front: np.ndarray):
 
     A defence covers its side's forces in its sectors and the links near their fronts
     (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``). The day's
-    day finds the same cover run by run (:func:`interdiction_day`,
+    passes find the same cover run by run (:func:`interdiction_day`,
     :func:`fires_on_forces_day`).
     """
     a = _arrays(model)
