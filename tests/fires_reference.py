@@ -16,6 +16,7 @@ from powderkeg.model.fires import Repair
 from powderkeg.model.logistics import vital_links
 from powderkeg.model.network import link_usable
 from powderkeg.model.random import Streams
+from powderkeg.model.record import RECORD_COUNT
 
 IDLE_WEIGHT = 0.01  # share of its open capacity a link carrying nothing weighs as a target
 
@@ -301,7 +302,7 @@ def apply_repairs(repair: Links, struck) -> Links:
 
 
 def interdiction(model, world, state, streams, runs, day, control, ceasefire):
-    """The former ``step._interdiction``."""
+    """The former ``step._interdiction``; the strikes in the record's ``RECORD_COUNT``."""
     usable = (link_usable(model, control, 0), link_usable(model, control, 1))
     open_cap = world.capacity * state.link_frac
 
@@ -323,22 +324,22 @@ def interdiction(model, world, state, streams, runs, day, control, ceasefire):
     repair, hits = apply_link_events(model, world, streams, runs, day, compact(links), hits)
     deep = strikes[:, len(model.scenario.fires):].sum(axis=1)
     return replace(state, day=day, repair=repair, hits=hits,
-                   deep_hits=deep), strikes, None
+                   deep_hits=deep), strikes.astype(RECORD_COUNT), None
 
 
 def fires_on_forces(model, world, state, streams, runs, day, ceasefire, cover_found):
     """The former ``step._fires_on_forces`` (which found the air cover itself; the step's
-    ``cover_found`` is not used)."""
+    ``cover_found`` is not used); the hits in the record's ``RECORD_COUNT``."""
     cover = air_cover(model, world, state.front)
     hits = force_hits(model, world, streams, runs, day, state.forces,
                       None if cover is None else cover[1]).transpose(1, 0, 2)
     hits[ceasefire] = 0
     if not hits.any():
-        return state, hits, cover, None
+        return state, hits.astype(RECORD_COUNT), cover, None
     kills = np.zeros_like(state.forces)
     for f in range(hits.shape[1]):
         enemy = 1 - model.fire_side[f]
         kills[..., enemy] += hits[:, f] * world.fire_kills[:, f, None]
     kills = np.minimum(kills, state.forces)
-    return (replace(state, forces=state.forces - kills, losses=state.losses + kills), hits,
-            cover, fire_support(model, world, hits))
+    return (replace(state, forces=state.forces - kills, losses=state.losses + kills),
+            hits.astype(RECORD_COUNT), cover, fire_support(model, world, hits))

@@ -120,13 +120,14 @@ def test_a_bad_umbrella_is_refused_naming_its_place(tmp_path, change, place, wha
 
 def test_missions_against_forces_strike_only_their_force_sectors():
     """october-1973's Sinai air force strikes forces on the canal only, never on the Golan."""
-    from powderkeg.model.fires import force_hits
+    from powderkeg.model.fires import fires_on_forces_day
     from powderkeg.scenario import load_scenario
 
     model = build_model(load_scenario("october-1973"))
     runs = np.arange(200)
     world = sample_world(model, Streams(0), runs)
-    hits = force_hits(model, world, Streams(0), runs, 1, world.forces0)
+    hits = fires_on_forces_day(model, world, Streams(0), runs, 1, np.ones(len(runs), bool),
+                               world.forces0, np.zeros(world.forces0.shape))[0]
     f = [x.id for x in model.scenario.fires].index("iaf_canal")
     golan = model.sector_ids.index("golan")
     assert hits[:, f, golan].sum() == 0 and hits[:, f].sum() > 0

@@ -8,7 +8,8 @@ be the same bits. autumn-2022 has deep strikes and vital-link targeting; october
 defences over links and forces; summer-2022 a dated link event. Day by day, the compiled
 interdiction (``fires.interdiction_day`` and the link events) is also run beside the
 reference on the same state, and its strikes, hits, repairs and air cover must be the same
-bytes.
+bytes; so are the compiled fires on forces (``fires.fires_on_forces_day``): hits, forces,
+losses, air cover and fire support.
 """
 
 import fires_reference
@@ -79,10 +80,33 @@ def _checking(compiled, days_struck):
             assert mine.dtype == theirs.dtype and mine.tobytes() == theirs.tobytes(), name
         want_cover = fires_reference.air_cover(model, world, state.front)
         assert (got_cover is None) == (want_cover is None)
-        for mine, theirs in zip(got_cover or (), want_cover or (), strict=True):
-            assert mine.tobytes() == theirs.tobytes()
+        if got_cover is not None:
+            assert got_cover.tobytes() == want_cover[0].tobytes()
         days_struck.append(bool(got.hits.any()))
         return got, got_strikes, got_cover
+    return checked
+
+
+def _checking_forces(compiled, days_hit):
+    """``step._fires_on_forces`` that also runs the reference on the same inputs and asserts
+    that every output is the same bytes: forces, losses, hits, both air covers and the fire
+    support (``None`` on the same days)."""
+    def checked(model, world, state, streams, runs, day, ceasefire, cover):
+        got, got_hits, got_cover, got_support = compiled(model, world, state, streams, runs,
+                                                         day, ceasefire, cover)
+        want, want_hits, want_cover, want_support = fires_reference.fires_on_forces(
+            model, world, state, streams, runs, day, ceasefire, cover)
+        assert got_hits.dtype == RECORD_COUNT and np.array_equal(got_hits, want_hits)
+        for name in ("forces", "losses"):
+            assert getattr(got, name).tobytes() == getattr(want, name).tobytes(), name
+        assert (got_cover is None) == (want_cover is None)
+        for mine, theirs in zip(got_cover or (), want_cover or (), strict=True):
+            assert mine.tobytes() == theirs.tobytes()
+        assert (got_support is None) == (want_support is None)
+        if got_support is not None:
+            assert got_support.tobytes() == want_support.tobytes()
+        days_hit.append((bool(got_hits.any()), got_support is not None))
+        return got, got_hits, got_cover, got_support
     return checked
 
 
@@ -102,6 +126,37 @@ def test_the_compiled_interdiction_gives_the_references_bytes_day_by_day(monkeyp
     simulate_chunk(scenario, Chunk(0, np.arange(runs), days, SEED, 1, series=()),
                    model_for(scenario))
     assert len(days_struck) == days and sum(days_struck) > days // 3
+
+
+def _counter_battery():
+    """october-1973 (the built-in with fires on forces, under air defences) with every
+    system that strikes forces also silencing fire support, 3 hits halving it."""
+    from powderkeg.scenario.load import resolve_document
+    from powderkeg.scenario.schema import Scenario
+
+    doc, _ = resolve_document("october-1973")
+    for fire in doc["fires"]:
+        if fire.get("force_sectors"):
+            fire["hits_to_halve_fire_support"] = 3.0
+    return Scenario.model_validate(doc)
+
+
+@pytest.mark.parametrize("name", ["october-1973", "counter-battery"])
+def test_the_compiled_fires_on_forces_give_the_references_bytes_day_by_day(monkeypatch, name):
+    """Every day of a chunk, the compiled fires on forces (cover, missions, hits, forces
+    after them, fire support: one pass over the runs) and the NumPy reference on the same
+    state give the same bytes. october-1973 is the built-in whose fires strike forces
+    (under air defences); its counter-battery variant also silences fire support. Forces
+    are hit on most days, and the support is found on those days (the check is not
+    vacuous)."""
+    scenario = load_scenario(name) if name == "october-1973" else _counter_battery()
+    days_hit = []
+    monkeypatch.setattr(step, "_fires_on_forces",
+                        _checking_forces(step._fires_on_forces, days_hit))
+    simulate_chunk(scenario, Chunk(0, np.arange(30), 30, SEED, 1, series=()),
+                   model_for(scenario))
+    assert len(days_hit) == 30 and sum(hit for hit, _ in days_hit) > 10
+    assert all(support == (hit and name == "counter-battery") for hit, support in days_hit)
 
 
 @pytest.mark.parametrize("systems, most, dtype", [(15, 8, np.int8), (16, 8, np.int16),

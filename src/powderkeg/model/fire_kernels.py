@@ -36,8 +36,9 @@ __all__ = ["IDLE_WEIGHT", "REPAIR_STEPS", "poisson_capped_scalar", "front_distan
            "front_distances", "cover_multiplier_scalar", "target_weight", "pick_index",
            "open_capacities", "mission_draws_run", "missions_in_reach_run", "flown_against",
            "vital_workspace", "vital_links_run", "cover_of_links_run", "cover_of_links",
-           "cover_of_forces", "link_strikes_run", "deep_strike_run", "deep_strikes_run",
-           "force_strikes", "forces_after_hits", "fire_support_multiplier", "repair_uniform",
+           "cover_of_forces_run", "cover_of_forces", "link_strikes_run", "deep_strike_run",
+           "deep_strikes_run", "force_strikes_run", "forces_after_hits_run", "fire_support_run",
+           "forces_day", "repair_uniform",
            "repair_times_run", "repair_times", "work_left", "open_fraction", "repair_step",
            "hit_link", "links_after_day_run", "open_fractions", "works_left", "hits_of_day_run",
            "strikes_day", "repairs_day", "warm_up"]
@@ -296,21 +297,27 @@ def cover_of_links(fire_air, enemy_defence, ad_sectors, factor, depth, dist, nea
 
 
 @njit(**_JIT)
+def cover_of_forces_run(fire_air, enemy_defence, covered, factor, out):
+    """Air-defence multiplier of each system's chance to hit each sector's forces in one
+    run, into ``out`` ``(F, S)``: a defence covers its side's forces in its sectors
+    (``covered`` ``(S, A)``, the air defences' sectors transposed);
+    :func:`cover_multiplier_scalar` over the other side's defences (``enemy_defence``
+    ``(F, A)``, the run's ``factor`` ``(A,)``) for air-delivered systems (``fire_air``
+    ``(F,)``), else 1."""
+    for f in range(enemy_defence.shape[0]):
+        for s in range(covered.shape[0]):
+            out[f, s] = (cover_multiplier_scalar(factor, covered[s], enemy_defence[f])
+                         if fire_air[f] else 1.0)
+
+
+@njit(**_JIT)
 def cover_of_forces(fire_air, enemy_defence, ad_sectors, factor):
-    """Air-defence multiplier of each system's chance to hit each sector's forces,
-    ``(R, F, S)``: a defence covers its side's forces in its sectors (``ad_sectors``
-    ``(A, S)``); :func:`cover_multiplier_scalar` over the other side's defences
-    (``enemy_defence`` ``(F, A)``) for air-delivered systems, else 1."""
-    n_runs, n_sec = factor.shape[0], ad_sectors.shape[1]
-    n_fires = enemy_defence.shape[0]
+    """:func:`cover_of_forces_run` of every run, ``(R, F, S)`` for ``factor`` ``(R, A)`` and
+    the air defences' sectors ``ad_sectors`` ``(A, S)``."""
     covered = np.ascontiguousarray(ad_sectors.T)  # (S, A)
-    out = np.ones((n_runs, n_fires, n_sec))
-    for r in range(n_runs):
-        for f in range(n_fires):
-            if fire_air[f]:
-                for s in range(n_sec):
-                    out[r, f, s] = cover_multiplier_scalar(factor[r], covered[s],
-                                                           enemy_defence[f])
+    out = np.empty((factor.shape[0], enemy_defence.shape[0], ad_sectors.shape[1]))
+    for r in range(factor.shape[0]):
+        cover_of_forces_run(fire_air, enemy_defence, covered, factor[r], out[r])
     return out
 
 
@@ -403,88 +410,116 @@ def deep_strikes_run(run, day, keys, deep_side, target_ptr, targets, rate, succe
 
 
 @njit(**_JIT)
-def force_strikes(runs, day, keys, fire_side, force_sectors, max_missions, forces, missions,
-                  success, cover, active):
-    """Hits on the enemy's forces in each sector today by each system, ``(R, F, S)``.
+def force_strikes_run(run, day, keys, fire_side, force_sectors, max_missions, forces, missions,
+                      success, cover, cum, hits) -> bool:
+    """Hits on the enemy's forces in each sector today by each system in one run, added into
+    ``hits`` ``(F, S)`` (zeros on entry); whether any.
 
-    ``n ~ Poisson(missions_rf)`` capped at ``max_missions_f`` (:func:`poisson_capped_scalar`
+    ``n ~ Poisson(missions_f)`` capped at ``max_missions_f`` (:func:`poisson_capped_scalar`
     at draw 0 of ``force_missions``); mission ``k`` picks sector ``s`` among the system's
     ``force_sectors`` ``(F, S)`` with probability proportional to the enemy personnel there
-    (``forces`` ``(R, S, 2)``) and hits if draw ``k`` of ``force_hit`` is below
-    ``success_rf cover_rfs`` (``cover`` ``(R, F, S)``, :func:`cover_of_forces`; empty
-    for none, :func:`_cover_at`).
+    (``forces`` ``(S, 2)``; :func:`pick_index` at draw ``k`` of ``force_target``) and hits
+    if draw ``k`` of ``force_hit`` is below ``success_f cover_fs`` (``cover`` ``(F, S)``,
+    :func:`cover_of_forces_run`; empty for none, :func:`_cover_at`). ``cum`` ``(S,)`` is
+    work space.
     """
-    n_runs, n_sec = forces.shape[0], forces.shape[1]
-    hits = np.zeros((n_runs, fire_side.size, n_sec), RECORD_COUNT)
-    cum = np.empty(n_sec)
-    no_cover = np.ones((0, 0))
-    for r in range(n_runs):
-        if not active[r]:
+    struck = False
+    for f in range(fire_side.size):
+        if not missions[f] > 0:
+            continue  # no missions: a Poisson of mean 0 is 0
+        enemy = 1 - fire_side[f]
+        total = 0.0
+        for s in range(cum.size):
+            total += forces[s, enemy] if force_sectors[f, s] else 0.0
+            cum[s] = total
+        n = poisson_capped_scalar(uniform_scalar(keys[f, KEY_FORCE_MISSIONS], run, day, 0),
+                                  missions[f], max_missions[f])
+        if not total > 0:
             continue
-        run_cover = cover[r] if cover.shape[0] else no_cover
-        for f in range(fire_side.size):
-            if not missions[r, f] > 0:
-                continue  # no missions: a Poisson of mean 0 is 0
-            enemy = 1 - fire_side[f]
-            total = 0.0
-            for s in range(n_sec):
-                total += forces[r, s, enemy] if force_sectors[f, s] else 0.0
-                cum[s] = total
-            n = poisson_capped_scalar(uniform_scalar(keys[f, KEY_FORCE_MISSIONS], runs[r], day,
-                                                     0), missions[r, f], max_missions[f])
-            if not total > 0:
-                continue
-            for k in range(n):
-                target = pick_index(cum, uniform_scalar(keys[f, KEY_FORCE_TARGET], runs[r],
-                                                        day, k) * total)
-                p = success[r, f] * _cover_at(run_cover, f, target)
-                if uniform_scalar(keys[f, KEY_FORCE_HIT], runs[r], day, k) < p:
-                    hits[r, f, target] += 1
-    return hits
+        for k in range(n):
+            target = pick_index(cum, uniform_scalar(keys[f, KEY_FORCE_TARGET], run, day, k)
+                                * total)
+            if uniform_scalar(keys[f, KEY_FORCE_HIT], run, day, k) < (
+                    success[f] * _cover_at(cover, f, target)):
+                hits[f, target] += 1
+                struck = True
+    return struck
 
 
 @njit(**_JIT)
-def forces_after_hits(hits, kills_per_hit, fire_side, forces, losses):
-    """Forces and losses ``(R, S, 2)`` after today's hits on forces ``(R, F, S)``.
+def forces_after_hits_run(hits, kills_per_hit, fire_side, forces, losses, out_forces,
+                          out_losses):
+    """One run's forces and losses ``(S, 2)`` after today's hits on forces ``(F, S)``, into
+    ``out_forces`` and ``out_losses``.
 
-    ``k_rs,side = min(sum_{f striking side} h_rfs kills_rf, forces_rs,side)`` personnel put
-    out of action, taken from the forces and added to the losses.
+    ``k_s,side = min(sum_{f striking side} h_fs kills_f, forces_s,side)`` personnel put out
+    of action (``kills_per_hit`` ``(F,)``), taken from the forces and added to the losses.
     """
-    out_forces, out_losses = forces.copy(), losses.copy()
-    n_runs, n_fires, n_sec = hits.shape
-    for r in range(n_runs):
-        for s in range(n_sec):
-            for side in range(2):
-                kills = 0.0
-                for f in range(n_fires):
-                    if 1 - fire_side[f] == side:
-                        kills += hits[r, f, s] * kills_per_hit[r, f]
-                kills = min(kills, forces[r, s, side])
-                out_forces[r, s, side] = forces[r, s, side] - kills
-                out_losses[r, s, side] = losses[r, s, side] + kills
-    return out_forces, out_losses
+    for s in range(forces.shape[0]):
+        for side in range(2):
+            kills = 0.0
+            for f in range(fire_side.size):
+                if 1 - fire_side[f] == side:
+                    kills += hits[f, s] * kills_per_hit[f]
+            kills = min(kills, forces[s, side])
+            out_forces[s, side] = forces[s, side] - kills
+            out_losses[s, side] = losses[s, side] + kills
 
 
 @njit(**_JIT)
-def fire_support_multiplier(hits, halving, fire_side):
-    """Multiplier of each side's combat effectiveness in each sector today, ``(R, S, 2)``.
+def fire_support_run(hits, halving, fire_side, out):
+    """Multiplier of each side's combat effectiveness in each sector today in one run, into
+    ``out`` ``(S, 2)``.
 
     ``m = 1 / (1 + sum_f h_f / H_f)`` over the systems ``f`` striking that side, ``h_f``
-    their hits there today (``hits`` ``(R, F, S)``) and ``H_f`` their
-    ``hits_to_halve_fire_support`` (``halving`` ``(R, F)``, inf for none). Example: 2 hits
-    with ``H = 2`` give 0.5, 6 hits 0.25.
+    their hits there today (``hits`` ``(F, S)``) and ``H_f`` their
+    ``hits_to_halve_fire_support`` (``halving`` ``(F,)``, inf for none). Example: 2 hits
+    with ``H = 2`` give 0.5, 6 hits 0.25; no hits give 1.
     """
-    n_runs, n_fires, n_sec = hits.shape
-    out = np.empty((n_runs, n_sec, 2))
-    for r in range(n_runs):
-        for s in range(n_sec):
-            for side in range(2):
-                load = 0.0
-                for f in range(n_fires):
-                    if 1 - fire_side[f] == side:
-                        load += hits[r, f, s] / halving[r, f]
-                out[r, s, side] = 1.0 / (1.0 + load)
-    return out
+    for s in range(out.shape[0]):
+        for side in range(2):
+            load = 0.0
+            for f in range(fire_side.size):
+                if 1 - fire_side[f] == side:
+                    load += hits[f, s] / halving[f]
+            out[s, side] = 1.0 / (1.0 + load)
+
+
+@njit(**_JIT)
+def forces_day(runs, day, active, keys, fire_side, force_sectors, max_missions, forces, losses,
+               missions, success, kills_per_hit, halving, fire_air, enemy_defence, covered,
+               ad_factor, hits, cover, new_forces, new_losses, support) -> bool:
+    """The day's fires on forces of every run; whether any run's forces were hit.
+
+    Per run ``r``, from its own rows only: where ``cover`` ``(R, F, S)`` is not empty, the
+    air cover of its forces (:func:`cover_of_forces_run`, ``covered`` ``(S, A)``), in every
+    run; in a run ``active`` (not in a ceasefire) the hits (:func:`force_strikes_run`) into
+    ``hits`` ``(R, F, S)`` (zeros on entry), and if any, the forces and losses after them
+    (:func:`forces_after_hits_run`) into ``new_forces`` and ``new_losses`` ``(R, S, 2)``,
+    else ``forces`` and ``losses`` as they were (no hits put no one out of action); where
+    ``support`` ``(R, S, 2)`` is not empty, the fire support left
+    (:func:`fire_support_run`; 1 without hits).
+    """
+    cum = np.empty(forces.shape[1])
+    no_cover = np.ones((0, 0))
+    struck = False
+    for r in range(runs.size):
+        run_cover = no_cover
+        if cover.shape[0]:
+            cover_of_forces_run(fire_air, enemy_defence, covered, ad_factor[r], cover[r])
+            run_cover = cover[r]
+        hit = active[r] and force_strikes_run(
+            runs[r], day, keys, fire_side, force_sectors, max_missions, forces[r], missions[r],
+            success[r], run_cover, cum, hits[r])
+        if hit:
+            forces_after_hits_run(hits[r], kills_per_hit[r], fire_side, forces[r], losses[r],
+                                  new_forces[r], new_losses[r])
+        else:
+            new_forces[r], new_losses[r] = forces[r], losses[r]
+        if support.shape[0]:
+            fire_support_run(hits[r], halving[r], fire_side, support[r])
+        struck = struck or hit
+    return struck
 
 
 @njit(**_JIT)
@@ -751,11 +786,12 @@ def warm_up() -> None:
                 (np.ones((1, 1), np.int32),) * 2, (grid, grid), keys[0], grid, floats, ints,
                 np.zeros((1, 3)), ptr, floats, floats, strikes, hits, np.zeros_like(hits),
                 np.zeros((1, 1)), cover)
-    for covered in (cover_of_forces(one, mask, mask, grid), np.ones((0, 0, 0))):
-        on_forces = force_strikes(runs, 1, keys, ints, mask, count, np.ones((1, 1, 2)), grid,
-                                  grid, covered, one)
-    forces_after_hits(on_forces, grid, ints, np.ones((1, 1, 2)), np.ones((1, 1, 2)))
-    fire_support_multiplier(on_forces, grid, ints)
+    cover_of_forces(one, mask, mask, grid)
+    pair = np.ones((1, 1, 2))
+    for covered, support in ((np.ones((1, 1, 1)), pair.copy()), (np.ones((0, 0, 0)), pair[:0])):
+        forces_day(runs, 1, one, keys, ints, mask, count, pair, pair, grid, grid, grid, grid,
+                   one, mask, mask, grid, np.zeros((1, 1, 1), RECORD_COUNT), covered,
+                   pair.copy(), pair.copy(), support)
     times = repair_times(runs, 1, keys[0], mask, grid, floats, ints, np.zeros((1, 3)),
                          np.array([0, 0]), np.zeros(0), np.zeros(0))
     base, total = grid.copy(), grid.copy()

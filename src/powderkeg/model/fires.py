@@ -48,8 +48,8 @@ from powderkeg.model.random import Streams
 from powderkeg.model.record import RECORD_COUNT
 
 __all__ = ["Repair", "REPAIR_STEPS", "DONE_DTYPE", "hits_dtype", "no_hits", "graph_arrays",
-           "front_distance", "links_in_reach", "air_cover", "interdiction_day", "force_hits",
-           "fire_support", "repair_times"]
+           "front_distance", "links_in_reach", "air_cover", "interdiction_day",
+           "fires_on_forces_day", "repair_times"]
 
 DONE_DTYPE = np.uint16  # whole days of repair work done: below 2**16, the streams' last day
 
@@ -102,6 +102,7 @@ class _Arrays:
     deep_targets: np.ndarray  # (sum T,) int64
     air_defended: bool  # some air defence can scale some air-delivered fire system
     enemy_defence: np.ndarray  # (F, A) the air defence is the other side's than the system's
+    forces_covered: np.ndarray  # (S, A) the air defence covers the sector's forces
     repair_family: np.ndarray  # (E,) quantiles.quantile_code of each link's repair time
     repair_par: np.ndarray  # (E, 3)
     choice_ptr: np.ndarray  # (E + 1,)
@@ -155,6 +156,7 @@ def _arrays(model: Model) -> _Arrays:
         deep_targets=(np.concatenate(targets) if targets else np.zeros(0)).astype(np.int64),
         air_defended=bool(len(model.air_defence_side) and model.fire_air.any()),
         enemy_defence=model.fire_side[:, None] != model.air_defence_side[None, :],
+        forces_covered=np.ascontiguousarray(model.air_defence_sectors.T),
         repair_family=np.array([c[0] for c in codes], np.int64),
         repair_par=np.array([c[1] for c in codes], dtype=float).reshape(-1, 3),
         choice_ptr=np.cumsum([0] + sizes).astype(np.int64),
@@ -202,7 +204,8 @@ def air_cover(model: Model, world, front: np.ndarray):
 
     A defence covers its side's forces in its sectors and the links near their fronts
     (:func:`~powderkeg.model.fire_kernels.cover_of_links`, ``cover_of_forces``). The day's
-    interdiction finds the same cover run by run (:func:`interdiction_day`).
+    passes find the same cover run by run (:func:`interdiction_day`,
+    :func:`fires_on_forces_day`).
     """
     a = _arrays(model)
     if not a.air_defended:
@@ -210,14 +213,8 @@ def air_cover(model: Model, world, front: np.ndarray):
     dist, nearest = front_distance(model, front)
     return (k.cover_of_links(model.fire_air, a.enemy_defence, model.air_defence_sectors,
                              world.air_defence_factor, world.air_defence_depth, dist, nearest),
-            _cover_of_forces(model, world))
-
-
-def _cover_of_forces(model: Model, world) -> np.ndarray:
-    """Today's air-defence multipliers of the fires on forces ``(R, F, S)``
-    (:func:`~powderkeg.model.fire_kernels.cover_of_forces`)."""
-    return k.cover_of_forces(model.fire_air, _arrays(model).enemy_defence,
-                             model.air_defence_sectors, world.air_defence_factor)
+            k.cover_of_forces(model.fire_air, a.enemy_defence, model.air_defence_sectors,
+                              world.air_defence_factor))
 
 
 _NO_COVER = np.ones((0, 0, 0))  # the kernels' "no air defence": a multiplier of one
@@ -238,8 +235,9 @@ def interdiction_day(model, world, streams: Streams, runs, day, control, active,
     inverted between the two passes by its ``ppf`` (:func:`repair_times`). Returns the
     strikes ``(R, F + G, E)`` by each fire system then each deep strike, the hits ``(R, E)``
     of all causes and of deep strikes alone, in :func:`hits_dtype`, the new
-    :class:`Repair` and the air cover ``(links (R, F, E), forces (R, F, S))`` (``None``
-    without air defences over air-delivered fires, :func:`air_cover`).
+    :class:`Repair` and the links' air cover ``(R, F, E)`` (``None`` without air defences
+    over air-delivered fires, :func:`air_cover`; the forces' is
+    :func:`fires_on_forces_day`'s).
     """
     a = _arrays(model)
     fire_keys, deep_keys, repair_keys = _keys(model, streams)
@@ -268,39 +266,41 @@ def interdiction_day(model, world, streams: Streams, runs, day, control, active,
                    np.empty_like(repair.done))
     k.repairs_day(repair.base, repair.total, repair.done, hits, c(w.damage), times, after.base,
                   after.total, after.done)
-    if not a.air_defended:
-        return strikes, hits, deep, after, None
-    return strikes, hits, deep, after, (cover, _cover_of_forces(model, world))
+    return strikes, hits, deep, after, cover if a.air_defended else None
 
 
-def force_hits(model, world, streams: Streams, runs, day, forces, cover=None,
-               active=None) -> np.ndarray:
-    """Hits on the enemy's forces in each sector today by each fire system, ``(R, F, S)``.
+def fires_on_forces_day(model, world, streams: Streams, runs, day, active, forces, losses):
+    """The day's fires on forces in one compiled pass over the runs
+    (:func:`~powderkeg.model.fire_kernels.forces_day`), each run from its own rows.
 
     A system flies ``Poisson(launchers * missions * attrition_share)`` missions (capped at its
     ``max_missions_per_day``); each picks one of its ``force_sectors`` in proportion to the
     enemy personnel there (``forces`` ``(R, S, 2)``) and hits with the system's probability,
-    not intercepted, times the air-defence ``cover`` of that sector (``(R, F, S)``,
-    :func:`air_cover`; none: 1). Only the runs ``active`` ``(R,)`` (default all) fly
-    (:func:`~powderkeg.model.fire_kernels.force_strikes`).
+    not intercepted, times the air-defence cover of that sector (:func:`air_cover`). Only
+    the runs ``active`` ``(R,)`` fly. Returns the hits ``(R, F, S)`` in
+    :data:`~powderkeg.model.record.RECORD_COUNT`, the forces' air cover ``(R, F, S)``
+    (``None`` without air defences over air-delivered fires), the forces and ``losses``
+    ``(R, S, 2)`` after the hits (the arrays given, on a day no run was hit) and the fire
+    support left ``(R, S, 2)``, ``None`` on a day no run was hit or when no system silences
+    fire support.
     """
-    runs = np.asarray(runs, dtype=np.int64)
-    if active is None:
-        active = np.ones(len(runs), dtype=bool)
-    return k.force_strikes(runs, day, _keys(model, streams)[0], model.fire_side,
-                           model.fire_force_sectors, _arrays(model).max_missions,
-                           np.ascontiguousarray(forces), world.fire_force_missions,
-                           world.fire_success,
-                           _NO_COVER if cover is None else np.ascontiguousarray(cover), active)
-
-
-def fire_support(model: Model, world, hits: np.ndarray):
-    """Multiplier of each side's combat effectiveness in each sector today from the hits on
-    its forces ``(R, F, S)``, ``(R, S, 2)``, or ``None`` when no fire system silences fire
-    support (:func:`~powderkeg.model.fire_kernels.fire_support_multiplier`)."""
-    if np.isinf(world.fire_halving).all():
-        return None
-    return k.fire_support_multiplier(hits, world.fire_halving, model.fire_side)
+    a, w, c = _arrays(model), world, np.ascontiguousarray
+    n_runs, n_fires = len(runs), len(model.fire_side)
+    hits = np.zeros((n_runs, n_fires, model.n_sectors), RECORD_COUNT)
+    cover = np.ones(hits.shape) if a.air_defended else _NO_COVER
+    silences = not np.isinf(w.fire_halving).all()
+    support = np.empty(forces.shape) if silences else np.empty((0,) + forces.shape[1:])
+    new_forces, new_losses = np.empty_like(forces), np.empty_like(losses)
+    struck = k.forces_day(
+        np.asarray(runs, dtype=np.int64), day, c(active), _keys(model, streams)[0],
+        model.fire_side, model.fire_force_sectors, a.max_missions, c(forces), c(losses),
+        c(w.fire_force_missions), c(w.fire_success), c(w.fire_kills), c(w.fire_halving),
+        model.fire_air, a.enemy_defence, a.forces_covered, c(w.air_defence_factor), hits, cover,
+        new_forces, new_losses, support)
+    if not struck:
+        return hits, cover if a.air_defended else None, forces, losses, None
+    return (hits, cover if a.air_defended else None, new_forces, new_losses,
+            support if silences else None)
 
 
 def repair_times(model: Model, world, streams: Streams, runs, day,

@@ -16,11 +16,9 @@ import numpy as np
 from powderkeg.model.build import Model
 from powderkeg.model.demand_day import after_supply, needs, supply_ratios
 from powderkeg.model.events import apply_link_events
-from powderkeg.model.fire_kernels import forces_after_hits
 from powderkeg.model.fires import (
     Repair,
-    fire_support,
-    force_hits,
+    fires_on_forces_day,
     interdiction_day,
     no_hits,
     repair_times,
@@ -31,7 +29,7 @@ from powderkeg.model.logistics_day import sink_capacities, supply_day
 from powderkeg.model.network import check_sink_range, depot_allowed, node_control
 from powderkeg.model.outcomes import outcomes_today
 from powderkeg.model.random import Streams
-from powderkeg.model.record import RECORD_COUNT, DayRecord
+from powderkeg.model.record import DayRecord
 from powderkeg.model.state import State, in_slots
 from powderkeg.model.theater import DAY_COUNT, ORDERED, PUSHED, combat_day, posture_on
 from powderkeg.model.world import World
@@ -140,8 +138,8 @@ def init_state(model: Model, world: World, streams: Streams, runs: np.ndarray) -
 
 def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
     """Today's strikes on links ``(R, F + G, E)`` (none in a ceasefire), the links after
-    them and a day of repairs, and today's air-defence cover, run by run in compiled code
-    (:func:`~powderkeg.model.fires.interdiction_day`), then the day's link events
+    them and a day of repairs, and today's air-defence cover of the links, run by run in
+    compiled code (:func:`~powderkeg.model.fires.interdiction_day`), then the day's link events
     (:func:`~powderkeg.model.events.apply_link_events`)."""
     on_links, hits, deep, repair, cover = interdiction_day(
         model, world, streams, runs, day, control, ~ceasefire, state.front, state.repair,
@@ -152,18 +150,17 @@ def _interdiction(model, world, state, streams, runs, day, control, ceasefire):
 
 
 def _fires_on_forces(model, world, state, streams, runs, day, ceasefire, cover):
-    """Personnel put out of action by fires on forces today; hits ``(R, F, S)``, today's
-    air-defence ``cover`` (:func:`~powderkeg.model.fires.air_cover`, as
-    :func:`_interdiction` found it) and the fire support left
-    (:func:`~powderkeg.model.fires.fire_support`, ``None`` if untouched)."""
-    hits = force_hits(model, world, streams, runs, day, state.forces,
-                      None if cover is None else cover[1], ~ceasefire)
-    if not hits.any():
-        return state, hits, cover, None
-    forces, losses = forces_after_hits(hits, world.fire_kills, model.fire_side, state.forces,
-                                       state.losses)
-    return (replace(state, forces=forces, losses=losses), hits, cover,
-            fire_support(model, world, hits))
+    """Personnel put out of action by fires on forces today, run by run in compiled code
+    (:func:`~powderkeg.model.fires.fires_on_forces_day`); hits ``(R, F, S)``, today's
+    air-defence cover ``(links (R, F, E), forces (R, F, S))`` (``None`` without air
+    defences; the links' ``cover`` as :func:`_interdiction` found it) and the fire support
+    left (``None`` if untouched)."""
+    hits, on_forces, forces, losses, support = fires_on_forces_day(
+        model, world, streams, runs, day, ~ceasefire, state.forces, state.losses)
+    cover = None if cover is None else (cover, on_forces)
+    if forces is not state.forces:  # some run was hit
+        state = replace(state, forces=forces, losses=losses)
+    return state, hits, cover, support
 
 
 class Combat(NamedTuple):
@@ -250,8 +247,7 @@ def step(model: Model, world: World, state: State, streams: Streams, runs: np.nd
     if ps is not None:
         ps, forces, period = _politics_day(model, world, ps, streams, runs, day, fought,
                                            state.hits)
-    record = DayRecord(strikes=strikes.astype(RECORD_COUNT, copy=False),
-                       force_hits=on_forces.astype(RECORD_COUNT, copy=False), air_cover=cover,
+    record = DayRecord(strikes=strikes, force_hits=on_forces, air_cover=cover,
                        fire_support=support,
                        attack_ratios=fought.ratios, supply_ratio=after.sector,
                        untenable_days=fought.untenable, withdrawal_ordered=fought.ordered,
