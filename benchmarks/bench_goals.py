@@ -15,6 +15,9 @@
 * where the step's time goes: cProfile with a CPU clock over one process's 500 runs x 365
   days, the share of each part of the step (``STEP_PARTS``);
 * the fixed costs: ``powderkeg run --runs 2 --days 1 --json``, wall and CPU seconds;
+* the Python between the step's compiled calls: plain CPU time of the same 500 runs x 365
+  days, and the part of it spent outside the Numba kernels the step calls from Python
+  (what a single compiled day loop could save at most);
 * the state's bytes per run: every array of the engine's ``State`` after a day, and of
   the sampled world, divided by the runs.
 
@@ -23,6 +26,10 @@ two-core machine, with the commit they describe. Usage::
 
     python benchmarks/bench_goals.py            # 10,000 and 100,000 runs of 365 days
     python benchmarks/bench_goals.py --quick    # 2,000 runs; 100,000 runs of 30 days
+
+Before any of these, a first child compiles the Numba kernels or loads them from the cache
+(:func:`powderkeg.model.compiled.warm_up`), so that no measurement pays a compile; its time
+is a row of the table (a compile after a model change takes about a minute).
 
 Results are saved as JSON in benchmarks/results/. Performance is measured here, never
 asserted in tests.
@@ -164,6 +171,54 @@ STEP_PARTS = {"supply": ("_logistics",), "fires and hits": ("_interdiction", "_f
               "combat": ("_combat",), "politics": ("_politics_day",)}
 
 
+def _kernels() -> dict:
+    """Compile the model's kernels or load them from Numba's cache: wall and CPU seconds."""
+    from powderkeg.model.compiled import warm_up
+
+    cpu, wall = _cpu(), time.perf_counter()
+    warm_up()
+    return {"seconds": time.perf_counter() - wall, "cpu_seconds": _cpu() - cpu}
+
+
+def _outside_kernels(scenario, runs: int, days: int) -> dict:
+    """Plain CPU seconds of ``simulate`` and the part spent outside the compiled kernels it
+    calls from Python: every Numba dispatcher of ``powderkeg.model`` is wrapped in a CPU
+    timer (calls between kernels inside compiled code are not wrapped, and count inside)."""
+    import importlib
+    import pkgutil
+
+    from numba.core.registry import CPUDispatcher
+
+    import powderkeg.model
+    from powderkeg.engine.simulate import simulate
+
+    cpu = time.process_time()
+    simulate(scenario, runs, days, series=())
+    plain = time.process_time() - cpu
+    inside = [0.0]
+
+    def timed(kernel):
+        def call(*args, **kwargs):
+            start = time.process_time()
+            try:
+                return kernel(*args, **kwargs)
+            finally:
+                inside[0] += time.process_time() - start
+        return call
+
+    wrappers: dict[int, object] = {}
+    for info in pkgutil.iter_modules(powderkeg.model.__path__):
+        module = importlib.import_module(f"powderkeg.model.{info.name}")
+        for name, value in list(vars(module).items()):
+            if isinstance(value, CPUDispatcher):
+                setattr(module, name, wrappers.setdefault(id(value), timed(value)))
+    cpu = time.process_time()
+    simulate(scenario, runs, days, series=())
+    timed_total = time.process_time() - cpu
+    return {"plain_cpu_seconds": plain, "timed_cpu_seconds": timed_total,
+            "outside_kernels_share": 1 - inside[0] / timed_total}
+
+
 def _parts(runs: int, days: int) -> dict:
     """Where the step's CPU time goes: cProfile with a CPU clock over one process's run."""
     import cProfile
@@ -191,11 +246,11 @@ def _parts(runs: int, days: int) -> dict:
     parts = {part: sum(cumulative[f] for f in names) for part, names in STEP_PARTS.items()}
     parts["other"] = cumulative["step"] - sum(parts.values())
     return {"runs": runs, "days": days, "step_cpu_seconds": cumulative["step"],
-            "parts_cpu_seconds": parts}
+            "parts_cpu_seconds": parts} | _outside_kernels(scenario, runs, days)
 
 
 _CHILDREN = {"whole": _whole_run, "simulation": _simulation, "peer": _peer, "state": _state,
-             "parts": _parts}
+             "parts": _parts, "kernels": _kernels}
 
 
 def _spawn(kind: str, *args) -> dict:
@@ -255,7 +310,14 @@ def _rows(m: dict) -> list[tuple[str, str, str, str, str]]:
     rows.append((f"where the step's time goes ({parts['runs']} x {parts['days']}, one "
                  f"process, cProfile CPU clock)", base["step_parts"],
                  f"{total:.1f} CPU-s: {shares}", "-", "-"))
-    fixed = m["fixed"]
+    rows.append((f"the same {parts['runs']} x {parts['days']}, plain CPU: outside the "
+                 "compiled kernels (the Python between them)", "-",
+                 f"{parts['plain_cpu_seconds']:.1f} CPU-s: "
+                 f"{parts['outside_kernels_share']:.0%}", "-", "-"))
+    kernels, fixed = m["kernels"], m["fixed"]
+    rows.append(("kernels compiled or loaded from the cache, before the rest (wall; CPU)",
+                 "-", f"{kernels['seconds']:.1f} s; {kernels['cpu_seconds']:.1f} CPU-s", "-",
+                 "-"))
     rows.append((f"fixed costs: run of {fixed['runs']} x {fixed['days']}, --json (wall; CPU)",
                  base["fixed_costs"], f"{fixed['process_seconds']:.1f} s; "
                  f"{fixed['cpu_seconds']:.1f} CPU-s", "-", "-"))
@@ -295,7 +357,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"powderkeg speed table ({'quick' if a.quick else 'full'}): {SCENARIO}; recorded "
           f"baseline: {base['source']} (commit {base['commit']}, {base['date']})", flush=True)
     m = {}
-    steps = [("state", "state", (1_000,)), ("peer", "peer", (20, 60)),
+    steps = [("kernels", "kernels", ()), ("state", "state", (1_000,)), ("peer", "peer", (20, 60)),
              ("fixed", "whole", (2, 1)), ("parts", "parts", (500, 365)),
              ("simulation", "simulation", (whole_runs, 365)),
              ("whole", "whole", (whole_runs, 365))]
