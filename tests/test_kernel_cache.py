@@ -1,6 +1,11 @@
 """The kernel cache follows the sources: an edit of any module drops every cached kernel."""
 
-from powderkeg.model.kernel_cache import STAMP, clear_stale_kernels, sources_digest
+from powderkeg.model.kernel_cache import (
+    STAMP,
+    clear_stale_kernels,
+    kernels_cached,
+    sources_digest,
+)
 
 
 def _package(tmp_path):
@@ -45,3 +50,16 @@ def test_a_user_given_cache_directory_is_kept_in_step_too(tmp_path, monkeypatch)
     clear_stale_kernels(pkg)
     (stamped,) = (tmp_path / "cache").iterdir()
     assert stamped.name.startswith("pkg_") and (stamped / STAMP).read_text() == sources_digest(pkg)
+
+
+def test_a_cache_is_seen_as_cold_until_it_holds_a_kernel_and_after_an_edit(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("NUMBA_CACHE_DIR", raising=False)
+    pkg = _package(tmp_path)
+    clear_stale_kernels(pkg)
+    assert not kernels_cached(pkg)
+    _cached(pkg)
+    assert kernels_cached(pkg)
+    (pkg / "callee.py").write_text("def f():\n    return 3\n")
+    clear_stale_kernels(pkg)
+    assert not kernels_cached(pkg)

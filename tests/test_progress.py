@@ -76,3 +76,20 @@ def test_run_quiet_writes_nothing_on_stderr(tmp_path):
                                  "--out", str(tmp_path / "r"), "--json", "--quiet"])
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "--runs", "30", "--days", "5", "--workers", "1", "--json", "--out", "{out}"],
+    ["compare", "autumn-2022", "autumn-2022", "--runs", "30", "--days", "5", "--workers", "1",
+     "--json"],
+])
+def test_a_command_that_simulates_loads_the_kernels_in_a_phase_before_simulating(
+        command, tmp_path):
+    out = str(tmp_path / "r")
+    result = runner.invoke(app, [x.format(out=out) for x in command])
+    assert result.exit_code == 0, result.output
+    text = result.stderr
+    kernels = text.find("the model's compiled kernels")
+    if kernels < 0:
+        kernels = text.find("compiling the model's kernels")
+    assert 0 <= kernels < text.find("simulating")

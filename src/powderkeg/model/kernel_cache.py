@@ -19,7 +19,7 @@ import hashlib
 import os
 from pathlib import Path
 
-__all__ = ["STAMP", "clear_stale_kernels", "sources_digest"]
+__all__ = ["STAMP", "clear_stale_kernels", "sources_digest", "kernels_cached"]
 
 #: The file in a cache directory that holds the digest of the sources it was compiled from.
 STAMP = "powderkeg-sources.sha256"
@@ -66,3 +66,11 @@ def clear_stale_kernels(package: Path = Path(__file__).parent) -> None:
             part.replace(stamp)
         except OSError:
             continue
+
+
+def kernels_cached(package: Path = Path(__file__).parent) -> bool:
+    """Whether Numba's cache holds kernels of ``package`` (after :func:`clear_stale_kernels`,
+    only kernels of these sources): if not, the next warm-up compiles them all. Numba may
+    still compile a kernel whose cache entry is for another Numba or CPU."""
+    return any(next(d.glob("*.nbi"), None) is not None for d in _cache_dirs(package)
+               if d.is_dir())
