@@ -100,7 +100,7 @@ def test_a_small_run_imports_neither_xarray_nor_dask_nor_scipy_stats(tmp_path):
     out = str(tmp_path / "r")
     code = ("import sys; from powderkeg.cli import main; sys.argv = ['powderkeg', 'run', "
             f"'--runs', '2', '--days', '1', '--json', '--quiet', '--out', {out!r}]\n"
-            "try:\n    main()\nexcept SystemExit:\n    pass\n"
+            "try:\n    main()\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
             "print(sorted(m for m in ('xarray', 'dask', 'scipy.stats') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                           check=True)
