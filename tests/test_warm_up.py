@@ -12,13 +12,17 @@ from __future__ import annotations
 import importlib
 import pkgutil
 
+import numpy as np
 import pytest
 from numba.core.registry import CPUDispatcher
 
 import powderkeg.model as model_package
 from powderkeg.engine.simulate import simulate
-from powderkeg.model.compiled import warm_up
+from powderkeg.engine.worker import model_for
+from powderkeg.model.compiled import warm_up, warm_up_model
+from powderkeg.model.fires import hits_dtype
 from powderkeg.scenario import load_scenario
+from powderkeg.scenario.load import extend_document, validate_document
 
 
 def _dispatchers() -> dict:
@@ -34,6 +38,24 @@ def test_a_built_in_scenario_compiles_nothing_after_warm_up(scenario):
     kernels = _dispatchers()
     before = {name: set(k.signatures) for name, k in kernels.items()}
     simulate(load_scenario(scenario), 12, 15, 0)
+    new = {name: sorted(map(str, set(k.signatures) - before[name]))
+           for name, k in kernels.items() if set(k.signatures) - before[name]}
+    assert new == {}
+
+
+def test_a_scenario_of_other_dtypes_compiles_nothing_after_its_own_warm_up():
+    """More missions a day than an int8 counts make the day's hits int16: kernels the
+    built-ins never called with int16 are compiled (or loaded) by ``warm_up_model``."""
+    many = validate_document(extend_document("autumn-2022", {
+        "id": "many-missions", "fires": [{"id": "himars", "max_missions_per_day": 400}]}),
+        "many-missions")
+    assert hits_dtype(model_for(load_scenario("autumn-2022"))) == np.int8
+    assert hits_dtype(model_for(many)) == np.int16
+    warm_up()
+    warm_up_model(model_for(many))
+    kernels = _dispatchers()
+    before = {name: set(k.signatures) for name, k in kernels.items()}
+    simulate(many, 12, 15, 0)
     new = {name: sorted(map(str, set(k.signatures) - before[name]))
            for name, k in kernels.items() if set(k.signatures) - before[name]}
     assert new == {}

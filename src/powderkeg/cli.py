@@ -201,7 +201,7 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
         if not quiet:
             _note_stale(planned.target.parent)
         with JobProgress(err.file, quiet) as bar, make_executor(*execution) as ex:
-            _load_kernels(bar)
+            _load_kernels(bar, s)
             chunks = -(-r.runs // r.chunk)
             bar.phase(f"simulating {r.runs:,} runs x {r.days} days ({ex.describe(chunks)})",
                       r.runs * r.days)
@@ -248,18 +248,22 @@ def _run_job(s, request, resume: bool, execution: tuple, as_json: bool, quiet: b
         out.print(f"Report: {report_path}")
 
 
-def _load_kernels(bar) -> None:
+def _load_kernels(bar, *scenarios) -> None:
     """The model's compiled kernels as a progress phase of their own, before a command
-    simulates: the first run after an install compiles them (about a minute of CPU), later
-    runs load Numba's cache (:func:`powderkeg.model.compiled.warm_up`). Without this phase
-    a first compile would be paid inside the simulation's phase and spoil its time left."""
-    from powderkeg.model.compiled import warm_up
+    simulates ``scenarios``: the first run after an install compiles them (about a minute of
+    CPU), later runs load Numba's cache (:func:`powderkeg.model.compiled.warm_up`, then
+    ``warm_up_model`` for each scenario's dtypes). Without this phase a first compile would
+    be paid inside the simulation's phase and spoil its time left."""
+    from powderkeg.engine.worker import model_for
+    from powderkeg.model.compiled import warm_up, warm_up_model
     from powderkeg.model.kernel_cache import kernels_cached
 
     bar.phase("loading the model's compiled kernels" if kernels_cached() else
               "compiling the model's kernels (once after an install or an update: about a "
               "minute)")
     warm_up()
+    for s in scenarios:
+        warm_up_model(model_for(s))
 
 
 def _note_stale(root: Path) -> None:
@@ -747,7 +751,7 @@ def story(
         from powderkeg.engine.progress import JobProgress
 
         with JobProgress(err.file) as bar:
-            _load_kernels(bar)
+            _load_kernels(bar, s)
             bar.phase(f"looking for {find}", max_runs * days)
             run = find_run(s, find, seed, days, max_runs=max_runs, progress=bar)
         err.print(f"Run {run} is the first in which {find} happens (seed {seed}).",
@@ -835,7 +839,7 @@ def compare_command(
     scenarios[1] = with_decisions(scenarios[1], decisions)
     days = _horizon(days, scenarios[0])
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
-        _load_kernels(bar)
+        _load_kernels(bar, *scenarios)
         bar.phase(f"simulating {a} vs {b}: 2 x {runs:,} runs x {days} days ({ex.describe()})",
                   2 * runs * days)
         a_ds, b_ds = [simulate(s, runs, days, seed, executor=ex, chunk_size=chunk,
@@ -1002,7 +1006,7 @@ def sensitivity_command(
     try:
         with JobProgress(err.file, quiet) as bar, \
                 make_executor(workers, cluster, scheduler) as ex:
-            _load_kernels(bar)
+            _load_kernels(bar, s)
             bar.phase(f"simulating {s.id}: {method.value} sensitivity ({ex.describe()})",
                       total * days)
             result = sensitivity(s, outcome, method=method.value, samples=n, days=days,
@@ -1136,7 +1140,7 @@ def _backtest_runs(s, runs, days, seed, execution, quiet):
     check_runs(runs)
     workers, cluster, scheduler, chunk = execution
     with JobProgress(err.file, quiet) as bar, make_executor(workers, cluster, scheduler) as ex:
-        _load_kernels(bar)
+        _load_kernels(bar, s)
         bar.phase(f"simulating {s.id}: {runs:,} runs x {days} days ({ex.describe()})",
                   runs * days)
         return simulate(s, runs, days, seed, executor=ex, chunk_size=chunk, progress=bar,
@@ -1258,7 +1262,7 @@ def fit_command(
                            case_base=case_base, max_runs_per_point=max_runs_per_point,
                            fit_state=fit_state, target=weights)
     with JobProgress(err.file, quiet) as bar, make_executor(workers) as ex:
-        _load_kernels(bar)
+        _load_kernels(bar, s)
         job = fit(s, obs, settings, param, {"executor": ex}, bar)
         bar.phase(f"writing the fit to {target}")
         folder, doc = write_fit(job, target, ["powderkeg", *sys.argv[1:]])

@@ -30,7 +30,7 @@ from powderkeg.engine.signals import check, deferred
 from powderkeg.engine.store import ResultsFile, attributes, coordinates, variables
 from powderkeg.engine.worker import Chunk, model_for, scenario_text
 from powderkeg.model.build import Model
-from powderkeg.model.compiled import warm_up
+from powderkeg.model.compiled import warm_up, warm_up_model
 from powderkeg.model.random import MAX_DAYS, Streams
 from powderkeg.model.step import init_state, step, supply_ratio
 from powderkeg.model.world import sample_parameters, sample_world
@@ -176,6 +176,7 @@ def _plan(scenario: Scenario, runs: int, days: int, seed: int, chunk_size, run_o
         work = WorkFolder(work_dir).claim()
         work.pin(manifest(scenario, ids, days, seed, every, chunk_size, given, kept))
     warm_up()  # compiled (or loaded from the cache) here, so workers load the cache
+    warm_up_model(model_for(scenario))
     return _Job(ids, days, seed, every, chunk_size, kept,
                 _chunks(ids, days, seed, every, given, chunk_size, kept), work)
 

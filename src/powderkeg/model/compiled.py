@@ -2,7 +2,9 @@
 
 The first call after an install compiles (some seconds of CPU) and writes Numba's cache;
 later processes load it. Calling :func:`warm_up` before starting worker processes lets them
-load the cache instead of each compiling its own; the ``run`` command shows it as a phase.
+load the cache instead of each compiling its own; every command that simulates shows it as
+a phase. A scenario's sizes choose some dtypes (the day's hits are int8, int16 or int32 by
+its missions), so :func:`warm_up_model` also runs the scenario's own model briefly.
 """
 
 from __future__ import annotations
@@ -27,8 +29,24 @@ from powderkeg.model.logistics import CAPACITY_DTYPE
 from powderkeg.model.maxflow import build_residual, cut_pairs
 from powderkeg.model.network import depots_allowed, node_controls, whole_ton_capacities
 from powderkeg.model.random import Streams
+from powderkeg.model.step import init_state, step
+from powderkeg.model.world import sample_world
 
-__all__ = ["warm_up"]
+__all__ = ["warm_up", "warm_up_model"]
+
+
+def warm_up_model(model) -> None:
+    """Compile (or load) the kernel signatures ``model``'s own dtypes need: two runs through
+    its first decision day (one day without politics), in this process, after
+    :func:`warm_up`. About 10 ms once compiled. Without it, a scenario whose dtypes differ
+    from the built-ins' (more missions a day than an int8 counts,
+    :func:`~powderkeg.model.fires.hits_dtype`) would compile kernels inside the simulation,
+    in every worker."""
+    runs, streams = np.arange(2, dtype=np.int64), Streams(0)
+    world = sample_world(model, streams, runs)
+    state = init_state(model, world, streams, runs)
+    for _ in range(model.politics.period if model.politics is not None else 1):
+        state = step(model, world, state, streams, runs)
 
 
 def warm_up() -> None:
